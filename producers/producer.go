@@ -1,0 +1,52 @@
+package producers
+
+import (
+	"math/rand/v2"
+	"time"
+
+	"exhaust/event"
+	"exhaust/world"
+)
+
+// Producer is one simulated sensor: it observes a simulated day and emits only
+// what that sensor could really see.
+type Producer interface {
+	// Spec describes the producer; it is data, used for the registry listing,
+	// generated docs and the contract suite.
+	Spec() Spec
+	// Observe emits the events this sensor saw during day. It must be
+	// deterministic: all randomness comes from rng, a generator seeded for
+	// this run, producer and day.
+	Observe(day *world.Day, rng *rand.Rand, emit Emitter) error
+}
+
+// Emitter receives a producer's events. It builds the envelope (id, source,
+// type, subject, schema) so producers only supply the kind, time and data.
+type Emitter interface {
+	Emit(kind string, t time.Time, data any)
+}
+
+// KindSpec describes one event kind of a producer.
+type KindSpec struct {
+	Name    string         // "tap" → type "transit.tap", subject "exhaust.transit.tap"
+	Summary string         // one sentence: what the event is
+	Reveals string         // one sentence: what it gives away
+	IDKinds []event.IDKind // identifier kinds the event may carry
+	Schema  []byte         // JSON Schema (draft 2020-12) of the event's data
+}
+
+// PrivacyRule declares a privacy setting the producer honours: with the
+// setting applied to everyone, the listed kinds must vanish entirely.
+type PrivacyRule struct {
+	Setting    string               // human name, e.g. "location services off"
+	Apply      func(*world.Privacy) // flips the setting
+	Suppresses []string             // kinds that must no longer be emitted
+}
+
+// Spec is a producer's description, as data.
+type Spec struct {
+	Name    string // lower-case, one NATS token: "phone", "transit", …
+	Summary string
+	Kinds   []KindSpec
+	Privacy []PrivacyRule
+}

@@ -1,0 +1,40 @@
+package world
+
+// This file fixes the API the rest of exhaust uses. Bodies are filled in by
+// city.go, people.go and plan.go.
+
+import (
+	"time"
+
+	"exhaust/event"
+)
+
+// City is the synthetic, Paris-flavoured city: its places, cell towers,
+// Wi-Fi access points and metro lines.
+type City struct {
+	Places   []*Place
+	Towers   []*Tower
+	APs      []*AccessPoint
+	Stations []*Station
+	Lines    []*Line
+	byID     map[string]*Place
+}
+
+// Config sets up a world.
+type Config struct {
+	Seed    int64
+	Persons int       // including the hero; at least 1
+	Start   time.Time // first simulated day; its date is used (Europe/Paris)
+	// Adjust, if set, is applied to every person after generation (privacy
+	// experiments, tests). It must be deterministic.
+	Adjust func(*Person)
+}
+
+// World is a city and its people. Day(i) is a pure function of the Config and i.
+type World struct {
+	City   *City
+	People []*Person
+	cfg    Config
+}
+
+var _ = event.IMSI

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"exhaust/clock"
+	"exhaust/natsbus"
+	"exhaust/producers"
+	_ "exhaust/producers/all" // registers every producer
+	"exhaust/sim"
+	"exhaust/world"
+)
+
+// defaultStart is the first simulated day: a Sunday, like the seed's day.
+// It is fixed, not "today", so that a seed replays the same events forever.
+const defaultStart = "2026-11-29"
+
+// simOptions are the simulation and stream flags shared by demo and produce.
+type simOptions struct {
+	seed      int64
+	persons   int
+	days      int
+	speed     float64
+	fast      bool
+	start     string
+	producers csvFlag
+
+	dedup    time.Duration
+	maxAge   time.Duration
+	maxBytes byteSize
+}
+
+func (o *simOptions) register(fs *flag.FlagSet, days int) {
+	stream := natsbus.DefaultStreamConfig()
+	o.maxBytes = byteSize(stream.MaxBytes)
+	fs.Int64Var(&o.seed, "seed", 1, "random seed: the same seed and settings replay the same events, ids included")
+	fs.IntVar(&o.persons, "persons", 30, "people in the city, the hero included")
+	fs.IntVar(&o.days, "days", days, "simulated days to play (0: until stopped)")
+	fs.Float64Var(&o.speed, "speed", clock.DefaultSpeed, "simulated seconds per real second (240: a day in 6 minutes)")
+	fs.BoolVar(&o.fast, "fast", false, "run as fast as possible, ignoring --speed (tests, benchmarks)")
+	fs.StringVar(&o.start, "start", defaultStart, "date of the first simulated day, YYYY-MM-DD (day 1 is the hero's seed day)")
+	fs.Var(&o.producers, "producers", "comma-separated producers to run (default: all; see exhaust producers)")
+	fs.DurationVar(&o.dedup, "dedup-window", stream.Duplicates, "JetStream duplicate window of the EXHAUST stream: a re-run within it adds nothing")
+	fs.DurationVar(&o.maxAge, "stream-max-age", stream.MaxAge, "oldest event the EXHAUST stream keeps (0: no limit)")
+	fs.Var(&o.maxBytes, "stream-max-bytes", "largest size of the EXHAUST stream, e.g. 512MiB (0: no limit)")
+}
+
+// validate checks the flags and returns one-line errors that say what to fix.
+func (o *simOptions) validate() error {
+	switch {
+	case o.persons < 1:
+		return fmt.Errorf("--persons must be at least 1 (the hero), got %d", o.persons)
+	case o.days < 0:
+		return fmt.Errorf("--days must be 0 (run until stopped) or more, got %d", o.days)
+	case !(o.speed > 0):
+		return fmt.Errorf("--speed must be a positive number (240 plays a day in 6 minutes), got %v", o.speed)
+	case o.dedup <= 0:
+		return fmt.Errorf("--dedup-window must be positive, got %v", o.dedup)
+	case o.maxAge < 0:
+		return fmt.Errorf("--stream-max-age must be 0 (no limit) or positive, got %v", o.maxAge)
+	case o.maxAge > 0 && o.dedup > o.maxAge:
+		return fmt.Errorf("--dedup-window (%v) must not exceed --stream-max-age (%v)", o.dedup, o.maxAge)
+	}
+	if _, err := o.startDate(); err != nil {
+		return err
+	}
+	_, err := producers.Select(o.producers)
+	return err
+}
+
+func (o *simOptions) startDate() (time.Time, error) {
+	t, err := time.ParseInLocation("2006-01-02", o.start, world.Paris())
+	if err != nil {
+		return time.Time{}, fmt.Errorf("--start must be a date like %s, got %q", defaultStart, o.start)
+	}
+	return t, nil
+}
+
+func (o *simOptions) streamConfig() natsbus.StreamConfig {
+	c := natsbus.DefaultStreamConfig()
+	c.Duplicates, c.MaxAge, c.MaxBytes = o.dedup, o.maxAge, int64(o.maxBytes)
+	return c
+}
+
+// pipeline is the simulation wired to NATS: an embedded server (unless an
+// external URL is given), a JetStream publisher, the world and the runner.
+type pipeline struct {
+	opts       simOptions
+	natsURL    string // external server; "" starts an embedded one
+	natsListen string
+	dataDir    string
+	log        *slog.Logger
+
+	server *natsbus.Server
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	pub    *natsbus.Publisher
+	world  *world.World
+	clock  *clock.Clock
+	runner *sim.Runner
+}
+
+// Open starts or reaches NATS, makes sure the streams exist and builds the
+// simulation. Errors come back at once (bind, unreachable server, bad flags).
+func (p *pipeline) Open(ctx context.Context) error {
+	if err := p.opts.validate(); err != nil {
+		return err
+	}
+	if p.log == nil {
+		p.log = slog.Default()
+	}
+	url := p.natsURL
+	if url == "" {
+		srv, err := natsbus.StartServer(natsbus.ServerConfig{Listen: p.natsListen, DataDir: p.dataDir, Logger: p.log})
+		if err != nil {
+			return err
+		}
+		p.server, url = srv, srv.URL()
+	}
+	nc, err := natsbus.Connect(ctx, url, "exhaust-producers", p.log)
+	if err != nil {
+		return err
+	}
+	p.nc = nc
+	if p.js, err = jetstream.New(nc); err != nil {
+		return fmt.Errorf("JetStream on %s: %w", url, err)
+	}
+	if _, err := natsbus.EnsureStream(ctx, p.js, p.opts.streamConfig()); err != nil {
+		return err
+	}
+	if err := natsbus.EnsureTruthStream(ctx, p.js); err != nil {
+		return err
+	}
+	p.pub = natsbus.NewPublisher(p.js, natsbus.PublisherOptions{})
+
+	start, _ := p.opts.startDate()
+	p.world, err = world.New(world.Config{Seed: p.opts.seed, Persons: p.opts.persons, Start: start})
+	if err != nil {
+		return err
+	}
+	if p.clock, err = clock.New(start, p.opts.speed, p.opts.fast); err != nil {
+		return err
+	}
+	selected, _ := producers.Select(p.opts.producers)
+	p.runner, err = sim.New(sim.Config{
+		World: p.world, Seed: p.opts.seed, Days: p.opts.days, Producers: selected,
+		Clock: p.clock, Sink: p.pub, Truth: truthSink{p.js}, Log: p.log,
+	})
+	return err
+}
+
+// URL is the NATS server's URL.
+func (p *pipeline) URL() string { return p.nc.ConnectedUrl() }
+
+// Run plays the simulation until its days are done or ctx ends.
+func (p *pipeline) Run(ctx context.Context) error { return p.runner.Run(ctx) }
+
+// Close drains the connection (every pending ack is waited for) and stops
+// the embedded server.
+func (p *pipeline) Close() error {
+	var err error
+	if p.nc != nil {
+		err = p.nc.Drain()
+		for p.nc.IsDraining() {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	if p.server != nil {
+		p.server.Shutdown()
+	}
+	return err
+}
+
+// truthSink publishes the ground truth outside exhaust.>.
+type truthSink struct{ js jetstream.JetStream }
+
+func (t truthSink) PublishTruth(ctx context.Context, personID string, payload []byte) error {
+	return natsbus.PublishTruth(ctx, t.js, personID, payload)
+}

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"exhaust/event"
+	"exhaust/producers"
+)
+
+func runProducers(_ context.Context, args []string, env *cliEnv) error {
+	fs := newFlagSet("producers", "producers [--json]",
+		"Lists every registered producer: its event kinds, their NATS subjects,\nthe identifier kinds each may carry, and the schema of its data.", env.stdout)
+	asJSON := fs.Bool("json", false, "print the listing as JSON")
+	if err := parseFlags(fs, args, env.getenv); err != nil {
+		return err
+	}
+	type kindOut struct {
+		Type    string         `json:"type"`
+		Subject string         `json:"subject"`
+		Summary string         `json:"summary"`
+		Reveals string         `json:"reveals"`
+		IDKinds []event.IDKind `json:"id_kinds"`
+		Schema  string         `json:"schema"`
+		Privacy []string       `json:"suppressed_by,omitempty"`
+	}
+	type producerOut struct {
+		Name    string    `json:"name"`
+		Summary string    `json:"summary"`
+		Kinds   []kindOut `json:"kinds"`
+	}
+	var out []producerOut
+	for _, p := range producers.All() {
+		s := p.Spec()
+		po := producerOut{Name: s.Name, Summary: s.Summary}
+		for _, k := range s.Kinds {
+			typ := event.Type(s.Name, k.Name)
+			ko := kindOut{Type: typ, Subject: event.Subject(s.Name, k.Name), Summary: k.Summary, Reveals: k.Reveals,
+				IDKinds: k.IDKinds, Schema: event.SchemaURI(typ, event.SchemaVersion)}
+			for _, r := range s.Privacy {
+				for _, sup := range r.Suppresses {
+					if sup == k.Name {
+						ko.Privacy = append(ko.Privacy, r.Setting)
+					}
+				}
+			}
+			po.Kinds = append(po.Kinds, ko)
+		}
+		out = append(out, po)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(env.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	for _, p := range out {
+		fmt.Fprintf(env.stdout, "%s: %s\n", p.Name, p.Summary)
+		tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  SUBJECT\tIDENTIFIERS\tSCHEMA\tSTOPPED BY")
+		for _, k := range p.Kinds {
+			ids := make([]string, len(k.IDKinds))
+			for i, id := range k.IDKinds {
+				ids[i] = string(id)
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", k.Subject, strings.Join(ids, ","), k.Schema, strings.Join(k.Privacy, "; "))
+		}
+		tw.Flush()
+		fmt.Fprintln(env.stdout)
+	}
+	fmt.Fprintln(env.stdout, "Event reference: docs/events.md. Adding a producer: docs/adding-a-producer.md.")
+	return nil
+}

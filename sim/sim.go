@@ -1,0 +1,240 @@
+// Package sim runs the simulation: it asks the world for each day, lets every
+// selected producer observe it, and releases the events in time order as the
+// clock reaches them, to a Sink. It knows nothing of NATS: the Sink does.
+package sim
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"exhaust/clock"
+	"exhaust/event"
+	"exhaust/producers"
+	"exhaust/world"
+)
+
+// Sink receives encoded events in time order. An error means the event could
+// not be delivered and the run stops: nothing is dropped silently.
+type Sink interface {
+	Publish(ctx context.Context, subject, id string, payload []byte) error
+	// Flush returns once everything published so far is safely stored.
+	Flush(ctx context.Context) error
+}
+
+// TruthSink receives the ground truth: who owns which identifiers. It is kept
+// apart from the exhaust so that only scoring ever reads it.
+type TruthSink interface {
+	PublishTruth(ctx context.Context, personID string, payload []byte) error
+}
+
+// Truth is the ground-truth record of one person, as published.
+type Truth struct {
+	Person string     `json:"person"`
+	Name   string     `json:"name"`
+	Email  string     `json:"email"`
+	Day    int        `json:"day"` // the record covers identifiers seen up to this day
+	IDs    []event.ID `json:"ids"`
+}
+
+// Config sets up a Runner.
+type Config struct {
+	World     *world.World
+	Seed      int64
+	FirstDay  int // 1 if zero
+	Days      int // how many days to run; 0 runs until the context ends
+	Producers []producers.Producer
+	Clock     *clock.Clock
+	Sink      Sink
+	Truth     TruthSink // optional
+	Log       *slog.Logger
+}
+
+// Runner runs the simulation. Its counters may be read while it runs.
+type Runner struct {
+	cfg       Config
+	names     []string
+	published []atomic.Uint64 // per producer, index as in cfg.Producers
+	day       atomic.Int64
+}
+
+// New checks cfg and returns a Runner.
+func New(cfg Config) (*Runner, error) {
+	switch {
+	case cfg.World == nil:
+		return nil, errors.New("sim: no world")
+	case cfg.Clock == nil:
+		return nil, errors.New("sim: no clock")
+	case cfg.Sink == nil:
+		return nil, errors.New("sim: no sink")
+	case len(cfg.Producers) == 0:
+		return nil, errors.New("sim: no producers selected")
+	case cfg.Days < 0:
+		return nil, fmt.Errorf("days must be 0 (run until stopped) or more, got %d", cfg.Days)
+	}
+	if cfg.FirstDay == 0 {
+		cfg.FirstDay = 1
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	r := &Runner{cfg: cfg, published: make([]atomic.Uint64, len(cfg.Producers))}
+	for _, p := range cfg.Producers {
+		r.names = append(r.names, p.Spec().Name)
+	}
+	return r, nil
+}
+
+// Stats is a snapshot of a run's progress.
+type Stats struct {
+	Day       int               // day being played (0 before the first)
+	Published map[string]uint64 // events handed to the sink, by producer
+	Total     uint64
+}
+
+// Stats returns the run's progress so far.
+func (r *Runner) Stats() Stats {
+	s := Stats{Day: int(r.day.Load()), Published: make(map[string]uint64, len(r.names))}
+	for i, n := range r.names {
+		v := r.published[i].Load()
+		s.Published[n] = v
+		s.Total += v
+	}
+	return s
+}
+
+// item is one encoded event ready to publish.
+type item struct {
+	time     time.Time
+	producer int
+	subject  string
+	id       string
+	payload  []byte
+}
+
+// batch is one day's events, or the error that prevented making them.
+type batch struct {
+	day   int
+	items []item
+	truth []Truth
+	err   error
+}
+
+// Run plays the configured days (or until ctx ends) and flushes the sink.
+// Days are generated one ahead of publishing, so producing and publishing
+// overlap.
+func (r *Runner) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan batch, 1)
+	go func() {
+		defer close(batches)
+		for d := r.cfg.FirstDay; r.cfg.Days == 0 || d < r.cfg.FirstDay+r.cfg.Days; d++ {
+			b := r.generate(d)
+			select {
+			case batches <- b:
+			case <-ctx.Done():
+				return
+			}
+			if b.err != nil {
+				return
+			}
+		}
+	}()
+	for b := range batches {
+		if b.err != nil {
+			return b.err
+		}
+		r.day.Store(int64(b.day))
+		r.cfg.Log.Info("day starts", "day", b.day, "events", len(b.items))
+		if err := r.publishTruth(ctx, b.truth); err != nil {
+			return err
+		}
+		for i := range b.items {
+			it := &b.items[i]
+			if err := r.cfg.Clock.WaitUntil(ctx, it.time); err != nil {
+				return err
+			}
+			if err := r.cfg.Sink.Publish(ctx, it.subject, it.id, it.payload); err != nil {
+				return fmt.Errorf("publish %s %s: %w", it.subject, it.id, err)
+			}
+			r.published[it.producer].Add(1)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return r.cfg.Sink.Flush(ctx)
+}
+
+// generate builds day d: every producer observes it concurrently, then the
+// events are merged in time order (ties keep producer order, so the merge is
+// deterministic) and encoded.
+func (r *Runner) generate(d int) batch {
+	day := r.cfg.World.Day(d)
+	perProducer := make([][]event.Event, len(r.cfg.Producers))
+	errs := make([]error, len(r.cfg.Producers))
+	var wg sync.WaitGroup
+	for i, p := range r.cfg.Producers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			perProducer[i], errs[i] = producers.Collect(p, r.cfg.Seed, day)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return batch{day: d, err: err}
+	}
+	var items []item
+	for i, evs := range perProducer {
+		for j := range evs {
+			ev := &evs[j]
+			payload, err := ev.Encode()
+			if err != nil {
+				return batch{day: d, err: err}
+			}
+			items = append(items, item{time: ev.Time, producer: i, subject: ev.Subject(), id: ev.ID, payload: payload})
+		}
+	}
+	sort.SliceStable(items, func(a, b int) bool { return items[a].time.Before(items[b].time) })
+	return batch{day: d, items: items, truth: truthOf(day)}
+}
+
+// truthOf lists who owns which identifiers on day.
+func truthOf(day *world.Day) []Truth {
+	out := make([]Truth, 0, len(day.Plans))
+	for _, pl := range day.Plans {
+		p := pl.Person
+		out = append(out, Truth{Person: p.ID, Name: p.Name, Email: p.Email, Day: day.Index, IDs: p.Identifiers(day.City)})
+	}
+	return out
+}
+
+func (r *Runner) publishTruth(ctx context.Context, truth []Truth) error {
+	if r.cfg.Truth == nil {
+		return nil
+	}
+	for _, t := range truth {
+		b, err := json.Marshal(t)
+		if err != nil {
+			return fmt.Errorf("encode truth of %s: %w", t.Person, err)
+		}
+		if err := r.cfg.Truth.PublishTruth(ctx, t.Person, b); err != nil {
+			return fmt.Errorf("publish truth of %s: %w", t.Person, err)
+		}
+	}
+	return nil
+}
+
+// Names returns the producers' names in run order.
+func (r *Runner) Names() []string { return append([]string(nil), r.names...) }
+
+// Clock returns the run's clock.
+func (r *Runner) Clock() *clock.Clock { return r.cfg.Clock }

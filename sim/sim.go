@@ -62,6 +62,9 @@ type Runner struct {
 	names     []string
 	published []atomic.Uint64 // per producer, index as in cfg.Producers
 	day       atomic.Int64
+	// owned accumulates each person's identifiers over the days played, so
+	// the truth of a multi-day run still covers day 1's single tickets.
+	owned map[string]map[event.ID]bool
 }
 
 // New checks cfg and returns a Runner.
@@ -84,7 +87,7 @@ func New(cfg Config) (*Runner, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	r := &Runner{cfg: cfg, published: make([]atomic.Uint64, len(cfg.Producers))}
+	r := &Runner{cfg: cfg, published: make([]atomic.Uint64, len(cfg.Producers)), owned: map[string]map[event.ID]bool{}}
 	for _, p := range cfg.Producers {
 		r.names = append(r.names, p.Spec().Name)
 	}
@@ -204,15 +207,35 @@ func (r *Runner) generate(d int) batch {
 		}
 	}
 	sort.SliceStable(items, func(a, b int) bool { return items[a].time.Before(items[b].time) })
-	return batch{day: d, items: items, truth: truthOf(day)}
+	return batch{day: d, items: items, truth: r.truthOf(day)}
 }
 
-// truthOf lists who owns which identifiers on day.
-func truthOf(day *world.Day) []Truth {
+// truthOf lists who owns which identifiers up to day. It runs on the
+// generating goroutine only.
+func (r *Runner) truthOf(day *world.Day) []Truth {
+	ids := day.Truth()
 	out := make([]Truth, 0, len(day.Plans))
 	for _, pl := range day.Plans {
 		p := pl.Person
-		out = append(out, Truth{Person: p.ID, Name: p.Name, Email: p.Email, Day: day.Index, IDs: p.Identifiers(day.City)})
+		set := r.owned[p.ID]
+		if set == nil {
+			set = map[event.ID]bool{}
+			r.owned[p.ID] = set
+		}
+		for _, id := range ids[p.ID] {
+			set[id] = true
+		}
+		all := make([]event.ID, 0, len(set))
+		for id := range set {
+			all = append(all, id)
+		}
+		sort.Slice(all, func(i, j int) bool {
+			if all[i].Kind != all[j].Kind {
+				return all[i].Kind < all[j].Kind
+			}
+			return all[i].Value < all[j].Value
+		})
+		out = append(out, Truth{Person: p.ID, Name: p.Name, Email: p.Email, Day: day.Index, IDs: all})
 	}
 	return out
 }

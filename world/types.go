@@ -173,6 +173,11 @@ type Trip struct {
 	From *Place
 	To   *Place
 	Legs []Leg // metro legs, in order; empty for walks
+	// Ticket is the single ticket validated at the first gate of a metro
+	// trip ("" when riding with a pass, and for walks).
+	Ticket string
+	// path is the timed polyline Where interpolates along.
+	path []waypoint
 }
 
 // Leg is one ride on one metro line.
@@ -244,6 +249,10 @@ type Purchase struct {
 	OwnCup     bool   // café only
 	Tickets    int    // transit tickets bought (ticket machine)
 	Moment     string
+	// TicketIDs are the numbers of the tickets bought (len == Tickets).
+	TicketIDs []string
+	// Pass is the transit pass topped up at a ticket machine ("" otherwise).
+	Pass string
 }
 
 // Workout is sport, as the wristband counts it.

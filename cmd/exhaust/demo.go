@@ -14,7 +14,7 @@ import (
 )
 
 func runDemo(ctx context.Context, args []string, env *cliEnv) error {
-	p := &pipeline{}
+	p := &pipeline{log: env.log}
 	fs := newFlagSet("demo", "demo [flags]",
 		"Starts an embedded NATS server with JetStream (or uses --nats), plays the\nsimulated city's days with every producer, and shows what is happening.\nWhile it runs, type p + Enter to pause or resume, + or - to change speed,\nq to quit (Ctrl-C also stops cleanly).",
 		env.stdout)

@@ -31,12 +31,14 @@ type cliEnv struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
+	log    *slog.Logger
 }
 
 var commands = []command{
 	{"demo", "start NATS and every producer, and show what is happening", runDemo},
 	{"produce", "publish the simulated city's exhaust to a NATS server", runProduce},
 	{"producers", "list the producers with their subjects, identifier kinds and schemas", runProducers},
+	{"bench", "measure throughput (bench publish: --fast publishing vs a raw JetStream publisher)", runBench},
 	{"version", "print the version", func(_ context.Context, _ []string, env *cliEnv) error {
 		fmt.Fprintln(env.stdout, "exhaust", version)
 		return nil
@@ -92,6 +94,6 @@ func run(ctx context.Context, args []string, env *cliEnv) int {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	os.Exit(run(ctx, os.Args[1:], &cliEnv{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: osGetenv}))
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	os.Exit(run(ctx, os.Args[1:], &cliEnv{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: osGetenv, log: log}))
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +26,7 @@ func runCLI(t *testing.T, ctx context.Context, env map[string]string, args ...st
 	code := run(ctx, args, &cliEnv{
 		stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr,
 		getenv: func(k string) string { return env[k] },
+		log:    slog.New(slog.DiscardHandler),
 	})
 	return code, stdout.String(), stderr.String()
 }
@@ -193,7 +195,7 @@ func TestProduceIsCompleteAndIdempotent(t *testing.T) {
 	if len(again) != len(events) {
 		t.Fatalf("second identical run changed the stream from %d to %d events", len(events), len(again))
 	}
-	if !strings.Contains(stdout, " 0 new") {
+	if !strings.Contains(stdout, "(0 new,") {
 		t.Errorf("second run should report 0 new events: %q", stdout)
 	}
 }
@@ -258,7 +260,6 @@ func TestHeroDayHasEveryMoment(t *testing.T) {
 		t.Errorf("café Wi-Fi saw %d of the hero's devices, want 2 (phone and tablet)", len(cafeMACs))
 	}
 }
-
 
 func isHeros(ev event.Event, owners map[event.ID]string) bool {
 	for _, id := range event.IDsOf(&ev) {

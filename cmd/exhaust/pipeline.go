@@ -135,10 +135,12 @@ func (p *pipeline) Open(ctx context.Context) error {
 	if _, err := natsbus.EnsureStream(ctx, p.js, p.opts.streamConfig()); err != nil {
 		return err
 	}
-	if err := natsbus.EnsureTruthStream(ctx, p.js); err != nil {
+	if _, err := natsbus.EnsureTruthStream(ctx, p.js); err != nil {
 		return err
 	}
-	p.pub = natsbus.NewPublisher(p.js, natsbus.PublisherOptions{})
+	if p.pub, err = natsbus.NewPublisher(p.js, natsbus.PublisherOptions{}); err != nil {
+		return err
+	}
 
 	start, _ := p.opts.startDate()
 	p.world, err = world.New(world.Config{Seed: p.opts.seed, Persons: p.opts.persons, Start: start})
@@ -166,6 +168,9 @@ func (p *pipeline) Run(ctx context.Context) error { return p.runner.Run(ctx) }
 // the embedded server.
 func (p *pipeline) Close() error {
 	var err error
+	if p.pub != nil {
+		p.pub.Close()
+	}
 	if p.nc != nil {
 		err = p.nc.Drain()
 		for p.nc.IsDraining() {

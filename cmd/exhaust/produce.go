@@ -7,7 +7,7 @@ import (
 )
 
 func runProduce(ctx context.Context, args []string, env *cliEnv) error {
-	p := &pipeline{}
+	p := &pipeline{log: env.log}
 	fs := newFlagSet("produce", "produce --nats URL [flags]",
 		"Publishes the simulated city's exhaust to the EXHAUST JetStream stream of an\nexternal NATS server (created or updated as needed). Every publish is acked;\nre-running with the same seed and settings adds nothing (same event ids).",
 		env.stdout)

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"exhaust/clock"
+	"exhaust/natsbus"
+	"exhaust/producers"
+	"exhaust/sim"
+	"exhaust/world"
+)
+
+func runBench(ctx context.Context, args []string, env *cliEnv) error {
+	if len(args) == 0 || args[0] != "publish" {
+		return errors.New(`bench needs a subject: "exhaust bench publish" (see exhaust bench publish --help)`)
+	}
+	var o simOptions
+	fs := newFlagSet("bench publish", "bench publish [flags]",
+		"Measures --fast publishing throughput against a raw JetStream async publisher\nof the same number of messages of the same mean size, on the same embedded\nserver, alternating the two for --rounds rounds. Reports the median of each\nand their ratio (docs/performance.md).",
+		env.stdout)
+	o.register(fs, 1)
+	rounds := fs.Int("rounds", 5, "rounds of each measurement; medians are reported")
+	if err := parseFlags(fs, args[1:], env.getenv); err != nil {
+		return err
+	}
+	o.fast = true
+	if *rounds < 1 {
+		return fmt.Errorf("--rounds must be at least 1, got %d", *rounds)
+	}
+	if err := o.validate(); err != nil {
+		return err
+	}
+	log := slog.New(slog.DiscardHandler)
+	srv, err := natsbus.StartServer(natsbus.ServerConfig{Listen: "127.0.0.1:0", Logger: log})
+	if err != nil {
+		return err
+	}
+	defer srv.Shutdown()
+	nc, err := natsbus.Connect(ctx, srv.URL(), "exhaust-bench", log)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	start, _ := o.startDate()
+	w, err := world.New(world.Config{Seed: o.seed, Persons: o.persons, Start: start})
+	if err != nil {
+		return err
+	}
+	selected, _ := producers.Select(o.producers)
+
+	fmt.Fprintf(env.stdout, "bench publish: %d people, %d day(s), %d rounds, embedded nats-server %s\n", o.persons, o.days, *rounds, srv.URL())
+	var exhaustRates, rawRates []float64
+	for r := 1; r <= *rounds; r++ {
+		n, bytes, took, err := benchExhaust(ctx, js, &o, w, selected, start)
+		if err != nil {
+			return err
+		}
+		size := int(bytes / uint64(n))
+		rawTook, err := benchRaw(ctx, js, &o, n, size)
+		if err != nil {
+			return err
+		}
+		er, rr := float64(n)/took.Seconds(), float64(n)/rawTook.Seconds()
+		exhaustRates, rawRates = append(exhaustRates, er), append(rawRates, rr)
+		fmt.Fprintf(env.stdout, "round %d: %d events, mean %d B: exhaust --fast %.0f ev/s, raw async publisher %.0f msg/s, ratio %.2f\n",
+			r, n, size, er, rr, er/rr)
+	}
+	me, mr := median(exhaustRates), median(rawRates)
+	fmt.Fprintf(env.stdout, "median: exhaust --fast %.0f ev/s, raw %.0f msg/s, ratio %.2f\n", me, mr, me/mr)
+	return nil
+}
+
+// resetStream empties the EXHAUST stream so every round starts alike.
+func resetStream(ctx context.Context, js jetstream.JetStream, o *simOptions) error {
+	if err := js.DeleteStream(ctx, "EXHAUST"); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+		return fmt.Errorf("reset stream: %w", err)
+	}
+	_, err := natsbus.EnsureStream(ctx, js, o.streamConfig())
+	return err
+}
+
+// countingSink counts what it forwards, to know the mean message size.
+type countingSink struct {
+	*natsbus.Publisher
+	n, bytes uint64
+}
+
+func (c *countingSink) Publish(ctx context.Context, subject, id string, payload []byte) error {
+	c.n++
+	c.bytes += uint64(len(payload))
+	return c.Publisher.Publish(ctx, subject, id, payload)
+}
+
+// benchExhaust times the whole --fast pipeline (making the days, encoding,
+// publishing, every ack) as `exhaust produce --fast` runs it.
+func benchExhaust(ctx context.Context, js jetstream.JetStream, o *simOptions, w *world.World, ps []producers.Producer, start time.Time) (int, uint64, time.Duration, error) {
+	if err := resetStream(ctx, js, o); err != nil {
+		return 0, 0, 0, err
+	}
+	pub, err := natsbus.NewPublisher(js, natsbus.PublisherOptions{})
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	defer pub.Close()
+	clk, err := clock.New(start, 1, true)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	sink := &countingSink{Publisher: pub}
+	runner, err := sim.New(sim.Config{World: w, Seed: o.seed, Days: o.days, Producers: ps, Clock: clk, Sink: sink})
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	began := time.Now()
+	if err := runner.Run(ctx); err != nil {
+		return 0, 0, 0, err
+	}
+	took := time.Since(began)
+	if sink.n == 0 {
+		return 0, 0, 0, errors.New("bench: the run published nothing")
+	}
+	return int(sink.n), sink.bytes, took, nil
+}
+
+// benchRaw times the reference: n messages of size bytes through the
+// plainest correct async JetStream publisher.
+func benchRaw(ctx context.Context, js jetstream.JetStream, o *simOptions, n, size int) (time.Duration, error) {
+	if err := resetStream(ctx, js, o); err != nil {
+		return 0, err
+	}
+	payload := make([]byte, size)
+	for i := range payload {
+		payload[i] = 'x'
+	}
+	return natsbus.RawPublish(ctx, js, "exhaust.bench.raw", payload, n, natsbus.DefaultMaxPending)
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}

@@ -1,0 +1,146 @@
+package natsbus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+const (
+	// connectTimeout bounds the first dial, so a wrong --nats fails in
+	// seconds instead of hanging a classroom demo.
+	connectTimeout = 2 * time.Second
+	// reconnectWait is the pause between reconnect attempts: short enough
+	// that a restarted server is picked up quickly, long enough not to spin.
+	reconnectWait = 250 * time.Millisecond
+	// reconnectBufSize is how much the client buffers while disconnected.
+	// It comfortably holds a full publisher window of events.
+	reconnectBufSize = 16 << 20
+)
+
+// Connect dials the NATS server at url (a comma-separated list is allowed)
+// and names the connection name. If nothing answers, it fails at once with a
+// one-line error. Once connected, the connection reconnects forever and logs
+// disconnects and reconnects to log (nil means slog.Default()).
+func Connect(ctx context.Context, url, name string, log *slog.Logger) (*nats.Conn, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("connect to NATS at %s: %w", redact(url), err)
+	}
+	timeout := connectTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		if left := time.Until(dl); left < timeout {
+			timeout = max(left, time.Millisecond)
+		}
+	}
+	log = log.With("component", "nats", "conn", name)
+	nc, err := nats.Connect(url,
+		nats.Name(name),
+		nats.Timeout(timeout),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(reconnectWait),
+		nats.ReconnectBufSize(reconnectBufSize),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				log.Warn("disconnected from NATS, reconnecting", "err", err)
+			} else {
+				log.Debug("disconnected from NATS")
+			}
+		}),
+		nats.ReconnectHandler(func(c *nats.Conn) {
+			log.Info("reconnected to NATS", "url", redact(c.ConnectedUrl()))
+		}),
+		nats.ClosedHandler(func(*nats.Conn) {
+			log.Debug("NATS connection closed")
+		}),
+		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			if sub != nil {
+				log.Error("NATS async error", "subject", sub.Subject, "err", err)
+				return
+			}
+			log.Error("NATS async error", "err", err)
+		}),
+	)
+	if err != nil {
+		if errors.Is(err, nats.ErrNoServers) {
+			// The client does not say why no server answered; a plain dial
+			// does, and the reason is what the user needs.
+			if cause := dialCause(url, timeout); cause != nil {
+				err = cause
+			}
+		}
+		return nil, connectError(url, err)
+	}
+	return nc, nil
+}
+
+// dialCause dials the first server of urls and returns why it failed, or
+// nil if it answers (the failure was then above TCP).
+func dialCause(urls string, timeout time.Duration) error {
+	first, _, _ := strings.Cut(urls, ",")
+	u, err := url.Parse(strings.TrimSpace(first))
+	if err != nil || u.Host == "" {
+		return nil
+	}
+	host := u.Host
+	if u.Port() == "" {
+		host = net.JoinHostPort(u.Hostname(), strconv.Itoa(nats.DefaultPort))
+	}
+	c, err := net.DialTimeout("tcp", host, timeout)
+	if err != nil {
+		return err
+	}
+	c.Close()
+	return nil
+}
+
+// connectError explains a failed first connection in one line.
+func connectError(url string, err error) error {
+	var dnsErr *net.DNSError
+	switch {
+	case errors.As(err, &dnsErr):
+		return fmt.Errorf("cannot reach NATS at %s: unknown host %s (check --nats)", redact(url), dnsErr.Name)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Errorf("cannot reach NATS at %s: connection refused (start a server or check --nats)", redact(url))
+	case errors.Is(err, nats.ErrNoServers), errors.Is(err, context.DeadlineExceeded), isTimeout(err):
+		return fmt.Errorf("cannot reach NATS at %s: %v (start a server or check --nats)", redact(url), err)
+	default:
+		return fmt.Errorf("connect to NATS at %s: %w", redact(url), err)
+	}
+}
+
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
+}
+
+// redact hides passwords and tokens in NATS URLs before they reach a log or
+// an error message.
+func redact(urls string) string {
+	parts := strings.Split(urls, ",")
+	for i, p := range parts {
+		u, err := url.Parse(strings.TrimSpace(p))
+		if err != nil || u.User == nil {
+			continue
+		}
+		if _, hasPass := u.User.Password(); hasPass {
+			parts[i] = u.Redacted()
+		} else {
+			// A bare user part is a token: hide it entirely.
+			u.User = url.User("xxxxx")
+			parts[i] = u.String()
+		}
+	}
+	return strings.Join(parts, ",")
+}

@@ -1,0 +1,18 @@
+// Package natsbus is exhaust's adapter to NATS and JetStream.
+//
+// It owns everything the rest of exhaust needs to talk to NATS, so domain
+// packages never import a NATS client:
+//
+//   - StartServer runs an embedded nats-server with JetStream, for the
+//     one-command classroom demo and for tests (see package natstest).
+//   - Connect dials a server, failing fast when nothing answers at start and
+//     reconnecting forever once connected.
+//   - EnsureStream and EnsureTruthStream create or update the EXHAUST stream
+//     (subjects exhaust.>) and the ground-truth stream EXHAUST_TRUTH
+//     (subjects truth.exhaust.>, outside exhaust.>).
+//   - Publisher publishes events asynchronously with a bounded window, checks
+//     every acknowledgement and retries failures with the same message id, so
+//     the stream's duplicate window turns "at least once" into "exactly once".
+//   - RawPublish is the plainest correct asynchronous JetStream publisher;
+//     it is the baseline the benchmarks compare Publisher against.
+package natsbus

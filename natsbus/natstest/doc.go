@@ -1,0 +1,4 @@
+// Package natstest starts real, in-process NATS servers for tests: a random
+// port, JetStream on a per-test directory, shut down when the test ends.
+// exhaust's tests never mock NATS.
+package natstest

@@ -1,0 +1,246 @@
+package natsbus_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"exhaust/natsbus"
+	"exhaust/natsbus/natstest"
+)
+
+func newPublisher(t *testing.T, js jetstream.JetStream, opts natsbus.PublisherOptions) *natsbus.Publisher {
+	t.Helper()
+	p, err := natsbus.NewPublisher(js, opts)
+	if err != nil {
+		t.Fatalf("NewPublisher: %v", err)
+	}
+	t.Cleanup(p.Close)
+	return p
+}
+
+func payload(i int) []byte { return []byte(`{"n":` + strconv.Itoa(i) + `}`) }
+
+func TestPublisherPublishesAndDedups(t *testing.T) {
+	tests := []struct {
+		name       string
+		maxPending int
+		n          int
+	}{
+		{"default window", 0, 2000},
+		{"window of one", 1, 50},
+		{"small window", 8, 500},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := natstest.RunServer(t)
+			_, js := natstest.Connect(t, srv)
+			stream := ensureStream(t, js)
+			p := newPublisher(t, js, natsbus.PublisherOptions{MaxPending: tt.maxPending})
+			ctx := testCtx(t, 15*time.Second)
+
+			publishAll := func() {
+				t.Helper()
+				for i := range tt.n {
+					if err := p.Publish(ctx, "exhaust.test.tick", "m-"+strconv.Itoa(i), payload(i)); err != nil {
+						t.Fatalf("Publish %d: %v", i, err)
+					}
+				}
+				if err := p.Flush(ctx); err != nil {
+					t.Fatalf("Flush: %v", err)
+				}
+			}
+
+			publishAll()
+			if got := streamMsgs(t, stream); got != uint64(tt.n) {
+				t.Fatalf("stream holds %d messages, want %d", got, tt.n)
+			}
+			if s := p.Stats(); s.Published != uint64(tt.n) || s.Duplicates != 0 || s.Pending != 0 || s.Failed != 0 {
+				t.Fatalf("stats after first pass = %+v, want %d published", s, tt.n)
+			}
+
+			publishAll() // the same ids again
+			if got := streamMsgs(t, stream); got != uint64(tt.n) {
+				t.Fatalf("stream holds %d messages after republishing, want %d", got, tt.n)
+			}
+			if s := p.Stats(); s.Published != uint64(tt.n) || s.Duplicates != uint64(tt.n) || s.Pending != 0 {
+				t.Fatalf("stats after second pass = %+v, want %d published and %d duplicates", s, tt.n, tt.n)
+			}
+			for id, c := range streamMsgIDs(t, stream) {
+				if c != 1 {
+					t.Errorf("msg id %s stored %d times", id, c)
+				}
+			}
+		})
+	}
+}
+
+func TestPublisherPermanentErrors(t *testing.T) {
+	srv := natstest.RunServer(t)
+	_, js := natstest.Connect(t, srv)
+	stream := ensureStream(t, js)
+	p := newPublisher(t, js, natsbus.PublisherOptions{})
+	ctx := testCtx(t, 15*time.Second)
+
+	if err := p.Publish(ctx, "exhaust.test.ok", "", []byte("x")); !errors.Is(err, natsbus.ErrNoMsgID) {
+		t.Fatalf("Publish with an empty msg id = %v, want ErrNoMsgID", err)
+	}
+
+	// No stream captures "nowhere.>": JetStream answers nothing, which
+	// must not be retried forever.
+	if err := p.Publish(ctx, "nowhere.test", "lost-1", []byte("x")); err != nil {
+		t.Fatalf("Publish: %v", err)
+	}
+	if err := p.Publish(ctx, "exhaust.test.ok", "kept-1", []byte("x")); err != nil {
+		t.Fatalf("Publish: %v", err)
+	}
+	err := p.Flush(ctx)
+	var pe *natsbus.PublishError
+	if !errors.As(err, &pe) || !errors.Is(err, natsbus.ErrNoStream) {
+		t.Fatalf("Flush = %v, want a *PublishError wrapping ErrNoStream", err)
+	}
+	if pe.Subject != "nowhere.test" || pe.MsgID != "lost-1" {
+		t.Errorf("PublishError names %s / %s, want nowhere.test / lost-1", pe.Subject, pe.MsgID)
+	}
+	if err := p.Flush(ctx); err != nil {
+		t.Errorf("second Flush = %v, want nil (each failure is reported once)", err)
+	}
+	if s := p.Stats(); s.Failed != 1 || s.Published != 1 || s.Pending != 0 {
+		t.Errorf("stats = %+v, want 1 failed, 1 published", s)
+	}
+	if got := streamMsgs(t, stream); got != 1 {
+		t.Errorf("stream holds %d messages, want 1", got)
+	}
+}
+
+func TestPublisherContextEndsWhileWindowFull(t *testing.T) {
+	srv := natstest.RunServer(t)
+	nc, js := natstest.Connect(t, srv)
+	ensureStream(t, js)
+	p := newPublisher(t, js, natsbus.PublisherOptions{MaxPending: 2})
+	srv.Shutdown() // nothing will ever ack
+	waitFor(t, 5*time.Second, "client to notice the server is gone", func() bool { return nc.Status() != nats.CONNECTED })
+
+	ctx := testCtx(t, 10*time.Second)
+	for i := range 2 {
+		if err := p.Publish(ctx, "exhaust.test.tick", fmt.Sprint("w-", i), payload(i)); err != nil {
+			t.Fatalf("Publish %d into a free window: %v", i, err)
+		}
+	}
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if err := p.Publish(short, "exhaust.test.tick", "w-2", payload(2)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Publish into a full window = %v, want context.DeadlineExceeded", err)
+	}
+	short2, cancel2 := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel2()
+	if err := p.Flush(short2); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Flush with nothing acked = %v, want context.DeadlineExceeded", err)
+	}
+	if s := p.Stats(); s.Pending != 2 {
+		t.Fatalf("pending = %d, want 2", s.Pending)
+	}
+}
+
+// TestPublisherSurvivesServerRestart stops the server while messages are in
+// flight, publishes while it is down, restarts it on the same port and store,
+// and checks that every message is stored exactly once.
+func TestPublisherSurvivesServerRestart(t *testing.T) {
+	const (
+		n          = 4000
+		maxPending = 256
+	)
+	dir := t.TempDir()
+	srv, err := natsbus.StartServer(natsbus.ServerConfig{Listen: "127.0.0.1:0", DataDir: dir, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Shutdown() })
+	listen := fmt.Sprintf("127.0.0.1:%d", srv.Port())
+
+	nc, err := natsbus.Connect(testCtx(t, 5*time.Second), srv.URL(), t.Name(), quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ensureStream(t, js)
+	p := newPublisher(t, js, natsbus.PublisherOptions{MaxPending: maxPending})
+	ctx := testCtx(t, 30*time.Second)
+
+	half := make(chan struct{})
+	down := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- func() error {
+			for i := range n {
+				if i == n/2 {
+					close(half)
+					select {
+					case <-down:
+					case <-ctx.Done():
+						return ctx.Err()
+					}
+				}
+				if err := p.Publish(ctx, "exhaust.test.tick", "r-"+strconv.Itoa(i), payload(i)); err != nil {
+					return fmt.Errorf("publish %d: %w", i, err)
+				}
+			}
+			return p.Flush(ctx)
+		}()
+	}()
+
+	select {
+	case <-half:
+	case err := <-done:
+		t.Fatalf("publisher stopped early: %v", err)
+	}
+	inFlight := p.Stats().Pending
+	srv.Shutdown() // acks in flight are lost with the connection
+	waitFor(t, 5*time.Second, "client to notice the server is gone", func() bool { return nc.Status() != nats.CONNECTED })
+	close(down)
+	// Keep publishing while the server is down, until the window is full.
+	waitFor(t, 10*time.Second, "the window to fill while the server is down", func() bool { return p.Stats().Pending == maxPending })
+
+	srv, err = natsbus.StartServer(natsbus.ServerConfig{Listen: listen, DataDir: dir, Logger: quiet()})
+	if err != nil {
+		t.Fatalf("restart: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("publisher: %v", err)
+	}
+
+	s := p.Stats()
+	t.Logf("in flight at shutdown: %d; stats: %+v", inFlight, s)
+	// Each message ends with exactly one ack; it says Duplicate when an
+	// earlier attempt was stored but its ack was lost with the connection.
+	if s.Published+s.Duplicates != n || s.Failed != 0 || s.Pending != 0 {
+		t.Errorf("stats = %+v, want %d acks (new or duplicate), none failed or pending", s, n)
+	}
+	stream, err := js.Stream(testCtx(t, 5*time.Second), natsbus.StreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := streamMsgIDs(t, stream)
+	if len(ids) != n {
+		t.Errorf("stream holds %d distinct ids, want %d", len(ids), n)
+	}
+	for i := range n {
+		id := "r-" + strconv.Itoa(i)
+		if c := ids[id]; c != 1 {
+			t.Errorf("msg id %s stored %d times, want once", id, c)
+		}
+	}
+	if got := streamMsgs(t, stream); got != n {
+		t.Errorf("stream holds %d messages, want %d", got, n)
+	}
+}

@@ -1,0 +1,81 @@
+package natsbus_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"exhaust/natsbus"
+	"exhaust/natsbus/natstest"
+)
+
+func TestTruthStream(t *testing.T) {
+	srv := natstest.RunServer(t)
+	_, js := natstest.Connect(t, srv)
+	exhaust := ensureStream(t, js)
+	ctx := testCtx(t, 10*time.Second)
+	truth, err := natsbus.EnsureTruthStream(ctx, js)
+	if err != nil {
+		t.Fatalf("EnsureTruthStream: %v", err)
+	}
+	if _, err := natsbus.EnsureTruthStream(ctx, js); err != nil {
+		t.Fatalf("second EnsureTruthStream: %v", err)
+	}
+
+	steps := []struct {
+		person string
+		data   string
+	}{
+		{"hero", `{"v":"A"}`},
+		{"hero", `{"v":"B"}`},
+		{"hero", `{"v":"A"}`}, // back to A within the dedup window: must win over B
+		{"p0001", `{"v":"C"}`},
+		{"p0001", `{"v":"C"}`}, // the same truth again: stored once
+	}
+	for _, s := range steps {
+		if err := natsbus.PublishTruth(ctx, js, s.person, []byte(s.data)); err != nil {
+			t.Fatalf("PublishTruth(%s, %s): %v", s.person, s.data, err)
+		}
+	}
+
+	if got := streamMsgs(t, truth); got != 2 {
+		t.Errorf("truth stream holds %d messages, want 2 (one per person)", got)
+	}
+	for person, want := range map[string]string{"hero": `{"v":"A"}`, "p0001": `{"v":"C"}`} {
+		m, err := truth.GetLastMsgForSubject(ctx, natsbus.TruthSubject(person))
+		if err != nil {
+			t.Fatalf("last truth for %s: %v", person, err)
+		}
+		if string(m.Data) != want {
+			t.Errorf("truth for %s = %s, want %s", person, m.Data, want)
+		}
+	}
+	if got := streamMsgs(t, exhaust); got != 0 {
+		t.Errorf("EXHAUST captured %d truth messages, want 0", got)
+	}
+	name, err := js.StreamNameBySubject(ctx, natsbus.TruthSubject("hero"))
+	if err != nil || name != natsbus.TruthStreamName {
+		t.Errorf("stream for %s = %q, %v; want %s only", natsbus.TruthSubject("hero"), name, err, natsbus.TruthStreamName)
+	}
+	cfg := truth.CachedInfo().Config
+	if cfg.MaxMsgsPerSubject != 1 || cfg.Subjects[0] != "truth.exhaust.>" || cfg.Storage != jetstream.FileStorage {
+		t.Errorf("truth stream config = %+v", cfg)
+	}
+}
+
+func TestPublishTruthRejectsBadPersonID(t *testing.T) {
+	srv := natstest.RunServer(t)
+	_, js := natstest.Connect(t, srv)
+	ctx := testCtx(t, 10*time.Second)
+	if _, err := natsbus.EnsureTruthStream(ctx, js); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"", "a.b", "a*", ">", "a b"} {
+		t.Run(id, func(t *testing.T) {
+			if err := natsbus.PublishTruth(ctx, js, id, []byte("{}")); err == nil {
+				t.Fatalf("PublishTruth(%q) succeeded, want an error", id)
+			}
+		})
+	}
+}

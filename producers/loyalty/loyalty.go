@@ -1,0 +1,214 @@
+package loyalty
+
+import (
+	"crypto/sha256"
+	"embed"
+	"encoding/binary"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"exhaust/event"
+	"exhaust/producers"
+	"exhaust/world"
+)
+
+// Name is the producer's name: subjects are exhaust.loyalty.<kind>.
+const Name = "loyalty"
+
+// The loyalty schemes' event kinds.
+const (
+	KindBasket       = "basket"
+	KindRegistration = "registration"
+)
+
+// storeAccuracyM is how precisely a basket is placed: at the store's address.
+const storeAccuracyM = 20
+
+// exportHour is when the schemes' nightly CRM export runs (local time).
+const exportHour = 4
+
+// Item is one line of a basket.
+type Item struct {
+	Name       string `json:"name"`
+	Category   string `json:"category"`
+	Genre      string `json:"genre,omitempty"`
+	PriceCents int    `json:"price_cents"`
+	Qty        int    `json:"qty"`
+}
+
+// Basket is the data of a loyalty.basket event: the till's record of a
+// purchase made with a loyalty card.
+type Basket struct {
+	event.Common
+	Chain      string `json:"chain"`
+	Store      string `json:"store"`
+	Items      []Item `json:"items"`
+	TotalCents int    `json:"total_cents"`
+	Points     int    `json:"points"`
+	// OwnCup is reported by café chains only (nil elsewhere): they reward
+	// customers who bring their own cup.
+	OwnCup *bool `json:"own_cup,omitempty"`
+}
+
+// Registration is the data of a loyalty.registration event: the scheme's
+// customer record, as the customer filled it in when joining.
+type Registration struct {
+	event.Common
+	Chain      string `json:"chain"`
+	Name       string `json:"name"`
+	Email      string `json:"email"`
+	Registered string `json:"registered"` // date, YYYY-MM-DD
+}
+
+//go:embed schemas/*.json
+var schemas embed.FS
+
+func schema(kind string) []byte {
+	b, err := schemas.ReadFile("schemas/" + kind + ".json")
+	if err != nil {
+		panic("loyalty: missing schema for " + kind) // caught by any test run
+	}
+	return b
+}
+
+// Loyalty is the shops' loyalty schemes.
+type Loyalty struct{}
+
+var _ producers.Producer = (*Loyalty)(nil)
+
+func init() { producers.Register(New()) }
+
+// New returns the loyalty producer.
+func New() *Loyalty { return &Loyalty{} }
+
+// Spec describes the loyalty producer.
+func (*Loyalty) Spec() producers.Spec {
+	return producers.Spec{
+		Name:    Name,
+		Summary: "The shops' loyalty schemes: itemised baskets of purchases made with a loyalty card, and the members' records.",
+		Kinds: []producers.KindSpec{
+			{
+				Name:    KindBasket,
+				Summary: "A purchase made with a loyalty card: store, items, total, points earned.",
+				Reveals: "Tastes (book genres, café orders, own cup or not) and purchase rhythm; same store, time and amount as a card payment, so the loyalty account links to the card.",
+				IDKinds: []event.IDKind{event.Loyalty},
+				Schema:  schema(KindBasket),
+			},
+			{
+				Name:    KindRegistration,
+				Summary: "A member's record in a scheme's nightly CRM export (first day only): name, e-mail, date joined.",
+				Reveals: "The real name and e-mail behind a loyalty account: whatever links to that account is no longer anonymous.",
+				IDKinds: []event.IDKind{event.Loyalty, event.Email},
+				Schema:  schema(KindRegistration),
+			},
+		},
+		Privacy: []producers.PrivacyRule{{
+			Setting:    "no loyalty card at the till",
+			Apply:      func(p *world.Privacy) { p.UsesLoyaltyCard = false },
+			Suppresses: []string{KindBasket},
+		}},
+	}
+}
+
+// Observe emits, on day 1, every member's registration, then every basket
+// of the day.
+func (*Loyalty) Observe(day *world.Day, _ *rand.Rand, emit producers.Emitter) error {
+	if day.Index == 1 {
+		registrations(day, emit)
+	}
+	for _, plan := range day.Plans {
+		for _, pu := range plan.Purchases {
+			// The till sees the card that is shown, nothing else: no card
+			// shown, no basket.
+			if pu.Loyalty == "" || pu.Place == nil {
+				continue
+			}
+			emit.Emit(KindBasket, pu.Time, basket(pu))
+		}
+	}
+	return nil
+}
+
+func basket(pu world.Purchase) Basket {
+	b := Basket{
+		Common: event.Common{
+			IDs: []event.ID{{Kind: event.Loyalty, Value: pu.Loyalty}},
+			Where: &event.Where{
+				Place: pu.Place.ID, Lat: pu.Place.Point.Lat, Lon: pu.Place.Point.Lon,
+				AccuracyM: storeAccuracyM,
+			},
+		},
+		Chain:      pu.Place.Chain,
+		Store:      pu.Place.ID,
+		Items:      make([]Item, 0, len(pu.Items)),
+		TotalCents: pu.TotalCents,
+		Points:     Points(pu.Place.Chain, pu.TotalCents),
+	}
+	for _, it := range pu.Items {
+		b.Items = append(b.Items, Item{
+			Name: it.Name, Category: it.Category, Genre: it.Genre,
+			PriceCents: it.PriceCents, Qty: it.Qty,
+		})
+	}
+	if pu.Place.Kind == world.KindCafe {
+		own := pu.OwnCup
+		b.OwnCup = &own
+	}
+	return b
+}
+
+// registrations emits the CRM export: one record per member and scheme,
+// whether or not they show the card these days (the scheme still knows
+// them).
+func registrations(day *world.Day, emit producers.Emitter) {
+	at := day.Date.Add(exportHour * time.Hour)
+	for _, plan := range day.Plans {
+		p := plan.Person
+		chains := make([]string, 0, len(p.Loyalty))
+		for c := range p.Loyalty {
+			chains = append(chains, c)
+		}
+		slices.Sort(chains) // map order must not reach the output
+		for _, c := range chains {
+			account := p.Loyalty[c]
+			emit.Emit(KindRegistration, at, Registration{
+				Common: event.Common{IDs: []event.ID{
+					{Kind: event.Loyalty, Value: account},
+					{Kind: event.Email, Value: p.Email},
+				}},
+				Chain:      c,
+				Name:       p.Name,
+				Email:      p.Email,
+				Registered: registered(account, day.Date).Format(time.DateOnly),
+			})
+		}
+	}
+}
+
+// registered returns the day an account was opened: between 30 days and
+// about eight years before the export, fixed per account so every run
+// agrees.
+func registered(account string, export time.Time) time.Time {
+	h := sha256.Sum256([]byte("registered/" + account))
+	days := 30 + int(binary.BigEndian.Uint32(h[:4])%(8*365))
+	return export.AddDate(0, 0, -days)
+}
+
+// pointsPerEuro is how generous each scheme is; unknown chains give one
+// point per euro.
+var pointsPerEuro = map[string]int{
+	"fnac":      1,
+	"starbucks": 2,
+	"marche":    1,
+}
+
+// Points returns the points a basket of totalCents earns in a chain's
+// scheme: whole euros times the scheme's rate.
+func Points(chain string, totalCents int) int {
+	rate, ok := pointsPerEuro[chain]
+	if !ok {
+		rate = 1
+	}
+	return totalCents / 100 * rate
+}

@@ -1,0 +1,13 @@
+// Package producertest is the contract every producer honours, as one test
+// suite. producers/all runs it over every registered producer, so a new
+// producer is checked the moment its package is imported there: a
+// well-formed spec, every declared kind really emitted, every event valid
+// against its schema, identifiers only of the declared kinds and only from
+// the ground truth, determinism, order, and the declared privacy rules.
+//
+// Checks are subtests with stable names (spec, emits_every_kind, valid,
+// namespace, identifiers, ordered_inside_the_day, deterministic,
+// privacy/<setting>), so one can be run alone:
+//
+//	go test ./producers/all -run 'TestContract/transit/identifiers'
+package producertest

@@ -1,0 +1,595 @@
+package producertest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"exhaust/event"
+	"exhaust/producers"
+	"exhaust/world"
+)
+
+// The generated world every producer is run over: small, so six producers
+// under -race stay fast, yet with the hero and enough people for every kind
+// to appear in two days (a Sunday and a Monday).
+const (
+	Seed    = 1
+	Persons = 8
+)
+
+// Days are the simulated days the suite collects.
+var Days = []int{1, 2}
+
+// otherSeed is the Collect seed of the "different seed, different ids" check.
+const otherSeed = Seed + 1
+
+var (
+	nameRE = regexp.MustCompile(`^[a-z][a-z0-9]*$`)
+	kindRE = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+)
+
+// Schemas returns the data schemas of producers' kinds by event type
+// ("<producer>.<kind>"), the argument event.NewValidator takes.
+func Schemas(ps ...producers.Producer) map[string][]byte {
+	out := map[string][]byte{}
+	for _, p := range ps {
+		s := p.Spec()
+		for _, k := range s.Kinds {
+			out[event.Type(s.Name, k.Name)] = k.Schema
+		}
+	}
+	return out
+}
+
+// Run runs the contract every producer must honour, each check a named
+// subtest: a well-formed spec; over a generated world, every declared kind
+// emitted, every event valid against its schema, in the producer's own
+// namespace, carrying only declared identifier kinds with values from the
+// ground truth, deterministic, ordered inside its day; and every declared
+// privacy rule silencing its kinds.
+func Run(t *testing.T, p producers.Producer) {
+	t.Helper()
+	spec := p.Spec()
+	t.Run("spec", func(t *testing.T) {
+		for _, problem := range SpecProblems(spec) {
+			t.Error(problem)
+		}
+	})
+	v, err := event.NewValidator(Schemas(p))
+	if err != nil {
+		t.Fatalf("schemas do not compile: %v", err)
+	}
+	w := generated(t, nil)
+	runs := make([]dayRun, 0, len(Days))
+	for _, i := range Days {
+		day := w.day(i)
+		evs, err := producers.Collect(p, Seed, day)
+		if err != nil {
+			t.Fatalf("Collect: %v", err)
+		}
+		runs = append(runs, dayRun{day: day, events: evs})
+	}
+
+	t.Run("emits_every_kind", func(t *testing.T) {
+		seen := countKinds(runs)
+		for _, k := range spec.Kinds {
+			if seen[k.Name] == 0 {
+				t.Errorf("kind %q never emitted over days %v of a %d-person world (seed %d): dead documentation, or a bug",
+					k.Name, Days, Persons, Seed)
+			}
+		}
+	})
+	t.Run("valid", func(t *testing.T) {
+		for _, r := range runs {
+			for i := range r.events {
+				if problem := validProblem(v, &r.events[i]); problem != "" {
+					t.Errorf("day %d: %s", r.day.Index, problem)
+				}
+			}
+		}
+	})
+	t.Run("namespace", func(t *testing.T) {
+		for _, r := range runs {
+			for i := range r.events {
+				for _, problem := range NamespaceProblems(spec, &r.events[i]) {
+					t.Errorf("day %d: %s", r.day.Index, problem)
+				}
+			}
+		}
+	})
+	t.Run("identifiers", func(t *testing.T) {
+		for _, r := range runs {
+			truth := newTruth(r.day)
+			for i := range r.events {
+				for _, problem := range truth.problems(spec, &r.events[i]) {
+					t.Errorf("day %d: %s", r.day.Index, problem)
+				}
+			}
+		}
+	})
+	t.Run("ordered_inside_the_day", func(t *testing.T) {
+		for _, r := range runs {
+			for _, problem := range OrderProblems(r.day, r.events) {
+				t.Errorf("day %d: %s", r.day.Index, problem)
+			}
+		}
+	})
+	t.Run("deterministic", func(t *testing.T) {
+		for _, r := range runs {
+			again, err := producers.Collect(p, Seed, r.day)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a, b := encodeAll(t, r.events), encodeAll(t, again); !bytes.Equal(a, b) {
+				t.Errorf("day %d: two runs with seed %d differ:\n%s", r.day.Index, Seed, firstDiff(a, b))
+			}
+			other, err := producers.Collect(p, otherSeed, r.day)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids := map[string]bool{}
+			for _, e := range r.events {
+				ids[e.ID] = true
+			}
+			for _, e := range other {
+				if ids[e.ID] {
+					t.Errorf("day %d: event id %s appears with seeds %d and %d: ids must derive from the seed",
+						r.day.Index, e.ID, Seed, otherSeed)
+					break
+				}
+			}
+		}
+	})
+	base := countKinds(runs)
+	for _, rule := range spec.Privacy {
+		t.Run("privacy/"+strings.ReplaceAll(rule.Setting, " ", "_"), func(t *testing.T) {
+			if rule.Apply == nil {
+				t.Fatal("rule has no Apply func")
+			}
+			for _, k := range rule.Suppresses {
+				if base[k] == 0 {
+					t.Errorf("kind %q is never emitted without %q, so the rule proves nothing", k, rule.Setting)
+				}
+			}
+			pw := generated(t, rule.Apply)
+			var adjusted []dayRun
+			for _, i := range Days {
+				evs, err := producers.Collect(p, Seed, pw.day(i))
+				if err != nil {
+					t.Fatal(err)
+				}
+				adjusted = append(adjusted, dayRun{day: pw.day(i), events: evs})
+			}
+			after := countKinds(adjusted)
+			for _, k := range rule.Suppresses {
+				if after[k] != 0 {
+					t.Errorf("with %q applied to everyone, kind %q still emitted %d times", rule.Setting, k, after[k])
+				}
+			}
+		})
+	}
+}
+
+type dayRun struct {
+	day    *world.Day
+	events []event.Event
+}
+
+func countKinds(runs []dayRun) map[string]int {
+	n := map[string]int{}
+	for _, r := range runs {
+		for i := range r.events {
+			n[r.events[i].Kind()]++
+		}
+	}
+	return n
+}
+
+// SpecProblems lists what is wrong with a producer's spec: names, summaries,
+// identifier kinds, schemas (compile, $id, strictness, documentation) and
+// privacy rules. It is exported so a producer's own tests can call it on a
+// spec under construction.
+func SpecProblems(s producers.Spec) []string {
+	var out []string
+	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
+	if !nameRE.MatchString(s.Name) {
+		add("name %q: want one lower-case NATS token", s.Name)
+	}
+	if !sentence(s.Summary) {
+		add("summary %q: want one sentence, capitalised, ending with a full stop", s.Summary)
+	}
+	if len(s.Kinds) == 0 {
+		add("no kinds")
+	}
+	kinds := map[string]bool{}
+	for _, k := range s.Kinds {
+		if !kindRE.MatchString(k.Name) {
+			add("kind %q: want a lower-case NATS token (letters, digits, _)", k.Name)
+		}
+		if kinds[k.Name] {
+			add("kind %q declared twice", k.Name)
+		}
+		kinds[k.Name] = true
+		if !sentence(k.Summary) {
+			add("kind %q: summary %q: want a sentence ending with a full stop", k.Name, k.Summary)
+		}
+		if !sentence(k.Reveals) {
+			add("kind %q: reveals %q: want a sentence ending with a full stop", k.Name, k.Reveals)
+		}
+		if len(k.IDKinds) == 0 {
+			add("kind %q: no identifier kinds: an event nobody can be linked by teaches nothing", k.Name)
+		}
+		seen := map[event.IDKind]bool{}
+		for _, id := range k.IDKinds {
+			if !id.Valid() {
+				add("kind %q: identifier kind %q is not in the vocabulary %v", k.Name, id, event.Kinds)
+			}
+			if seen[id] {
+				add("kind %q: identifier kind %q listed twice", k.Name, id)
+			}
+			seen[id] = true
+		}
+		for _, problem := range SchemaProblems(event.Type(s.Name, k.Name), k.Schema, k.IDKinds) {
+			add("kind %q: %s", k.Name, problem)
+		}
+	}
+	settings := map[string]bool{}
+	for _, r := range s.Privacy {
+		if r.Setting == "" {
+			add("privacy rule without a setting name")
+		}
+		if settings[r.Setting] {
+			add("privacy rule %q declared twice", r.Setting)
+		}
+		settings[r.Setting] = true
+		if r.Apply == nil {
+			add("privacy rule %q: no Apply func", r.Setting)
+		}
+		if len(r.Suppresses) == 0 {
+			add("privacy rule %q suppresses no kind", r.Setting)
+		}
+		for _, k := range r.Suppresses {
+			if !kinds[k] {
+				add("privacy rule %q suppresses undeclared kind %q", r.Setting, k)
+			}
+		}
+	}
+	return out
+}
+
+func sentence(s string) bool {
+	s = strings.TrimSpace(s)
+	if s == "" || !strings.HasSuffix(s, ".") {
+		return false
+	}
+	first := s[0]
+	return first >= 'A' && first <= 'Z'
+}
+
+// SchemaProblems lists what is wrong with the data schema of event type typ
+// that may carry identifier kinds ids: it must compile, have $id
+// SchemaURI(typ, SchemaVersion), be draft 2020-12, be strict (objects with
+// additionalProperties false), describe every property, require ids and
+// restrict ids.items.properties.kind.enum to exactly ids.
+func SchemaProblems(typ string, schema []byte, ids []event.IDKind) []string {
+	var out []string
+	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
+	if _, err := event.NewValidator(map[string][]byte{typ: schema}); err != nil {
+		return []string{err.Error()}
+	}
+	var root map[string]any
+	if err := json.Unmarshal(schema, &root); err != nil {
+		return []string{fmt.Sprintf("schema is not a JSON object: %v", err)}
+	}
+	if want := event.SchemaURI(typ, event.SchemaVersion); root["$id"] != want {
+		add("schema $id is %v, want %q", root["$id"], want)
+	}
+	if root["$schema"] != "https://json-schema.org/draft/2020-12/schema" {
+		add("schema $schema is %v, want draft 2020-12", root["$schema"])
+	}
+	walkSchema("", root, func(path string, obj map[string]any, props map[string]any) {
+		if obj["additionalProperties"] != false {
+			add("schema %s: an object without \"additionalProperties\": false", orRoot(path))
+		}
+		names := make([]string, 0, len(props))
+		for n := range props {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			p, _ := props[n].(map[string]any)
+			if d, _ := p["description"].(string); strings.TrimSpace(d) == "" {
+				add("schema %s: property %q has no description", orRoot(path), n)
+			}
+		}
+	})
+	props, _ := root["properties"].(map[string]any)
+	req, _ := root["required"].([]any)
+	if !slices.Contains(req, any("ids")) {
+		add("schema: \"ids\" is not required")
+	}
+	idsProp, _ := props["ids"].(map[string]any)
+	items, _ := idsProp["items"].(map[string]any)
+	itemProps, _ := items["properties"].(map[string]any)
+	kindProp, _ := itemProps["kind"].(map[string]any)
+	enum, ok := kindProp["enum"].([]any)
+	if !ok {
+		add("schema: ids.items.properties.kind has no enum of the identifier kinds")
+		return out
+	}
+	var got, want []string
+	for _, e := range enum {
+		got = append(got, fmt.Sprint(e))
+	}
+	for _, id := range ids {
+		want = append(want, string(id))
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		add("schema: ids kind enum is %v, the spec declares %v", got, want)
+	}
+	return out
+}
+
+func orRoot(path string) string {
+	if path == "" {
+		return "(root)"
+	}
+	return path
+}
+
+// walkSchema calls fn on every object schema with properties, depth first,
+// following properties and array items.
+func walkSchema(path string, s map[string]any, fn func(path string, obj, props map[string]any)) {
+	if props, ok := s["properties"].(map[string]any); ok {
+		fn(path, s, props)
+		names := make([]string, 0, len(props))
+		for n := range props {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			if sub, ok := props[n].(map[string]any); ok {
+				walkSchema(strings.TrimPrefix(path+"."+n, "."), sub, fn)
+			}
+		}
+	}
+	if items, ok := s["items"].(map[string]any); ok {
+		walkSchema(path+"[]", items, fn)
+	}
+}
+
+func validProblem(v *event.Validator, e *event.Event) string {
+	raw, err := e.Encode()
+	if err != nil {
+		return err.Error()
+	}
+	if _, err := v.Validate(raw); err != nil {
+		return fmt.Sprintf("%v\n\tevent: %s", err, raw)
+	}
+	return ""
+}
+
+// NamespaceProblems lists how an event strays from its producer's namespace:
+// its type must be one of the spec's kinds, its source and subject the
+// producer's.
+func NamespaceProblems(s producers.Spec, e *event.Event) []string {
+	var out []string
+	if e.Producer() != s.Name {
+		out = append(out, fmt.Sprintf("event type %q is outside the producer's namespace %q", e.Type, s.Name+"."))
+	}
+	if !slices.ContainsFunc(s.Kinds, func(k producers.KindSpec) bool { return k.Name == e.Kind() }) {
+		out = append(out, fmt.Sprintf("event type %q: kind %q is not declared in the spec", e.Type, e.Kind()))
+	}
+	if want := event.Source(s.Name); e.Source != want {
+		out = append(out, fmt.Sprintf("event %s: source %q, want %q", e.ID, e.Source, want))
+	}
+	if want := event.Subject(s.Name, e.Kind()); e.Subject() != want {
+		out = append(out, fmt.Sprintf("event %s: subject %q, want %q", e.ID, e.Subject(), want))
+	}
+	return out
+}
+
+// truth is what a day's people really are, for the identifier checks.
+type truth struct {
+	ids       map[event.ID]bool
+	personIDs map[string]bool
+	names     map[string]bool
+}
+
+func newTruth(d *world.Day) *truth {
+	t := &truth{ids: map[event.ID]bool{}, personIDs: map[string]bool{}, names: map[string]bool{}}
+	for _, ids := range d.Truth() {
+		for _, id := range ids {
+			t.ids[id] = true
+		}
+	}
+	for _, p := range d.Plans {
+		t.personIDs[p.Person.ID] = true
+		t.names[p.Person.Name] = true
+	}
+	return t
+}
+
+// problems lists identifier problems of one event: kinds not declared for
+// its kind, values no person of the day owns (invented identifiers), and
+// any string that is a person's true id, or a name in an event without an
+// e-mail (names are only known where people typed them in).
+func (tr *truth) problems(s producers.Spec, e *event.Event) []string {
+	var out []string
+	var declared []event.IDKind
+	for _, k := range s.Kinds {
+		if k.Name == e.Kind() {
+			declared = k.IDKinds
+		}
+	}
+	ids := event.IDsOf(e)
+	if len(ids) == 0 {
+		out = append(out, fmt.Sprintf("%s %s carries no identifier", e.Type, e.ID))
+	}
+	hasEmail := false
+	for _, id := range ids {
+		if !slices.Contains(declared, id.Kind) {
+			out = append(out, fmt.Sprintf("%s %s carries a %q identifier; the spec declares %v", e.Type, e.ID, id.Kind, declared))
+		}
+		if !tr.ids[id] {
+			out = append(out, fmt.Sprintf("%s %s carries %s %q, which belongs to nobody in the ground truth", e.Type, e.ID, id.Kind, id.Value))
+		}
+		hasEmail = hasEmail || id.Kind == event.Email
+	}
+	b, err := json.Marshal(e.Data)
+	if err != nil {
+		return append(out, err.Error())
+	}
+	var data any
+	if err := json.Unmarshal(b, &data); err != nil {
+		return append(out, err.Error())
+	}
+	walkStrings(data, func(s string) {
+		if tr.personIDs[s] {
+			out = append(out, fmt.Sprintf("%s %s contains the true person id %q", e.Type, e.ID, s))
+		}
+		if tr.names[s] && !hasEmail {
+			out = append(out, fmt.Sprintf("%s %s contains the name %q, which this sensor cannot know", e.Type, e.ID, s))
+		}
+	})
+	return out
+}
+
+func walkStrings(v any, fn func(string)) {
+	switch x := v.(type) {
+	case string:
+		fn(x)
+	case []any:
+		for _, e := range x {
+			walkStrings(e, fn)
+		}
+	case map[string]any:
+		for _, e := range x {
+			walkStrings(e, fn)
+		}
+	}
+}
+
+// OrderProblems lists events out of time order or outside the day (local
+// midnight to midnight).
+func OrderProblems(d *world.Day, evs []event.Event) []string {
+	var out []string
+	start := d.Date
+	end := time.Date(start.Year(), start.Month(), start.Day()+1, 0, 0, 0, 0, start.Location())
+	for i, e := range evs {
+		if i > 0 && e.Time.Before(evs[i-1].Time) {
+			out = append(out, fmt.Sprintf("%s %s at %s comes after an event at %s", e.Type, e.ID, e.Time, evs[i-1].Time))
+		}
+		if e.Time.Before(start) || !e.Time.Before(end) {
+			out = append(out, fmt.Sprintf("%s %s at %s is outside day %d [%s, %s)", e.Type, e.ID, e.Time, d.Index, start, end))
+		}
+	}
+	return out
+}
+
+func encodeAll(t *testing.T, evs []event.Event) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	for i := range evs {
+		b, err := evs[i].Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf.Write(b)
+		buf.WriteByte('\n')
+	}
+	return buf.Bytes()
+}
+
+func firstDiff(a, b []byte) string {
+	la, lb := bytes.Split(a, []byte("\n")), bytes.Split(b, []byte("\n"))
+	for i := range min(len(la), len(lb)) {
+		if !bytes.Equal(la[i], lb[i]) {
+			return fmt.Sprintf("event %d:\n\t%s\n\t%s", i, la[i], lb[i])
+		}
+	}
+	return fmt.Sprintf("%d events, then %d", len(la)-1, len(lb)-1)
+}
+
+// Day returns day i of the suite's generated world (Seed, Persons), cached:
+// producers' own tests use it to look at the hero's day without building
+// another world.
+func Day(t testing.TB, i int) *world.Day {
+	t.Helper()
+	return generated(t, nil).day(i)
+}
+
+// DayWith is Day in a world where apply was applied to every person's
+// privacy settings (nil: none).
+func DayWith(t testing.TB, i int, apply func(*world.Privacy)) *world.Day {
+	t.Helper()
+	return generated(t, apply).day(i)
+}
+
+// cachedWorld is a generated world and its days, shared by every producer's
+// run: building days is the expensive part of the suite. Producers must not
+// change what they observe.
+type cachedWorld struct {
+	w    *world.World
+	mu   sync.Mutex
+	days map[int]*world.Day
+}
+
+func (c *cachedWorld) day(i int) *world.Day {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if d, ok := c.days[i]; ok {
+		return d
+	}
+	d := c.w.Day(i)
+	c.days[i] = d
+	return d
+}
+
+var (
+	worldsMu sync.Mutex
+	worlds   = map[string]*cachedWorld{}
+)
+
+// generated returns the suite's world with apply (if any) applied to every
+// person's privacy settings. Worlds are cached by what apply does, so the
+// same setting declared by two producers is generated once.
+func generated(t testing.TB, apply func(*world.Privacy)) *cachedWorld {
+	t.Helper()
+	key := "base"
+	if apply != nil {
+		// Two probes tell what the rule sets and clears, whatever its name.
+		var off, on world.Privacy
+		on = world.Privacy{LocationServices: true, PhoneOffAtNight: true, PaysCash: true, UsesLoyaltyCard: true,
+			WifiEnabled: true, WifiAutoJoin: true, MACRandomisation: true, WearsWristband: true}
+		apply(&off)
+		apply(&on)
+		key = fmt.Sprintf("%+v|%+v", off, on)
+	}
+	worldsMu.Lock()
+	defer worldsMu.Unlock()
+	if c, ok := worlds[key]; ok {
+		return c
+	}
+	cfg := world.Config{Seed: Seed, Persons: Persons}
+	if apply != nil {
+		cfg.Adjust = func(p *world.Person) { apply(&p.Privacy) }
+	}
+	w, err := world.New(cfg)
+	if err != nil {
+		t.Fatalf("world.New: %v", err)
+	}
+	c := &cachedWorld{w: w, days: map[int]*world.Day{}}
+	worlds[key] = c
+	return c
+}

@@ -1,0 +1,205 @@
+package producertest
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"exhaust/event"
+	"exhaust/producers"
+	"exhaust/world"
+)
+
+const goodSchema = `{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "urn:exhaust:schema:demo.ping:v1",
+  "type": "object",
+  "additionalProperties": false,
+  "required": ["ids"],
+  "properties": {
+    "ids": {"description": "Identifiers.", "type": "array", "items": {
+      "type": "object", "additionalProperties": false, "required": ["kind", "value"],
+      "properties": {
+        "kind": {"description": "Kind.", "enum": ["mac"]},
+        "value": {"description": "Value.", "type": "string"}}}},
+    "note": {"description": "A note.", "type": "string"}
+  }
+}`
+
+func goodSpec() producers.Spec {
+	return producers.Spec{
+		Name:    "demo",
+		Summary: "A demo sensor.",
+		Kinds: []producers.KindSpec{{
+			Name: "ping", Summary: "A ping.", Reveals: "Presence.",
+			IDKinds: []event.IDKind{event.MAC}, Schema: []byte(goodSchema),
+		}},
+		Privacy: []producers.PrivacyRule{{
+			Setting: "wifi off", Apply: func(p *world.Privacy) { p.WifiEnabled = false }, Suppresses: []string{"ping"},
+		}},
+	}
+}
+
+func TestSpecProblems(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(*producers.Spec)
+		want   string // substring of one problem; "" means no problem
+	}{
+		{"good", func(*producers.Spec) {}, ""},
+		{"bad name", func(s *producers.Spec) { s.Name = "Demo" }, "name"},
+		{"no summary", func(s *producers.Spec) { s.Summary = "" }, "summary"},
+		{"no kinds", func(s *producers.Spec) { s.Kinds = nil }, "no kinds"},
+		{"duplicate kind", func(s *producers.Spec) { s.Kinds = append(s.Kinds, s.Kinds[0]) }, "declared twice"},
+		{"bad kind name", func(s *producers.Spec) { s.Kinds[0].Name = "Ping" }, "lower-case"},
+		{"kind summary not a sentence", func(s *producers.Spec) { s.Kinds[0].Summary = "a ping" }, "summary"},
+		{"no reveals", func(s *producers.Spec) { s.Kinds[0].Reveals = "" }, "reveals"},
+		{"no id kinds", func(s *producers.Spec) { s.Kinds[0].IDKinds = nil }, "no identifier kinds"},
+		{"id kind outside the vocabulary", func(s *producers.Spec) { s.Kinds[0].IDKinds = []event.IDKind{"ssn"} }, "not in the vocabulary"},
+		{"enum and spec disagree", func(s *producers.Spec) { s.Kinds[0].IDKinds = []event.IDKind{event.MAC, event.Email} }, "kind enum"},
+		{"schema does not compile", func(s *producers.Spec) { s.Kinds[0].Schema = []byte(`{"type": 3}`) }, "does not compile"},
+		{"schema of another type", func(s *producers.Spec) { s.Kinds[0].Name = "pong" }, "$id"},
+		{"schema not strict", func(s *producers.Spec) {
+			s.Kinds[0].Schema = []byte(strings.Replace(goodSchema, `"additionalProperties": false,
+  "required"`, `"required"`, 1))
+		}, "additionalProperties"},
+		{"undocumented property", func(s *producers.Spec) {
+			s.Kinds[0].Schema = []byte(strings.Replace(goodSchema, `"description": "A note.", `, "", 1))
+		}, `"note" has no description`},
+		{"ids not required", func(s *producers.Spec) {
+			s.Kinds[0].Schema = []byte(strings.Replace(goodSchema, `"required": ["ids"],`, "", 1))
+		}, "not required"},
+		{"rule without Apply", func(s *producers.Spec) { s.Privacy[0].Apply = nil }, "no Apply"},
+		{"rule suppressing an unknown kind", func(s *producers.Spec) { s.Privacy[0].Suppresses = []string{"pong"} }, "undeclared kind"},
+		{"rule suppressing nothing", func(s *producers.Spec) { s.Privacy[0].Suppresses = nil }, "suppresses no kind"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := goodSpec()
+			tt.change(&s)
+			got := SpecProblems(s)
+			if tt.want == "" {
+				if len(got) != 0 {
+					t.Fatalf("problems in a good spec: %q", got)
+				}
+				return
+			}
+			for _, p := range got {
+				if strings.Contains(p, tt.want) {
+					return
+				}
+			}
+			t.Errorf("problems %q, want one containing %q", got, tt.want)
+		})
+	}
+}
+
+type pingData struct {
+	event.Common
+	Note string `json:"note,omitempty"`
+}
+
+func TestNamespaceProblems(t *testing.T) {
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	strayed := event.New("id", "demo", "ping", now, pingData{})
+	strayed.Source = "exhaust/other"
+	tests := []struct {
+		name string
+		e    event.Event
+		want string
+	}{
+		{"own kind", event.New("id", "demo", "ping", now, pingData{}), ""},
+		{"another producer's type", event.New("id", "wifi", "ping", now, pingData{}), "outside the producer's namespace"},
+		{"undeclared kind", event.New("id", "demo", "pong", now, pingData{}), "not declared"},
+		{"wrong source", strayed, "source"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := NamespaceProblems(goodSpec(), &tt.e)
+			checkProblems(t, got, tt.want)
+		})
+	}
+}
+
+func checkProblems(t *testing.T, got []string, want string) {
+	t.Helper()
+	if want == "" {
+		if len(got) != 0 {
+			t.Fatalf("unexpected problems: %q", got)
+		}
+		return
+	}
+	for _, p := range got {
+		if strings.Contains(p, want) {
+			return
+		}
+	}
+	t.Errorf("problems %q, want one containing %q", got, want)
+}
+
+func TestIdentifierProblems(t *testing.T) {
+	tr := &truth{
+		ids:       map[event.ID]bool{{Kind: event.MAC, Value: "02:00:00:00:00:01"}: true, {Kind: event.Email, Value: "a@example.net"}: true},
+		personIDs: map[string]bool{"p001": true},
+		names:     map[string]bool{"Ada Lovelace": true},
+	}
+	mac := event.ID{Kind: event.MAC, Value: "02:00:00:00:00:01"}
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	ev := func(ids []event.ID, note string) event.Event {
+		return event.New("id", "demo", "ping", now, pingData{Common: event.Common{IDs: ids}, Note: note})
+	}
+	tests := []struct {
+		name string
+		e    event.Event
+		want string
+	}{
+		{"true identifier", ev([]event.ID{mac}, "hello"), ""},
+		{"no identifier", ev(nil, ""), "no identifier"},
+		{"invented value", ev([]event.ID{{Kind: event.MAC, Value: "02:00:00:00:00:02"}}, ""), "belongs to nobody"},
+		{"undeclared kind", ev([]event.ID{mac, {Kind: event.Email, Value: "a@example.net"}}, ""), "the spec declares"},
+		{"right value, wrong kind", ev([]event.ID{{Kind: event.IMEI, Value: mac.Value}}, ""), "belongs to nobody"},
+		{"true person id", ev([]event.ID{mac}, "p001"), "true person id"},
+		{"a name the sensor cannot know", ev([]event.ID{mac}, "Ada Lovelace"), "cannot know"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkProblems(t, tr.problems(goodSpec(), &tt.e), tt.want)
+		})
+	}
+}
+
+func TestOrderProblems(t *testing.T) {
+	date := time.Date(2026, 11, 29, 0, 0, 0, 0, world.Paris())
+	day := &world.Day{Index: 1, Date: date}
+	at := func(d time.Duration) event.Event { return event.New("id", "demo", "ping", date.Add(d), pingData{}) }
+	tests := []struct {
+		name string
+		evs  []event.Event
+		want string
+	}{
+		{"ordered", []event.Event{at(0), at(time.Hour), at(time.Hour), at(24*time.Hour - time.Second)}, ""},
+		{"out of order", []event.Event{at(2 * time.Hour), at(time.Hour)}, "comes after"},
+		{"before the day", []event.Event{at(-time.Second)}, "outside day"},
+		{"next midnight", []event.Event{at(24 * time.Hour)}, "outside day"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkProblems(t, OrderProblems(day, tt.evs), tt.want)
+		})
+	}
+}
+
+func TestSchemas(t *testing.T) {
+	got := Schemas(fakeProducer{goodSpec()})
+	if len(got) != 1 || string(got["demo.ping"]) != goodSchema {
+		t.Errorf("Schemas = %v", got)
+	}
+}
+
+type fakeProducer struct{ spec producers.Spec }
+
+func (f fakeProducer) Spec() producers.Spec { return f.spec }
+func (fakeProducer) Observe(*world.Day, *rand.Rand, producers.Emitter) error {
+	return nil
+}

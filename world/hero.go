@@ -7,8 +7,9 @@ import (
 
 // Station ids of the hero's Sunday ride.
 const (
-	heroStationID  = "station:alexandre-dumas"
-	mallStationID  = "station:chatelet"
+	heroStationID = "station:alexandre-dumas"
+	mallStationID = "station:chatelet"
+
 	heroLeaveHour  = 11 * time.Hour
 	heroCafeLength = 2*time.Hour + 5*time.Minute
 )
@@ -73,6 +74,10 @@ func (b *builder) heroSunday() {
 	for _, id := range []string{"shop:chaussures-forum", "shop:electro-forum", "shop:pharmacie-forum", "shop:maison-lin"} {
 		b.stayFor(c.Place(id), ActShopping, between(r, 3*time.Minute, 7*time.Minute))
 	}
+	// A shop that has her number (a past purchase, a newsletter) texts her
+	// a promotion while she is in the mall; the operator logs the SMS with
+	// the cell that served it.
+	plan.Messages = append(plan.Messages, Message{Time: b.t.Add(-6 * time.Minute), Kind: "sms", Peer: ShopSMSNumber, Moment: b.moment})
 
 	// fnac: picks two or three books of her genres, card + loyalty card.
 	b.moment = MomentFnac
@@ -121,3 +126,7 @@ func (b *builder) heroPeer(i int) string {
 	}
 	return fmt.Sprintf("+33700000%d00", i%10)
 }
+
+// ShopSMSNumber is the short number the mall's shops send promotional texts
+// from (French commercial short codes have five digits).
+const ShopSMSNumber = "38500"

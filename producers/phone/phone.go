@@ -174,9 +174,9 @@ func (o *observer) person(rng *rand.Rand, day *world.Day, plan *world.Plan) {
 		log = o.cell(rng, plan, w, on)
 	}
 	o.gps(rng, plan, on)
-	o.apps(plan, on)
-	o.searches(rng, plan, on)
-	o.messages(plan, on, log)
+	o.apps(plan, w, on)
+	o.searches(rng, plan, w, on)
+	o.messages(plan, w, on, log)
 }
 
 // GPS timing.
@@ -238,8 +238,9 @@ func (o *observer) gps(rng *rand.Rand, plan *world.Plan, on []interval) {
 	}
 }
 
-// apps emits app sessions on the phone (while it is on) and the tablet.
-func (o *observer) apps(plan *world.Plan, on []interval) {
+// apps emits app sessions on the phone (while it is on) and the tablet,
+// those that start within the day w.
+func (o *observer) apps(plan *world.Plan, w interval, on []interval) {
 	p := plan.Person
 	type key struct {
 		start time.Time
@@ -258,7 +259,7 @@ func (o *observer) apps(plan *world.Plan, on []interval) {
 			continue
 		}
 		seen[k] = true
-		if dev == p.Phone && !isOn(on, s.Start) {
+		if !w.contains(s.Start) || (dev == p.Phone && !isOn(on, s.Start)) {
 			continue
 		}
 		ids := []event.ID{{Kind: event.ADID, Value: dev.ADID}}
@@ -283,14 +284,14 @@ func deviceKind(d *world.Device) string {
 }
 
 // searches emits web searches, logged against the device's advertising id.
-func (o *observer) searches(rng *rand.Rand, plan *world.Plan, on []interval) {
+func (o *observer) searches(rng *rand.Rand, plan *world.Plan, w interval, on []interval) {
 	p := plan.Person
 	for _, s := range plan.Searches {
 		dev := s.Device
 		if dev == nil {
 			dev = p.Phone
 		}
-		if dev == nil || dev.ADID == "" || (dev == p.Phone && !isOn(on, s.Time)) {
+		if dev == nil || dev.ADID == "" || !w.contains(s.Time) || (dev == p.Phone && !isOn(on, s.Time)) {
 			continue
 		}
 		o.emit.Emit(KindSearch, s.Time, Search{
@@ -304,7 +305,7 @@ func (o *observer) searches(rng *rand.Rand, plan *world.Plan, on []interval) {
 // messages emits the operator's records of calls and SMS. A text sent to a
 // switched-off phone waits at the operator and is delivered when it comes
 // back; a call to it goes nowhere the network can place.
-func (o *observer) messages(plan *world.Plan, on []interval, log cellLog) {
+func (o *observer) messages(plan *world.Plan, w interval, on []interval, log cellLog) {
 	ph := plan.Person.Phone
 	if ph == nil {
 		return
@@ -312,6 +313,9 @@ func (o *observer) messages(plan *world.Plan, on []interval, log cellLog) {
 	ids := []event.ID{{Kind: event.MSISDN, Value: ph.MSISDN}, {Kind: event.IMSI, Value: ph.IMSI}}
 	for _, m := range plan.Messages {
 		t := m.Time
+		if !w.contains(t) {
+			continue
+		}
 		if !isOn(on, t) {
 			next, ok := nextOn(on, t)
 			if m.Kind != "sms" || m.Outgoing || !ok {

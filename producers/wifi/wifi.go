@@ -244,12 +244,13 @@ type radio struct {
 	heardPrev bool
 	nextBurst time.Time
 	portalled map[string]bool // SSIDs whose portal this device went through today
+	last      time.Time       // the day's last second: nothing is emitted after it
 }
 
 // device walks one device through the day, minute by minute, and emits what
 // the APs saw of it. on tells when its radio is up.
 func (o *observer) device(rng *rand.Rand, plan *world.Plan, w interval, dev *world.Device, on func(time.Time) bool) {
-	r := &radio{o: o, rng: rng, person: plan.Person, dev: dev, portalled: map[string]bool{}}
+	r := &radio{o: o, rng: rng, person: plan.Person, dev: dev, portalled: map[string]bool{}, last: w.end.Add(-time.Second)}
 	for i := range plan.Segments {
 		s := &plan.Segments[i]
 		start, end := s.Start, s.End
@@ -295,7 +296,7 @@ func (o *observer) device(rng *rand.Rand, plan *world.Plan, w interval, dev *wor
 			r.step(t, o.hear(rng, pos), canJoin && !t.Before(joinAfter))
 		}
 	}
-	r.lose(w.end)
+	r.lose(w.end.Add(-time.Second))
 }
 
 // hear returns the APs that decode a frame sent from p.
@@ -393,6 +394,9 @@ func (r *radio) open(t time.Time, h hearing) {
 		r.portalled[ssid] = true
 		// Typing an e-mail address on a phone takes a little while.
 		at := t.Add(time.Duration(20+r.rng.IntN(70)) * time.Second)
+		if at.After(r.last) {
+			at = r.last
+		}
 		r.o.emit.Emit(KindPortal, at, Portal{
 			Common: event.Common{
 				IDs: []event.ID{

@@ -190,17 +190,18 @@ func syncTimes(rng *rand.Rand, plan *world.Plan, w interval) []time.Time {
 	}
 	// The last sync, before bed (or before midnight for night owls).
 	last := bed.Add(-randDur(rng, 10*time.Minute, 30*time.Minute))
+	// Background syncs follow the first opening of the app; on days it
+	// stays closed, they start a while after waking.
 	start := wake.Add(randDur(rng, firstMin, firstMax))
 	if len(out) > 0 {
 		start = out[0]
+	} else if start.Before(last) && plan.Awake(start) {
+		out = append(out, start)
 	}
 	for t := start.Add(randDur(rng, backgroundMin, backgroundMax)); t.Before(last.Add(-minGap)); t = t.Add(randDur(rng, backgroundMin, backgroundMax)) {
 		if plan.Awake(t) {
 			out = append(out, t)
 		}
-	}
-	if len(out) == 0 {
-		out = append(out, start)
 	}
 	if last.After(wake) && plan.Awake(last) {
 		out = append(out, last)

@@ -168,6 +168,30 @@ func TestSyncs(t *testing.T) {
 	}
 }
 
+// TestBackgroundSyncs: on a day the wearer never opens the app, the app
+// still syncs in the background, starting a while after waking.
+func TestBackgroundSyncs(t *testing.T) {
+	p := testPerson(world.Privacy{WearsWristband: true})
+	plan := activeDay(p)
+	plan.Apps = nil
+	evs := collect(t, plan)
+	syncs := kinds(evs, wristband.KindSync)
+	if len(syncs) < 4 {
+		t.Fatalf("%d syncs over a 16-hour day, want one every few hours", len(syncs))
+	}
+	if first := syncs[0].Time; first.Before(at(8, 0)) || !first.Before(at(9, 0)) {
+		t.Errorf("first sync at %s, want one to two hours after waking at 07:00", first.In(world.Paris()))
+	}
+	for i := 1; i < len(syncs); i++ {
+		if gap := syncs[i].Time.Sub(syncs[i-1].Time); gap > 3*time.Hour+30*time.Minute {
+			t.Errorf("%s between syncs", gap)
+		}
+	}
+	if sl := kinds(evs, wristband.KindSleep); len(sl) != 1 || !sl[0].Time.Equal(syncs[0].Time) {
+		t.Errorf("sleep records %v, want one with the first sync", sl)
+	}
+}
+
 func TestSleep(t *testing.T) {
 	p := testPerson(world.Privacy{WearsWristband: true})
 	evs := collect(t, activeDay(p))

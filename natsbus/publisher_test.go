@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -242,5 +243,42 @@ func TestPublisherSurvivesServerRestart(t *testing.T) {
 	}
 	if got := streamMsgs(t, stream); got != n {
 		t.Errorf("stream holds %d messages, want %d", got, n)
+	}
+}
+
+// TestPublisherRetriesLostAck drops the first ack without any disconnect: a
+// plain subscriber stands in for the stream, ignores the first delivery and
+// acknowledges the second. Only the ack-timeout watchdog can recover.
+func TestPublisherRetriesLostAck(t *testing.T) {
+	srv := natstest.RunServer(t)
+	nc, js := natstest.Connect(t, srv)
+	var deliveries atomic.Int32
+	sub, err := nc.Subscribe("fake.stream", func(m *nats.Msg) {
+		if deliveries.Add(1) == 1 {
+			return // the lost ack
+		}
+		_ = m.Respond([]byte(`{"stream":"FAKE","seq":1}`))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sub.Unsubscribe() })
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+
+	p := newPublisher(t, js, natsbus.PublisherOptions{AckTimeout: 100 * time.Millisecond})
+	ctx := testCtx(t, 10*time.Second)
+	if err := p.Publish(ctx, "fake.stream", "lost-ack-1", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Flush(ctx); err != nil {
+		t.Fatalf("Flush: %v", err)
+	}
+	if s := p.Stats(); s.Published != 1 || s.Retries < 1 || s.Pending != 0 {
+		t.Errorf("stats = %+v, want 1 published after at least 1 retry", s)
+	}
+	if got := deliveries.Load(); got < 2 {
+		t.Errorf("responder saw %d deliveries, want at least 2", got)
 	}
 }

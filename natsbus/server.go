@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -143,6 +144,7 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 		dir:     dir,
 		tempDir: tempDir,
 	}
+	sl.started.Store(true)
 	log.Debug("NATS server ready", "url", s.url, "store", dir)
 	return s, nil
 }
@@ -194,8 +196,9 @@ func (f fatalEvent) userError(listen string) error {
 // default. Fatal reports are also handed to StartServer, which must not let
 // the server's own policy (exit) decide for the embedding program.
 type slogLogger struct {
-	log   *slog.Logger
-	fatal chan fatalEvent
+	log     *slog.Logger
+	fatal   chan fatalEvent
+	started atomic.Bool // StartServer has returned; fatal reports are only logged
 }
 
 var _ server.Logger = (*slogLogger)(nil)
@@ -208,7 +211,12 @@ func (l *slogLogger) Tracef(string, ...any)           {}
 
 func (l *slogLogger) Fatalf(format string, v ...any) {
 	msg := fmt.Sprintf(format, v...)
-	l.log.Error(msg)
+	if l.started.Load() {
+		l.log.Error(msg)
+		return
+	}
+	// StartServer returns it as an error; logging it too would say it twice.
+	l.log.Debug(msg)
 	ev := fatalEvent{msg: msg}
 	for _, a := range v {
 		if err, ok := a.(error); ok {

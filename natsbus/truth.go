@@ -13,10 +13,10 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// TruthStreamName is the name of the ground-truth stream: which identifiers
+// TruthStream is the name of the ground-truth stream: which identifiers
 // belong to which simulated person. The aggregator reads it only to score
 // itself, never to link.
-const TruthStreamName = "EXHAUST_TRUTH"
+const TruthStream = "EXHAUST_TRUTH"
 
 // TruthSubjectPrefix starts every ground-truth subject. It lies outside
 // exhaust.> so the EXHAUST stream never captures the truth.
@@ -39,7 +39,7 @@ func TruthSubject(personID string) string {
 // message (the latest truth) per person, on file.
 func TruthStreamConfig() jetstream.StreamConfig {
 	return jetstream.StreamConfig{
-		Name:              TruthStreamName,
+		Name:              TruthStream,
 		Description:       "ground truth: each simulated person's identifiers, latest only",
 		Subjects:          []string{TruthSubjects},
 		MaxMsgsPerSubject: 1,
@@ -79,7 +79,7 @@ func PublishTruth(ctx context.Context, js jetstream.JetStream, personID string, 
 	// truth changed and changed back within the dedup window (A, B, A), the
 	// stream holds B and the second A was dropped: check, and store it
 	// without an id in that case.
-	stream, err := js.Stream(ctx, TruthStreamName)
+	stream, err := js.Stream(ctx, TruthStream)
 	if err != nil {
 		return fmt.Errorf("check truth for %s: %w", personID, err)
 	}

@@ -55,8 +55,8 @@ func TestTruthStream(t *testing.T) {
 		t.Errorf("EXHAUST captured %d truth messages, want 0", got)
 	}
 	name, err := js.StreamNameBySubject(ctx, natsbus.TruthSubject("hero"))
-	if err != nil || name != natsbus.TruthStreamName {
-		t.Errorf("stream for %s = %q, %v; want %s only", natsbus.TruthSubject("hero"), name, err, natsbus.TruthStreamName)
+	if err != nil || name != natsbus.TruthStream {
+		t.Errorf("stream for %s = %q, %v; want %s only", natsbus.TruthSubject("hero"), name, err, natsbus.TruthStream)
 	}
 	cfg := truth.CachedInfo().Config
 	if cfg.MaxMsgsPerSubject != 1 || cfg.Subjects[0] != "truth.exhaust.>" || cfg.Storage != jetstream.FileStorage {

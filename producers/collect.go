@@ -5,7 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -55,6 +55,21 @@ func Collect(p Producer, seed int64, day *world.Day) ([]event.Event, error) {
 	if err := p.Observe(day, rng, c); err != nil {
 		return nil, fmt.Errorf("producer %s, day %d: %w", name, day.Index, err)
 	}
-	sort.SliceStable(c.events, func(i, j int) bool { return c.events[i].Time.Before(c.events[j].Time) })
-	return c.events, nil
+	return sortByTime(c.events), nil
+}
+
+// sortByTime returns evs in time order, equal times keeping emission order.
+// It sorts a permutation rather than the events: an Event is large, and the
+// phone producer's output (person after person) is far from sorted.
+func sortByTime(evs []event.Event) []event.Event {
+	idx := make([]int32, len(evs))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortStableFunc(idx, func(a, b int32) int { return evs[a].Time.Compare(evs[b].Time) })
+	out := make([]event.Event, len(evs))
+	for i, j := range idx {
+		out[i] = evs[j]
+	}
+	return out
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -124,22 +125,47 @@ type item struct {
 // batch is one day's events, or the error that prevented making them.
 type batch struct {
 	day   int
+	world *world.Day
 	items []item
 	truth []Truth
 	err   error
 }
 
 // Run plays the configured days (or until ctx ends) and flushes the sink.
-// Days are generated one ahead of publishing, so producing and publishing
-// overlap.
+// Days are pure functions of the configuration, so several are generated
+// ahead, concurrently, while the current one is published; they are still
+// published strictly in order.
 func (r *Runner) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	batches := make(chan batch, 1)
+	ahead := max(2, runtime.GOMAXPROCS(0))
+	queue := make(chan chan batch, ahead)
+	go func() {
+		defer close(queue)
+		for d := r.cfg.FirstDay; r.cfg.Days == 0 || d < r.cfg.FirstDay+r.cfg.Days; d++ {
+			ch := make(chan batch, 1)
+			select {
+			case queue <- ch:
+			case <-ctx.Done():
+				return
+			}
+			go func() { ch <- r.generate(d) }()
+		}
+	}()
+	batches := make(chan batch)
 	go func() {
 		defer close(batches)
-		for d := r.cfg.FirstDay; r.cfg.Days == 0 || d < r.cfg.FirstDay+r.cfg.Days; d++ {
-			b := r.generate(d)
+		for ch := range queue {
+			var b batch
+			select {
+			case b = <-ch:
+			case <-ctx.Done():
+				return
+			}
+			if b.err == nil {
+				// Truth accumulates over days, so it is made in day order.
+				b.truth = r.truthOf(b.world)
+			}
 			select {
 			case batches <- b:
 			case <-ctx.Done():
@@ -195,23 +221,34 @@ func (r *Runner) generate(d int) batch {
 	if err := errors.Join(errs...); err != nil {
 		return batch{day: d, err: err}
 	}
-	var items []item
-	for i, evs := range perProducer {
-		for j := range evs {
-			ev := &evs[j]
-			payload, err := ev.Encode()
-			if err != nil {
-				return batch{day: d, err: err}
-			}
-			items = append(items, item{time: ev.Time, producer: i, subject: ev.Subject(), id: ev.ID, payload: payload})
-		}
+	// Each producer's events are already in time order: merge them,
+	// earliest first, ties to the producer listed first.
+	total := 0
+	for _, evs := range perProducer {
+		total += len(evs)
 	}
-	sort.SliceStable(items, func(a, b int) bool { return items[a].time.Before(items[b].time) })
-	return batch{day: d, items: items, truth: r.truthOf(day)}
+	items := make([]item, 0, total)
+	next := make([]int, len(perProducer))
+	for len(items) < total {
+		pick := -1
+		for i, evs := range perProducer {
+			if next[i] < len(evs) && (pick < 0 || evs[next[i]].Time.Before(perProducer[pick][next[pick]].Time)) {
+				pick = i
+			}
+		}
+		ev := &perProducer[pick][next[pick]]
+		next[pick]++
+		payload, err := ev.Encode()
+		if err != nil {
+			return batch{day: d, err: err}
+		}
+		items = append(items, item{time: ev.Time, producer: pick, subject: ev.Subject(), id: ev.ID, payload: payload})
+	}
+	return batch{day: d, world: day, items: items}
 }
 
-// truthOf lists who owns which identifiers up to day. It runs on the
-// generating goroutine only.
+// truthOf lists who owns which identifiers up to day. It is called for
+// each day in order, from one goroutine.
 func (r *Runner) truthOf(day *world.Day) []Truth {
 	ids := day.Truth()
 	out := make([]Truth, 0, len(day.Plans))

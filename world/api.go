@@ -4,6 +4,7 @@ package world
 // city.go, people.go and plan.go.
 
 import (
+	"sync"
 	"time"
 
 	"exhaust/event"
@@ -18,6 +19,9 @@ type City struct {
 	Stations []*Station
 	Lines    []*Line
 	byID     map[string]*Place
+
+	gridOnce sync.Once // the tower grid is built on first use
+	grid     *towerGrid
 }
 
 // Config sets up a world.

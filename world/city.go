@@ -83,38 +83,56 @@ func (c *City) SSIDs() []string {
 
 // TowersNear returns the n towers nearest to p, nearest first, with their
 // distances. Ties are broken by tower id so results are deterministic.
+//
+// Phone producers call this for every person every few minutes, so towers
+// are bucketed on a grid and searched ring by ring around p; ranking uses a
+// flat-earth squared distance (exact enough over a city, and monotonic with
+// the true distance to well under a metre), haversine only for the answers.
 func (c *City) TowersNear(p Point, n int) []TowerSignal {
-	if n <= 0 {
+	if n <= 0 || len(c.Towers) == 0 {
 		return nil
 	}
-	// Phone producers call this for every person every few minutes, so rank
-	// with a flat-earth squared distance (exact enough over a city, and
-	// monotonic with the true distance to well under a metre) and keep the
-	// best n by insertion; haversine only for the answers.
-	type cand struct {
-		d2 float64
-		t  *Tower
-	}
+	c.gridOnce.Do(c.buildTowerGrid)
+	g := c.grid
 	kx := math.Cos(p.Lat * math.Pi / 180)
-	less := func(a, b cand) bool {
+	less := func(a, b towerCand) bool {
 		if a.d2 != b.d2 {
 			return a.d2 < b.d2
 		}
 		return a.t.ID < b.t.ID
 	}
-	best := make([]cand, 0, n+1)
-	for _, t := range c.Towers {
+	best := make([]towerCand, 0, n+1)
+	consider := func(t *Tower) {
 		dy, dx := t.Point.Lat-p.Lat, (t.Point.Lon-p.Lon)*kx
-		cd := cand{dy*dy + dx*dx, t}
+		cd := towerCand{dy*dy + dx*dx, t}
 		if len(best) == n && !less(cd, best[n-1]) {
-			continue
+			return
 		}
 		i := sort.Search(len(best), func(i int) bool { return less(cd, best[i]) })
-		best = append(best, cand{})
+		best = append(best, towerCand{})
 		copy(best[i+1:], best[i:])
 		best[i] = cd
 		if len(best) > n {
 			best = best[:n]
+		}
+	}
+	cx, cy := g.cellOf(p)
+	// Anything outside ring r is at least r cells away from p's cell, in
+	// the ranking metric scaled by kx/kx0 along longitude.
+	scale := math.Min(1, kx/g.kx0)
+	for r := 0; r <= g.nx+g.ny; r++ {
+		for y := cy - r; y <= cy+r; y++ {
+			for x := cx - r; x <= cx+r; x++ {
+				if max(abs(x-cx), abs(y-cy)) != r || x < 0 || y < 0 || x >= g.nx || y >= g.ny {
+					continue
+				}
+				for _, t := range g.cells[y*g.nx+x] {
+					consider(t)
+				}
+			}
+		}
+		if bound := float64(r) * g.size * scale; len(best) == n && best[n-1].d2 < bound*bound {
+			break
 		}
 	}
 	out := make([]TowerSignal, len(best))
@@ -122,6 +140,52 @@ func (c *City) TowersNear(p Point, n int) []TowerSignal {
 		out[i] = TowerSignal{Tower: b.t, DistanceM: Distance(p, b.t.Point)}
 	}
 	return out
+}
+
+type towerCand struct {
+	d2 float64
+	t  *Tower
+}
+
+// towerGrid buckets towers by cells of size degrees of latitude (and the
+// same ground length in longitude, scaled by kx0).
+type towerGrid struct {
+	size, kx0  float64
+	minX, minY float64
+	nx, ny     int
+	cells      [][]*Tower
+}
+
+func (g *towerGrid) cellOf(p Point) (int, int) {
+	x := int(math.Floor((p.Lon*g.kx0 - g.minX) / g.size))
+	y := int(math.Floor((p.Lat - g.minY) / g.size))
+	return min(max(x, 0), g.nx-1), min(max(y, 0), g.ny-1)
+}
+
+func (c *City) buildTowerGrid() {
+	g := &towerGrid{size: 0.004, kx0: math.Cos(c.Towers[0].Point.Lat * math.Pi / 180)} // ~450 m cells
+	maxX, maxY := math.Inf(-1), math.Inf(-1)
+	g.minX, g.minY = math.Inf(1), math.Inf(1)
+	for _, t := range c.Towers {
+		x, y := t.Point.Lon*g.kx0, t.Point.Lat
+		g.minX, g.minY = math.Min(g.minX, x), math.Min(g.minY, y)
+		maxX, maxY = math.Max(maxX, x), math.Max(maxY, y)
+	}
+	g.nx = int((maxX-g.minX)/g.size) + 1
+	g.ny = int((maxY-g.minY)/g.size) + 1
+	g.cells = make([][]*Tower, g.nx*g.ny)
+	for _, t := range c.Towers {
+		x, y := g.cellOf(t.Point)
+		g.cells[y*g.nx+x] = append(g.cells[y*g.nx+x], t)
+	}
+	c.grid = g
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
 }
 
 // NearestStation returns the metro station nearest to p.

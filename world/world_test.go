@@ -1,7 +1,10 @@
 package world
 
 import (
+	"cmp"
 	"errors"
+	"math"
+	"math/rand/v2"
 	"reflect"
 	"slices"
 	"strconv"
@@ -659,6 +662,35 @@ func TestConcurrentDays(t *testing.T) {
 	for i := range got {
 		if !reflect.DeepEqual(got[i], want[i]) {
 			t.Errorf("day %d differs when computed concurrently", i+1)
+		}
+	}
+}
+
+// TestTowersNearMatchesLinearScan checks the grid search against the plain
+// definition: sort every tower by distance, ties by id.
+func TestTowersNearMatchesLinearScan(t *testing.T) {
+	c := NewCity()
+	rng := rand.New(rand.NewPCG(9, 9))
+	for i := 0; i < 2000; i++ {
+		p := Point{Lat: 48.80 + rng.Float64()*0.13, Lon: 2.22 + rng.Float64()*0.25}
+		n := 1 + rng.IntN(6)
+		got := c.TowersNear(p, n)
+		kx := math.Cos(p.Lat * math.Pi / 180)
+		all := slices.Clone(c.Towers)
+		d2 := func(t *Tower) float64 {
+			dy, dx := t.Point.Lat-p.Lat, (t.Point.Lon-p.Lon)*kx
+			return dy*dy + dx*dx
+		}
+		slices.SortStableFunc(all, func(a, b *Tower) int {
+			if da, db := d2(a), d2(b); da != db {
+				return cmp.Compare(da, db)
+			}
+			return strings.Compare(a.ID, b.ID)
+		})
+		for j := range got {
+			if got[j].Tower != all[j] {
+				t.Fatalf("point %v, n %d: tower %d is %s, want %s", p, n, j, got[j].Tower.ID, all[j].ID)
+			}
 		}
 	}
 }

@@ -56,7 +56,12 @@ func newRadio(c *world.City) *radio {
 
 // rssi is the signal of tower t at p, in dBm.
 func (r *radio) rssi(rng *rand.Rand, t *world.Tower, p world.Point) int {
-	d := math.Max(world.Distance(p, t.Point), minDistM)
+	return r.rssiAt(rng, t, p, world.Distance(p, t.Point))
+}
+
+// rssiAt is rssi for a distance already known.
+func (r *radio) rssiAt(rng *rand.Rand, t *world.Tower, p world.Point, distM float64) int {
+	d := math.Max(distM, minDistM)
 	v := refRSSI - 10*pathLossExp*math.Log10(d/refDistM) + shadowing(t, p) + rng.NormFloat64()*fadeSigma
 	return int(math.Round(math.Max(minRSSI, math.Min(maxRSSI, v))))
 }
@@ -68,7 +73,7 @@ func (r *radio) measure(rng *rand.Rand, p world.Point, serving *world.Tower) []m
 	near := r.city.TowersNear(p, candidates)
 	ms := make([]measurement, 0, len(near)+1)
 	for _, ts := range near {
-		ms = append(ms, measurement{tower: ts.Tower, rssi: r.rssi(rng, ts.Tower, p)})
+		ms = append(ms, measurement{tower: ts.Tower, rssi: r.rssiAt(rng, ts.Tower, p, ts.DistanceM)})
 	}
 	sort.SliceStable(ms, func(i, j int) bool {
 		if ms[i].rssi != ms[j].rssi {

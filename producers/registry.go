@@ -1,6 +1,7 @@
 package producers
 
 import (
+	"exhaust/event"
 	"fmt"
 	"regexp"
 	"slices"
@@ -75,4 +76,22 @@ func Select(names []string) ([]Producer, error) {
 		}
 	}
 	return out, nil
+}
+
+// Schemas returns the data schemas of producers' kinds by event type
+// ("<producer>.<kind>"), the argument event.NewValidator takes.
+func Schemas(ps ...Producer) map[string][]byte {
+	out := map[string][]byte{}
+	for _, p := range ps {
+		s := p.Spec()
+		for _, k := range s.Kinds {
+			out[event.Type(s.Name, k.Name)] = k.Schema
+		}
+	}
+	return out
+}
+
+// NewValidator returns a validator for every event type of ps.
+func NewValidator(ps ...Producer) (*event.Validator, error) {
+	return event.NewValidator(Schemas(ps...))
 }

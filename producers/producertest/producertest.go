@@ -38,16 +38,7 @@ var (
 
 // Schemas returns the data schemas of producers' kinds by event type
 // ("<producer>.<kind>"), the argument event.NewValidator takes.
-func Schemas(ps ...producers.Producer) map[string][]byte {
-	out := map[string][]byte{}
-	for _, p := range ps {
-		s := p.Spec()
-		for _, k := range s.Kinds {
-			out[event.Type(s.Name, k.Name)] = k.Schema
-		}
-	}
-	return out
-}
+func Schemas(ps ...producers.Producer) map[string][]byte { return producers.Schemas(ps...) }
 
 // Run runs the contract every producer must honour, each check a named
 // subtest: a well-formed spec; over a generated world, every declared kind

@@ -1,0 +1,510 @@
+package aggregator
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/gob"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"exhaust/aggregator/facts"
+	"exhaust/aggregator/graph"
+	"exhaust/aggregator/linker"
+	"exhaust/aggregator/obs"
+	"exhaust/aggregator/score"
+	"exhaust/event"
+)
+
+// Config sets up an Engine.
+type Config struct {
+	// Linker holds the evidence thresholds (see linker.DefaultConfig).
+	Linker linker.Config
+	// DedupHorizon is how long, in event time, an event id is remembered
+	// to make a re-published event a no-op. JetStream's duplicate window
+	// already stops re-publications within it; this covers redeliveries
+	// and re-publications whose events are still recent.
+	DedupHorizon time.Duration
+	// UnicityDraws is how many random draws of p points per trace the
+	// unicity estimate averages over.
+	UnicityDraws int
+}
+
+// DefaultConfig returns the documented defaults.
+func DefaultConfig() Config {
+	return Config{Linker: linker.DefaultConfig(), DedupHorizon: 2 * time.Hour, UnicityDraws: 5}
+}
+
+// Result says what Apply did with an event.
+type Result int
+
+// Results of Apply.
+const (
+	Applied   Result = iota // the event changed the state
+	Stale                   // its stream sequence was already applied (a redelivery)
+	Duplicate               // its event id was already applied (a re-publication)
+)
+
+func (r Result) String() string {
+	switch r {
+	case Applied:
+		return "applied"
+	case Stale:
+		return "stale"
+	case Duplicate:
+		return "duplicate"
+	}
+	return "result(" + strconv.Itoa(int(r)) + ")"
+}
+
+// Truth is one person's ground truth, as the simulator publishes it: used
+// for scoring only, never for linking.
+type Truth struct {
+	Person, Name string
+	IDs          []event.ID
+}
+
+// Summary is a profile in a listing.
+type Summary struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	Identifiers int       `json:"identifiers"`
+	Facts       int       `json:"facts"`
+	LastSeen    time.Time `json:"last_seen"`
+	Truth       string    `json:"truth,omitempty"`
+}
+
+// Identifier is one identifier of a profile.
+type Identifier struct {
+	Kind      event.IDKind `json:"kind"`
+	Value     string       `json:"value"`
+	FirstSeen time.Time    `json:"first_seen"`
+	LastSeen  time.Time    `json:"last_seen"`
+	Seen      int          `json:"seen"`
+}
+
+// Profile is everything the engine holds about one cluster of identifiers.
+type Profile struct {
+	Summary
+	Facts       []facts.Fact `json:"facts"`
+	Identifiers []Identifier `json:"identifiers"`
+	Links       []graph.Link `json:"links"`
+}
+
+// Accuracy scores the clusters against the ground truth.
+type Accuracy struct {
+	Pairwise   score.PRF            `json:"pairwise"`
+	BCubed     score.PRF            `json:"bcubed"`
+	ByEvidence map[string]score.PRF `json:"by_evidence"`
+	Unicity    map[string]float64   `json:"unicity"`
+	Persons    int                  `json:"persons"`
+}
+
+// Stats counts the engine's state.
+type Stats struct {
+	Events            uint64
+	Profiles          int
+	IdentifiersByKind map[event.IDKind]int
+	LinksByKind       map[graph.EvidenceKind]int
+}
+
+// Engine is the aggregator's domain: it applies validated events in stream
+// order to an identity graph and per-identifier fact accumulators. It knows
+// nothing of NATS or Prometheus. One goroutine applies; any number read.
+type Engine struct {
+	cfg Config
+
+	mu      sync.RWMutex
+	seq     uint64
+	events  uint64
+	version uint64
+	seen    *recentIDs
+	graph   *graph.Graph
+	linker  *linker.Linker
+	facts   *facts.Store
+	traces  *score.Traces
+
+	truth map[string]Truth
+	owner map[event.ID]string
+
+	// Caches, valid while version (and truthVersion) are unchanged.
+	cacheMu      sync.Mutex
+	truthVersion uint64
+	summaries    []Summary
+	roots        map[string]event.ID // profile id -> cluster representative
+	summariesAt  [2]uint64
+	accuracy     *Accuracy
+	accuracyAt   [2]uint64
+}
+
+// New returns an empty Engine.
+func New(cfg Config) *Engine {
+	if cfg.UnicityDraws <= 0 {
+		cfg.UnicityDraws = DefaultConfig().UnicityDraws
+	}
+	if cfg.DedupHorizon <= 0 {
+		cfg.DedupHorizon = DefaultConfig().DedupHorizon
+	}
+	e := &Engine{cfg: cfg, truth: map[string]Truth{}, owner: map[event.ID]string{}}
+	e.reset()
+	return e
+}
+
+func (e *Engine) reset() {
+	e.seq, e.events, e.version = 0, 0, e.version+1
+	e.seen = newRecentIDs(e.cfg.DedupHorizon)
+	e.graph = graph.New()
+	e.linker = linker.New(e.cfg.Linker, e.graph)
+	e.facts = facts.New()
+	e.traces = score.NewTraces()
+}
+
+// Apply applies one validated event (Data a json.RawMessage, as
+// event.Validator returns it) found at stream sequence seq. Sequences at or
+// below the last applied one and event ids already applied change nothing.
+func (e *Engine) Apply(seq uint64, ev *event.Event) (Result, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if seq != 0 && seq <= e.seq {
+		return Stale, nil
+	}
+	rec, err := obs.Decode(ev)
+	if err != nil {
+		return Applied, err
+	}
+	if seq != 0 {
+		e.seq = seq
+	}
+	if !e.seen.add(ev.ID, ev.Time) {
+		return Duplicate, nil
+	}
+	for _, id := range rec.IDs {
+		e.graph.Touch(id, rec.Time)
+	}
+	e.linker.Observe(rec)
+	e.facts.Observe(rec)
+	e.traces.Observe(rec)
+	e.events++
+	e.version++
+	return Applied, nil
+}
+
+// Seq returns the last stream sequence applied.
+func (e *Engine) Seq() uint64 {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.seq
+}
+
+// Version changes whenever the state does; readers use it to know when to
+// refresh.
+func (e *Engine) Version() uint64 {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.version
+}
+
+// SetTruth records (or replaces) one person's ground truth.
+func (e *Engine) SetTruth(t Truth) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if old, ok := e.truth[t.Person]; ok {
+		for _, id := range old.IDs {
+			delete(e.owner, id)
+		}
+	}
+	e.truth[t.Person] = t
+	for _, id := range t.IDs {
+		e.owner[id] = t.Person
+	}
+	e.cacheMu.Lock()
+	e.truthVersion++
+	e.cacheMu.Unlock()
+}
+
+// ProfileID is the pseudonymous id of the cluster whose representative is
+// root: stable as long as the cluster's smallest identifier is.
+func ProfileID(root event.ID) string {
+	h := sha256.Sum256([]byte(string(root.Kind) + ":" + root.Value))
+	return "P-" + hex.EncodeToString(h[:4])
+}
+
+// stamp returns the version pair caches are keyed on. Call with e.mu held.
+func (e *Engine) stamp() [2]uint64 {
+	e.cacheMu.Lock()
+	defer e.cacheMu.Unlock()
+	return [2]uint64{e.version, e.truthVersion}
+}
+
+// Profiles lists every profile: most identifiers first, then by id.
+func (e *Engine) Profiles() []Summary {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	s, _ := e.index()
+	return s
+}
+
+// index returns the summaries and the profile id -> root table, computed
+// once per state. Call with e.mu held.
+func (e *Engine) index() ([]Summary, map[string]event.ID) {
+	at := e.stamp()
+	e.cacheMu.Lock()
+	if e.summaries != nil && e.summariesAt == at {
+		s, r := e.summaries, e.roots
+		e.cacheMu.Unlock()
+		return s, r
+	}
+	e.cacheMu.Unlock()
+	roots := e.graph.Roots()
+	out := make([]Summary, 0, len(roots))
+	byID := make(map[string]event.ID, len(roots))
+	for _, root := range roots {
+		members := e.graph.Members(root)
+		sum := e.summary(root, members, e.facts.Derive(members))
+		out = append(out, sum)
+		byID[sum.ID] = root
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Identifiers != out[j].Identifiers {
+			return out[i].Identifiers > out[j].Identifiers
+		}
+		return out[i].ID < out[j].ID
+	})
+	e.cacheMu.Lock()
+	e.summaries, e.roots, e.summariesAt = out, byID, at
+	e.cacheMu.Unlock()
+	return out, byID
+}
+
+// summary builds a profile's summary. Call with e.mu held.
+func (e *Engine) summary(root event.ID, members []event.ID, fs []facts.Fact) Summary {
+	s := Summary{ID: ProfileID(root), Identifiers: len(members), Facts: len(fs)}
+	s.Name = "Profile " + s.ID
+	for _, f := range fs {
+		if v, ok := f.Value.(facts.NameValue); ok && f.Name == facts.FactName && v.Name != "" {
+			s.Name = v.Name
+		}
+	}
+	votes := map[string]int{}
+	for _, id := range members {
+		if n, ok := e.graph.Node(id); ok && n.LastSeen.After(s.LastSeen) {
+			s.LastSeen = n.LastSeen
+		}
+		if p, ok := e.owner[id]; ok {
+			votes[p]++
+		}
+	}
+	best := 0
+	for p, n := range votes {
+		if n > best || (n == best && p < s.Truth) {
+			s.Truth, best = p, n
+		}
+	}
+	return s
+}
+
+// Profile returns one profile by id.
+func (e *Engine) Profile(id string) (*Profile, bool) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	_, byID := e.index()
+	root, ok := byID[id]
+	if !ok {
+		return nil, false
+	}
+	members := e.graph.Members(root)
+	fs := e.facts.Derive(members)
+	p := &Profile{Summary: e.summary(root, members, fs), Facts: fs, Links: e.graph.Links(root)}
+	for _, m := range members {
+		n, _ := e.graph.Node(m)
+		p.Identifiers = append(p.Identifiers, Identifier{Kind: m.Kind, Value: m.Value, FirstSeen: n.FirstSeen, LastSeen: n.LastSeen, Seen: n.Seen})
+	}
+	return p, true
+}
+
+// Accuracy scores the current clusters against the ground truth known so far.
+func (e *Engine) Accuracy() Accuracy {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	at := e.stamp()
+	e.cacheMu.Lock()
+	if e.accuracy != nil && e.accuracyAt == at {
+		a := *e.accuracy
+		e.cacheMu.Unlock()
+		return a
+	}
+	e.cacheMu.Unlock()
+	a := Accuracy{ByEvidence: map[string]score.PRF{}, Unicity: map[string]float64{}, Persons: len(e.truth)}
+	var clusters [][]event.ID
+	for _, root := range e.graph.Roots() {
+		clusters = append(clusters, e.graph.Members(root))
+	}
+	a.Pairwise = score.Pairwise(clusters, e.owner)
+	a.BCubed = score.BCubed(clusters, e.owner)
+	for _, k := range graph.EvidenceKinds {
+		a.ByEvidence[string(k)] = score.Pairwise(e.graph.ClustersBy(k), e.owner)
+	}
+	// A fixed seed: the same state always reports the same unicity.
+	rng := rand.New(rand.NewPCG(1, 2))
+	for p := 1; p <= 6; p++ {
+		a.Unicity[strconv.Itoa(p)] = e.traces.Unicity(p, e.cfg.UnicityDraws, rng)
+	}
+	e.cacheMu.Lock()
+	e.accuracy, e.accuracyAt = &a, at
+	e.cacheMu.Unlock()
+	return a
+}
+
+// Stats counts events, profiles, identifiers and links.
+func (e *Engine) Stats() Stats {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	gs := e.graph.Stats()
+	return Stats{Events: e.events, Profiles: gs.Clusters, IdentifiersByKind: gs.IdentifiersByKind, LinksByKind: gs.LinksByKind}
+}
+
+// snapshot is the serialised state. Truth is not in it: it is reloaded from
+// its own stream.
+type snapshot struct {
+	Version int
+	Seq     uint64
+	Events  uint64
+	Seen    []byte
+	Graph   []byte
+	Linker  []byte
+	Facts   []byte
+	Traces  []byte
+}
+
+const snapshotVersion = 1
+
+// Snapshot writes the whole state, Seq included.
+func (e *Engine) Snapshot(w io.Writer) error {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	s := snapshot{Version: snapshotVersion, Seq: e.seq, Events: e.events}
+	parts := []struct {
+		dst  *[]byte
+		save func(io.Writer) error
+	}{{&s.Seen, e.seen.save}, {&s.Graph, e.graph.Save}, {&s.Linker, e.linker.Save}, {&s.Facts, e.facts.Save}, {&s.Traces, e.traces.Save}}
+	for _, p := range parts {
+		var b bytes.Buffer
+		if err := p.save(&b); err != nil {
+			return fmt.Errorf("snapshot: %w", err)
+		}
+		*p.dst = b.Bytes()
+	}
+	return gob.NewEncoder(w).Encode(&s)
+}
+
+// Restore replaces the state with a snapshot's.
+func (e *Engine) Restore(r io.Reader) error {
+	var s snapshot
+	if err := gob.NewDecoder(r).Decode(&s); err != nil {
+		return fmt.Errorf("restore snapshot: %w", err)
+	}
+	if s.Version != snapshotVersion {
+		return fmt.Errorf("restore snapshot: version %d, this build reads %d (delete the snapshot to rebuild from the stream)", s.Version, snapshotVersion)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.reset()
+	parts := []struct {
+		src  []byte
+		load func(io.Reader) error
+	}{{s.Seen, e.seen.load}, {s.Graph, e.graph.Load}, {s.Linker, e.linker.Load}, {s.Facts, e.facts.Load}, {s.Traces, e.traces.Load}}
+	for _, p := range parts {
+		if err := p.load(bytes.NewReader(p.src)); err != nil {
+			e.reset()
+			return fmt.Errorf("restore snapshot: %w", err)
+		}
+	}
+	e.seq, e.events = s.Seq, s.Events
+	return nil
+}
+
+// recentIDs remembers event ids by hour of event time, forgetting hours
+// older than the horizon behind the newest event seen.
+type recentIDs struct {
+	horizon time.Duration
+	newest  int64 // newest hour bucket seen
+	buckets map[int64]map[[16]byte]struct{}
+}
+
+func newRecentIDs(h time.Duration) *recentIDs {
+	return &recentIDs{horizon: h, buckets: map[int64]map[[16]byte]struct{}{}}
+}
+
+// add records id and reports whether it was new.
+func (r *recentIDs) add(id string, t time.Time) bool {
+	var key [16]byte
+	if u, err := uuid.Parse(id); err == nil {
+		key = u
+	} else {
+		h := sha256.Sum256([]byte(id))
+		key = [16]byte(h[:16])
+	}
+	for _, b := range r.buckets {
+		if _, ok := b[key]; ok {
+			return false
+		}
+	}
+	hour := t.Unix() / 3600
+	b := r.buckets[hour]
+	if b == nil {
+		b = map[[16]byte]struct{}{}
+		r.buckets[hour] = b
+	}
+	b[key] = struct{}{}
+	if hour > r.newest {
+		r.newest = hour
+		keep := int64(r.horizon/time.Hour) + 1
+		for h := range r.buckets {
+			if h < r.newest-keep {
+				delete(r.buckets, h)
+			}
+		}
+	}
+	return true
+}
+
+type recentState struct {
+	Newest  int64
+	Buckets map[int64][][16]byte
+}
+
+func (r *recentIDs) save(w io.Writer) error {
+	s := recentState{Newest: r.newest, Buckets: map[int64][][16]byte{}}
+	for h, b := range r.buckets {
+		ids := make([][16]byte, 0, len(b))
+		for id := range b {
+			ids = append(ids, id)
+		}
+		sort.Slice(ids, func(i, j int) bool { return bytes.Compare(ids[i][:], ids[j][:]) < 0 })
+		s.Buckets[h] = ids
+	}
+	return gob.NewEncoder(w).Encode(&s)
+}
+
+func (r *recentIDs) load(rd io.Reader) error {
+	var s recentState
+	if err := gob.NewDecoder(rd).Decode(&s); err != nil {
+		return err
+	}
+	r.newest, r.buckets = s.Newest, map[int64]map[[16]byte]struct{}{}
+	for h, ids := range s.Buckets {
+		b := make(map[[16]byte]struct{}, len(ids))
+		for _, id := range ids {
+			b[id] = struct{}{}
+		}
+		r.buckets[h] = b
+	}
+	return nil
+}

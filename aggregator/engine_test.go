@@ -1,0 +1,207 @@
+package aggregator_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"slices"
+	"sync"
+	"testing"
+
+	"exhaust/aggregator"
+	"exhaust/event"
+	"exhaust/producers"
+	_ "exhaust/producers/all"
+	"exhaust/world"
+)
+
+// stream is a generated, validated event stream with its truth.
+type stream struct {
+	events []*event.Event
+	truth  map[string][]event.ID
+	names  map[string]string
+}
+
+var (
+	streamsMu sync.Mutex
+	streams   = map[[2]int]*stream{}
+)
+
+// genStream makes persons' events for days 1..days, merged in time order as
+// the runner publishes them, each encoded and validated as a consumer sees it.
+func genStream(t testing.TB, persons, days int) *stream {
+	t.Helper()
+	streamsMu.Lock()
+	defer streamsMu.Unlock()
+	if s, ok := streams[[2]int{persons, days}]; ok {
+		return s
+	}
+	w, err := world.New(world.Config{Seed: 1, Persons: persons, Start: world.DefaultStart()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := producers.All()
+	v, err := producers.NewValidator(ps...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &stream{truth: map[string][]event.ID{}, names: map[string]string{}}
+	for d := 1; d <= days; d++ {
+		day := w.Day(d)
+		var all []event.Event
+		for _, p := range ps {
+			evs, err := producers.Collect(p, 1, day)
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, evs...)
+		}
+		slices.SortStableFunc(all, func(a, b event.Event) int { return a.Time.Compare(b.Time) })
+		for i := range all {
+			raw, err := all[i].Encode()
+			if err != nil {
+				t.Fatal(err)
+			}
+			ev, err := v.Validate(raw)
+			if err != nil {
+				t.Fatalf("generated event does not validate: %v", err)
+			}
+			s.events = append(s.events, ev)
+		}
+		for person, ids := range day.Truth() {
+			s.truth[person] = append(s.truth[person], ids...)
+		}
+		for _, pl := range day.Plans {
+			s.names[pl.Person.ID] = pl.Person.Name
+		}
+	}
+	streams[[2]int{persons, days}] = s
+	return s
+}
+
+func apply(t testing.TB, e *aggregator.Engine, evs []*event.Event, firstSeq uint64) {
+	t.Helper()
+	for i, ev := range evs {
+		if _, err := e.Apply(firstSeq+uint64(i), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func setTruth(e *aggregator.Engine, s *stream) {
+	for person, ids := range s.truth {
+		e.SetTruth(aggregator.Truth{Person: person, Name: s.names[person], IDs: ids})
+	}
+}
+
+// state is everything an outside observer sees of an engine.
+func state(t testing.TB, e *aggregator.Engine) []byte {
+	t.Helper()
+	var profiles []*aggregator.Profile
+	for _, s := range e.Profiles() {
+		p, ok := e.Profile(s.ID)
+		if !ok {
+			t.Fatalf("listed profile %s not found", s.ID)
+		}
+		profiles = append(profiles, p)
+	}
+	b, err := json.Marshal(struct {
+		Profiles []*aggregator.Profile
+		Accuracy aggregator.Accuracy
+		Stats    aggregator.Stats
+		Seq      uint64
+	}{profiles, e.Accuracy(), e.Stats(), e.Seq()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestSnapshotAndReplayEqualsUninterruptedRun(t *testing.T) {
+	s := genStream(t, 8, 2)
+	whole := aggregator.New(aggregator.DefaultConfig())
+	apply(t, whole, s.events, 1)
+	setTruth(whole, s)
+
+	for _, cut := range []int{1, len(s.events) / 3, len(s.events) - 1} {
+		first := aggregator.New(aggregator.DefaultConfig())
+		apply(t, first, s.events[:cut], 1)
+		var snap bytes.Buffer
+		if err := first.Snapshot(&snap); err != nil {
+			t.Fatal(err)
+		}
+		restarted := aggregator.New(aggregator.DefaultConfig())
+		if err := restarted.Restore(&snap); err != nil {
+			t.Fatal(err)
+		}
+		if restarted.Seq() != uint64(cut) {
+			t.Fatalf("restored seq %d, want %d", restarted.Seq(), cut)
+		}
+		apply(t, restarted, s.events[cut:], uint64(cut)+1)
+		setTruth(restarted, s)
+		if got, want := state(t, restarted), state(t, whole); !bytes.Equal(got, want) {
+			t.Fatalf("cut at %d: restored and replayed state differs from the uninterrupted run", cut)
+		}
+	}
+}
+
+func TestRedeliveryAndDuplicatesChangeNothing(t *testing.T) {
+	s := genStream(t, 8, 1)
+	once := aggregator.New(aggregator.DefaultConfig())
+	apply(t, once, s.events, 1)
+
+	twice := aggregator.New(aggregator.DefaultConfig())
+	apply(t, twice, s.events, 1)
+	// A redelivery: the same stream sequences again.
+	for i, ev := range s.events[:50] {
+		if r, err := twice.Apply(uint64(i+1), ev); err != nil || r != aggregator.Stale {
+			t.Fatalf("redelivered seq %d: %v, %v; want stale", i+1, r, err)
+		}
+	}
+	// A re-publication: the same events at new sequences.
+	next := uint64(len(s.events)) + 1
+	for i, ev := range s.events[len(s.events)-50:] {
+		if r, err := twice.Apply(next+uint64(i), ev); err != nil || r != aggregator.Duplicate {
+			t.Fatalf("re-published event %s: %v, %v; want duplicate", ev.ID, r, err)
+		}
+	}
+	a, b := once.Profiles(), twice.Profiles()
+	if !reflect.DeepEqual(a, b) || once.Stats().Events != twice.Stats().Events {
+		t.Fatal("redelivered and re-published events changed the profiles")
+	}
+}
+
+func TestHeroProfileIsNamedAndMatchesTruth(t *testing.T) {
+	s := genStream(t, 8, 1)
+	e := aggregator.New(aggregator.DefaultConfig())
+	apply(t, e, s.events, 1)
+	setTruth(e, s)
+	var hero *aggregator.Summary
+	for _, p := range e.Profiles() {
+		if p.Truth == world.HeroID {
+			if hero == nil || p.Identifiers > hero.Identifiers {
+				hero = &p
+			}
+		}
+	}
+	if hero == nil {
+		t.Fatal("no profile matches the hero")
+	}
+	if hero.Name != s.names[world.HeroID] {
+		t.Errorf("hero's profile is named %q, want %q (from her loyalty registration)", hero.Name, s.names[world.HeroID])
+	}
+	p, ok := e.Profile(hero.ID)
+	if !ok || len(p.Facts) == 0 || len(p.Links) == 0 {
+		t.Fatalf("hero's profile %s: found %v, %d facts, %d links", hero.ID, ok, len(p.Facts), len(p.Links))
+	}
+	if _, ok := e.Profile("P-00000000"); ok {
+		t.Error("an unknown profile id was found")
+	}
+}
+
+func TestRestoreRejectsGarbage(t *testing.T) {
+	e := aggregator.New(aggregator.DefaultConfig())
+	if err := e.Restore(bytes.NewReader([]byte("not a snapshot"))); err == nil {
+		t.Fatal("garbage restored")
+	}
+}

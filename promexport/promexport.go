@@ -1,0 +1,172 @@
+package promexport
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"exhaust/aggregator"
+	"exhaust/event"
+)
+
+// DefaultPersonCap is the number of profiles that get per-person series when
+// Options.PersonCap is zero: enough for a classroom's population, small
+// enough that a Prometheus server does not notice.
+const DefaultPersonCap = 100
+
+// The consumer's own rejection reasons, on top of event.Reasons (the
+// validator's). They mirror the service package's constants, which this
+// package does not import (the service imports NATS); a test keeps the two
+// in step.
+const (
+	// ReasonAbsurdTime rejects a valid event whose time cannot be right.
+	ReasonAbsurdTime = "absurd_time"
+	// ReasonUndecodable rejects a valid event the Engine could not decode.
+	ReasonUndecodable = "undecodable"
+)
+
+// Options configures New.
+type Options struct {
+	// PersonCap bounds the profiles exported with a person label (the
+	// profiles with the most identifiers first). Zero means DefaultPersonCap;
+	// a negative value exports no per-person series at all. Beyond the cap,
+	// profiles are served by the JSON API only: every person label value is
+	// a new time series, and a city of 100k people would swamp Prometheus.
+	PersonCap int
+	// EventTypes lists event types ("<producer>.<kind>") whose consumed
+	// counter starts at zero before the first event, so that rate() and
+	// dashboards see every type from the first scrape. Optional.
+	EventTypes []string
+}
+
+// Exporter records pipeline metrics. Its methods match the consumer service's
+// Observer interface and are safe for concurrent use.
+type Exporter struct {
+	consumed   *prometheus.CounterVec
+	rejected   *prometheus.CounterVec
+	lag        prometheus.Histogram
+	processing prometheus.Histogram
+	pending    prometheus.Gauge
+}
+
+// Bucket bounds, in seconds. Lag spans a local pipeline (milliseconds) to a
+// consumer catching up after a restart (minutes); applying one event takes
+// microseconds, so its buckets start far lower.
+var (
+	lagBuckets        = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300}
+	processingBuckets = []float64{.000005, .00001, .000025, .00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .1}
+)
+
+// New registers the pipeline metrics, the collector of e's state and the Go
+// runtime and process collectors on reg, and returns the Exporter the
+// consumer reports to. The runtime and process collectors are skipped if reg
+// already has them.
+func New(reg prometheus.Registerer, e *aggregator.Engine, opts Options) (*Exporter, error) {
+	if reg == nil {
+		return nil, errors.New("promexport: no registerer")
+	}
+	if e == nil {
+		return nil, errors.New("promexport: no engine")
+	}
+	if opts.PersonCap == 0 {
+		opts.PersonCap = DefaultPersonCap
+	}
+	x := &Exporter{
+		consumed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "exhaust_events_consumed_total",
+			Help: "Valid events consumed from the stream (duplicates included), by producer and event type.",
+		}, []string{"producer", "type"}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "exhaust_events_rejected_total",
+			Help: "Messages rejected (and dead-lettered) instead of applied, by reason.",
+		}, []string{"reason"}),
+		lag: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "exhaust_event_lag_seconds",
+			Help:    "Delay between an event's storage in the stream and its effects being applied.",
+			Buckets: lagBuckets,
+		}),
+		processing: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "exhaust_event_processing_seconds",
+			Help:    "Time to handle one message, from validation to applied or rejected, before the ack.",
+			Buckets: processingBuckets,
+		}),
+		pending: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "exhaust_consumer_pending_messages",
+			Help: "Messages in the stream not yet delivered to the aggregator's consumer.",
+		}),
+	}
+	// Zero every known series up front: a reason that never happens should
+	// read 0, not be absent, so alerts and dashboards need no "or vector(0)".
+	for _, r := range append(slices.Clone(event.Reasons), ReasonAbsurdTime, ReasonUndecodable) {
+		x.rejected.WithLabelValues(r)
+	}
+	for _, t := range opts.EventTypes {
+		x.consumed.WithLabelValues(producerOf(t), t)
+	}
+	ours := []prometheus.Collector{x.consumed, x.rejected, x.lag, x.processing, x.pending, newStateCollector(e, opts.PersonCap)}
+	for i, c := range ours {
+		if err := reg.Register(c); err != nil {
+			// All or nothing: a half-registered exporter would make a retry
+			// fail on the half that made it.
+			for _, done := range ours[:i] {
+				reg.Unregister(done)
+			}
+			return nil, fmt.Errorf("promexport: register: %w", err)
+		}
+	}
+	std := []prometheus.Collector{
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	}
+	for _, c := range std {
+		if err := reg.Register(c); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if !errors.As(err, &are) {
+				return nil, fmt.Errorf("promexport: register runtime collector: %w", err)
+			}
+		}
+	}
+	return x, nil
+}
+
+// producerOf returns the producer part of an event type.
+func producerOf(typ string) string {
+	p, _, _ := strings.Cut(typ, ".")
+	return p
+}
+
+// Consumed counts one valid event of type typ ("<producer>.<kind>"). The
+// type comes from a validated event, so its values are bounded by the
+// registered producers' kinds.
+func (x *Exporter) Consumed(typ string) {
+	x.consumed.WithLabelValues(producerOf(typ), typ).Inc()
+}
+
+// Rejected counts one rejected message. reason is one of event.Reasons,
+// ReasonAbsurdTime or ReasonUndecodable: callers pass constants, which keeps
+// the label bounded.
+func (x *Exporter) Rejected(reason string) {
+	x.rejected.WithLabelValues(reason).Inc()
+}
+
+// Processed records the time taken to handle one message.
+func (x *Exporter) Processed(d time.Duration) {
+	x.processing.Observe(d.Seconds())
+}
+
+// Lag records how long after its storage in the stream one event was
+// applied. A negative lag (clocks of server and consumer disagreeing) is
+// recorded as zero.
+func (x *Exporter) Lag(d time.Duration) {
+	x.lag.Observe(max(d, 0).Seconds())
+}
+
+// Pending sets the number of messages waiting for the consumer.
+func (x *Exporter) Pending(n uint64) {
+	x.pending.Set(float64(n))
+}

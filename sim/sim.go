@@ -55,6 +55,12 @@ type Config struct {
 	Sink      Sink
 	Truth     TruthSink // optional
 	Log       *slog.Logger
+	// OnDay, if set, is called as each day starts playing (again, after a
+	// Restart).
+	OnDay func(day *world.Day)
+	// Tap, if set, receives every event after the sink accepted it (the
+	// classroom page follows the run through it).
+	Tap func(subject, id string, payload []byte)
 }
 
 // Runner runs the simulation. Its counters may be read while it runs.
@@ -66,6 +72,10 @@ type Runner struct {
 	// owned accumulates each person's identifiers over the days played, so
 	// the truth of a multi-day run still covers day 1's single tickets.
 	owned map[string]map[event.ID]bool
+
+	mu        sync.Mutex
+	interrupt context.CancelFunc // cancels the days being played
+	restartTo int                // day to play from after an interrupt
 }
 
 // New checks cfg and returns a Runner.
@@ -134,15 +144,60 @@ type batch struct {
 // Run plays the configured days (or until ctx ends) and flushes the sink.
 // Days are pure functions of the configuration, so several are generated
 // ahead, concurrently, while the current one is published; they are still
-// published strictly in order.
+// published strictly in order. Restart makes it play again from a day.
 func (r *Runner) Run(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
+	from := r.cfg.FirstDay
+	for {
+		again, err := r.play(ctx, from)
+		if err != nil {
+			return err
+		}
+		if again == 0 {
+			return r.cfg.Sink.Flush(ctx)
+		}
+		from = again
+	}
+}
+
+// Restart makes the run play again from the start of day (1-based), with
+// the clock set back to that day's midnight. Events already published are
+// published again with the same ids: JetStream's duplicate window absorbs
+// them, and consumers that count by event id see nothing new.
+func (r *Runner) Restart(day int) error {
+	if day < r.cfg.FirstDay || (r.cfg.Days > 0 && day >= r.cfg.FirstDay+r.cfg.Days) {
+		return fmt.Errorf("day %d is outside the run", day)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.restartTo = day
+	r.cfg.Clock.Set(r.cfg.World.Date(day))
+	if r.interrupt != nil {
+		r.interrupt()
+	}
+	return nil
+}
+
+// play plays days from `from` on. It returns the day to play again from
+// when Restart interrupted it, 0 when the configured days are done.
+func (r *Runner) play(parent context.Context, from int) (int, error) {
+	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
+	r.mu.Lock()
+	r.interrupt, r.restartTo = cancel, 0
+	r.mu.Unlock()
+	interrupted := func() (int, bool) {
+		if parent.Err() != nil || ctx.Err() == nil {
+			return 0, false
+		}
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.restartTo, r.restartTo != 0
+	}
 	ahead := max(2, runtime.GOMAXPROCS(0))
 	queue := make(chan chan batch, ahead)
 	go func() {
 		defer close(queue)
-		for d := r.cfg.FirstDay; r.cfg.Days == 0 || d < r.cfg.FirstDay+r.cfg.Days; d++ {
+		for d := from; r.cfg.Days == 0 || d < r.cfg.FirstDay+r.cfg.Days; d++ {
 			ch := make(chan batch, 1)
 			select {
 			case queue <- ch:
@@ -178,28 +233,43 @@ func (r *Runner) Run(ctx context.Context) error {
 	}()
 	for b := range batches {
 		if b.err != nil {
-			return b.err
+			return 0, b.err
 		}
 		r.day.Store(int64(b.day))
 		r.cfg.Log.Info("day starts", "day", b.day, "events", len(b.items))
+		if r.cfg.OnDay != nil {
+			r.cfg.OnDay(b.world)
+		}
 		if err := r.publishTruth(ctx, b.truth); err != nil {
-			return err
+			if d, ok := interrupted(); ok {
+				return d, nil
+			}
+			return 0, err
 		}
 		for i := range b.items {
 			it := &b.items[i]
 			if err := r.cfg.Clock.WaitUntil(ctx, it.time); err != nil {
-				return err
+				if d, ok := interrupted(); ok {
+					return d, nil
+				}
+				return 0, err
 			}
 			if err := r.cfg.Sink.Publish(ctx, it.subject, it.id, it.payload); err != nil {
-				return fmt.Errorf("publish %s %s: %w", it.subject, it.id, err)
+				if d, ok := interrupted(); ok {
+					return d, nil
+				}
+				return 0, fmt.Errorf("publish %s %s: %w", it.subject, it.id, err)
 			}
 			r.published[it.producer].Add(1)
+			if r.cfg.Tap != nil {
+				r.cfg.Tap(it.subject, it.id, it.payload)
+			}
 		}
 	}
-	if err := ctx.Err(); err != nil {
-		return err
+	if d, ok := interrupted(); ok {
+		return d, nil
 	}
-	return r.cfg.Sink.Flush(ctx)
+	return 0, parent.Err()
 }
 
 // generate builds day d: every producer observes it concurrently, then the

@@ -164,3 +164,68 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		t.Fatal("empty config accepted")
 	}
 }
+
+// hookSink calls hook once it has published `after` events.
+type hookSink struct {
+	memSink
+	after int
+	hook  func()
+}
+
+func (h *hookSink) Publish(ctx context.Context, subject, id string, payload []byte) error {
+	if err := h.memSink.Publish(ctx, subject, id, payload); err != nil {
+		return err
+	}
+	if len(h.ids) == h.after && h.hook != nil {
+		h.hook()
+	}
+	return nil
+}
+
+func TestRestartReplaysTheDay(t *testing.T) {
+	w, err := world.New(world.Config{Seed: 2, Persons: 4, Start: world.DefaultStart()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk, err := clock.New(world.DefaultStart(), 1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &hookSink{after: 100}
+	var days []int
+	r, err := sim.New(sim.Config{World: w, Seed: 2, Days: 1, Producers: producers.All(), Clock: clk, Sink: sink,
+		OnDay: func(d *world.Day) { days = append(days, d.Index) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	restarted := false
+	sink.hook = func() {
+		if !restarted {
+			restarted = true
+			if err := r.Restart(1); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	if err := r.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !restarted || len(days) != 2 {
+		t.Fatalf("restarted %v, days played %v; want day 1 twice", restarted, days)
+	}
+	// After the restart, the whole day is published again from its start,
+	// with the same ids.
+	firstRun := sink.ids[:100]
+	replay := sink.ids[100:]
+	if len(replay) < len(firstRun) {
+		t.Fatalf("replay published %d events, fewer than the %d before the restart", len(replay), len(firstRun))
+	}
+	for i := range firstRun {
+		if replay[i] != firstRun[i] {
+			t.Fatalf("replayed event %d is %s, want %s", i, replay[i], firstRun[i])
+		}
+	}
+	if err := r.Restart(5); err == nil {
+		t.Error("restart outside the run accepted")
+	}
+}

@@ -15,4 +15,12 @@
 //     the stream's duplicate window turns "at least once" into "exactly once".
 //   - RawPublish is the plainest correct asynchronous JetStream publisher;
 //     it is the baseline the benchmarks compare Publisher against.
+//   - OpenConsumer positions the aggregator's durable pull consumer right
+//     after the sequence its snapshot covers and hands it every message in
+//     stream order, once (redeliveries dropped, lost deliveries refetched);
+//     FollowTruth follows the ground truth from its start.
+//   - SnapshotStore keeps the aggregator's snapshot in the object store
+//     EXHAUST_SNAPSHOTS; PublishReject sends a rejected message, unchanged
+//     and with its reason in headers, to dlq.exhaust.<reason> (stream
+//     EXHAUST_DLQ, outside exhaust.>).
 package natsbus

@@ -37,6 +37,8 @@ type cliEnv struct {
 var commands = []command{
 	{"demo", "start NATS and every producer, and show what is happening", runDemo},
 	{"produce", "publish the simulated city's exhaust to a NATS server", runProduce},
+	{"aggregate", "consume the exhaust and link it into profiles, with an HTTP API and metrics", runAggregate},
+	{"setup", "create the NATS streams (the deploy stack runs it as its admin user)", runSetup},
 	{"producers", "list the producers with their subjects, identifier kinds and schemas", runProducers},
 	{"bench", "measure throughput (bench publish: --fast publishing vs a raw JetStream publisher)", runBench},
 	{"version", "print the version", func(_ context.Context, _ []string, env *cliEnv) error {

@@ -1,0 +1,106 @@
+package natsbus
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// SnapshotBucket is the JetStream object store bucket that keeps the
+// aggregator's snapshots.
+const SnapshotBucket = "EXHAUST_SNAPSHOTS"
+
+// DefaultSnapshotObject is the object name of the default aggregator's
+// snapshot in SnapshotBucket.
+const DefaultSnapshotObject = "aggregator"
+
+// snapshotSeqKey is the object metadata key holding the stream sequence a
+// snapshot covers.
+const snapshotSeqKey = "exhaust-seq"
+
+// SnapshotStore keeps one snapshot (a blob and the stream sequence it
+// covers) in a JetStream object store.
+//
+// The object store suits snapshots: they grow to megabytes, beyond a KV
+// value's comfortable size, and a Put is atomic for readers — chunks are
+// written first under a fresh id, then one metadata message switches the
+// object to them — so a process killed while saving leaves the previous
+// snapshot readable. Load verifies the object's SHA-256 digest.
+type SnapshotStore struct {
+	store jetstream.ObjectStore
+	name  string
+}
+
+// OpenSnapshotStore opens (creating it if needed) the snapshot bucket and
+// returns a store for the object name (DefaultSnapshotObject if empty).
+func OpenSnapshotStore(ctx context.Context, js jetstream.JetStream, name string) (*SnapshotStore, error) {
+	if name == "" {
+		name = DefaultSnapshotObject
+	}
+	store, err := js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+		Bucket:      SnapshotBucket,
+		Description: "exhaust aggregator snapshots: state and the stream sequence it covers",
+		Storage:     jetstream.FileStorage,
+		Replicas:    1,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open snapshot bucket %s: %w", SnapshotBucket, err)
+	}
+	return &SnapshotStore{store: store, name: name}, nil
+}
+
+// Name returns the snapshot's object name.
+func (s *SnapshotStore) Name() string { return s.name }
+
+// Save stores data as the snapshot covering stream sequences up to seq,
+// replacing the previous one.
+func (s *SnapshotStore) Save(ctx context.Context, seq uint64, data []byte) error {
+	_, err := s.store.Put(ctx, jetstream.ObjectMeta{
+		Name:     s.name,
+		Metadata: map[string]string{snapshotSeqKey: strconv.FormatUint(seq, 10)},
+	}, bytes.NewReader(data))
+	if err != nil {
+		return fmt.Errorf("save snapshot %s/%s at sequence %d: %w", SnapshotBucket, s.name, seq, err)
+	}
+	return nil
+}
+
+// Load returns the stored snapshot and the stream sequence it covers;
+// found is false when there is none.
+func (s *SnapshotStore) Load(ctx context.Context) (seq uint64, data []byte, found bool, err error) {
+	res, err := s.store.Get(ctx, s.name)
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		return 0, nil, false, nil
+	}
+	if err != nil {
+		return 0, nil, false, fmt.Errorf("load snapshot %s/%s: %w", SnapshotBucket, s.name, err)
+	}
+	defer res.Close()
+	info, err := res.Info()
+	if err != nil {
+		return 0, nil, false, fmt.Errorf("load snapshot %s/%s: %w", SnapshotBucket, s.name, err)
+	}
+	seq, err = strconv.ParseUint(info.Metadata[snapshotSeqKey], 10, 64)
+	if err != nil {
+		return 0, nil, false, fmt.Errorf("load snapshot %s/%s: bad %s metadata %q", SnapshotBucket, s.name, snapshotSeqKey, info.Metadata[snapshotSeqKey])
+	}
+	// Reading to the end checks the digest.
+	data, err = io.ReadAll(res)
+	if err != nil {
+		return 0, nil, false, fmt.Errorf("load snapshot %s/%s: %w", SnapshotBucket, s.name, err)
+	}
+	return seq, data, true, nil
+}
+
+// Delete removes the snapshot; it is not an error if there is none.
+func (s *SnapshotStore) Delete(ctx context.Context) error {
+	if err := s.store.Delete(ctx, s.name); err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
+		return fmt.Errorf("delete snapshot %s/%s: %w", SnapshotBucket, s.name, err)
+	}
+	return nil
+}

@@ -1,0 +1,45 @@
+package service
+
+import "time"
+
+// Observer receives the service's pipeline measurements. The metrics
+// adapter implements it; methods are called from the consuming goroutine,
+// once per message, so they must be cheap and must not block.
+type Observer interface {
+	// Consumed counts one valid event of type typ ("phone.cell"), whether
+	// it changed the state or was a duplicate.
+	Consumed(typ string)
+	// Rejected counts one message sent to the dead-letter stream; reason is
+	// one of Reasons.
+	Rejected(reason string)
+	// Processed observes how long handling one message took, from
+	// validation to applied (or rejected), before the ack.
+	Processed(d time.Duration)
+	// Lag observes, for an applied event, the time from its storage in the
+	// stream (JetStream's timestamp) to its effects being applied. Event
+	// times are simulated and say nothing about delay.
+	Lag(d time.Duration)
+	// Pending reports how many stream messages the consumer has not yet
+	// received.
+	Pending(n uint64)
+}
+
+// NopObserver is an Observer that ignores everything.
+type NopObserver struct{}
+
+var _ Observer = NopObserver{}
+
+// Consumed implements Observer.
+func (NopObserver) Consumed(string) {}
+
+// Rejected implements Observer.
+func (NopObserver) Rejected(string) {}
+
+// Processed implements Observer.
+func (NopObserver) Processed(time.Duration) {}
+
+// Lag implements Observer.
+func (NopObserver) Lag(time.Duration) {}
+
+// Pending implements Observer.
+func (NopObserver) Pending(uint64) {}

@@ -1,0 +1,514 @@
+package service
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"exhaust/aggregator"
+	"exhaust/event"
+	"exhaust/natsbus"
+	"exhaust/sim"
+)
+
+// Rejection reasons of the service's own checks, on top of event.Reasons.
+const (
+	// ReasonAbsurdTime rejects a valid event whose time cannot be right:
+	// before MinEventTime, or more than MaxAhead after the latest event
+	// time accepted so far. Such a time would plant facts decades away and
+	// hold the time-binned evidence windows open forever.
+	ReasonAbsurdTime = "absurd_time"
+	// ReasonUndecodable rejects a valid event the Engine could not decode
+	// (a schema looser than the decoder: a bug worth seeing, not a crash).
+	ReasonUndecodable = "undecodable"
+)
+
+// Reasons lists every reason the service rejects a message for, so the
+// metrics adapter can create one counter per reason up front.
+var Reasons = append(slices.Clone(event.Reasons), ReasonAbsurdTime, ReasonUndecodable)
+
+// MinEventTime is the earliest plausible event time. Nothing in exhaust
+// happens before 2000; a time before it is a zero value or a unit error
+// (seconds read as milliseconds).
+var MinEventTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// MaxAhead is how far beyond the latest accepted event time an event may
+// be. The reference is the stream itself, not the wall clock: simulated
+// time runs ahead of real time (a day in 6 minutes), so "the future" only
+// makes sense relative to the events already seen. A year leaves room for
+// any simulation length while catching clock jumps of years.
+const MaxAhead = 365 * 24 * time.Hour
+
+// Defaults of Config.
+const (
+	// DefaultSnapshotEvery bounds the replay after a crash to this many
+	// messages (a second or two of work) while keeping the snapshot cost
+	// (proportional to the state) rare compared to applying events.
+	DefaultSnapshotEvery = 20000
+	// DefaultSnapshotInterval bounds the replay in time when events trickle
+	// in at demo speed.
+	DefaultSnapshotInterval = 30 * time.Second
+	// finalSnapshotTimeout bounds the snapshot taken on a clean stop, after
+	// the run's context has ended.
+	finalSnapshotTimeout = 30 * time.Second
+	// rejectRetryMax caps the pause between attempts to store a reject.
+	rejectRetryMax = 2 * time.Second
+)
+
+// Config sets up a Service.
+type Config struct {
+	// JS is the JetStream context to consume and store through. Required.
+	JS jetstream.JetStream
+	// Engine receives the events. It must be new (nothing applied): Run
+	// restores the snapshot into it. Required.
+	Engine *aggregator.Engine
+	// Validator checks every message. Required.
+	Validator *event.Validator
+
+	// Consumer is the durable consumer's name (natsbus.DefaultConsumer).
+	Consumer string
+	// SnapshotObject names the snapshot in the snapshot bucket
+	// (natsbus.DefaultSnapshotObject). Two aggregators with different
+	// consumers need different snapshot objects.
+	SnapshotObject string
+	// SnapshotEvery is how many messages may be handled between two
+	// snapshots (DefaultSnapshotEvery; negative: never by count).
+	SnapshotEvery int
+	// SnapshotInterval is the longest time between two snapshots while
+	// something changed (DefaultSnapshotInterval; negative: never by time).
+	SnapshotInterval time.Duration
+	// AckWait and MaxAckPending tune the consumer (natsbus defaults).
+	AckWait       time.Duration
+	MaxAckPending int
+
+	// Log receives the service's logs (slog.Default() if nil).
+	Log *slog.Logger
+	// Observer receives measurements (NopObserver if nil).
+	Observer Observer
+	// Now is the clock for durations and snapshot intervals (time.Now if
+	// nil). It never touches the Engine's state.
+	Now func() time.Time
+}
+
+// Stats are the service's counters since it started.
+type Stats struct {
+	// Handled counts messages handled (applied, duplicate or rejected).
+	Handled uint64
+	// Applied, Duplicates and Stale count what the Engine did with valid
+	// events (see aggregator.Result).
+	Applied, Duplicates, Stale uint64
+	// Rejected counts messages sent to the dead-letter stream.
+	Rejected uint64
+	// LastSeq is the last stream sequence handled.
+	LastSeq uint64
+	// Restored is the sequence of the snapshot loaded at start (0: none).
+	Restored uint64
+	// Snapshots counts snapshots saved; SnapshotSeq is the sequence the
+	// last one covers; SnapshotErrors counts failed attempts.
+	Snapshots, SnapshotSeq, SnapshotErrors uint64
+	// Pending is how many messages the consumer had not received yet at
+	// the last message.
+	Pending uint64
+}
+
+// Service runs an Engine on the EXHAUST stream. Create it with New and call
+// Run once.
+type Service struct {
+	cfg Config
+	log *slog.Logger
+	obs Observer
+	now func() time.Time
+
+	// engineMu serialises the Engine's writers: the consuming goroutine
+	// (Apply, Snapshot) and the truth follower (SetTruth).
+	engineMu sync.Mutex
+
+	started atomic.Bool
+	phase   atomic.Pointer[string] // why not ready; nil when ready
+
+	// Owned by the consuming goroutine.
+	store     *natsbus.SnapshotStore
+	created   time.Time // the stream's creation time
+	latest    time.Time // latest accepted event time
+	last      uint64
+	sinceSnap int
+	snapAt    time.Time
+	buf       bytes.Buffer
+
+	handled, applied, duplicates, stale, rejected atomic.Uint64
+	lastSeq, restored, pending                    atomic.Uint64
+	snapshots, snapshotSeq, snapshotErrs          atomic.Uint64
+}
+
+// New checks cfg and returns a Service.
+func New(cfg Config) (*Service, error) {
+	switch {
+	case cfg.JS == nil:
+		return nil, errors.New("service: no JetStream context")
+	case cfg.Engine == nil:
+		return nil, errors.New("service: no engine")
+	case cfg.Validator == nil:
+		return nil, errors.New("service: no validator")
+	}
+	if cfg.Consumer == "" {
+		cfg.Consumer = natsbus.DefaultConsumer
+	}
+	if cfg.SnapshotObject == "" {
+		cfg.SnapshotObject = natsbus.DefaultSnapshotObject
+	}
+	if cfg.SnapshotEvery == 0 {
+		cfg.SnapshotEvery = DefaultSnapshotEvery
+	}
+	if cfg.SnapshotInterval == 0 {
+		cfg.SnapshotInterval = DefaultSnapshotInterval
+	}
+	if err := (natsbus.ConsumerConfig{Durable: cfg.Consumer, AckWait: cfg.AckWait, MaxAckPending: cfg.MaxAckPending}).Validate(); err != nil {
+		return nil, fmt.Errorf("service: %w", err)
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = NopObserver{}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Service{cfg: cfg, log: cfg.Log.With("component", "aggregator", "consumer", cfg.Consumer), obs: cfg.Observer, now: cfg.Now}
+	s.setPhase("starting")
+	return s, nil
+}
+
+func (s *Service) setPhase(p string) { s.phase.Store(&p) }
+
+// Ready returns nil while the service is consuming (snapshot restored,
+// consumer positioned), and otherwise an error saying what it is doing.
+func (s *Service) Ready() error {
+	if p := s.phase.Load(); p != nil {
+		return errors.New("aggregator " + *p)
+	}
+	return nil
+}
+
+// Stats returns the service's counters. It is safe to call at any time.
+func (s *Service) Stats() Stats {
+	return Stats{
+		Handled: s.handled.Load(), Applied: s.applied.Load(), Duplicates: s.duplicates.Load(),
+		Stale: s.stale.Load(), Rejected: s.rejected.Load(), LastSeq: s.lastSeq.Load(),
+		Restored: s.restored.Load(), Snapshots: s.snapshots.Load(), SnapshotSeq: s.snapshotSeq.Load(),
+		SnapshotErrors: s.snapshotErrs.Load(), Pending: s.pending.Load(),
+	}
+}
+
+// Run restores the last snapshot, then consumes until ctx ends. On a clean
+// stop (ctx ended) it saves a final snapshot and returns nil (also when ctx
+// ends during setup: nothing is lost then). It returns an
+// error at once if the streams, the snapshot or the consumer cannot be set
+// up, and later if a message cannot be handled (not acked: it is handled
+// again at the next start).
+func (s *Service) Run(ctx context.Context) (err error) {
+	if !s.started.CompareAndSwap(false, true) {
+		return errors.New("service: Run called twice")
+	}
+	defer func() {
+		if err != nil && ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+			err = nil // stopped while setting up: nothing to save
+		}
+		if err != nil {
+			s.setPhase("stopped: " + err.Error())
+		} else {
+			s.setPhase("stopped")
+		}
+	}()
+	js := s.cfg.JS
+
+	s.setPhase("setting up streams")
+	stream, err := natsbus.EnsureStreamExists(ctx, js, natsbus.DefaultStreamConfig())
+	if err != nil {
+		return err
+	}
+	s.created = stream.CachedInfo().Created
+	if _, err := natsbus.EnsureDLQStream(ctx, js); err != nil {
+		return err
+	}
+	if _, err := natsbus.EnsureTruthStreamExists(ctx, js); err != nil {
+		return err
+	}
+	if s.store, err = natsbus.OpenSnapshotStore(ctx, js, s.cfg.SnapshotObject); err != nil {
+		return err
+	}
+
+	s.setPhase("restoring the snapshot")
+	if err := s.restore(ctx); err != nil {
+		return err
+	}
+
+	// The truth only scores; it is followed for the whole run.
+	tctx, stopTruth := context.WithCancel(ctx)
+	truthDone := make(chan struct{})
+	go func() {
+		defer close(truthDone)
+		if err := natsbus.FollowTruth(tctx, js, s.onTruth); err != nil && tctx.Err() == nil {
+			s.log.Error("stopped following the ground truth; accuracy will not update", "err", err)
+		}
+	}()
+	defer func() {
+		stopTruth()
+		<-truthDone
+	}()
+
+	s.setPhase("positioning the consumer")
+	tick := natsbus.DefaultTick
+	if i := s.cfg.SnapshotInterval; i > 0 && i < tick {
+		tick = i // an idle stream still gets its snapshot on time
+	}
+	cons, err := natsbus.OpenConsumer(ctx, js, natsbus.ConsumerConfig{
+		Durable: s.cfg.Consumer, AckWait: s.cfg.AckWait, MaxAckPending: s.cfg.MaxAckPending, Tick: tick, Log: s.log,
+	}, s.last)
+	if err != nil {
+		return err
+	}
+	if n, err := cons.Pending(ctx); err == nil {
+		s.pending.Store(n)
+		s.obs.Pending(n)
+	}
+	s.snapAt = s.now()
+	s.phase.Store(nil)
+	s.log.Info("aggregator consuming", "after_seq", s.last)
+
+	runErr := cons.Run(ctx, s.handle, s.tick)
+	s.setPhase("stopping")
+	// Save what was done, on a clean stop and after a failed message alike
+	// (the state is consistent up to the last message handled).
+	if s.sinceSnap > 0 {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalSnapshotTimeout)
+		serr := s.snapshot(sctx)
+		cancel()
+		if serr != nil && ctx.Err() != nil {
+			return serr
+		}
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	return runErr
+}
+
+// restore loads the snapshot, if any, into the Engine and sets the
+// position after it.
+func (s *Service) restore(ctx context.Context) error {
+	seq, data, found, err := s.store.Load(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		// A snapshot that cannot be read (digest mismatch after a failed
+		// save): replaying the whole stream rebuilds the same state.
+		s.log.Warn("cannot read the snapshot, replaying the stream from the start", "err", err)
+		return nil
+	}
+	if !found {
+		s.log.Info("no snapshot, consuming the stream from the start")
+		return nil
+	}
+	h, state, err := decodeSnapshot(data)
+	switch {
+	case err != nil:
+		s.log.Warn("snapshot in an unknown format, replaying the stream from the start", "err", err)
+		return nil
+	case !h.StreamCreated.Equal(s.created):
+		// The snapshot's sequences belong to another incarnation of the
+		// stream (deleted and created again, sequences restarting at 1):
+		// its state says nothing about this one.
+		s.log.Warn("snapshot taken on an earlier incarnation of the stream, replaying the stream from the start",
+			"snapshot_stream_created", h.StreamCreated, "stream_created", s.created)
+		return nil
+	case h.Seq != seq:
+		return fmt.Errorf("snapshot %s/%s: header covers sequence %d, metadata says %d", natsbus.SnapshotBucket, s.store.Name(), h.Seq, seq)
+	}
+	s.engineMu.Lock()
+	err = s.cfg.Engine.Restore(state)
+	s.engineMu.Unlock()
+	if err != nil {
+		return fmt.Errorf("restore snapshot %s/%s: %w (delete it to rebuild from the stream: nats object rm %s %s)",
+			natsbus.SnapshotBucket, s.store.Name(), err, natsbus.SnapshotBucket, s.store.Name())
+	}
+	s.last, s.latest = h.Seq, h.Latest
+	s.lastSeq.Store(h.Seq)
+	s.restored.Store(h.Seq)
+	s.snapshotSeq.Store(h.Seq)
+	s.log.Info("snapshot restored", "seq", h.Seq, "events", h.Events, "bytes", len(data))
+	return nil
+}
+
+// handle handles one message: reject it or apply it. It runs on the
+// consuming goroutine.
+func (s *Service) handle(ctx context.Context, m *natsbus.Message) error {
+	start := s.now()
+	ev, err := s.cfg.Validator.Validate(m.Data)
+	if err == nil {
+		err = s.checkTime(ev)
+	}
+	if err == nil {
+		var res aggregator.Result
+		s.engineMu.Lock()
+		res, err = s.cfg.Engine.Apply(m.Seq, ev)
+		s.engineMu.Unlock()
+		if err != nil {
+			err = &event.ValidationError{Reason: ReasonUndecodable, Type: ev.Type, Detail: err.Error()}
+		} else {
+			s.accept(ev, res)
+			s.obs.Consumed(ev.Type)
+			s.obs.Lag(s.now().Sub(m.Published))
+		}
+	}
+	if err != nil {
+		if err := s.reject(ctx, m, err); err != nil {
+			return err
+		}
+	}
+	s.last = m.Seq
+	s.lastSeq.Store(m.Seq)
+	s.handled.Add(1)
+	s.pending.Store(m.Pending)
+	s.obs.Pending(m.Pending)
+	s.obs.Processed(s.now().Sub(start))
+	s.sinceSnap++
+	if s.cfg.SnapshotEvery > 0 && s.sinceSnap >= s.cfg.SnapshotEvery {
+		return s.snapshotNow(ctx)
+	}
+	return nil
+}
+
+// checkTime rejects absurd event times (see ReasonAbsurdTime).
+func (s *Service) checkTime(ev *event.Event) error {
+	switch {
+	case ev.Time.Before(MinEventTime):
+		return &event.ValidationError{Reason: ReasonAbsurdTime, Type: ev.Type,
+			Detail: fmt.Sprintf("time %s is before %s", ev.Time.Format(time.RFC3339), MinEventTime.Format("2006-01-02"))}
+	case !s.latest.IsZero() && ev.Time.After(s.latest.Add(MaxAhead)):
+		return &event.ValidationError{Reason: ReasonAbsurdTime, Type: ev.Type,
+			Detail: fmt.Sprintf("time %s is more than a year after the latest event (%s)", ev.Time.Format(time.RFC3339), s.latest.Format(time.RFC3339))}
+	}
+	return nil
+}
+
+// accept records what the Engine did with a valid event.
+func (s *Service) accept(ev *event.Event, res aggregator.Result) {
+	switch res {
+	case aggregator.Applied:
+		s.applied.Add(1)
+	case aggregator.Duplicate:
+		s.duplicates.Add(1)
+	case aggregator.Stale:
+		s.stale.Add(1)
+		return
+	}
+	if ev.Time.After(s.latest) {
+		s.latest = ev.Time
+	}
+}
+
+// reject stores m in the dead-letter stream, retrying until it is stored or
+// ctx ends: the message is acked only once its reject is safe.
+func (s *Service) reject(ctx context.Context, m *natsbus.Message, cause error) error {
+	reason, detail := event.ReasonOf(cause), cause.Error()
+	var ve *event.ValidationError
+	if errors.As(cause, &ve) {
+		detail = ve.Detail
+	}
+	if reason == "" {
+		reason = event.ReasonInvalidEnvelope
+	}
+	r := natsbus.Reject{
+		Reason: reason, Detail: detail, Subject: m.Subject, Seq: m.Seq, Data: m.Data,
+		MsgID: m.Header.Get(jetstream.MsgIDHeader),
+	}
+	wait := 50 * time.Millisecond
+	for {
+		err := natsbus.PublishReject(ctx, s.cfg.JS, r)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		s.log.Warn("cannot store a rejected message yet, retrying", "seq", m.Seq, "err", err)
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		wait = min(2*wait, rejectRetryMax)
+	}
+	s.rejected.Add(1)
+	s.obs.Rejected(reason)
+	s.log.Debug("rejected", "seq", m.Seq, "subject", m.Subject, "reason", reason, "detail", detail)
+	return nil
+}
+
+// tick takes a snapshot when the interval has passed and something
+// changed. It runs on the consuming goroutine.
+func (s *Service) tick(ctx context.Context) error {
+	if s.sinceSnap > 0 && s.cfg.SnapshotInterval > 0 && s.now().Sub(s.snapAt) >= s.cfg.SnapshotInterval {
+		return s.snapshotNow(ctx)
+	}
+	return nil
+}
+
+// snapshotNow takes a snapshot; a failure is logged and retried at the next
+// trigger, not fatal: the stream still holds everything since the last
+// good one.
+func (s *Service) snapshotNow(ctx context.Context) error {
+	if err := s.snapshot(ctx); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		s.log.Warn("snapshot failed, will retry", "err", err)
+	}
+	return nil
+}
+
+// snapshot saves the Engine's state with the position it covers.
+func (s *Service) snapshot(ctx context.Context) error {
+	s.sinceSnap, s.snapAt = 0, s.now()
+	s.buf.Reset()
+	s.engineMu.Lock()
+	h := SnapshotHeader{Seq: s.last, StreamCreated: s.created, Latest: s.latest, Events: s.cfg.Engine.Stats().Events}
+	err := encodeSnapshot(&s.buf, h, s.cfg.Engine)
+	s.engineMu.Unlock()
+	if err == nil {
+		err = s.store.Save(ctx, h.Seq, s.buf.Bytes())
+	}
+	if err != nil {
+		s.snapshotErrs.Add(1)
+		s.sinceSnap = max(s.sinceSnap, 1) // still unsaved
+		return err
+	}
+	s.snapshots.Add(1)
+	s.snapshotSeq.Store(h.Seq)
+	s.log.Debug("snapshot saved", "seq", h.Seq, "bytes", s.buf.Len(), "took", s.now().Sub(s.snapAt))
+	return nil
+}
+
+// onTruth applies one ground-truth message. It runs on the truth follower's
+// goroutine.
+func (s *Service) onTruth(subject string, data []byte) {
+	var t sim.Truth
+	if err := json.Unmarshal(data, &t); err != nil || t.Person == "" {
+		s.log.Warn("ignoring a ground-truth message that is not a sim.Truth", "subject", subject, "err", err)
+		return
+	}
+	s.engineMu.Lock()
+	s.cfg.Engine.SetTruth(aggregator.Truth{Person: t.Person, Name: t.Name, IDs: t.IDs})
+	s.engineMu.Unlock()
+}

@@ -223,7 +223,7 @@ type aggregatorApp struct {
 
 // newAggregatorApp builds the aggregator on nc and js.
 func newAggregatorApp(nc *nats.Conn, js jetstream.JetStream, o *aggregateOptions, log *slog.Logger) (*aggregatorApp, error) {
-	validator, err := event.NewValidator(eventSchemas(), event.WithMaxSize(int(o.maxEventSize)))
+	validator, err := event.NewValidator(producers.Schemas(producers.All()...), event.WithMaxSize(int(o.maxEventSize)))
 	if err != nil {
 		return nil, fmt.Errorf("event schemas: %w", err)
 	}
@@ -254,19 +254,6 @@ func newAggregatorApp(nc *nats.Conn, js jetstream.JetStream, o *aggregateOptions
 	}
 	handler := api.New(api.Config{Engine: engine, Gatherer: reg, Ready: ready, Log: log})
 	return &aggregatorApp{engine: engine, svc: svc, handler: handler}, nil
-}
-
-// eventSchemas returns every registered producer's data schemas by event
-// type, as event.NewValidator takes them.
-func eventSchemas() map[string][]byte {
-	out := map[string][]byte{}
-	for _, p := range producers.All() {
-		s := p.Spec()
-		for _, k := range s.Kinds {
-			out[event.Type(s.Name, k.Name)] = k.Schema
-		}
-	}
-	return out
 }
 
 // eventTypes lists every registered event type, sorted by producer then

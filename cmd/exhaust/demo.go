@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"strings"
 	"time"
 
+	"exhaust/aggregator"
 	"exhaust/world"
 )
 
@@ -21,18 +24,44 @@ func runDemo(ctx context.Context, args []string, env *cliEnv) error {
 	fs.StringVar(&p.natsURL, "nats", "", "use this external NATS server instead of the embedded one")
 	fs.StringVar(&p.natsListen, "nats-listen", "127.0.0.1:4222", "address the embedded NATS server listens on (host:0 picks a free port)")
 	fs.StringVar(&p.dataDir, "data", "", "directory for the embedded server's JetStream store (default: a temporary directory)")
+	httpAddr := fs.String("http", "127.0.0.1:8080", "address of the page, the JSON API and /metrics (127.0.0.1 keeps it on this machine; 0.0.0.0:8080 shares it with a class)")
 	every := fs.Duration("status-every", 5*time.Second, "how often to print the status line (real time)")
 	p.opts.register(fs, 0)
+	var agg aggregateOptions
+	agg.register(fs)
 	if err := parseFlags(fs, args, env.getenv); err != nil {
 		return err
 	}
 	if *every <= 0 {
 		return fmt.Errorf("--status-every must be positive, got %v", *every)
 	}
+	if _, _, err := net.SplitHostPort(*httpAddr); err != nil {
+		return fmt.Errorf("--http must be host:port or :port, got %q", *httpAddr)
+	}
+	if err := agg.validate(); err != nil {
+		return err
+	}
+	// Listen first: a taken port is an error before anything starts.
+	l, err := net.Listen("tcp", *httpAddr)
+	if err != nil {
+		return fmt.Errorf("--http %s: %w (choose another address with --http)", *httpAddr, err)
+	}
+	defer l.Close()
 	if err := p.Open(ctx); err != nil {
 		return err
 	}
 	defer p.Close()
+	app, err := newAggregatorApp(p.nc, p.js, &agg, p.log)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: app.handler, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(l) }()
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), httpShutdownTimeout)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -43,25 +72,47 @@ func runDemo(ctx context.Context, args []string, env *cliEnv) error {
 	fmt.Fprintf(env.stdout, `exhaust demo: %d people, seed %d, speed ×%g%s
 NATS     %s (%s, JetStream stream EXHAUST on exhaust.>)
 Watch    nats sub 'exhaust.>' --server %s
+Open     http://%s/  (API /api/profiles, /api/accuracy; metrics /metrics)
 Keys     p pause/resume · + faster · - slower · q quit
 
-`, p.opts.persons, p.opts.seed, p.opts.speed, map[bool]string{true: " (fast)"}[p.opts.fast], p.URL(), where, p.URL())
+`, p.opts.persons, p.opts.seed, p.opts.speed, map[bool]string{true: " (fast)"}[p.opts.fast], p.URL(), where, p.URL(), l.Addr())
 
 	go readKeys(ctx, env.stdin, p, cancel, env.stdout)
+	// The aggregator consumes what the simulation publishes, through NATS
+	// like any other consumer; it stops when the demo does.
+	aggDone := make(chan error, 1)
+	go func() { aggDone <- app.svc.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-aggDone; err != nil && !errors.Is(err, context.Canceled) {
+			fmt.Fprintf(env.stderr, "aggregator: %v\n", err)
+		}
+	}()
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
 	tick := time.NewTicker(*every)
 	defer tick.Stop()
-	st := &statusPrinter{w: env.stdout, p: p}
+	st := &statusPrinter{w: env.stdout, p: p, engine: app.engine}
 	for {
 		select {
 		case err := <-done:
 			st.print()
 			if err == nil || errors.Is(err, context.Canceled) {
+				if err == nil && ctx.Err() == nil {
+					// The days are played: keep serving the page and the
+					// API until the teacher stops the demo.
+					fmt.Fprintln(env.stdout, "all days played; the page and the API stay up (Ctrl-C to stop).")
+					<-ctx.Done()
+				}
 				fmt.Fprintln(env.stdout, "stopped.")
 				return nil
 			}
 			return err
+		case err := <-aggDone:
+			aggDone <- err // for the deferred wait
+			if err != nil && !errors.Is(err, context.Canceled) {
+				return fmt.Errorf("aggregator: %w", err)
+			}
 		case <-tick.C:
 			st.print()
 		}
@@ -77,6 +128,7 @@ type statusPrinter struct {
 	lastAt    time.Time
 	moment    string
 	moments   []world.Moment // the hero's day-1 moments
+	engine    *aggregator.Engine
 }
 
 func (s *statusPrinter) print() {
@@ -99,6 +151,10 @@ func (s *statusPrinter) print() {
 	}
 	s.lastTotal, s.lastAt = stats.Total, time.Now()
 	fmt.Fprintf(&b, " │ total %d%s", stats.Total, rate)
+	if s.engine != nil {
+		es := s.engine.Stats()
+		fmt.Fprintf(&b, " │ beast: %d events, %d profiles", es.Events, es.Profiles)
+	}
 	if s.moments == nil {
 		s.moments = s.p.world.Day(1).Moments
 	}

@@ -31,7 +31,7 @@ var idDocs = map[event.IDKind]string{
 	event.Pass:      "Transit pass number: gates read it at every tap, ticket machines when it is topped up.",
 	event.Ticket:    "Single transit ticket number: sold by a ticket machine, read by the gate once.",
 	event.Loyalty:   "Shop loyalty account number: the till reads it when the card is shown.",
-	event.Email:     "E-mail address: typed in by the person at a loyalty registration or a Wi-Fi captive portal.",
+	event.Email:     "E-mail address: typed in by the person at a loyalty registration or a Wi-Fi captive portal, or the account an app is signed in with.",
 }
 
 // IDDoc returns the reference's description of an identifier kind, or ""

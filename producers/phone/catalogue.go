@@ -23,6 +23,17 @@ func logsInWithNumber(app string) bool {
 	return false
 }
 
+// logsInWithEmail reports whether app signs its users in with an e-mail
+// account, which its analytics then log next to the advertising id: on the
+// phone and the tablet alike, so one account ties the two devices together.
+func logsInWithEmail(app string) bool {
+	switch app {
+	case "Gmail", "Google Docs", "LinkedIn", "Doctolib", "Leboncoin", "Vinted", "Netflix", "Spotify", "Deezer", "Strava":
+		return true
+	}
+	return false
+}
+
 // correspondent hides a peer's phone number the way operators' analytics
 // exports do: an unsalted hash, so the same peer always gets the same value
 // and the social graph survives the "anonymisation".

@@ -127,7 +127,7 @@ func (*Phone) Spec() producers.Spec {
 				IDKinds: []event.IDKind{event.ADID}, Schema: schema(KindGPS)},
 			{Name: KindApp, Summary: "An app session on the phone or the tablet.",
 				Reveals: "Habits and interests, and when the person is awake; messaging and social apps add the phone number.",
-				IDKinds: []event.IDKind{event.ADID, event.MSISDN}, Schema: schema(KindApp)},
+				IDKinds: []event.IDKind{event.ADID, event.MSISDN, event.Email}, Schema: schema(KindApp)},
 			{Name: KindSMS, Summary: "An SMS sent or received, as the operator records it.",
 				Reveals: "The social graph: who, when, how often, and where the phone was.",
 				IDKinds: []event.IDKind{event.MSISDN, event.IMSI}, Schema: schema(KindSMS)},
@@ -265,6 +265,9 @@ func (o *observer) apps(plan *world.Plan, w interval, on []interval) {
 		ids := []event.ID{{Kind: event.ADID, Value: dev.ADID}}
 		if logsInWithNumber(s.App) && p.Phone != nil && p.Phone.MSISDN != "" {
 			ids = append(ids, event.ID{Kind: event.MSISDN, Value: p.Phone.MSISDN})
+		}
+		if logsInWithEmail(s.App) && p.Email != "" {
+			ids = append(ids, event.ID{Kind: event.Email, Value: p.Email})
 		}
 		o.emit.Emit(KindApp, s.Start, App{
 			Common:    event.Common{IDs: ids},

@@ -307,7 +307,7 @@ func TestApps(t *testing.T) {
 	}{
 		{"WhatsApp", "phone", "messages", []event.ID{{Kind: event.ADID, Value: p.Phone.ADID}, {Kind: event.MSISDN, Value: p.Phone.MSISDN}}},
 		{"Le Monde", "phone", "news", []event.ID{{Kind: event.ADID, Value: p.Phone.ADID}}},
-		{"Netflix", "tablet", "video", []event.ID{{Kind: event.ADID, Value: p.Tablet.ADID}}},
+		{"Netflix", "tablet", "video", []event.ID{{Kind: event.ADID, Value: p.Tablet.ADID}, {Kind: event.Email, Value: p.Email}}}, // signed in with an e-mail account
 	}
 	apps := kinds(evs, phone.KindApp)
 	if len(apps) != len(tests) {

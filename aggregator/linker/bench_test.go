@@ -1,0 +1,121 @@
+package linker_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"sort"
+	"testing"
+
+	"exhaust/aggregator/graph"
+	"exhaust/aggregator/linker"
+	"exhaust/aggregator/obs"
+	"exhaust/event"
+	"exhaust/producers"
+	"exhaust/world"
+)
+
+// BenchmarkObserve measures the linker's throughput on a week of the
+// default world (events/s), and the memory the graph and the linker hold
+// per identifier at the end (bytes/id, live heap after a GC).
+func BenchmarkObserve(b *testing.B) {
+	s := shared(b)
+	records, _ := s.upTo(streamDays)
+	b.ReportAllocs()
+	b.ResetTimer()
+	var ids int
+	for range b.N {
+		g := graph.New()
+		l := linker.New(linker.DefaultConfig(), g)
+		apply(g, l, records)
+		ids = g.Stats().Identifiers
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(len(records)*b.N)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(ids), "ids")
+
+	b.ReportMetric(heapPerID(records), "bytes/id")
+}
+
+// heapPerID returns the live heap a graph and a linker hold after
+// applying records, per identifier: the heap with them, minus the heap
+// once they are dropped.
+func heapPerID(records []*obs.Record) float64 {
+	g := graph.New()
+	l := linker.New(linker.DefaultConfig(), g)
+	apply(g, l, records)
+	ids := g.Stats().Identifiers
+	var with, without runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&with)
+	runtime.KeepAlive(g)
+	runtime.KeepAlive(l)
+	g, l = nil, nil
+	runtime.GC()
+	runtime.ReadMemStats(&without)
+	return float64(int64(with.HeapAlloc)-int64(without.HeapAlloc)) / float64(ids)
+}
+
+// BenchmarkObserveScale runs one day of a larger population (decoded
+// without schema validation, which is not the linker's cost), to check that
+// the cost per event and the memory per identifier do not grow with the
+// crowd.
+func BenchmarkObserveScale(b *testing.B) {
+	for _, persons := range []int{300, 3000} {
+		b.Run(fmt.Sprintf("persons=%d", persons), func(b *testing.B) {
+			records := decodedDay(b, persons)
+			b.ResetTimer()
+			var ids int
+			var st linker.Stats
+			for range b.N {
+				g := graph.New()
+				l := linker.New(linker.DefaultConfig(), g)
+				apply(g, l, records)
+				ids, st = g.Stats().Identifiers, l.Stats()
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(len(records)*b.N)/b.Elapsed().Seconds(), "events/s")
+			b.ReportMetric(float64(ids)/float64(persons), "ids/person")
+			b.ReportMetric(float64(st.Pairs)/float64(persons), "pairs/person")
+			b.ReportMetric(heapPerID(records), "bytes/id")
+		})
+	}
+}
+
+// decodedDay returns day 1 of a world of n persons as records, in time
+// order.
+func decodedDay(tb testing.TB, n int) []*obs.Record {
+	tb.Helper()
+	cfg := world.DefaultConfig()
+	cfg.Persons = n
+	w, err := world.New(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ps, err := producers.Select(nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	day := w.Day(1)
+	var evs []event.Event
+	for _, p := range ps {
+		e, err := producers.Collect(p, cfg.Seed, day)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		evs = append(evs, e...)
+	}
+	sort.SliceStable(evs, func(i, j int) bool { return evs[i].Time.Before(evs[j].Time) })
+	out := make([]*obs.Record, len(evs))
+	for i := range evs {
+		data, err := json.Marshal(evs[i].Data)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		evs[i].Data = json.RawMessage(data)
+		if out[i], err = obs.Decode(&evs[i]); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return out
+}

@@ -1,0 +1,227 @@
+package linker
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"exhaust/aggregator/graph"
+	"exhaust/aggregator/obs"
+	"exhaust/event"
+)
+
+// Linker finds evidence that identifiers belong together in the records it
+// observes and adds it to an identity graph. It must be the only writer of
+// the graph's links: it keeps co-occurrence evidence per cluster and follows
+// every merge. It is not safe for concurrent use.
+type Linker struct {
+	cfg  Config
+	g    *graph.Graph
+	excl map[event.IDKind]bool // exclusive kinds
+	dev  map[event.IDKind]bool // device kinds
+
+	towers map[string][2]float64 // tower id → lat, lon, learned from events
+	wm     int64                 // watermark: the latest record time, unix ns (noTime before any)
+
+	joins joiner
+	co    cooccur
+
+	whys map[whyKey]string // same-event sentences, built once
+	// Caches, not state: kinds of clusters by root (forgotten when the
+	// cluster changes) and the scratch space of weigh.
+	masks map[event.ID]uint64
+	near  []near
+}
+
+type whyKey struct {
+	a, b event.IDKind
+	typ  string
+}
+
+// noTime marks an unset time.
+const noTime = math.MinInt64
+
+// New returns a linker that writes to g, with cfg's thresholds. Zero
+// fields of cfg take their DefaultConfig value; New panics if cfg is still
+// invalid (check flags with Config.Validate first) or g is nil.
+func New(cfg Config, g *graph.Graph) *Linker {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		panic(err)
+	}
+	if g == nil {
+		panic("linker: nil graph")
+	}
+	l := &Linker{cfg: cfg, g: g}
+	l.reset()
+	return l
+}
+
+// reset empties the linker's own state (not the graph).
+func (l *Linker) reset() {
+	l.excl = map[event.IDKind]bool{}
+	for _, k := range l.cfg.CooccurExclusive {
+		l.excl[k] = true
+	}
+	l.dev = map[event.IDKind]bool{}
+	for _, k := range l.cfg.CooccurDevice {
+		l.dev[k] = true
+	}
+	l.towers = map[string][2]float64{}
+	l.wm = noTime
+	l.joins = newJoiner()
+	l.co = newCooccur()
+	l.whys = map[whyKey]string{}
+	l.masks = map[event.ID]uint64{}
+}
+
+// Config returns the linker's thresholds.
+func (l *Linker) Config() Config { return l.cfg }
+
+// Graph returns the graph the linker writes to.
+func (l *Linker) Graph() *graph.Graph { return l.g }
+
+// Observe takes one decoded, valid record: it links the identifiers the
+// record carries together, pairs card payments with loyalty baskets, and
+// feeds the record's place and time to co-occurrence. Records should come
+// roughly in time order; one that arrives after its time bin closed (see
+// Config.CooccurLag) still gets same-event links, but no co-occurrence.
+func (l *Linker) Observe(r *obs.Record) {
+	if r == nil {
+		return
+	}
+	ids := r.IDs
+	if len(ids) == 0 {
+		return
+	}
+	l.sameEvent(r)
+	l.learnTower(r)
+	t := r.Time.UnixNano()
+	switch r.Type {
+	case "card.payment":
+		l.joins.addPayment(r)
+	case "loyalty.basket":
+		l.joins.addBasket(r)
+	}
+	l.presence(r, t)
+	l.advance(t)
+}
+
+// link adds a link to the graph and, when it merges two clusters, moves
+// their co-occurrence evidence to the merged cluster.
+func (l *Linker) link(k graph.Link) {
+	ra, okA := l.g.Root(k.A)
+	rb, okB := l.g.Root(k.B)
+	l.g.Link(k)
+	if !okA || !okB || ra == rb {
+		if !okA || !okB {
+			// A new identifier joined a cluster: its kinds may change.
+			clear(l.masks)
+		}
+		return
+	}
+	delete(l.masks, ra)
+	delete(l.masks, rb)
+	nr, _ := l.g.Root(k.A)
+	delete(l.masks, nr)
+	for _, old := range []event.ID{ra, rb} {
+		if old != nr {
+			l.co.rekey(old, nr, float32(l.cfg.CooccurPlaceM))
+		}
+	}
+}
+
+// rank orders identifier kinds by how much they say about a person: the
+// hub of a same-event star is the best-ranked identifier of the event.
+var rank = map[event.IDKind]int{
+	event.IMSI: 0, event.Card: 1, event.Pass: 2, event.MSISDN: 3, event.IMEI: 4, event.Wristband: 5,
+	event.ADID: 6, event.Email: 7, event.Loyalty: 8, event.MAC: 9, event.Ticket: 10,
+}
+
+func rankOf(k event.IDKind) int {
+	if v, ok := rank[k]; ok {
+		return v
+	}
+	return len(rank)
+}
+
+// sameEvent links every identifier of a record to its best-ranked one: one
+// sensor saw them together.
+func (l *Linker) sameEvent(r *obs.Record) {
+	if len(r.IDs) < 2 {
+		return
+	}
+	hub := 0
+	for i, id := range r.IDs {
+		if rankOf(id.Kind) < rankOf(r.IDs[hub].Kind) {
+			hub = i
+		}
+	}
+	h := r.IDs[hub]
+	for i, id := range r.IDs {
+		if i == hub || id == h {
+			continue
+		}
+		l.link(graph.Link{
+			A: h, B: id, Kind: graph.SameEvent, Score: 1, Count: 1,
+			EventIDs: []string{r.ID}, FirstSeen: r.Time, LastSeen: r.Time,
+			Why: l.sameWhy(h.Kind, id.Kind, r.Type),
+		})
+	}
+}
+
+func (l *Linker) sameWhy(a, b event.IDKind, typ string) string {
+	k := whyKey{a, b, typ}
+	if s, ok := l.whys[k]; ok {
+		return s
+	}
+	s := fmt.Sprintf("%s and %s in the same %s event", a, b, typ)
+	if len(l.whys) < 1024 {
+		l.whys[k] = s
+	}
+	return s
+}
+
+// advance moves the watermark to t and closes what it leaves behind:
+// joins whose window has passed and co-occurrence bins past the lag.
+func (l *Linker) advance(t int64) {
+	if l.wm != noTime && t <= l.wm {
+		return
+	}
+	l.wm = t
+	l.resolveJoins()
+	l.closeBins()
+}
+
+// Watermark returns the latest record time observed (zero before any).
+func (l *Linker) Watermark() time.Time {
+	if l.wm == noTime {
+		return time.Time{}
+	}
+	return time.Unix(0, l.wm).UTC()
+}
+
+// Stats counts the linker's state and work.
+type Stats struct {
+	Towers       int   `json:"towers"`        // tower positions learned
+	PendingJoins int   `json:"pending_joins"` // payments and baskets awaiting a match
+	Tracks       int   `json:"tracks"`        // phones with a current position
+	OpenBins     int   `json:"open_bins"`     // time bins not yet closed
+	Pairs        int   `json:"pairs"`         // pairs of clusters with co-occurrence evidence
+	Late         int64 `json:"late"`          // presences that arrived after their bins closed
+	Crowded      int64 `json:"crowded"`       // blocks skipped as too crowded
+	Cooccurrence int64 `json:"cooccurrence"`  // co-occurrence links made
+}
+
+// Stats returns counts of the linker's state.
+func (l *Linker) Stats() Stats {
+	s := Stats{
+		Towers: len(l.towers), PendingJoins: len(l.joins.Baskets), Tracks: len(l.co.Tracks),
+		OpenBins: len(l.co.Bins), Pairs: len(l.co.Pairs),
+		Late: l.co.Late, Crowded: l.co.Crowded, Cooccurrence: l.co.Links,
+	}
+	for _, ps := range l.joins.Pays {
+		s.PendingJoins += len(ps)
+	}
+	return s
+}

@@ -1,0 +1,354 @@
+package linker_test
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"exhaust/aggregator/graph"
+	"exhaust/aggregator/linker"
+	"exhaust/aggregator/obs"
+	"exhaust/event"
+	"exhaust/world"
+)
+
+var t0 = time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+
+func id(k event.IDKind, v string) event.ID { return event.ID{Kind: k, Value: v} }
+
+var (
+	imsi    = id(event.IMSI, "208010000000001")
+	imei    = id(event.IMEI, "353976113239499")
+	card    = id(event.Card, "tok_a")
+	card2   = id(event.Card, "tok_b")
+	loyalty = id(event.Loyalty, "FNAC-1")
+	loyal2  = id(event.Loyalty, "FNAC-2")
+	ticket1 = id(event.Ticket, "TKT-1")
+	ticket2 = id(event.Ticket, "TKT-2")
+	adidA   = id(event.ADID, "aaaaaaaa-0000-0000-0000-000000000000")
+	adidB   = id(event.ADID, "bbbbbbbb-0000-0000-0000-000000000000")
+	adidFar = id(event.ADID, "ffffffff-0000-0000-0000-000000000000")
+	mac     = id(event.MAC, "3c:22:fb:ca:10:b2")
+)
+
+var seq int
+
+// rec builds a record as obs.Decode would, with a fresh event id.
+func rec(typ string, at time.Time, where *event.Where, ids ...event.ID) *obs.Record {
+	seq++
+	return &obs.Record{ID: fmt.Sprintf("00000000-0000-0000-0000-%012d", seq), Type: typ, Time: at, IDs: ids, Where: where}
+}
+
+func at(place string, lat, lon, acc float64) *event.Where {
+	return &event.Where{Place: place, Lat: lat, Lon: lon, AccuracyM: acc}
+}
+
+// Places about 3 km apart, and one far from both.
+var (
+	p1  = at("shop:one", 48.8600, 2.3400, 20)
+	p2  = at("shop:two", 48.8800, 2.3700, 20)
+	far = at("", 48.8300, 2.3000, 10)
+)
+
+func payment(c event.ID, when time.Time, w *event.Where, cents int) *obs.Record {
+	r := rec("card.payment", when, w, c)
+	r.AmountCents = cents
+	return r
+}
+
+func basket(l event.ID, when time.Time, w *event.Where, cents int) *obs.Record {
+	r := rec("loyalty.basket", when, w, l)
+	r.Store, r.TotalCents = w.Place, cents
+	return r
+}
+
+func gps(a event.ID, when time.Time, w *event.Where) *obs.Record {
+	return rec("phone.gps", when, &event.Where{Lat: w.Lat, Lon: w.Lon, AccuracyM: 10}, a)
+}
+
+// run applies records, then one far later so that every window closes.
+func run(t *testing.T, cfg linker.Config, records ...*obs.Record) (*graph.Graph, *linker.Linker) {
+	t.Helper()
+	g := graph.New()
+	l := linker.New(cfg, g)
+	last := t0
+	for _, r := range records {
+		last = r.Time
+	}
+	records = append(records, gps(adidFar, last.Add(24*time.Hour), far))
+	apply(g, l, records)
+	return g, l
+}
+
+func TestSameEvent(t *testing.T) {
+	tests := []struct {
+		name   string
+		record *obs.Record
+		want   [][2]event.ID
+	}{
+		{"cell: imsi and imei", rec("phone.cell", t0, nil, imsi, imei), [][2]event.ID{{imei, imsi}}},
+		{"ticket machine: the card links each ticket", rec("transit.purchase", t0, p1, ticket1, ticket2, card),
+			[][2]event.ID{{card, ticket1}, {card, ticket2}}},
+		{"one identifier: nothing to link", rec("card.payment", t0, p1, card), nil},
+		{"the same identifier twice: nothing to link", rec("phone.cell", t0, nil, imsi, imsi), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g, _ := run(t, linker.DefaultConfig(), tt.record)
+			var got [][2]event.ID
+			for _, r := range g.Roots() {
+				for _, k := range g.Links(r) {
+					if k.Kind != graph.SameEvent {
+						t.Errorf("link of kind %s", k.Kind)
+					}
+					if !strings.Contains(k.Why, tt.record.Type) || len(k.EventIDs) != 1 || k.EventIDs[0] != tt.record.ID {
+						t.Errorf("link evidence: why %q, events %v", k.Why, k.EventIDs)
+					}
+					got = append(got, [2]event.ID{k.A, k.B})
+				}
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("links = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestJoin(t *testing.T) {
+	b := at("shop:b", 48.8601, 2.3401, 20)
+	tests := []struct {
+		name    string
+		records []*obs.Record
+		want    bool // card and loyalty linked
+	}{
+		{"one payment, one basket", []*obs.Record{payment(card, t0, p1, 1250), basket(loyalty, t0.Add(40*time.Second), p1, 1250)}, true},
+		{"basket first", []*obs.Record{basket(loyalty, t0, p1, 1250), payment(card, t0.Add(30*time.Second), p1, 1250)}, true},
+		{"paid cash: no payment", []*obs.Record{basket(loyalty, t0, p1, 1250)}, false},
+		{"another amount", []*obs.Record{payment(card, t0, p1, 1250), basket(loyalty, t0.Add(10*time.Second), p1, 1260)}, false},
+		{"another store", []*obs.Record{payment(card, t0, p1, 1250), basket(loyalty, t0.Add(10*time.Second), b, 1250)}, false},
+		{"too far apart", []*obs.Record{payment(card, t0, p1, 1250), basket(loyalty, t0.Add(5*time.Minute), p1, 1250)}, false},
+		{"two payments could be it", []*obs.Record{
+			payment(card, t0, p1, 1250), payment(card2, t0.Add(20*time.Second), p1, 1250), basket(loyalty, t0.Add(30*time.Second), p1, 1250),
+		}, false},
+		{"two baskets could be it", []*obs.Record{
+			payment(card, t0, p1, 1250), basket(loyalty, t0.Add(20*time.Second), p1, 1250), basket(loyal2, t0.Add(50*time.Second), p1, 1250),
+		}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g, _ := run(t, linker.DefaultConfig(), tt.records...)
+			k, linked := g.LinkBetween(card, loyalty, graph.Joined)
+			if linked != tt.want {
+				t.Fatalf("card and loyalty joined: %v, want %v", linked, tt.want)
+			}
+			if linked && (!strings.Contains(k.Why, "12,50 €") || !strings.Contains(k.Why, "shop:one") || len(k.EventIDs) != 2) {
+				t.Errorf("join evidence: %+v", k)
+			}
+		})
+	}
+}
+
+// day sketches a day: a phone's GPS every 5 minutes at p1 from 09:00 and at
+// p2 from 12:00, 40 minutes each, and the same for a second phone if set.
+func day(d int, phones ...event.ID) []*obs.Record {
+	var out []*obs.Record
+	base := t0.Add(time.Duration(d) * 24 * time.Hour)
+	for _, stay := range []struct {
+		w    *event.Where
+		from time.Duration
+	}{{p1, time.Hour}, {p2, 4 * time.Hour}} {
+		for m := 0; m <= 40; m += 5 {
+			for _, ph := range phones {
+				out = append(out, gps(ph, base.Add(stay.from+time.Duration(m)*time.Minute), stay.w))
+			}
+		}
+	}
+	return out
+}
+
+// shopping is card payments at p1 and p2 while the phones are there.
+func shopping(d int, c event.ID) []*obs.Record {
+	base := t0.Add(time.Duration(d) * 24 * time.Hour)
+	var out []*obs.Record
+	for _, s := range []struct {
+		w    *event.Where
+		from time.Duration
+	}{{p1, time.Hour}, {p2, 4 * time.Hour}} {
+		for _, m := range []time.Duration{7, 17, 27} {
+			out = append(out, payment(c, base.Add(s.from+m*time.Minute), s.w, 500))
+		}
+	}
+	return out
+}
+
+func merge(lists ...[]*obs.Record) []*obs.Record {
+	var out []*obs.Record
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	// Stable by time, as a stream.
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j].Time.Before(out[j-1].Time); j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+func TestCooccurrence(t *testing.T) {
+	probe := func(when time.Time) *obs.Record {
+		return rec("wifi.probe", when, at("mall:m", p1.Lat, p1.Lon, 10), mac)
+	}
+	var probes []*obs.Record
+	for m := 5; m <= 35; m += 10 {
+		probes = append(probes, probe(t0.Add(time.Hour+time.Duration(m)*time.Minute)))
+	}
+	tests := []struct {
+		name    string
+		records []*obs.Record
+		a, b    event.ID
+		linked  bool
+		verdict string // prefix of the verdict when not linked
+	}{
+		{"a card always with one phone", merge(day(0, adidA), shopping(0, card), []*obs.Record{gps(adidB, t0.Add(time.Hour), far)}), card, adidA, true, ""},
+		{"a card always with two phones: ambiguous", merge(day(0, adidA, adidB), shopping(0, card)), card, adidA, false, "rival"},
+		// Pairs that can never be linked gather no evidence at all.
+		{"two phones side by side: two people", merge(day(0, adidA), day(0, adidB)), adidA, adidB, false, "no evidence"},
+		{"a card and a MAC, no phone: two shoppers", merge(shopping(0, card), probes), card, mac, false, "no evidence"},
+		{"a phone far from the card", merge(shopping(0, card), []*obs.Record{gps(adidA, t0.Add(time.Hour), far)}), card, adidA, false, "no evidence"},
+		{"too few bins", merge(day(0, adidA), shopping(0, card)[:1]), card, adidA, false, "bins"},
+		{"one place, one day: one episode is enough with a phone", merge(day(0, adidA)[:9], shopping(0, card)[:3]), card, adidA, true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := linker.DefaultConfig()
+			g, l := run(t, cfg, tt.records...)
+			if got := g.Same(tt.a, tt.b); got != tt.linked {
+				t.Fatalf("linked = %v, want %v (verdict %q)", got, tt.linked, l.Verdict(tt.a, tt.b))
+			}
+			if tt.linked {
+				k, ok := g.LinkBetween(tt.a, tt.b, graph.Cooccurrence)
+				if !ok || k.Count < cfg.CooccurMinCount || k.Score < cfg.CooccurMinScore || len(k.EventIDs) != 2 || !strings.Contains(k.Why, "same place and time") {
+					t.Errorf("co-occurrence link: %+v, %v", k, ok)
+				}
+				return
+			}
+			if v := l.Verdict(tt.a, tt.b); !strings.HasPrefix(v, tt.verdict) {
+				t.Errorf("verdict %q, want %q…", v, tt.verdict)
+			}
+		})
+	}
+}
+
+func TestEpisodes(t *testing.T) {
+	// Stricter: two episodes. One stay is one episode; two places in a day,
+	// or one place on two days, are two.
+	cfg := linker.DefaultConfig()
+	cfg.CooccurMinEpisodes = 2
+	oneStay := merge(day(0, adidA)[:9], shopping(0, card)[:3])
+	if g, l := run(t, cfg, oneStay...); g.Same(card, adidA) || l.Verdict(card, adidA) != "episodes" {
+		t.Errorf("one stay linked, or for another reason: %q", l.Verdict(card, adidA))
+	}
+	if g, _ := run(t, cfg, merge(day(0, adidA), shopping(0, card))...); !g.Same(card, adidA) {
+		t.Error("two places in a day not linked")
+	}
+	twoDays := merge(day(0, adidA)[:9], shopping(0, card)[:3], day(1, adidA)[:9], shopping(1, card)[:3])
+	if g, _ := run(t, cfg, twoDays...); !g.Same(card, adidA) {
+		t.Error("one place on two days not linked")
+	}
+}
+
+func TestLateRecord(t *testing.T) {
+	g := graph.New()
+	l := linker.New(linker.DefaultConfig(), g)
+	apply(g, l, day(1, adidA))
+	// A record from the day before, long after its bins closed.
+	apply(g, l, []*obs.Record{rec("transit.purchase", t0, p1, ticket1, card)})
+	if !g.Same(ticket1, card) {
+		t.Error("a late record lost its same-event link")
+	}
+	if s := l.Stats(); s.Late == 0 {
+		t.Errorf("the late presence was not counted: %+v", s)
+	}
+}
+
+func TestConfig(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(*linker.Config)
+		ok     bool
+	}{
+		{"default", func(*linker.Config) {}, true},
+		{"negative join window", func(c *linker.Config) { c.JoinWindow = -time.Second }, false},
+		{"tiny bin", func(c *linker.Config) { c.CooccurBin = time.Millisecond }, false},
+		{"block of one", func(c *linker.Config) { c.CooccurMaxBlock = 1 }, false},
+		{"share above one", func(c *linker.Config) { c.CooccurMinShare = 1.5 }, false},
+		{"ratio below one", func(c *linker.Config) { c.CooccurRatio = 0.5 }, false},
+		{"unknown kind", func(c *linker.Config) { c.CooccurExclusive = []event.IDKind{"passport"} }, false},
+		{"zero cell", func(c *linker.Config) { c.CooccurCellM = 0 }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := linker.DefaultConfig()
+			tt.change(&c)
+			err := c.Validate()
+			if (err == nil) != tt.ok {
+				t.Fatalf("Validate = %v, want ok %v", err, tt.ok)
+			}
+			if err != nil && !errors.Is(err, linker.ErrConfig) {
+				t.Errorf("error %v does not wrap ErrConfig", err)
+			}
+		})
+	}
+	if got := linker.New(linker.Config{}, graph.New()).Config(); !reflect.DeepEqual(got, linker.DefaultConfig()) {
+		t.Errorf("a zero Config does not mean the defaults: %+v", got)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("New accepted an invalid config")
+		}
+	}()
+	linker.New(linker.Config{CooccurMaxBlock: 1}, graph.New())
+}
+
+// TestLocate checks triangulation on exact, noiseless signal strengths.
+func TestLocate(t *testing.T) {
+	cfg := linker.DefaultConfig()
+	l := linker.New(cfg, graph.New())
+	phone := world.Point{Lat: 48.8600, Lon: 2.3500}
+	towers := map[string]world.Point{
+		"T1": {Lat: 48.8620, Lon: 2.3480}, "T2": {Lat: 48.8585, Lon: 2.3530},
+		"T3": {Lat: 48.8610, Lon: 2.3545}, "T4": {Lat: 48.8575, Lon: 2.3465},
+	}
+	r := rec("phone.cell", t0, nil, imsi, imei)
+	for _, name := range []string{"T1", "T2", "T3", "T4"} {
+		p := towers[name]
+		// Learn where the tower is, as a cell event served by it says.
+		learn := rec("phone.cell", t0, at("tower:"+name, p.Lat, p.Lon, 300), imsi, imei)
+		learn.Tower = name
+		l.Locate(learn)
+		d := world.Distance(phone, p)
+		rssi := cfg.CellRefRSSI - 10*cfg.CellPathLossExp*math.Log10(d/100)
+		r.Measurements = append(r.Measurements, obs.Measurement{Tower: name, RSSI: int(math.Round(rssi))})
+	}
+	lat, lon, acc, ok := l.Locate(r)
+	if !ok {
+		t.Fatal("not located")
+	}
+	// RSSIs are rounded to the dB: a few metres of error.
+	if d := world.Distance(phone, world.Point{Lat: lat, Lon: lon}); d > 15 {
+		t.Errorf("located %.0f m from the phone", d)
+	}
+	if acc <= 0 {
+		t.Errorf("accuracy %v", acc)
+	}
+	unknown := rec("phone.cell", t0, nil, imsi)
+	unknown.Measurements = []obs.Measurement{{Tower: "T99", RSSI: -70}}
+	if _, _, _, ok := l.Locate(unknown); ok {
+		t.Error("located from towers never seen")
+	}
+}

@@ -1,0 +1,230 @@
+package score
+
+import (
+	"encoding/gob"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"slices"
+
+	"exhaust/aggregator/obs"
+	"exhaust/event"
+)
+
+// DefaultMaxPoints bounds a trace: a phone seen every half hour by two or
+// three towers collects about 1500 distinct (tower, hour) points a month;
+// past the bound new points are dropped, which keeps memory linear in the
+// population.
+const DefaultMaxPoints = 4096
+
+// Traces holds every SIM's trace: the distinct (serving tower, hour) points
+// of its phone.cell events. The zero value is not usable; call NewTraces.
+type Traces struct {
+	// MaxPoints bounds each trace (DefaultMaxPoints by default).
+	MaxPoints int
+	towers    map[string]uint32
+	names     []string
+	traces    map[string][]uint64 // by IMSI: sorted points
+}
+
+// NewTraces returns an empty set of traces.
+func NewTraces() *Traces {
+	return &Traces{MaxPoints: DefaultMaxPoints, towers: map[string]uint32{}, traces: map[string][]uint64{}}
+}
+
+// point packs a tower (index in names) and an hour (since the Unix epoch).
+func point(tower uint32, hour int64) uint64 { return uint64(tower)<<32 | uint64(uint32(hour)) }
+
+// Observe adds the point of a phone.cell record to its SIM's trace; other
+// records are ignored.
+func (t *Traces) Observe(r *obs.Record) {
+	if r.Type != "phone.cell" || r.Tower == "" {
+		return
+	}
+	imsi, ok := r.Has(event.IMSI)
+	if !ok {
+		return
+	}
+	ti, ok := t.towers[r.Tower]
+	if !ok {
+		ti = uint32(len(t.names))
+		t.towers[r.Tower] = ti
+		t.names = append(t.names, r.Tower)
+	}
+	hour := r.Time.Unix() / 3600
+	if r.Time.Unix() < 0 && r.Time.Unix()%3600 != 0 {
+		hour-- // floor, not truncation
+	}
+	p := point(ti, hour)
+	tr := t.traces[imsi.Value]
+	i, found := slices.BinarySearch(tr, p)
+	if found || (t.MaxPoints > 0 && len(tr) >= t.MaxPoints) {
+		return
+	}
+	t.traces[imsi.Value] = slices.Insert(tr, i, p)
+}
+
+// Len returns the number of traces.
+func (t *Traces) Len() int { return len(t.traces) }
+
+// Points returns the number of points of the trace of imsi.
+func (t *Traces) Points(imsi string) int { return len(t.traces[imsi]) }
+
+// Unicity returns ε_p, the share of traces that p of their own points,
+// drawn at random, single out: no other trace holds all p. As in de
+// Montjoye et al., only traces with at least p points are drawn (all traces
+// make the crowd); each is drawn draws times (at least once), so more draws
+// give a smoother figure. It returns 0 when no trace has p points. rng is
+// the only source of randomness: a seeded rng gives a reproducible figure.
+func (t *Traces) Unicity(p int, draws int, rng *rand.Rand) float64 {
+	if p < 1 {
+		return 0
+	}
+	draws = max(draws, 1)
+	keys := make([]string, 0, len(t.traces))
+	for k, tr := range t.traces {
+		if len(tr) >= p {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return 0
+	}
+	slices.Sort(keys)
+	all := make([][]uint64, 0, len(t.traces))
+	for _, k := range keys {
+		all = append(all, t.traces[k])
+	}
+	// Traces shorter than p still count as the crowd a trace must stand
+	// out from: they can hold the drawn points too.
+	var short []string
+	for k, tr := range t.traces {
+		if len(tr) < p {
+			short = append(short, k)
+		}
+	}
+	slices.Sort(short)
+	for _, k := range short {
+		all = append(all, t.traces[k])
+	}
+	postings := map[uint64][]int32{}
+	for i, tr := range all {
+		for _, pt := range tr {
+			postings[pt] = append(postings[pt], int32(i))
+		}
+	}
+	unique := 0
+	pick := make([]uint64, p)
+	for ti := range keys {
+		tr := all[ti]
+		for range draws {
+			for j, idx := range sample(rng, len(tr), p) {
+				pick[j] = tr[idx]
+			}
+			if singles(all, postings, pick, int32(ti)) {
+				unique++
+			}
+		}
+	}
+	return float64(unique) / float64(len(keys)*draws)
+}
+
+// sample returns k distinct indices below n, drawn uniformly (k ≤ n).
+func sample(rng *rand.Rand, n, k int) []int {
+	if k*4 >= n {
+		return rng.Perm(n)[:k]
+	}
+	out := make([]int, 0, k)
+	for len(out) < k {
+		v := rng.IntN(n)
+		if !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// singles reports whether trace self is the only one holding every point
+// of pick.
+func singles(all [][]uint64, postings map[uint64][]int32, pick []uint64, self int32) bool {
+	// Scan the rarest point's holders only.
+	rarest := postings[pick[0]]
+	for _, pt := range pick[1:] {
+		if l := postings[pt]; len(l) < len(rarest) {
+			rarest = l
+		}
+	}
+	for _, c := range rarest {
+		if c == self {
+			continue
+		}
+		holds := true
+		for _, pt := range pick {
+			if _, ok := slices.BinarySearch(all[c], pt); !ok {
+				holds = false
+				break
+			}
+		}
+		if holds {
+			return false
+		}
+	}
+	return true
+}
+
+// savedTraces is the Save format of Traces.
+type savedTraces struct {
+	Version   int
+	MaxPoints int
+	Towers    []string // tower ids by index
+	IMSIs     []string // sorted
+	Points    [][]uint64
+}
+
+// Save writes the traces to w (gob), deterministically.
+func (t *Traces) Save(w io.Writer) error {
+	s := savedTraces{Version: 1, MaxPoints: t.MaxPoints, Towers: t.names}
+	for k := range t.traces {
+		s.IMSIs = append(s.IMSIs, k)
+	}
+	slices.Sort(s.IMSIs)
+	for _, k := range s.IMSIs {
+		s.Points = append(s.Points, t.traces[k])
+	}
+	if err := gob.NewEncoder(w).Encode(&s); err != nil {
+		return fmt.Errorf("save traces: %w", err)
+	}
+	return nil
+}
+
+// Load replaces the traces with a snapshot written by Save.
+func (t *Traces) Load(r io.Reader) error {
+	var s savedTraces
+	if err := gob.NewDecoder(r).Decode(&s); err != nil {
+		return fmt.Errorf("load traces: %w", err)
+	}
+	if s.Version != 1 {
+		return fmt.Errorf("load traces: snapshot version %d, this build reads version 1", s.Version)
+	}
+	if len(s.IMSIs) != len(s.Points) {
+		return fmt.Errorf("load traces: %d SIMs but %d point lists", len(s.IMSIs), len(s.Points))
+	}
+	n := NewTraces()
+	n.MaxPoints = s.MaxPoints
+	for i, name := range s.Towers {
+		n.towers[name] = uint32(i)
+	}
+	n.names = s.Towers
+	for i, k := range s.IMSIs {
+		pts := s.Points[i]
+		if !slices.IsSorted(pts) {
+			return fmt.Errorf("load traces: trace %d is not sorted", i)
+		}
+		if pts == nil {
+			pts = []uint64{}
+		}
+		n.traces[k] = pts
+	}
+	*t = *n
+	return nil
+}

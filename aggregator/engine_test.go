@@ -36,7 +36,15 @@ func genStream(t testing.TB, persons, days int) *stream {
 	if s, ok := streams[[2]int{persons, days}]; ok {
 		return s
 	}
-	w, err := world.New(world.Config{Seed: 1, Persons: persons, Start: world.DefaultStart()})
+	s := genStreamWith(t, persons, days, nil)
+	streams[[2]int{persons, days}] = s
+	return s
+}
+
+// genStreamWith is genStream with adjust applied to every person.
+func genStreamWith(t testing.TB, persons, days int, adjust func(*world.Person)) *stream {
+	t.Helper()
+	w, err := world.New(world.Config{Seed: 1, Persons: persons, Start: world.DefaultStart(), Adjust: adjust})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +83,6 @@ func genStream(t testing.TB, persons, days int) *stream {
 			s.names[pl.Person.ID] = pl.Person.Name
 		}
 	}
-	streams[[2]int{persons, days}] = s
 	return s
 }
 
@@ -203,5 +210,51 @@ func TestRestoreRejectsGarbage(t *testing.T) {
 	e := aggregator.New(aggregator.DefaultConfig())
 	if err := e.Restore(bytes.NewReader([]byte("not a snapshot"))); err == nil {
 		t.Fatal("garbage restored")
+	}
+}
+
+// heroProfile applies s to a fresh engine and returns the hero's largest
+// profile.
+func heroProfile(t *testing.T, s *stream) *aggregator.Profile {
+	t.Helper()
+	e := aggregator.New(aggregator.DefaultConfig())
+	apply(t, e, s.events, 1)
+	setTruth(e, s)
+	for _, sum := range e.Profiles() { // most identifiers first
+		if sum.Truth == world.HeroID {
+			p, _ := e.Profile(sum.ID)
+			return p
+		}
+	}
+	t.Fatal("no profile matches the hero")
+	return nil
+}
+
+// Paying cash removes the card from the hero's day: no payment joins her
+// loyalty baskets any more, and the API shows fewer facts about her.
+func TestCashBreaksTheCardLoyaltyLink(t *testing.T) {
+	withCard := heroProfile(t, genStream(t, 8, 1))
+	withCash := heroProfile(t, genStreamWith(t, 8, 1, func(p *world.Person) {
+		if p.ID == world.HeroID {
+			p.Privacy.PaysCash = true
+		}
+	}))
+	joined := func(p *aggregator.Profile) int {
+		n := 0
+		for _, l := range p.Links {
+			if l.Kind == "joined_records" {
+				n++
+			}
+		}
+		return n
+	}
+	if joined(withCard) == 0 {
+		t.Fatal("with her card, no card-loyalty join links the hero's profile")
+	}
+	if n := joined(withCash); n != 0 {
+		t.Errorf("paying cash, the hero's profile still has %d joined-records links", n)
+	}
+	if len(withCash.Facts) >= len(withCard.Facts) {
+		t.Errorf("paying cash left %d facts, with the card %d: want fewer", len(withCash.Facts), len(withCard.Facts))
 	}
 }

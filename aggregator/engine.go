@@ -314,11 +314,31 @@ func (e *Engine) summary(root event.ID, members []event.ID, fs []facts.Fact) Sum
 func (e *Engine) Profile(id string) (*Profile, bool) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	_, byID := e.index()
-	root, ok := byID[id]
-	if !ok {
-		return nil, false
+	// Looking the id up needs only the cluster representatives, not the
+	// summaries (which derive every profile's facts): hash the roots.
+	for _, root := range e.graph.Roots() {
+		if ProfileID(root) == id {
+			return e.profile(root), true
+		}
 	}
+	return nil, false
+}
+
+// TopProfiles returns the first n profiles in Profiles' order, in full, all
+// read under one lock: what a metrics scrape needs at once.
+func (e *Engine) TopProfiles(n int) []*Profile {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	sums, byID := e.index()
+	out := make([]*Profile, 0, min(n, len(sums)))
+	for _, s := range sums[:min(max(n, 0), len(sums))] {
+		out = append(out, e.profile(byID[s.ID]))
+	}
+	return out
+}
+
+// profile builds the profile of root's cluster. Call with e.mu held.
+func (e *Engine) profile(root event.ID) *Profile {
 	members := e.graph.Members(root)
 	fs := e.facts.Derive(members)
 	p := &Profile{Summary: e.summary(root, members, fs), Facts: fs, Links: e.graph.Links(root)}
@@ -326,7 +346,7 @@ func (e *Engine) Profile(id string) (*Profile, bool) {
 		n, _ := e.graph.Node(m)
 		p.Identifiers = append(p.Identifiers, Identifier{Kind: m.Kind, Value: m.Value, FirstSeen: n.FirstSeen, LastSeen: n.LastSeen, Seen: n.Seen})
 	}
-	return p, true
+	return p
 }
 
 // Accuracy scores the current clusters against the ground truth known so far.

@@ -133,15 +133,8 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 func (c *stateCollector) collectPersons(ch chan<- prometheus.Metric, gauge func(*prometheus.Desc, float64, ...string)) {
 	limit := max(c.cap, 0)
 	gauge(c.seriesCap, float64(limit))
-	summaries := c.e.Profiles()
-	gauge(c.overCap, float64(max(len(summaries)-limit, 0)))
-	for _, s := range summaries[:min(limit, len(summaries))] {
-		p, ok := c.e.Profile(s.ID)
-		if !ok {
-			// The profile merged into another between the two reads; the
-			// next scrape shows the merged one.
-			continue
-		}
+	gauge(c.overCap, float64(max(c.e.Stats().Profiles-limit, 0)))
+	for _, p := range c.e.TopProfiles(limit) {
 		c.person.collect(ch, p)
 	}
 }

@@ -1,0 +1,145 @@
+//lint:file-ignore SA1019 The SDK deprecates the classic dashboard model for schema v2, which Grafana 12 serves only behind feature toggles; file provisioning and the sidecar's ConfigMaps load the classic JSON this package writes.
+
+package dashboards
+
+import (
+	"fmt"
+
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
+	"github.com/grafana/grafana-foundation-sdk/go/units"
+)
+
+// aggregatorOnly keeps the series of the processes that export the
+// aggregator's metrics. The Go runtime and process metrics have the same
+// names in every Go program Prometheus scrapes (Prometheus itself, the NATS
+// exporter); matching on (job, instance) with an aggregator-only metric
+// needs no job name, which differs between compose and Kubernetes.
+const aggregatorOnly = ` and on (job, instance) exhaust_applied_stream_sequence`
+
+// quantiles returns the 50th, 90th and 99th percentile queries of a
+// histogram.
+func quantiles(histogram string) []query {
+	var out []query
+	for _, q := range []struct{ phi, legend string }{{"0.5", "p50"}, {"0.9", "p90"}, {"0.99", "p99"}} {
+		out = append(out, query{
+			expr:   fmt.Sprintf(`histogram_quantile(%s, sum by (le) (rate(%s_bucket[$__rate_interval])))`, q.phi, histogram),
+			legend: q.legend,
+		})
+	}
+	return out
+}
+
+// overrideUnit gives the series whose name matches the regular expression
+// their own unit, on an axis of their own.
+func overrideUnit(regexp, unit string) func(*timeseries.PanelBuilder) {
+	return func(b *timeseries.PanelBuilder) {
+		b.OverrideByRegexp(regexp, []dashboard.DynamicConfigValue{
+			{Id: "unit", Value: unit},
+			{Id: "custom.axisPlacement", Value: "right"},
+		})
+	}
+}
+
+// pipeline is the operators' dashboard: is the aggregator keeping up,
+// what does it reject, how long does it take, and what does it cost.
+func pipeline() *dashboard.DashboardBuilder {
+	d := newBoard(PipelineUID, "exhaust · Pipeline health",
+		"The aggregator as a service: throughput, backlog and lag of its JetStream consumer, rejected input, processing time, and the Go runtime underneath.")
+
+	d.row("Throughput and backlog")
+	graph(d, panel{
+		title:  "Messages per second",
+		shows:  "valid events consumed from the stream, events applied to the state (new ones only), and messages rejected, per second.",
+		lesson: "consumed minus applied is what delivery guarantees cost: JetStream delivers at least once, and the aggregator drops duplicates and redeliveries by event id, so every event counts exactly once.",
+		unit:   units.OpsPerSecond, w: 12, h: 8,
+		queries: []query{
+			{expr: `sum(rate(exhaust_events_consumed_total[$__rate_interval]))`, legend: "consumed"},
+			{expr: `sum(rate(exhaust_events_applied_total[$__rate_interval]))`, legend: "applied"},
+			{expr: `sum(rate(exhaust_events_rejected_total[$__rate_interval]))`, legend: "rejected"},
+		},
+	})
+	graph(d, panel{
+		title:  "Consumer backlog",
+		shows:  "messages in the EXHAUST stream not yet delivered to the aggregator's durable consumer.",
+		lesson: "the stream absorbs bursts: producers never wait for the aggregator. A backlog that grows means the aggregator cannot keep up; after a restart it shows the replay since the last snapshot, then drains to zero.",
+		unit:   units.Short, w: 8, h: 8,
+		queries: []query{{expr: `max(exhaust_consumer_pending_messages)`, legend: "pending"}},
+	})
+	single(d, panel{
+		title:  "Stream position applied",
+		shows:  "the stream sequence of the last event applied: what a snapshot taken now would cover.",
+		lesson: "the state is a pure function of the events applied in order, so a snapshot plus this position is enough to survive a crash: a restart replays only what follows.",
+		unit:   units.Short, w: 4, h: 8,
+		queries: []query{{expr: `max(exhaust_applied_stream_sequence)`, legend: "sequence"}},
+	})
+
+	d.row("Latency")
+	graph(d, panel{
+		title:  "Lag, from the stream to the state",
+		shows:  "50th, 90th and 99th percentiles of the delay between an event's storage in the stream and its effects being applied.",
+		lesson: "this is the freshness of every profile: within a fraction of a second of a card payment, the aggregator knows. Event times are simulated and say nothing about delay, so the lag is measured from JetStream's own timestamp.",
+		unit:   units.Seconds, w: 12, h: 8,
+		queries: quantiles("exhaust_event_lag_seconds"),
+	})
+	graph(d, panel{
+		title:  "Processing time per message",
+		shows:  "50th, 90th and 99th percentiles of the time to handle one message, from validation to applied or rejected, before the ack.",
+		lesson: "linking a city's exhaust is cheap: microseconds per event on one core. Surveillance at scale is not held back by computing power.",
+		unit:   units.Seconds, w: 12, h: 8,
+		queries: quantiles("exhaust_event_processing_seconds"),
+	})
+
+	d.row("Bad input")
+	graph(d, panel{
+		title:  "Rejected messages per second, by reason",
+		shows:  "messages rejected instead of applied, per second, by reason (oversized, malformed JSON, invalid envelope, unknown type, schema version, invalid data, absurd time, undecodable). Every reason starts at zero.",
+		lesson: "a bad message never blocks the stream nor corrupts the state: it is validated against its schema, moved unchanged to the dead-letter stream (dlq.exhaust.invalid_data, dlq.exhaust.oversized…), counted here, and acknowledged.",
+		unit:   units.OpsPerSecond, w: 16, h: 8,
+		queries: []query{{expr: `sum by (reason) (rate(exhaust_events_rejected_total[$__rate_interval]))`, legend: "{{reason}}"}},
+	})
+	single(d, panel{
+		title:  "Rejected since the aggregator started",
+		shows:  "messages rejected since the aggregator process started, all reasons together.",
+		lesson: "zero is the expected value for the simulator's own producers; anything else is input worth reading in the dead-letter stream.",
+		unit:   units.Short, w: 8, h: 8,
+		queries: []query{{expr: `sum(exhaust_events_rejected_total)`, legend: "rejected"}},
+	})
+
+	d.row("Go runtime of the aggregator")
+	graph(d, panel{
+		title:  "Goroutines",
+		shows:  "goroutines of each aggregator process: the consumer, the truth follower, HTTP handlers.",
+		lesson: "a steady count is a healthy service; a count that only grows is a leak.",
+		unit:   units.Short, w: 6, h: 8,
+		queries: []query{{expr: `go_goroutines` + aggregatorOnly, legend: "{{instance}}"}},
+	})
+	graph(d, panel{
+		title:  "Memory",
+		shows:  "heap in use by live objects, and the process's resident memory.",
+		lesson: "the aggregator keeps every profile and its evidence windows in memory; memory per person is what sets how big a city one process can follow (docs/performance.md).",
+		unit:   units.BytesIEC, w: 6, h: 8,
+		queries: []query{
+			{expr: `go_memstats_heap_alloc_bytes` + aggregatorOnly, legend: "heap {{instance}}"},
+			{expr: `process_resident_memory_bytes` + aggregatorOnly, legend: "resident {{instance}}"},
+		},
+	})
+	graph(d, panel{
+		title:  "Garbage collection",
+		shows:  "garbage collections per second, and the share of time the program was paused for them.",
+		lesson: "allocating per event costs twice: once to allocate, once to collect. A pause share that stays small means the runtime keeps up with the stream.",
+		unit:   units.OpsPerSecond, w: 6, h: 8,
+		queries: []query{
+			{expr: `rate(go_gc_duration_seconds_count[$__rate_interval])` + aggregatorOnly, legend: "collections {{instance}}"},
+			{expr: `rate(go_gc_duration_seconds_sum[$__rate_interval])` + aggregatorOnly, legend: "paused share {{instance}}"},
+		},
+	}, overrideUnit("/^paused share/", units.PercentUnit))
+	graph(d, panel{
+		title:  "CPU",
+		shows:  "CPU time used by each aggregator process, in cores (100 % is one core busy).",
+		lesson: "one core follows a whole classroom city in real time, with room to spare.",
+		unit:   units.PercentUnit, w: 6, h: 8,
+		queries: []query{{expr: `rate(process_cpu_seconds_total[$__rate_interval])` + aggregatorOnly, legend: "{{instance}}"}},
+	})
+	return d.b
+}

@@ -4,84 +4,30 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
-	"slices"
-	"sync"
 	"testing"
 
 	"exhaust/aggregator"
+	"exhaust/aggregator/aggtest"
 	"exhaust/event"
-	"exhaust/producers"
-	_ "exhaust/producers/all"
 	"exhaust/world"
 )
 
-// stream is a generated, validated event stream with its truth.
-type stream struct {
-	events []*event.Event
-	truth  map[string][]event.ID
-	names  map[string]string
-}
-
-var (
-	streamsMu sync.Mutex
-	streams   = map[[2]int]*stream{}
-)
-
-// genStream makes persons' events for days 1..days, merged in time order as
-// the runner publishes them, each encoded and validated as a consumer sees it.
-func genStream(t testing.TB, persons, days int) *stream {
+// genStream is the shared stream of persons' days 1..days (see aggtest).
+func genStream(t testing.TB, persons, days int) *aggtest.Stream {
 	t.Helper()
-	streamsMu.Lock()
-	defer streamsMu.Unlock()
-	if s, ok := streams[[2]int{persons, days}]; ok {
-		return s
+	s, err := aggtest.Shared(1, persons, days)
+	if err != nil {
+		t.Fatal(err)
 	}
-	s := genStreamWith(t, persons, days, nil)
-	streams[[2]int{persons, days}] = s
 	return s
 }
 
 // genStreamWith is genStream with adjust applied to every person.
-func genStreamWith(t testing.TB, persons, days int, adjust func(*world.Person)) *stream {
+func genStreamWith(t testing.TB, persons, days int, adjust func(*world.Person)) *aggtest.Stream {
 	t.Helper()
-	w, err := world.New(world.Config{Seed: 1, Persons: persons, Start: world.DefaultStart(), Adjust: adjust})
+	s, err := aggtest.Generate(1, persons, days, adjust)
 	if err != nil {
 		t.Fatal(err)
-	}
-	ps := producers.All()
-	v, err := producers.NewValidator(ps...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &stream{truth: map[string][]event.ID{}, names: map[string]string{}}
-	for d := 1; d <= days; d++ {
-		day := w.Day(d)
-		var all []event.Event
-		for _, p := range ps {
-			evs, err := producers.Collect(p, 1, day)
-			if err != nil {
-				t.Fatal(err)
-			}
-			all = append(all, evs...)
-		}
-		slices.SortStableFunc(all, func(a, b event.Event) int { return a.Time.Compare(b.Time) })
-		for i := range all {
-			raw, err := all[i].Encode()
-			if err != nil {
-				t.Fatal(err)
-			}
-			ev, err := v.Validate(raw)
-			if err != nil {
-				t.Fatalf("generated event does not validate: %v", err)
-			}
-			s.events = append(s.events, ev)
-		}
-		for person, ids := range day.Truth() {
-			s.truth[person] = append(s.truth[person], ids...)
-		}
-		for _, pl := range day.Plans {
-			s.names[pl.Person.ID] = pl.Person.Name
-		}
 	}
 	return s
 }
@@ -92,12 +38,6 @@ func apply(t testing.TB, e *aggregator.Engine, evs []*event.Event, firstSeq uint
 		if _, err := e.Apply(firstSeq+uint64(i), ev); err != nil {
 			t.Fatal(err)
 		}
-	}
-}
-
-func setTruth(e *aggregator.Engine, s *stream) {
-	for person, ids := range s.truth {
-		e.SetTruth(aggregator.Truth{Person: person, Name: s.names[person], IDs: ids})
 	}
 }
 
@@ -127,12 +67,12 @@ func state(t testing.TB, e *aggregator.Engine) []byte {
 func TestSnapshotAndReplayEqualsUninterruptedRun(t *testing.T) {
 	s := genStream(t, 8, 2)
 	whole := aggregator.New(aggregator.DefaultConfig())
-	apply(t, whole, s.events, 1)
-	setTruth(whole, s)
+	apply(t, whole, s.Events, 1)
+	s.SetTruth(whole)
 
-	for _, cut := range []int{1, len(s.events) / 3, len(s.events) - 1} {
+	for _, cut := range []int{1, len(s.Events) / 3, len(s.Events) - 1} {
 		first := aggregator.New(aggregator.DefaultConfig())
-		apply(t, first, s.events[:cut], 1)
+		apply(t, first, s.Events[:cut], 1)
 		var snap bytes.Buffer
 		if err := first.Snapshot(&snap); err != nil {
 			t.Fatal(err)
@@ -144,8 +84,8 @@ func TestSnapshotAndReplayEqualsUninterruptedRun(t *testing.T) {
 		if restarted.Seq() != uint64(cut) {
 			t.Fatalf("restored seq %d, want %d", restarted.Seq(), cut)
 		}
-		apply(t, restarted, s.events[cut:], uint64(cut)+1)
-		setTruth(restarted, s)
+		apply(t, restarted, s.Events[cut:], uint64(cut)+1)
+		s.SetTruth(restarted)
 		if got, want := state(t, restarted), state(t, whole); !bytes.Equal(got, want) {
 			t.Fatalf("cut at %d: restored and replayed state differs from the uninterrupted run", cut)
 		}
@@ -155,19 +95,19 @@ func TestSnapshotAndReplayEqualsUninterruptedRun(t *testing.T) {
 func TestRedeliveryAndDuplicatesChangeNothing(t *testing.T) {
 	s := genStream(t, 8, 1)
 	once := aggregator.New(aggregator.DefaultConfig())
-	apply(t, once, s.events, 1)
+	apply(t, once, s.Events, 1)
 
 	twice := aggregator.New(aggregator.DefaultConfig())
-	apply(t, twice, s.events, 1)
+	apply(t, twice, s.Events, 1)
 	// A redelivery: the same stream sequences again.
-	for i, ev := range s.events[:50] {
+	for i, ev := range s.Events[:50] {
 		if r, err := twice.Apply(uint64(i+1), ev); err != nil || r != aggregator.Stale {
 			t.Fatalf("redelivered seq %d: %v, %v; want stale", i+1, r, err)
 		}
 	}
 	// A re-publication: the same events at new sequences.
-	next := uint64(len(s.events)) + 1
-	for i, ev := range s.events[len(s.events)-50:] {
+	next := uint64(len(s.Events)) + 1
+	for i, ev := range s.Events[len(s.Events)-50:] {
 		if r, err := twice.Apply(next+uint64(i), ev); err != nil || r != aggregator.Duplicate {
 			t.Fatalf("re-published event %s: %v, %v; want duplicate", ev.ID, r, err)
 		}
@@ -181,8 +121,8 @@ func TestRedeliveryAndDuplicatesChangeNothing(t *testing.T) {
 func TestHeroProfileIsNamedAndMatchesTruth(t *testing.T) {
 	s := genStream(t, 8, 1)
 	e := aggregator.New(aggregator.DefaultConfig())
-	apply(t, e, s.events, 1)
-	setTruth(e, s)
+	apply(t, e, s.Events, 1)
+	s.SetTruth(e)
 	var hero *aggregator.Summary
 	for _, p := range e.Profiles() {
 		if p.Truth == world.HeroID {
@@ -194,8 +134,8 @@ func TestHeroProfileIsNamedAndMatchesTruth(t *testing.T) {
 	if hero == nil {
 		t.Fatal("no profile matches the hero")
 	}
-	if hero.Name != s.names[world.HeroID] {
-		t.Errorf("hero's profile is named %q, want %q (from her loyalty registration)", hero.Name, s.names[world.HeroID])
+	if hero.Name != s.Truth[0].Name {
+		t.Errorf("hero's profile is named %q, want %q (from her loyalty registration)", hero.Name, s.Truth[0].Name)
 	}
 	p, ok := e.Profile(hero.ID)
 	if !ok || len(p.Facts) == 0 || len(p.Links) == 0 {
@@ -215,11 +155,11 @@ func TestRestoreRejectsGarbage(t *testing.T) {
 
 // heroProfile applies s to a fresh engine and returns the hero's largest
 // profile.
-func heroProfile(t *testing.T, s *stream) *aggregator.Profile {
+func heroProfile(t *testing.T, s *aggtest.Stream) *aggregator.Profile {
 	t.Helper()
 	e := aggregator.New(aggregator.DefaultConfig())
-	apply(t, e, s.events, 1)
-	setTruth(e, s)
+	apply(t, e, s.Events, 1)
+	s.SetTruth(e)
 	for _, sum := range e.Profiles() { // most identifiers first
 		if sum.Truth == world.HeroID {
 			p, _ := e.Profile(sum.ID)

@@ -286,14 +286,14 @@ func TestAccuracy(t *testing.T) {
 		t.Errorf("before any truth: %+v, want 0 persons and zero scores", before)
 	}
 
-	for _, tr := range s.truth {
+	for _, tr := range s.Truth {
 		e.SetTruth(tr)
 	}
 	var after api.Accuracy
 	get(t, url+"/api/accuracy", http.StatusOK, &after)
 	want := e.Accuracy()
-	if after.Persons != len(s.truth) {
-		t.Errorf("persons %d, want %d", after.Persons, len(s.truth))
+	if after.Persons != len(s.Truth) {
+		t.Errorf("persons %d, want %d", after.Persons, len(s.Truth))
 	}
 	if after.Pairwise.Precision <= 0 || after.BCubed.Recall <= 0 {
 		t.Errorf("after the truth: %+v, want scores above zero", after)
@@ -483,7 +483,7 @@ func TestServesWhileApplying(t *testing.T) {
 		t.Fatal(err)
 	}
 	url := serve(t, api.Config{Engine: e, Gatherer: reg})
-	for _, tr := range s.truth {
+	for _, tr := range s.Truth {
 		e.SetTruth(tr)
 	}
 	var wg sync.WaitGroup
@@ -491,7 +491,7 @@ func TestServesWhileApplying(t *testing.T) {
 	wg.Go(func() {
 		defer close(done)
 		// Half the stream is plenty to overlap with the reads.
-		for i, ev := range s.events[:len(s.events)/2] {
+		for i, ev := range s.Events[:len(s.Events)/2] {
 			if _, err := e.Apply(uint64(i+1), ev); err != nil {
 				t.Errorf("apply %d: %v", i+1, err)
 				return

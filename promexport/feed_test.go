@@ -1,25 +1,12 @@
 package promexport_test
 
 import (
-	"fmt"
-	"sort"
 	"sync"
 	"testing"
 
 	"exhaust/aggregator"
-	"exhaust/event"
-	"exhaust/producers"
-	_ "exhaust/producers/all"
-	"exhaust/producers/producertest"
-	"exhaust/world"
+	"exhaust/aggregator/aggtest"
 )
-
-// stream is a generated, validated event stream and its ground truth.
-type stream struct {
-	events []*event.Event     // in publication order, as event.Validator returns them
-	truth  []aggregator.Truth // every person's identifiers over the stream's days
-	types  []string           // event types present, sorted
-}
 
 const (
 	testPersons = 8
@@ -27,72 +14,12 @@ const (
 	testSeed    = 1
 )
 
+// stream is the generated stream the tests share (see aggtest).
+type stream = aggtest.Stream
+
 // generated returns the stream of testDays days of testPersons persons with
 // every producer on: built once, shared read-only by the tests.
-var generated = sync.OnceValues(func() (*stream, error) {
-	w, err := world.New(world.Config{Seed: testSeed, Persons: testPersons})
-	if err != nil {
-		return nil, err
-	}
-	ps := producers.All()
-	v, err := event.NewValidator(producertest.Schemas(ps...))
-	if err != nil {
-		return nil, err
-	}
-	s := &stream{}
-	owned := map[string]map[event.ID]bool{}
-	types := map[string]bool{}
-	for d := 1; d <= testDays; d++ {
-		day := w.Day(d)
-		var evs []event.Event
-		for _, p := range ps {
-			got, err := producers.Collect(p, testSeed, day)
-			if err != nil {
-				return nil, err
-			}
-			evs = append(evs, got...)
-		}
-		sort.SliceStable(evs, func(i, j int) bool { return evs[i].Time.Before(evs[j].Time) })
-		for i := range evs {
-			b, err := evs[i].Encode()
-			if err != nil {
-				return nil, err
-			}
-			ev, err := v.Validate(b)
-			if err != nil {
-				return nil, err
-			}
-			s.events = append(s.events, ev)
-			types[ev.Type] = true
-		}
-		for person, ids := range day.Truth() {
-			if owned[person] == nil {
-				owned[person] = map[event.ID]bool{}
-			}
-			for _, id := range ids {
-				owned[person][id] = true
-			}
-		}
-	}
-	for _, p := range w.People {
-		t := aggregator.Truth{Person: p.ID, Name: p.Name}
-		for id := range owned[p.ID] {
-			t.IDs = append(t.IDs, id)
-		}
-		sort.Slice(t.IDs, func(i, j int) bool {
-			if t.IDs[i].Kind != t.IDs[j].Kind {
-				return t.IDs[i].Kind < t.IDs[j].Kind
-			}
-			return t.IDs[i].Value < t.IDs[j].Value
-		})
-		s.truth = append(s.truth, t)
-	}
-	for typ := range types {
-		s.types = append(s.types, typ)
-	}
-	sort.Strings(s.types)
-	return s, nil
-})
+func generated() (*stream, error) { return aggtest.Shared(testSeed, testPersons, testDays) }
 
 // fed returns an Engine with the whole generated stream applied and the
 // truth set. It is shared: tests must only read it.
@@ -109,25 +36,7 @@ func fed(t testing.TB) (*aggregator.Engine, *stream) {
 var shared = sync.OnceValues(func() (*aggregator.Engine, error) {
 	s, err := generated()
 	if err != nil {
-		return nil, fmt.Errorf("generate stream: %w", err)
-	}
-	e, err := apply(s.events)
-	if err != nil {
 		return nil, err
 	}
-	for _, tr := range s.truth {
-		e.SetTruth(tr)
-	}
-	return e, nil
+	return s.Fed(true)
 })
-
-// apply applies events, in order, to a new Engine.
-func apply(events []*event.Event) (*aggregator.Engine, error) {
-	e := aggregator.New(aggregator.DefaultConfig())
-	for i, ev := range events {
-		if _, err := e.Apply(uint64(i+1), ev); err != nil {
-			return nil, fmt.Errorf("apply event %d (%s): %w", i+1, ev.Type, err)
-		}
-	}
-	return e, nil
-}

@@ -155,9 +155,9 @@ func newExporter(t *testing.T, e *aggregator.Engine, opts promexport.Options) (*
 
 func TestScrapeMatchesEngine(t *testing.T) {
 	e, s := fed(t)
-	reg, x := newExporter(t, e, promexport.Options{EventTypes: append(s.types, "demo.never")})
+	reg, x := newExporter(t, e, promexport.Options{EventTypes: append(s.Types, "demo.never")})
 	byType := map[string]int{}
-	for _, ev := range s.events {
+	for _, ev := range s.Events {
 		x.Consumed(ev.Type)
 		x.Processed(20 * time.Microsecond)
 		x.Lag(40 * time.Millisecond)
@@ -177,8 +177,8 @@ func TestScrapeMatchesEngine(t *testing.T) {
 	}
 
 	checks := []check{
-		{"events applied", "exhaust_events_applied_total", nil, float64(len(s.events))},
-		{"sequence", "exhaust_applied_stream_sequence", nil, float64(len(s.events))},
+		{"events applied", "exhaust_events_applied_total", nil, float64(len(s.Events))},
+		{"sequence", "exhaust_applied_stream_sequence", nil, float64(len(s.Events))},
 		{"profiles", "exhaust_profiles", nil, float64(st.Profiles)},
 		{"truth persons", "exhaust_truth_persons", nil, testPersons},
 		{"pairwise precision", "exhaust_linkage_precision", []string{"method", "pairwise"}, acc.Pairwise.Precision},
@@ -234,8 +234,8 @@ func TestScrapeMatchesEngine(t *testing.T) {
 			if !ok || m.Histogram == nil {
 				t.Fatalf("no histogram %s", name)
 			}
-			if got := m.Histogram.GetSampleCount(); got != uint64(len(s.events)) {
-				t.Errorf("%s count = %d, want %d", name, got, len(s.events))
+			if got := m.Histogram.GetSampleCount(); got != uint64(len(s.Events)) {
+				t.Errorf("%s count = %d, want %d", name, got, len(s.Events))
 			}
 		}
 	})
@@ -382,9 +382,9 @@ func TestFactSeries(t *testing.T) {
 
 func TestLint(t *testing.T) {
 	e, s := fed(t)
-	reg, x := newExporter(t, e, promexport.Options{EventTypes: s.types})
+	reg, x := newExporter(t, e, promexport.Options{EventTypes: s.Types})
 	// Observe something, so that every family has samples to lint.
-	for _, ev := range s.events[:10] {
+	for _, ev := range s.Events[:10] {
 		x.Consumed(ev.Type)
 		x.Processed(time.Millisecond)
 		x.Lag(time.Second)

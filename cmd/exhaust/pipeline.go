@@ -98,6 +98,12 @@ type pipeline struct {
 	dataDir    string
 	log        *slog.Logger
 
+	// For restricted NATS users (produce's --setup, --truth, --events; see
+	// deployflags.go). The zero values do everything.
+	noSetup  bool // the streams exist already: don't create or update them
+	noTruth  bool // don't publish the ground truth
+	noEvents bool // play the days for the ground truth only
+
 	server *natsbus.Server
 	nc     *nats.Conn
 	js     jetstream.JetStream
@@ -132,11 +138,13 @@ func (p *pipeline) Open(ctx context.Context) error {
 	if p.js, err = jetstream.New(nc); err != nil {
 		return fmt.Errorf("JetStream on %s: %w", url, err)
 	}
-	if _, err := natsbus.EnsureStream(ctx, p.js, p.opts.streamConfig()); err != nil {
-		return err
-	}
-	if _, err := natsbus.EnsureTruthStream(ctx, p.js); err != nil {
-		return err
+	if !p.noSetup {
+		if _, err := natsbus.EnsureStream(ctx, p.js, p.opts.streamConfig()); err != nil {
+			return err
+		}
+		if _, err := natsbus.EnsureTruthStream(ctx, p.js); err != nil {
+			return err
+		}
 	}
 	if p.pub, err = natsbus.NewPublisher(p.js, natsbus.PublisherOptions{}); err != nil {
 		return err
@@ -151,15 +159,23 @@ func (p *pipeline) Open(ctx context.Context) error {
 		return err
 	}
 	selected, _ := producers.Select(p.opts.producers)
+	var sink sim.Sink = p.pub
+	if p.noEvents {
+		sink = discardSink{}
+	}
+	var truth sim.TruthSink = truthSink{p.js}
+	if p.noTruth {
+		truth = nil
+	}
 	p.runner, err = sim.New(sim.Config{
 		World: p.world, Seed: p.opts.seed, Days: p.opts.days, Producers: selected,
-		Clock: p.clock, Sink: p.pub, Truth: truthSink{p.js}, Log: p.log,
+		Clock: p.clock, Sink: sink, Truth: truth, Log: p.log,
 	})
 	return err
 }
 
-// URL is the NATS server's URL.
-func (p *pipeline) URL() string { return p.nc.ConnectedUrl() }
+// URL is the NATS server's URL, its password (if any) hidden.
+func (p *pipeline) URL() string { return p.nc.ConnectedUrlRedacted() }
 
 // Run plays the simulation until its days are done or ctx ends.
 func (p *pipeline) Run(ctx context.Context) error { return p.runner.Run(ctx) }

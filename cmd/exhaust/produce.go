@@ -13,21 +13,36 @@ func runProduce(ctx context.Context, args []string, env *cliEnv) error {
 		env.stdout)
 	fs.StringVar(&p.natsURL, "nats", "nats://127.0.0.1:4222", "URL of the NATS server (JetStream enabled)")
 	p.opts.register(fs, 1)
+	var deploy produceDeploy // credentials and switches for restricted users
+	deploy.register(fs)
 	if err := parseFlags(fs, args, env.getenv); err != nil {
 		return err
 	}
 	if p.natsURL == "" {
 		return fmt.Errorf("--nats must name a server, e.g. nats://127.0.0.1:4222 (or use exhaust demo for an embedded one)")
 	}
-	if err := p.Open(ctx); err != nil {
+	if err := deploy.apply(p); err != nil {
 		return err
 	}
+	if err := p.Open(ctx); err != nil {
+		return deploy.explain(err)
+	}
 	defer p.Close()
+	stop, err := deploy.start(ctx, p) // health endpoints; with --setup=false, wait for the streams
+	if err != nil {
+		return err
+	}
+	defer stop()
 	began := time.Now()
 	if err := p.Run(ctx); err != nil {
 		return err
 	}
 	st, ps := p.runner.Stats(), p.pub.Stats()
+	if !deploy.events {
+		fmt.Fprintf(env.stdout, "published the ground truth of %d day(s) to %s in %v (no events: --events=false)\n",
+			st.Day, p.URL(), time.Since(began).Round(time.Millisecond))
+		return nil
+	}
 	fmt.Fprintf(env.stdout, "published %d events (%d new, %d duplicates already in the stream) to %s in %v\n",
 		st.Total, ps.Published, ps.Duplicates, p.URL(), time.Since(began).Round(time.Millisecond))
 	for _, name := range p.runner.Names() {

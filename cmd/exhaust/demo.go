@@ -17,7 +17,7 @@ import (
 )
 
 func runDemo(ctx context.Context, args []string, env *cliEnv) error {
-	p := &pipeline{log: env.log}
+	p := &pipeline{log: env.log, withPage: true}
 	fs := newFlagSet("demo", "demo [flags]",
 		"Starts an embedded NATS server with JetStream (or uses --nats), plays the\nsimulated city's days with every producer, and shows what is happening.\nWhile it runs, type p + Enter to pause or resume, + or - to change speed,\nq to quit (Ctrl-C also stops cleanly).",
 		env.stdout)
@@ -55,7 +55,14 @@ func runDemo(ctx context.Context, args []string, env *cliEnv) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: app.handler, ReadHeaderTimeout: 5 * time.Second}
+	// One address for everything: the classroom page at /, the aggregator's
+	// JSON API, metrics and probes next to it.
+	mux := http.NewServeMux()
+	for _, path := range []string{"/api/", "/metrics", "/healthz", "/readyz"} {
+		mux.Handle(path, app.handler)
+	}
+	mux.Handle("/", p.page.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(l) }()
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), httpShutdownTimeout)
@@ -72,7 +79,7 @@ func runDemo(ctx context.Context, args []string, env *cliEnv) error {
 	fmt.Fprintf(env.stdout, `exhaust demo: %d people, seed %d, speed ×%g%s
 NATS     %s (%s, JetStream stream EXHAUST on exhaust.>)
 Watch    nats sub 'exhaust.>' --server %s
-Open     http://%s/  (API /api/profiles, /api/accuracy; metrics /metrics)
+Open     http://%s/  (the classroom page; API /api/profiles, /api/accuracy; metrics /metrics)
 Keys     p pause/resume · + faster · - slower · q quit
 
 `, p.opts.persons, p.opts.seed, p.opts.speed, map[bool]string{true: " (fast)"}[p.opts.fast], p.URL(), where, p.URL(), l.Addr())

@@ -15,6 +15,7 @@ import (
 	"exhaust/producers"
 	_ "exhaust/producers/all" // registers every producer
 	"exhaust/sim"
+	"exhaust/web"
 	"exhaust/world"
 )
 
@@ -103,6 +104,9 @@ type pipeline struct {
 	noSetup  bool // the streams exist already: don't create or update them
 	noTruth  bool // don't publish the ground truth
 	noEvents bool // play the days for the ground truth only
+	// withPage follows the run with the classroom page (demo only).
+	withPage bool
+	page     *web.Server
 
 	server *natsbus.Server
 	nc     *nats.Conn
@@ -167,11 +171,32 @@ func (p *pipeline) Open(ctx context.Context) error {
 	if p.noTruth {
 		truth = nil
 	}
-	p.runner, err = sim.New(sim.Config{
+	cfg := sim.Config{
 		World: p.world, Seed: p.opts.seed, Days: p.opts.days, Producers: selected,
 		Clock: p.clock, Sink: sink, Truth: truth, Log: p.log,
-	})
-	return err
+	}
+	if p.withPage {
+		p.page, err = web.New(web.Config{
+			World: p.world, Clock: p.clock, Seed: p.opts.seed, Producers: selected, Log: p.log,
+			// Shops' promotions go outside exhaust.>: promo.exhaust.<chain>.
+			Promote: func(subject string, payload []byte) {
+				if err := p.nc.Publish(subject, payload); err != nil {
+					p.log.Warn("publish promotion", "subject", subject, "err", err)
+				}
+			},
+		})
+		if err != nil {
+			return err
+		}
+		cfg.OnDay, cfg.Tap = p.page.OnDay, p.page.Tap
+	}
+	if p.runner, err = sim.New(cfg); err != nil {
+		return err
+	}
+	if p.page != nil {
+		p.page.SetRunner(p.runner)
+	}
+	return nil
 }
 
 // URL is the NATS server's URL, its password (if any) hidden.
@@ -184,6 +209,9 @@ func (p *pipeline) Run(ctx context.Context) error { return p.runner.Run(ctx) }
 // the embedded server.
 func (p *pipeline) Close() error {
 	var err error
+	if p.page != nil {
+		p.page.Close() // it publishes promotions on p.nc
+	}
 	if p.pub != nil {
 		p.pub.Close()
 	}

@@ -1,0 +1,324 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"exhaust/event"
+	"exhaust/world"
+)
+
+var screenshotPath = flag.String("screenshot", "", "TestScreenshot writes a screenshot of the page (after the hero's day, with the map) to this PNG file")
+
+// chromium finds the browser: $EXHAUST_CHROMIUM, else Debian's chromium.
+func chromium() string {
+	if p := os.Getenv("EXHAUST_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// browser starts a headless Chromium for one test, 1280×720 like a
+// projector. Without a browser the test is skipped, unless
+// EXHAUST_BROWSER_TESTS=1 (CI), where it fails. exceptions collects the
+// page's uncaught JavaScript exceptions.
+func browser(t *testing.T, timeout time.Duration) (ctx context.Context, exceptions func() []string) {
+	t.Helper()
+	path := chromium()
+	if path == "" {
+		if os.Getenv("EXHAUST_BROWSER_TESTS") == "1" {
+			t.Fatal("no Chromium found (apt-get install chromium, or set EXHAUST_CHROMIUM) and EXHAUST_BROWSER_TESTS=1")
+		}
+		t.Skip("no Chromium found: apt-get install chromium (or set EXHAUST_CHROMIUM) to run the browser tests")
+	}
+	dir, err := os.MkdirTemp("", "exhaust-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-background-timer-throttling", true),
+		chromedp.Flag("disable-renderer-backgrounding", true),
+		chromedp.Flag("force-color-profile", "srgb"),
+		chromedp.UserDataDir(dir),
+		chromedp.WindowSize(1280, 720),
+	)
+	bctx, cancelBrowser := chromedp.NewContext(actx)
+	var mu sync.Mutex
+	var thrown []string
+	err = chromedp.Listen(bctx, func(ev any) {
+		if e, ok := ev.(*runtime.EventExceptionThrown); ok && e.ExceptionDetails != nil {
+			msg := e.ExceptionDetails.Text
+			if x := e.ExceptionDetails.Exception; x != nil {
+				msg += " " + x.Description
+			}
+			mu.Lock()
+			thrown = append(thrown, msg)
+			mu.Unlock()
+		}
+	})
+	ctx, cancel := context.WithTimeout(bctx, timeout)
+	t.Cleanup(func() {
+		cancel()
+		_ = chromedp.Cancel(bctx)
+		cancelBrowser()
+		cancelAlloc()
+		_ = os.RemoveAll(dir) // best effort: Chromium's helpers may still be writing
+	})
+	if err != nil {
+		t.Fatalf("start Chromium (%s): %v", path, err)
+	}
+	// The window size includes what a headed window would draw around the
+	// page: fix the viewport itself to the projector's 1280×720.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 720)); err != nil {
+		t.Fatalf("set the viewport: %v", err)
+	}
+	return ctx, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), thrown...)
+	}
+}
+
+// serve plays r in the background and serves its page.
+func (r *run) serve(t *testing.T) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = r.runner.Run(ctx)
+	}()
+	ts := httptest.NewServer(r.page.Handler())
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		ts.CloseClientConnections() // the live streams never end on their own
+		ts.Close()
+	})
+	return ts.URL
+}
+
+// poll waits until the JavaScript expression is truthy.
+func poll(t *testing.T, ctx context.Context, what, expr string, timeout time.Duration) {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(timeout), chromedp.WithPollingInterval(100*time.Millisecond))); err != nil {
+		t.Fatalf("waiting for %s (%s): %v", what, expr, err)
+	}
+}
+
+func eval[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+func do(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// scriptEvent is a valid phone.search event of the hero whose query is
+// markup: the page must show it as text, and nothing in it may run.
+func scriptEvent(t *testing.T, w *world.World, at time.Time) []byte {
+	t.Helper()
+	return scriptEventWithID(t, w, at, "0badc0de-0000-4000-8000-000000000001")
+}
+
+// scriptEventWithID is scriptEvent with another event id.
+func scriptEventWithID(t *testing.T, w *world.World, at time.Time, id string) []byte {
+	t.Helper()
+	hero := w.Person(world.HeroID)
+	data := map[string]any{
+		"ids":   []event.ID{{Kind: event.ADID, Value: hero.Phone.ADID}},
+		"topic": "test",
+		"query": `<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">`,
+	}
+	ev := event.New(id, "phone", "search", at, data)
+	b, err := ev.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestBrowser drives the page in headless Chromium against a real run: it
+// loads, the hero's facts appear as the day runs, jumping to a moment
+// flushes the morning through, an event carrying a script tag is shown as
+// text and never runs, the language switch turns the page French, and
+// switching the hero to cash and no loyalty card then replaying lowers her
+// exposure score.
+func TestBrowser(t *testing.T) {
+	ctx, exceptions := browser(t, 90*time.Second)
+	r := newRun(t, 0, false, 4000)
+	url := r.serve(t)
+
+	t.Run("loads", func(t *testing.T) {
+		do(t, ctx, "open the page", chromedp.Navigate(url))
+		poll(t, ctx, "the map", `document.querySelectorAll('#map .station').length > 50 && document.querySelectorAll('#map .line').length > 3`, 10*time.Second)
+		poll(t, ctx, "the hero's first events", `document.querySelectorAll('#timeline .ev').length > 0`, 10*time.Second)
+		if got := eval[string](t, ctx, `document.querySelector('#persona').value`); got != world.HeroID {
+			t.Errorf("the persona picker starts on %q, want the hero", got)
+		}
+	})
+	t.Run("facts appear as the day runs", func(t *testing.T) {
+		poll(t, ctx, "home and sleep", `!!document.querySelector('#facts .fact[data-fact="home"]') && !!document.querySelector('#facts .fact[data-fact="sleep"]')`, 30*time.Second)
+		do(t, ctx, "open the evidence of home", chromedp.Click(chromedp.CSS(`#facts .fact[data-fact="home"] .why-btn`)))
+		poll(t, ctx, "home's evidence", `/T\d+/.test(document.querySelector('#facts .fact[data-fact="home"] .why').textContent) && document.querySelectorAll('#map .tower.hl').length > 0`, 5*time.Second)
+	})
+	t.Run("jump to a moment", func(t *testing.T) {
+		// Slow enough that only the jump can bring the Fnac basket in time.
+		do(t, ctx, "slow down", chromedp.Evaluate[chromedp.Void](`fetch('/control/speed', {method: 'POST', headers: {'Content-Type': 'application/json'}, body: '{"speed": 60}'})`))
+		poll(t, ctx, "the speed shown", `document.querySelector('#speed').textContent === '×60'`, 5*time.Second)
+		if n := eval[int](t, ctx, `document.querySelectorAll('#jump option[value="starbucks"]').length`); n != 1 {
+			t.Fatalf("%d starbucks options in the jump list", n)
+		}
+		do(t, ctx, "jump to starbucks", chromedp.Evaluate[chromedp.Void](
+			`(() => { const s = document.querySelector('#jump'); s.value = 'starbucks'; s.dispatchEvent(new Event('change')); })()`))
+		poll(t, ctx, "the Fnac basket's facts", `!!document.querySelector('#facts .fact[data-fact="shopping"]') && !!document.querySelector('#facts .fact[data-fact="interests"]')`, 10*time.Second)
+		poll(t, ctx, "the moment", `document.querySelector('#clock-moment').textContent === 'At Starbucks'`, 5*time.Second)
+		poll(t, ctx, "a promotion on the phone", `document.querySelectorAll('#phone-notes .note').length > 0`, 10*time.Second)
+		do(t, ctx, "speed up again", chromedp.Evaluate[chromedp.Void](`fetch('/control/speed', {method: 'POST', headers: {'Content-Type': 'application/json'}, body: '{"speed": 4000}'})`))
+	})
+	t.Run("a script tag in an event is only text", func(t *testing.T) {
+		r.page.Tap("exhaust.phone.search", "0badc0de-0000-4000-8000-000000000001", scriptEvent(t, r.world, r.clock.Now()))
+		poll(t, ctx, "the event in the timeline", `Array.from(document.querySelectorAll('#timeline .txt')).some(e => e.textContent.includes('<script>window.__pwned'))`, 10*time.Second)
+		if got := eval[string](t, ctx, `typeof window.__pwned`); got != "undefined" {
+			t.Errorf("window.__pwned is %s: the event's markup ran", got)
+		}
+		if n := eval[int](t, ctx, `document.querySelectorAll('#timeline script, #timeline img').length`); n != 0 {
+			t.Errorf("%d script or img elements in the timeline: the event became markup", n)
+		}
+	})
+	t.Run("language switch", func(t *testing.T) {
+		do(t, ctx, "switch to French", chromedp.Click(chromedp.ID("lang")))
+		poll(t, ctx, "French", `document.documentElement.lang === 'fr' && document.querySelector('#right-title').textContent === 'Ce que la bête a deviné'`, 5*time.Second)
+		title := eval[string](t, ctx, `document.querySelector('#facts .fact[data-fact="home"] .fact-title').textContent`)
+		if title != "Domicile" {
+			t.Errorf("the home fact is titled %q in French, want Domicile", title)
+		}
+		if got := eval[string](t, ctx, `localStorage.getItem('exhaust.lang')`); got != "fr" {
+			t.Errorf("the choice is remembered as %q, want fr", got)
+		}
+		do(t, ctx, "back to English", chromedp.Click(chromedp.ID("lang")))
+		poll(t, ctx, "English", `document.documentElement.lang === 'en' && document.querySelector('#right-title').textContent === 'What the beast has inferred'`, 5*time.Second)
+	})
+	t.Run("a privacy toggle and a replay lower the exposure", func(t *testing.T) {
+		do(t, ctx, "open the challenge", chromedp.Click(chromedp.CSS(`#tabs button[data-tab="challenge"]`)))
+		for _, key := range []string{"cash", "no_loyalty"} {
+			do(t, ctx, "switch "+key, chromedp.Click(chromedp.CSS(`#toggles input[data-toggle="`+key+`"]`)))
+		}
+		if !eval[bool](t, ctx, `document.querySelector('#toggles input[data-toggle="location_off"]').checked`) {
+			t.Error("location services are not off by default for the hero")
+		}
+		do(t, ctx, "replay", chromedp.Click(chromedp.ID("replay")))
+		poll(t, ctx, "the comparison", `!!document.querySelector('#whatif-score-after')`, 30*time.Second)
+		var scores struct{ Before, After string }
+		raw := eval[string](t, ctx, `JSON.stringify({Before: document.querySelector('#whatif-score-before').textContent, After: document.querySelector('#whatif-score-after').textContent})`)
+		if err := json.Unmarshal([]byte(raw), &scores); err != nil {
+			t.Fatal(err)
+		}
+		before, after := parseNum(t, scores.Before), parseNum(t, scores.After)
+		if !(after < before) {
+			t.Errorf("exposure %v before, %v after: want lower", before, after)
+		}
+		if got := eval[string](t, ctx, `(document.querySelector('.change[data-fact="spending"]') || {dataset: {}}).dataset.status || ''`); got != "gone" {
+			t.Errorf("spending is %q after paying cash, want gone", got)
+		}
+		home := eval[string](t, ctx, `(document.querySelector('.change[data-fact="home"]') || {dataset: {}}).dataset.status || ''`)
+		if home != "survived" && home != "weakened" {
+			t.Errorf("home is %q with location off, want survived (the cell towers still place her)", home)
+		}
+	})
+	if ex := exceptions(); len(ex) > 0 {
+		t.Errorf("the page threw %d JavaScript exceptions: %s", len(ex), strings.Join(ex, "; "))
+	}
+}
+
+// jump asks the page's control endpoint to jump to a moment of day 1.
+func jump(t *testing.T, url, moment string) {
+	t.Helper()
+	resp, err := http.Post(url+"/control/jump", "application/json", strings.NewReader(`{"moment":"`+moment+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("jump to %s: %s", moment, resp.Status)
+	}
+}
+
+func parseNum(t *testing.T, s string) float64 {
+	t.Helper()
+	var v float64
+	if err := json.Unmarshal([]byte(strings.ReplaceAll(strings.TrimSpace(s), ",", "")), &v); err != nil {
+		t.Fatalf("%q is not a number", s)
+	}
+	return v
+}
+
+// TestScreenshot writes docs/classroom.png:
+//
+//	go test ./web -run TestScreenshot -screenshot ../docs/classroom.png
+//
+// It plays the default population's day 1 to the hero's evening (a jump
+// flushes everything before it), opens the evidence of her home and takes
+// the page at 1280×720.
+func TestScreenshot(t *testing.T) {
+	if *screenshotPath == "" {
+		t.Skip("no -screenshot path")
+	}
+	ctx, _ := browser(t, 90*time.Second)
+	r := newRunOf(t, world.DefaultPersons, 0, false, 240)
+	url := r.serve(t)
+	do(t, ctx, "open the page", chromedp.Navigate(url))
+	poll(t, ctx, "the first events", `document.querySelectorAll('#timeline .ev').length > 0`, 20*time.Second)
+	jump(t, url, world.MomentEvening)
+	poll(t, ctx, "the hero's day", `document.querySelectorAll('#facts .fact').length >= 12 && document.querySelector('.group.current') && document.querySelector('.group.current').dataset.group === '7'`, 40*time.Second)
+	do(t, ctx, "open home's evidence, the legend, zoom on her", chromedp.Click(chromedp.CSS(`#facts .fact[data-fact="home"] .why-btn`)),
+		chromedp.Click(chromedp.ID("legend-toggle")), chromedp.Click(chromedp.CSS(`#map-tools button[data-zoom="person"]`)))
+	poll(t, ctx, "the promotions", `document.querySelectorAll('#phone-notes .note').length > 0`, 20*time.Second)
+	// Show the Starbucks moment's header: as a teacher who scrolled up would.
+	do(t, ctx, "scroll to the café", chromedp.Evaluate[chromedp.Void](
+		`(() => { document.querySelector('#left').dispatchEvent(new WheelEvent('wheel')); document.querySelector('.group[data-group="6"]').scrollIntoView(); })()`))
+	poll(t, ctx, "the animations to end", `document.getAnimations().length === 0`, 10*time.Second)
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(*screenshotPath, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

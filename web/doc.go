@@ -1,0 +1,48 @@
+// Package web is the classroom page: a live view of one simulated day in
+// which the class watches "the beast" (package aggregator) learn who a
+// person is from the exhaust of their day, and tries to starve it.
+//
+// # Wiring it into a run
+//
+// The page follows the run through the two hooks of sim.Config and steers it
+// through the clock and the runner. Build the Server before the runner (the
+// hooks are its methods), hand it the runner afterwards, mount its handler at
+// "/" next to the JSON API, and close it when the run ends:
+//
+//	page, err := web.New(web.Config{
+//		World:     w,        // the run's *world.World
+//		Clock:     clk,      // the run's *clock.Clock
+//		Seed:      seed,     // the run's seed: what-if replays reuse it
+//		Producers: selected, // the run's producers (nil: all registered)
+//		Promote: func(subject string, payload []byte) {
+//			_ = nc.Publish(subject, payload) // promo.exhaust.<chain>, outside exhaust.>
+//		},
+//		Log: log,
+//	})
+//	if err != nil { … }
+//	defer page.Close()
+//	runner, err := sim.New(sim.Config{…, OnDay: page.OnDay, Tap: page.Tap})
+//	page.SetRunner(runner)
+//	mux.Handle("/", page.Handler()) // next to /api/…, /metrics, /healthz, /readyz
+//
+// The handler owns "/", "/assets/…", "/city.json", "/live" (server-sent
+// events), "/control/…" and "/whatif/…"; it never answers under /api/,
+// /metrics, /healthz or /readyz, which belong to other handlers.
+//
+// # What it keeps
+//
+// The page keeps its own classroom session: an in-memory aggregator.Engine
+// fed from Tap (each event validated against the producers' schemas, then
+// applied), the same beast code as the NATS aggregator, but one the page can
+// reset when the teacher restarts the day or jumps to a moment. The NATS
+// aggregator keeps running for the API and Grafana. The session also files
+// every event under the person who really emitted it (the narrator knows the
+// truth: world plans and Day.Truth), so the left column can show what a person
+// did and the data each act left, moment by moment.
+//
+// The challenge ("could you spend a whole day without feeding the beast?")
+// replays the hero's day 1 in memory, never on NATS: world.New with the
+// hero's privacy settings changed, producers.Collect, a fresh Engine; then it
+// compares the facts and an exposure score before and after (see
+// docs/classroom.md for the formula).
+package web

@@ -1,0 +1,352 @@
+package web
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"exhaust/aggregator"
+	"exhaust/aggregator/facts"
+	"exhaust/event"
+	"exhaust/world"
+)
+
+// promoRadiusM is how close to a shop a profile's latest located event must
+// be for the shop to push a promotion.
+const promoRadiusM = 150
+
+// PromoSubjectPrefix starts the subject of every promotion:
+// promo.exhaust.<chain>, outside exhaust.> so the EXHAUST stream never
+// captures what the beast sends back.
+const PromoSubjectPrefix = "promo.exhaust."
+
+// Promo is a promotion a shop pushes to a profile it knows is near and
+// interested: "shops push back".
+type Promo struct {
+	ID       string    `json:"id"`
+	Time     time.Time `json:"time"` // simulated time of the sighting that triggered it
+	Shop     string    `json:"shop"` // place id
+	ShopName string    `json:"shop_name"`
+	Chain    string    `json:"chain"`
+	Profile  string    `json:"profile"` // the beast's pseudonymous profile
+	// Channel is how it reaches the person: sms (the profile holds a phone
+	// number), push (an advertising id: an app notification) or email.
+	Channel string   `json:"channel"`
+	To      event.ID `json:"to"`
+	// Offer is what it is about: "books" or "coffee"; Detail the taste it
+	// plays on (a book genre, a search, a café order).
+	Offer  string `json:"offer"`
+	Detail string `json:"detail,omitempty"`
+	// Interest is the fact the offer rests on (interests, shopping, cafe).
+	Interest string `json:"interest"`
+	// Seen is the type of the event that placed the profile near the shop,
+	// DistanceM how far from the shop it was.
+	Seen      string  `json:"seen"`
+	DistanceM float64 `json:"distance_m"`
+	Because   string  `json:"because"` // one English sentence
+	Text      string  `json:"text"`    // the message as sent, in English
+	TextFR    string  `json:"text_fr"` // and in French
+	// Person is who really received it (the narrator's truth): for the page
+	// only, never published.
+	Person string `json:"person,omitempty"`
+}
+
+type sightKey struct{ person, shop string }
+
+// sighting is a person's identifiers seen near a promoting shop, waiting
+// for the worker to check whether the beast would push a promotion.
+type sighting struct {
+	person string
+	shop   *world.Place
+	ids    []event.ID
+	t      time.Time
+	typ    string
+	dist   float64
+}
+
+// sightLocked notes that person's identifiers were located near a
+// promoting shop. Call with mu held for writing.
+func (s *session) sightLocked(person, typ string, ids []event.ID, w *event.Where, t time.Time) {
+	if s.day == nil {
+		return
+	}
+	pt := world.Point{Lat: w.Lat, Lon: w.Lon}
+	for _, shop := range s.shops {
+		d := world.Distance(pt, shop.Point)
+		if d > promoRadiusM || s.promoSent[promoKey(shop.Chain, person, s.day.Index)] {
+			continue
+		}
+		k := sightKey{person, shop.ID}
+		sg := s.sightings[k]
+		if sg == nil {
+			sg = &sighting{person: person, shop: shop}
+			s.sightings[k] = sg
+		}
+		for _, id := range ids {
+			if !slices.Contains(sg.ids, id) {
+				sg.ids = append(sg.ids, id)
+			}
+		}
+		sg.t, sg.typ, sg.dist = t, typ, d
+	}
+}
+
+func promoKey(chain, person string, day int) string {
+	return fmt.Sprintf("%s/%s/%d", chain, person, day)
+}
+
+// promote checks the pending sightings against what the beast knows and
+// sends the promotions that follow, through hook (may be nil).
+func (s *session) promote(hook func(subject string, payload []byte)) {
+	s.mu.Lock()
+	if len(s.sightings) == 0 || s.day == nil {
+		s.mu.Unlock()
+		return
+	}
+	pending := make([]*sighting, 0, len(s.sightings))
+	for _, sg := range s.sightings {
+		pending = append(pending, sg)
+	}
+	s.sightings = map[sightKey]*sighting{}
+	gen, engine, day := s.gen, s.engine, s.day.Index
+	s.mu.Unlock()
+	slices.SortFunc(pending, func(a, b *sighting) int {
+		if c := a.t.Compare(b.t); c != 0 {
+			return c
+		}
+		return strings.Compare(a.person+a.shop.ID, b.person+b.shop.ID)
+	})
+
+	sums := engine.Profiles()
+	var out []Promo
+	for _, sg := range pending {
+		if p, ok := s.promoFor(engine, sums, sg, day); ok {
+			out = append(out, p)
+		}
+	}
+	if len(out) == 0 {
+		return
+	}
+	s.mu.Lock()
+	if s.gen != gen {
+		s.mu.Unlock()
+		return
+	}
+	var send []Promo
+	for _, p := range out {
+		k := promoKey(p.Chain, p.Person, day)
+		if s.promoSent[k] {
+			continue
+		}
+		s.promoSent[k] = true
+		s.promos = append(s.promos, p)
+		send = append(send, p)
+	}
+	s.notifyLocked()
+	s.mu.Unlock()
+	if hook == nil {
+		return
+	}
+	for _, p := range send {
+		pub := p
+		pub.Person = "" // the shops know a profile, not a person
+		b, err := json.Marshal(pub)
+		if err != nil {
+			continue
+		}
+		hook(PromoSubjectPrefix+p.Chain, b)
+	}
+}
+
+// promoFor decides whether the shop pushes a promotion to the profile that
+// holds the sighted identifiers: it must have a matching interest and a
+// way to be reached.
+func (s *session) promoFor(engine *aggregator.Engine, sums []aggregator.Summary, sg *sighting, day int) (Promo, bool) {
+	for _, sum := range sums {
+		if sum.Truth != sg.person {
+			continue
+		}
+		prof, ok := engine.Profile(sum.ID)
+		if !ok || !holdsAny(prof.Identifiers, sg.ids) {
+			continue
+		}
+		offer, detail, interest, ok := offerFor(sg.shop.Chain, prof.Facts)
+		if !ok {
+			continue
+		}
+		channel, to, ok := contactOf(prof.Identifiers)
+		if !ok {
+			continue
+		}
+		p := Promo{
+			ID: promoID(s.cfg.Seed, day, sg.shop.Chain, sg.person), Time: sg.t, Shop: sg.shop.ID, ShopName: sg.shop.Name,
+			Chain: sg.shop.Chain, Profile: prof.ID, Channel: channel, To: to, Offer: offer, Detail: detail,
+			Interest: interest, Seen: sg.typ, DistanceM: math.Round(sg.dist), Person: sg.person,
+		}
+		p.Text, p.TextFR = promoText(p)
+		p.Because = fmt.Sprintf("profile %s was located %.0f m from %s (%s) and its %s fact says %s",
+			p.Profile, p.DistanceM, p.ShopName, p.Seen, p.Interest, orWord(p.Detail, p.Offer))
+		return p, true
+	}
+	return Promo{}, false
+}
+
+func orWord(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func holdsAny(have []aggregator.Identifier, want []event.ID) bool {
+	for _, h := range have {
+		if slices.Contains(want, event.ID{Kind: h.Kind, Value: h.Value}) {
+			return true
+		}
+	}
+	return false
+}
+
+// bookish are search topics a bookshop takes as an interest in books.
+var bookish = []string{"livre", "book", "roman", "lecture", "science-fiction", "science fiction", "polar", "essai", "bd"}
+
+// offerFor returns what a chain offers a profile with these facts, if
+// anything: books of the profile's genre at the Fnac, its usual order at
+// Starbucks.
+func offerFor(chain string, fs []facts.Fact) (offer, detail, interest string, ok bool) {
+	switch chain {
+	case "fnac":
+		for _, f := range fs {
+			if v, isInterests := asInterests(f.Value); isInterests && f.Name == facts.FactInterests {
+				if len(v.BookGenres) > 0 {
+					return "books", v.BookGenres[0].Name, facts.FactInterests, true
+				}
+				for _, t := range v.SearchTopics {
+					for _, w := range bookish {
+						if strings.Contains(strings.ToLower(t.Name), w) {
+							return "books", t.Name, facts.FactInterests, true
+						}
+					}
+				}
+			}
+		}
+		if hasChain(fs, "fnac") {
+			return "books", "", facts.FactShopping, true
+		}
+	case "starbucks":
+		for _, f := range fs {
+			if v, isCafe := asCafe(f.Value); isCafe && f.Name == facts.FactCafe && v.Visits > 0 {
+				return "coffee", v.Order, facts.FactCafe, true
+			}
+		}
+		if hasChain(fs, "starbucks") {
+			return "coffee", "", facts.FactShopping, true
+		}
+	}
+	return "", "", "", false
+}
+
+func asInterests(v any) (facts.InterestsValue, bool) {
+	switch x := v.(type) {
+	case facts.InterestsValue:
+		return x, true
+	case *facts.InterestsValue:
+		return *x, x != nil
+	}
+	return facts.InterestsValue{}, false
+}
+
+func asCafe(v any) (facts.CafeValue, bool) {
+	switch x := v.(type) {
+	case facts.CafeValue:
+		return x, true
+	case *facts.CafeValue:
+		return *x, x != nil
+	}
+	return facts.CafeValue{}, false
+}
+
+func hasChain(fs []facts.Fact, chain string) bool {
+	for _, f := range fs {
+		if f.Name != facts.FactShopping {
+			continue
+		}
+		var v facts.ShoppingValue
+		switch x := f.Value.(type) {
+		case facts.ShoppingValue:
+			v = x
+		case *facts.ShoppingValue:
+			v = *x
+		}
+		for _, c := range v.Chains {
+			if c.Chain == chain {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// contactOf picks how a shop reaches a profile: a phone number (SMS), else
+// an advertising id (an app notification), else an e-mail.
+func contactOf(ids []aggregator.Identifier) (string, event.ID, bool) {
+	for _, c := range []struct {
+		kind    event.IDKind
+		channel string
+	}{{event.MSISDN, "sms"}, {event.ADID, "push"}, {event.Email, "email"}} {
+		for _, id := range ids {
+			if id.Kind == c.kind {
+				return c.channel, event.ID{Kind: id.Kind, Value: id.Value}, true
+			}
+		}
+	}
+	return "", event.ID{}, false
+}
+
+func promoID(seed int64, day int, chain, person string) string {
+	h := sha256.New()
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(seed))
+	h.Write(b[:])
+	fmt.Fprintf(h, "promo/%d/%s/%s", day, chain, person)
+	return "promo-" + hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// genres names book genres in promotional English and French.
+var genres = map[string][2]string{
+	"crime": {"crime novels", "polars"}, "science fiction": {"science fiction", "science-fiction"},
+	"fantasy": {"fantasy", "fantasy"}, "romance": {"romance", "romans d'amour"}, "essay": {"essays", "essais"},
+	"history": {"history books", "livres d'histoire"}, "comics": {"comics", "BD"},
+	"literary fiction": {"novels", "romans"}, "cooking": {"cookbooks", "livres de cuisine"},
+	"travel": {"travel books", "récits de voyage"},
+}
+
+// promoText writes the message a shop sends, in English and French.
+func promoText(p Promo) (string, string) {
+	switch p.Offer {
+	case "books":
+		if g, ok := genres[p.Detail]; ok {
+			return fmt.Sprintf("%s: you're just round the corner! -10%% on %s today with your Fnac card.", p.ShopName, g[0]),
+				fmt.Sprintf("%s : vous êtes tout près ! -10 %% sur les %s aujourd'hui avec votre carte fidélité.", p.ShopName, g[1])
+		}
+		if p.Detail != "" {
+			return fmt.Sprintf("%s: you're just round the corner! -10%% on the books you searched for (%q).", p.ShopName, p.Detail),
+				fmt.Sprintf("%s : vous êtes tout près ! -10 %% sur les livres que vous avez cherchés (« %s »).", p.ShopName, p.Detail)
+		}
+		return fmt.Sprintf("%s: you're just round the corner! Double points on books today.", p.ShopName),
+			fmt.Sprintf("%s : vous êtes tout près ! Points doublés sur les livres aujourd'hui.", p.ShopName)
+	default:
+		if p.Detail != "" {
+			return fmt.Sprintf("%s: your %s is waiting, the 2nd one half price until 4 pm. Bring your cup!", p.ShopName, p.Detail),
+				fmt.Sprintf("%s : votre %s vous attend, le 2e à moitié prix jusqu'à 16 h. Pensez à votre tasse !", p.ShopName, p.Detail)
+		}
+		return fmt.Sprintf("%s: a coffee break? The 2nd drink is half price until 4 pm.", p.ShopName),
+			fmt.Sprintf("%s : une pause café ? La 2e boisson à moitié prix jusqu'à 16 h.", p.ShopName)
+	}
+}

@@ -98,6 +98,10 @@ type Validator struct {
 	envelope *jsonschema.Schema
 	data     map[string]*jsonschema.Schema // by event type
 	maxSize  int
+
+	// The fast path (fastvalidate.go): nil when built WithReference.
+	fast      *fastValidator
+	reference bool
 }
 
 // ValidatorOption configures a Validator.
@@ -136,6 +140,7 @@ func NewValidator(types map[string][]byte, opts ...ValidatorOption) (*Validator,
 	if v.envelope, err = c.Compile(EnvelopeSchemaID); err != nil {
 		return nil, fmt.Errorf("compile envelope schema: %w", err)
 	}
+	docs := make(map[string]any, len(types)) // for the fast path
 
 	// Sorted, so that a broken set of schemas always reports the same error.
 	names := make([]string, 0, len(types))
@@ -165,6 +170,10 @@ func NewValidator(types map[string][]byte, opts ...ValidatorOption) (*Validator,
 			return nil, fmt.Errorf("schema of %s does not compile: %s", typ, oneLine(err.Error()))
 		}
 		v.data[typ] = sch
+		docs[typ] = doc
+	}
+	if !v.reference {
+		v.fast = compileFast(env, docs)
 	}
 	return v, nil
 }
@@ -178,11 +187,24 @@ func (v *Validator) Validate(raw []byte) (*Event, error) {
 	if len(raw) > v.maxSize {
 		return nil, reject(ReasonOversized, "", "%d bytes, limit %d", len(raw), v.maxSize)
 	}
+	if v.fast != nil {
+		// The fast path decides acceptances; a reject, or an event it
+		// cannot decide, goes on to the reference below, which words the
+		// error (see fastvalidate.go).
+		if vd := v.fast.validate(raw, v.data); vd.ev != nil {
+			return vd.ev, nil
+		}
+	}
+	return v.validateReference(raw)
+}
+
+// validateReference is Validate with the reference implementation only.
+func (v *Validator) validateReference(raw []byte) (*Event, error) {
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
 	if err != nil {
 		return nil, reject(ReasonMalformedJSON, "", "%v", err)
 	}
-	if err := v.envelope.Validate(doc); err != nil {
+	if err := guardedValidate(v.envelope, doc); err != nil {
 		return nil, reject(ReasonInvalidEnvelope, "", "%s", schemaErr(err))
 	}
 	obj := doc.(map[string]any) // the envelope schema requires an object with these strings
@@ -202,7 +224,7 @@ func (v *Validator) Validate(raw []byte) (*Event, error) {
 	if version != SchemaVersion {
 		return nil, reject(ReasonSchemaVersion, typ, "%s is at schema version %d, this build reads version %d", typ, version, SchemaVersion)
 	}
-	if err := sch.Validate(obj["data"]); err != nil {
+	if err := guardedValidate(sch, obj["data"]); err != nil {
 		return nil, reject(ReasonInvalidData, typ, "%s data: %s", typ, schemaErr(err))
 	}
 

@@ -13,6 +13,10 @@
 //   - every SnapshotEvery messages, every SnapshotInterval, and on a clean
 //     stop, the Engine's state is saved with the sequence it covers.
 //
+// Validation, which needs no state, runs ahead on Config.Workers
+// goroutines; everything else above runs on one goroutine, in stream
+// order (parallel.go).
+//
 // Why this survives kill -9 with exactly the same result: the Engine's
 // state is a pure function of the sequence of events applied, a snapshot
 // records that state together with the sequence S it covers (taken between

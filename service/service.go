@@ -89,6 +89,11 @@ type Config struct {
 	// AckWait and MaxAckPending tune the consumer (natsbus defaults).
 	AckWait       time.Duration
 	MaxAckPending int
+	// Workers is how many goroutines validate messages ahead of the one
+	// applying them, in stream order (parallel.go). 0 means
+	// DefaultWorkers(); negative means none: each message is validated on
+	// the consuming goroutine, then applied.
+	Workers int
 
 	// Log receives the service's logs (slog.Default() if nil).
 	Log *slog.Logger
@@ -182,6 +187,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Workers == 0 {
+		cfg.Workers = DefaultWorkers()
 	}
 	s := &Service{cfg: cfg, log: cfg.Log.With("component", "aggregator", "consumer", cfg.Consumer), obs: cfg.Observer, now: cfg.Now}
 	s.setPhase("starting")
@@ -285,7 +293,12 @@ func (s *Service) Run(ctx context.Context) (err error) {
 	s.phase.Store(nil)
 	s.log.Info("aggregator consuming", "after_seq", s.last)
 
-	runErr := cons.Run(ctx, s.handle, s.tick)
+	var runErr error
+	if s.cfg.Workers > 0 {
+		runErr = s.runParallel(ctx, tick)
+	} else {
+		runErr = cons.Run(ctx, s.handle, s.tick)
+	}
 	s.setPhase("stopping")
 	// Save what was done, on a clean stop and after a failed message alike
 	// (the state is consistent up to the last message handled).
@@ -355,6 +368,13 @@ func (s *Service) restore(ctx context.Context) error {
 func (s *Service) handle(ctx context.Context, m *natsbus.Message) error {
 	start := s.now()
 	ev, err := s.cfg.Validator.Validate(m.Data)
+	return s.handleValidated(ctx, m, ev, err, s.now().Sub(start))
+}
+
+// handleValidated handles m, which validated to ev or err in took: reject
+// it or apply it. It runs on the consuming goroutine.
+func (s *Service) handleValidated(ctx context.Context, m *natsbus.Message, ev *event.Event, err error, took time.Duration) error {
+	start := s.now()
 	if err == nil {
 		err = s.checkTime(ev)
 	}
@@ -381,7 +401,7 @@ func (s *Service) handle(ctx context.Context, m *natsbus.Message) error {
 	s.handled.Add(1)
 	s.pending.Store(m.Pending)
 	s.obs.Pending(m.Pending)
-	s.obs.Processed(s.now().Sub(start))
+	s.obs.Processed(took + s.now().Sub(start))
 	s.sinceSnap++
 	if s.cfg.SnapshotEvery > 0 && s.sinceSnap >= s.cfg.SnapshotEvery {
 		return s.snapshotNow(ctx)

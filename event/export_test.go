@@ -1,0 +1,19 @@
+package event
+
+// FastVerdict exposes the fast path's own decision on raw, without the
+// reference's confirmation of rejects, so the differential tests can hold
+// it to the reference. decided is false when the fast path leaves the event
+// to the reference (or is disabled).
+func FastVerdict(v *Validator, raw []byte) (ev *Event, reason, typ string, decided bool) {
+	if v.fast == nil {
+		return nil, "", "", false
+	}
+	if len(raw) > v.maxSize {
+		return nil, ReasonOversized, "", true
+	}
+	vd := v.fast.validate(raw, v.data)
+	if vd.undecided {
+		return nil, "", "", false
+	}
+	return vd.ev, vd.reason, vd.typ, true
+}

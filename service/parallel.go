@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"exhaust/aggregator/obs"
 	"fmt"
 	"runtime"
 	"sync"
@@ -84,6 +85,11 @@ func (s *Service) validate(j *job) {
 	}
 	start := s.now()
 	j.ev, j.err = s.cfg.Validator.Validate(j.m.Data)
+	if j.err == nil {
+		// Decode here too, on the worker: it is a fifth of the applier's
+		// work otherwise.
+		obs.Predecode(j.ev)
+	}
 	j.took = s.now().Sub(start)
 	j.validated = true
 }

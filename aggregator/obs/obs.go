@@ -110,8 +110,12 @@ type Record struct {
 }
 
 // Decode returns the Record of ev, whose Data must be a json.RawMessage (as
-// event.Validator returns it).
+// event.Validator returns it) or a Record decoded already (a consumer may
+// decode on parallel workers; see Predecode).
 func Decode(ev *event.Event) (*Record, error) {
+	if r, ok := ev.Data.(*Record); ok {
+		return r, nil
+	}
 	raw, ok := ev.Data.(json.RawMessage)
 	if !ok {
 		return nil, fmt.Errorf("event %s: data is %T, want json.RawMessage", ev.ID, ev.Data)
@@ -131,4 +135,13 @@ func (r *Record) Has(k event.IDKind) (event.ID, bool) {
 		}
 	}
 	return event.ID{}, false
+}
+
+// Predecode replaces ev's raw data with its Record, so that the decoding can
+// happen off the goroutine that applies events. On error ev is unchanged:
+// Decode will report it again where it is applied.
+func Predecode(ev *event.Event) {
+	if r, err := Decode(ev); err == nil {
+		ev.Data = r
+	}
 }

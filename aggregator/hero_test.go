@@ -1,0 +1,99 @@
+package aggregator_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"exhaust/aggregator/facts"
+	"exhaust/world"
+)
+
+// TestHeroDayOneThroughTheGraph is issue 3's check of the hero after day 1,
+// made on the profile the Engine actually built (the identity graph's
+// cluster, not the truth): each fact present with evidence, and right.
+func TestHeroDayOneThroughTheGraph(t *testing.T) {
+	w, err := world.New(world.Config{Seed: 1, Persons: 30, Start: world.DefaultStart()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := w.Day(1)
+	plan := day.Plans[0]
+	hero := plan.Person
+	p := heroProfile(t, genStream(t, 30, 1))
+
+	got := map[string]facts.Fact{}
+	for _, f := range p.Facts {
+		if f.Evidence.Why == "" || f.Evidence.Count == 0 || len(f.Evidence.EventIDs) == 0 {
+			t.Errorf("fact %s has no evidence: %+v", f.Name, f.Evidence)
+		}
+		got[f.Name] = f
+	}
+	value := func(name string) any {
+		t.Helper()
+		f, ok := got[name]
+		if !ok {
+			t.Fatalf("no %s fact in the hero's profile (facts: %v)", name, p.Facts)
+		}
+		return f.Value
+	}
+
+	home := value(facts.FactHome).(facts.AreaValue)
+	if d := world.Distance(world.Point{Lat: home.Lat, Lon: home.Lon}, hero.Home.Point); d > 300 {
+		t.Errorf("home found %.0f m from her true home, want within 300 m", d)
+	}
+	sleep := value(facts.FactSleep).(facts.SleepValue)
+	truth := plan.Sleep.Wake.Sub(plan.Sleep.Bed).Seconds()
+	if diff := float64(sleep.LastDurationS) - truth; diff > 600 || diff < -600 {
+		t.Errorf("sleep %d s, truth %.0f s: more than 10 minutes off", sleep.LastDurationS, truth)
+	}
+	trips := value(facts.FactTrips).(facts.TripsValue)
+	var stations []string
+	for _, s := range trips.Stations {
+		stations = append(stations, s.Name)
+	}
+	for _, want := range []string{"Alexandre Dumas", "Châtelet"} { // her home station and the mall's
+		if !slices.Contains(stations, want) {
+			t.Errorf("trips' stations %v lack %s", stations, want)
+		}
+	}
+	interests := value(facts.FactInterests).(facts.InterestsValue)
+	for _, g := range bookGenres(plan) {
+		if !slices.ContainsFunc(interests.BookGenres, func(c facts.Count) bool { return c.Name == g }) {
+			t.Errorf("book genres %v lack %q, bought at the Fnac", interests.BookGenres, g)
+		}
+	}
+	cafe := value(facts.FactCafe).(facts.CafeValue)
+	if cafe.Order != hero.Habits.CafeOrder || cafe.OwnCup == 0 {
+		t.Errorf("café: order %q, own cup %d times; want %q in her own cup", cafe.Order, cafe.OwnCup, hero.Habits.CafeOrder)
+	}
+	devices := value(facts.FactDevices).(facts.DevicesValue)
+	cafeMACs := 0
+	for place, macs := range devices.WiFiAt {
+		if strings.Contains(place, "starbucks") {
+			cafeMACs = len(macs)
+		}
+	}
+	if cafeMACs < 2 {
+		t.Errorf("café Wi-Fi saw %d of her devices in her profile, want 2 (phone and tablet): %v", cafeMACs, devices.WiFiAt)
+	}
+	if name := value(facts.FactName).(facts.NameValue); name.Name != hero.Name {
+		t.Errorf("name %q, want %q from her loyalty registration", name.Name, hero.Name)
+	}
+	if p.Name != hero.Name {
+		t.Errorf("profile listed as %q, want %q", p.Name, hero.Name)
+	}
+}
+
+// bookGenres lists the genres of the books the hero bought on her day.
+func bookGenres(plan *world.Plan) []string {
+	var out []string
+	for _, pu := range plan.Purchases {
+		for _, it := range pu.Items {
+			if it.Genre != "" && !slices.Contains(out, it.Genre) {
+				out = append(out, it.Genre)
+			}
+		}
+	}
+	return out
+}

@@ -277,14 +277,16 @@ func (r *Runner) play(parent context.Context, from int) (int, error) {
 // deterministic) and encoded.
 func (r *Runner) generate(d int) batch {
 	day := r.cfg.World.Day(d)
-	perProducer := make([][]event.Event, len(r.cfg.Producers))
+	// Each producer observes the day and encodes its events on its own
+	// goroutine; the merge below only interleaves.
+	perProducer := make([][]item, len(r.cfg.Producers))
 	errs := make([]error, len(r.cfg.Producers))
 	var wg sync.WaitGroup
 	for i, p := range r.cfg.Producers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			perProducer[i], errs[i] = producers.Collect(p, r.cfg.Seed, day)
+			perProducer[i], errs[i] = r.encoded(i, p, day)
 		}()
 	}
 	wg.Wait()
@@ -294,27 +296,40 @@ func (r *Runner) generate(d int) batch {
 	// Each producer's events are already in time order: merge them,
 	// earliest first, ties to the producer listed first.
 	total := 0
-	for _, evs := range perProducer {
-		total += len(evs)
+	for _, its := range perProducer {
+		total += len(its)
 	}
 	items := make([]item, 0, total)
 	next := make([]int, len(perProducer))
 	for len(items) < total {
 		pick := -1
-		for i, evs := range perProducer {
-			if next[i] < len(evs) && (pick < 0 || evs[next[i]].Time.Before(perProducer[pick][next[pick]].Time)) {
+		for i, its := range perProducer {
+			if next[i] < len(its) && (pick < 0 || its[next[i]].time.Before(perProducer[pick][next[pick]].time)) {
 				pick = i
 			}
 		}
-		ev := &perProducer[pick][next[pick]]
+		items = append(items, perProducer[pick][next[pick]])
 		next[pick]++
-		payload, err := ev.Encode()
-		if err != nil {
-			return batch{day: d, err: err}
-		}
-		items = append(items, item{time: ev.Time, producer: pick, subject: ev.Subject(), id: ev.ID, payload: payload})
 	}
 	return batch{day: d, world: day, items: items}
+}
+
+// encoded returns producer p's events of day, in time order, encoded.
+func (r *Runner) encoded(index int, p producers.Producer, day *world.Day) ([]item, error) {
+	evs, err := producers.Collect(p, r.cfg.Seed, day)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]item, len(evs))
+	for j := range evs {
+		ev := &evs[j]
+		payload, err := ev.Encode()
+		if err != nil {
+			return nil, err
+		}
+		out[j] = item{time: ev.Time, producer: index, subject: ev.Subject(), id: ev.ID, payload: payload}
+	}
+	return out, nil
 }
 
 // truthOf lists who owns which identifiers up to day. It is called for

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"exhaust/aggregator/aggtest"
 	"exhaust/aggregator/facts"
 	"exhaust/world"
 )
@@ -96,4 +97,22 @@ func bookGenres(plan *world.Plan) []string {
 		}
 	}
 	return out
+}
+
+// TestPrecisionOnAnotherCity guards the precision on a city other than the
+// one the thresholds were tuned on (seed 7, 50 people): there, a friend's
+// phone seen next to someone's e-mail-bearing Wi-Fi identifiers at the mall
+// used to merge two people, whose apps then tied both phones together.
+func TestPrecisionOnAnotherCity(t *testing.T) {
+	s, err := aggtest.Generate(7, 50, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := s.Fed(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := e.Accuracy(); a.Pairwise.Precision < 0.99 {
+		t.Errorf("pairwise precision %.4f on seed 7, 50 people, want ≥ 0.99", a.Pairwise.Precision)
+	}
 }

@@ -533,6 +533,9 @@ const deviceBit = 1 << 63
 // exclusive kinds (bit i for event.Kinds[i]), and deviceBit if it holds a
 // device kind. Two clusters whose masks intersect are never linked by
 // co-occurrence.
+// emailBit is the e-mail kind's bit in a cluster's kinds mask.
+var emailBit = uint64(1) << slices.Index(event.Kinds, event.Email)
+
 func (l *Linker) kinds(root event.ID) uint64 {
 	if m, ok := l.masks[root]; ok {
 		return m
@@ -628,6 +631,13 @@ func (l *Linker) evaluate(pk pairKey) (p *pair, a, b event.ID, reason string) {
 		// apart means something: two things seen only at the mall, side
 		// by side one afternoon, are two shoppers.
 		return p, a, b, "no phone"
+	}
+	if ka&deviceBit == 0 && ka&emailBit != 0 || kb&deviceBit == 0 && kb&emailBit != 0 {
+		// The phone-less side holds an e-mail account: apps signed in
+		// with it will name its phone for certain sooner or later, while
+		// a co-occurrence made first (a friend's phone next to it at the
+		// mall) could never be undone once they do.
+		return p, a, b, "account"
 	}
 	// A rival is another partner that could join this side but not
 	// together with the candidate: only one of them can be the right one.

@@ -1,6 +1,8 @@
 package producers
 
 import (
+	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"time"
 
@@ -49,4 +51,15 @@ type Spec struct {
 	Summary string
 	Kinds   []KindSpec
 	Privacy []PrivacyRule
+}
+
+// SchemaFS returns the schema of kind, schemas/<kind>.json in fsys (a
+// producer's embedded schemas). It panics when the file is missing: a
+// programming error that any test run catches.
+func SchemaFS(fsys fs.FS, kind string) []byte {
+	b, err := fs.ReadFile(fsys, "schemas/"+kind+".json")
+	if err != nil {
+		panic(fmt.Sprintf("producers: missing schema for kind %q: %v", kind, err))
+	}
+	return b
 }

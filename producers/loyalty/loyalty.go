@@ -64,13 +64,7 @@ type Registration struct {
 //go:embed schemas/*.json
 var schemas embed.FS
 
-func schema(kind string) []byte {
-	b, err := schemas.ReadFile("schemas/" + kind + ".json")
-	if err != nil {
-		panic("loyalty: missing schema for " + kind) // caught by any test run
-	}
-	return b
-}
+func schema(kind string) []byte { return producers.SchemaFS(schemas, kind) }
 
 // Loyalty is the shops' loyalty schemes.
 type Loyalty struct{}

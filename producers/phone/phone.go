@@ -95,13 +95,7 @@ type Search struct {
 //go:embed schemas/*.json
 var schemas embed.FS
 
-func schema(kind string) []byte {
-	b, err := schemas.ReadFile("schemas/" + kind + ".json")
-	if err != nil {
-		panic("phone: missing schema for " + kind) // caught by any test run
-	}
-	return b
-}
+func schema(kind string) []byte { return producers.SchemaFS(schemas, kind) }
 
 // Phone is the mobile operator and the smartphone's OS and apps.
 type Phone struct{}

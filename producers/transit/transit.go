@@ -68,13 +68,7 @@ type Purchase struct {
 //go:embed schemas/*.json
 var schemas embed.FS
 
-func schema(kind string) []byte {
-	b, err := schemas.ReadFile("schemas/" + kind + ".json")
-	if err != nil {
-		panic("transit: missing schema for " + kind) // caught by any test run
-	}
-	return b
-}
+func schema(kind string) []byte { return producers.SchemaFS(schemas, kind) }
 
 // Transit is the metro operator.
 type Transit struct{}

@@ -53,13 +53,7 @@ type Portal struct {
 //go:embed schemas/*.json
 var schemas embed.FS
 
-func schema(kind string) []byte {
-	b, err := schemas.ReadFile("schemas/" + kind + ".json")
-	if err != nil {
-		panic("wifi: missing schema for " + kind) // caught by any test run
-	}
-	return b
-}
+func schema(kind string) []byte { return producers.SchemaFS(schemas, kind) }
 
 // WiFi is the Wi-Fi operators of the city's access points.
 type WiFi struct{}

@@ -84,13 +84,7 @@ type Workout struct {
 //go:embed schemas/*.json
 var schemas embed.FS
 
-func schema(kind string) []byte {
-	b, err := schemas.ReadFile("schemas/" + kind + ".json")
-	if err != nil {
-		panic("wristband: missing schema for " + kind) // caught by any test run
-	}
-	return b
-}
+func schema(kind string) []byte { return producers.SchemaFS(schemas, kind) }
 
 // Wristband is the fitness wristband's vendor cloud.
 type Wristband struct{}

@@ -1,7 +1,6 @@
 package promexport_test
 
 import (
-	"sync"
 	"testing"
 
 	"exhaust/aggregator"
@@ -25,18 +24,9 @@ func generated() (*stream, error) { return aggtest.Shared(testSeed, testPersons,
 // truth set. It is shared: tests must only read it.
 func fed(t testing.TB) (*aggregator.Engine, *stream) {
 	t.Helper()
-	e, err := shared()
+	e, s, err := aggtest.SharedFed(testSeed, testPersons, testDays)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, _ := generated()
 	return e, s
 }
-
-var shared = sync.OnceValues(func() (*aggregator.Engine, error) {
-	s, err := generated()
-	if err != nil {
-		return nil, err
-	}
-	return s.Fed(true)
-})

@@ -142,3 +142,30 @@ func (s *Stream) Fed(truth bool) (*aggregator.Engine, error) {
 	}
 	return e, nil
 }
+
+var (
+	fedMu sync.Mutex
+	fed   = map[[3]int64]*aggregator.Engine{}
+)
+
+// SharedFed returns an Engine with Shared(seed, persons, days) applied and
+// its truth set, made once per test binary and shared: callers must only
+// read it.
+func SharedFed(seed int64, persons, days int) (*aggregator.Engine, *Stream, error) {
+	s, err := Shared(seed, persons, days)
+	if err != nil {
+		return nil, nil, err
+	}
+	fedMu.Lock()
+	defer fedMu.Unlock()
+	key := [3]int64{seed, int64(persons), int64(days)}
+	if e, ok := fed[key]; ok {
+		return e, s, nil
+	}
+	e, err := s.Fed(true)
+	if err != nil {
+		return nil, nil, err
+	}
+	fed[key] = e
+	return e, s, nil
+}

@@ -16,10 +16,6 @@ const (
 // stream is the generated stream the tests share (see aggtest).
 type stream = aggtest.Stream
 
-// generated returns the stream of testDays days of testPersons persons with
-// every producer on: built once, shared read-only by the tests.
-func generated() (*stream, error) { return aggtest.Shared(testSeed, testPersons, testDays) }
-
 // fed returns an Engine with the whole generated stream applied and the
 // truth set. It is shared: tests must only read it.
 func fed(t testing.TB) (*aggregator.Engine, *stream) {

@@ -28,7 +28,7 @@ func runDemo(ctx context.Context, args []string, env *cliEnv) error {
 	every := fs.Duration("status-every", 5*time.Second, "how often to print the status line (real time)")
 	p.opts.register(fs, 0)
 	var agg aggregateOptions
-	agg.register(fs)
+	registerSecondary(fs, "The aggregator's flags (as for exhaust aggregate)", func() { agg.register(fs) })
 	if err := parseFlags(fs, args, env.getenv); err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 )
 
 // envName is the environment variable that sets a flag: --nats-listen is
@@ -25,19 +26,63 @@ func newFlagSet(name, synopsis, about string, out io.Writer) *flag.FlagSet {
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: exhaust %s\n\n%s\n\nFlags (each also read from the environment variable shown):\n", synopsis, about)
+		secondaryMu.Lock()
+		marked, title := secondary[fs], secondaryTitle[fs]
+		secondaryMu.Unlock()
+		var later []*flag.Flag
 		fs.VisitAll(func(f *flag.Flag) {
-			kind, usage := flag.UnquoteUsage(f)
-			if kind != "" {
-				kind = " " + kind
+			if marked[f.Name] {
+				later = append(later, f)
+				return
 			}
-			fmt.Fprintf(out, "  --%s%s\n    \t%s", f.Name, kind, usage)
-			if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
-				fmt.Fprintf(out, " (default %s)", f.DefValue)
-			}
-			fmt.Fprintf(out, " [$%s]\n", envName(f.Name))
+			printFlag(out, f)
 		})
+		if len(later) > 0 {
+			fmt.Fprintf(out, "\n%s:\n", title)
+			for _, f := range later {
+				printFlag(out, f)
+			}
+		}
 	}
 	return fs
+}
+
+// secondary marks, per flag set, flags listed after the others under
+// secondaryTitle (the demo's many aggregator thresholds would otherwise
+// bury --persons and --speed).
+var (
+	secondaryMu    sync.Mutex
+	secondary      = map[*flag.FlagSet]map[string]bool{}
+	secondaryTitle = map[*flag.FlagSet]string{}
+)
+
+// registerSecondary runs register and marks the flags it adds as
+// secondary, listed under title in the usage.
+func registerSecondary(fs *flag.FlagSet, title string, register func()) {
+	before := map[string]bool{}
+	fs.VisitAll(func(f *flag.Flag) { before[f.Name] = true })
+	register()
+	marked := map[string]bool{}
+	fs.VisitAll(func(f *flag.Flag) {
+		if !before[f.Name] {
+			marked[f.Name] = true
+		}
+	})
+	secondaryMu.Lock()
+	defer secondaryMu.Unlock()
+	secondary[fs], secondaryTitle[fs] = marked, title
+}
+
+func printFlag(out io.Writer, f *flag.Flag) {
+	kind, usage := flag.UnquoteUsage(f)
+	if kind != "" {
+		kind = " " + kind
+	}
+	fmt.Fprintf(out, "  --%s%s\n    \t%s", f.Name, kind, usage)
+	if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+		fmt.Fprintf(out, " (default %s)", f.DefValue)
+	}
+	fmt.Fprintf(out, " [$%s]\n", envName(f.Name))
 }
 
 // parseFlags applies EXHAUST_* environment variables, then the command line

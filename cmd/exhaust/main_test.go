@@ -290,3 +290,13 @@ func mustDate(t *testing.T, s string) time.Time {
 	}
 	return d
 }
+
+// The demo's own flags come first in its help; the aggregator's many
+// thresholds follow under their own heading.
+func TestDemoHelpListsItsOwnFlagsFirst(t *testing.T) {
+	_, stdout, _ := runCLI(t, context.Background(), nil, "demo", "--help")
+	persons, heading, cooccur := strings.Index(stdout, "--persons"), strings.Index(stdout, "The aggregator's flags"), strings.Index(stdout, "--cooccur-bin")
+	if persons < 0 || heading < 0 || cooccur < 0 || !(persons < heading && heading < cooccur) {
+		t.Errorf("demo --help: --persons at %d, aggregator heading at %d, --cooccur-bin at %d; want them in that order", persons, heading, cooccur)
+	}
+}

@@ -42,6 +42,7 @@ type aggregateOptions struct {
 	maxAckPending    int
 	maxEventSize     byteSize
 	personCap        int
+	workers          int
 	engine           aggregator.Config
 }
 
@@ -55,6 +56,7 @@ func (o *aggregateOptions) register(fs *flag.FlagSet) {
 	fs.DurationVar(&o.ackWait, "ack-wait", natsbus.DefaultAckWait, "how long JetStream waits for an ack before delivering a message again")
 	fs.IntVar(&o.maxAckPending, "max-ack-pending", natsbus.DefaultMaxAckPending, "most messages delivered and not yet acked")
 	fs.Var(&o.maxEventSize, "max-event-size", "largest event accepted; bigger ones are rejected as oversized, e.g. 64KiB")
+	fs.IntVar(&o.workers, "workers", 0, "goroutines validating and decoding events ahead of the one applying them, in stream order (0: one per CPU; negative: none)")
 	fs.IntVar(&o.personCap, "person-cap", promexport.DefaultPersonCap, "profiles with per-person metric series, the richest first (negative: none; see docs/metrics.md)")
 	fs.DurationVar(&o.engine.DedupHorizon, "dedup-horizon", o.engine.DedupHorizon, "event ids remembered, in event time, so a re-published event changes nothing")
 	registerLinkerFlags(fs, &o.engine.Linker)
@@ -237,7 +239,7 @@ func newAggregatorApp(nc *nats.Conn, js jetstream.JetStream, o *aggregateOptions
 		JS: js, Engine: engine, Validator: validator,
 		Consumer: o.consumer, SnapshotObject: o.snapshotName(),
 		SnapshotEvery: o.snapshotEvery, SnapshotInterval: o.snapshotInterval,
-		AckWait: o.ackWait, MaxAckPending: o.maxAckPending,
+		AckWait: o.ackWait, MaxAckPending: o.maxAckPending, Workers: o.workers,
 		Log: log, Observer: exporter,
 	})
 	if err != nil {

@@ -373,8 +373,8 @@ func (e *Engine) Accuracy() Accuracy {
 	}
 	// A fixed seed: the same state always reports the same unicity.
 	rng := rand.New(rand.NewPCG(1, 2))
-	for p := 1; p <= 6; p++ {
-		a.Unicity[strconv.Itoa(p)] = e.traces.Unicity(p, e.cfg.UnicityDraws, rng)
+	for i, eps := range e.traces.UnicityCurve(6, e.cfg.UnicityDraws, rng) {
+		a.Unicity[strconv.Itoa(i+1)] = eps
 	}
 	e.cacheMu.Lock()
 	e.accuracy, e.accuracyAt = &a, at

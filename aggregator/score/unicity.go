@@ -228,3 +228,62 @@ func (t *Traces) Load(r io.Reader) error {
 	*t = *n
 	return nil
 }
+
+// UnicityCurve returns ε_1 … ε_maxP at once, with nested draws: each draw
+// of a trace is one random order of its points, and ε_p uses the first p of
+// them. A trace singled out by p points stays singled out by p+1, so the
+// curve never goes down for traces that have maxP points (the classroom's
+// are far longer), which separate draws per p would not promise: with a
+// few dozen people their noise can make ε_6 fall below ε_5. Denominators
+// are as in Unicity: traces with at least p points, draws times each.
+func (t *Traces) UnicityCurve(maxP, draws int, rng *rand.Rand) []float64 {
+	out := make([]float64, maxP)
+	if maxP < 1 || len(t.traces) == 0 {
+		return out
+	}
+	draws = max(draws, 1)
+	keys := make([]string, 0, len(t.traces))
+	for k := range t.traces {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	all := make([][]uint64, len(keys))
+	for i, k := range keys {
+		all[i] = t.traces[k]
+	}
+	postings := map[uint64][]int32{}
+	for i, tr := range all {
+		for _, pt := range tr {
+			postings[pt] = append(postings[pt], int32(i))
+		}
+	}
+	unique := make([]int, maxP)
+	drawn := make([]int, maxP)
+	pick := make([]uint64, 0, maxP)
+	for ti, tr := range all {
+		n := min(maxP, len(tr))
+		for p := range n {
+			drawn[p] += draws
+		}
+		for range draws {
+			pick = pick[:0]
+			for _, idx := range sample(rng, len(tr), n) {
+				pick = append(pick, tr[idx])
+			}
+			for p := 1; p <= n; p++ {
+				if singles(all, postings, pick[:p], int32(ti)) {
+					for q := p; q <= n; q++ {
+						unique[q-1]++
+					}
+					break
+				}
+			}
+		}
+	}
+	for p := range maxP {
+		if drawn[p] > 0 {
+			out[p] = float64(unique[p]) / float64(drawn[p])
+		}
+	}
+	return out
+}

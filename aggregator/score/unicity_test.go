@@ -183,3 +183,36 @@ func BenchmarkUnicity(b *testing.B) {
 		tr.Unicity(4, 1, rng)
 	}
 }
+
+// The curve agrees with Unicity p by p, and never goes down when every
+// trace has all the points drawn.
+func TestUnicityCurve(t *testing.T) {
+	m := map[string][]string{}
+	for i := range 40 {
+		var ts []string
+		for h := range 24 {
+			ts = append(ts, fmt.Sprintf("T%d", (i*7+h*(i%5+1))%13))
+		}
+		m[fmt.Sprint(i)] = ts
+	}
+	tr := traces(t, m)
+	curve := tr.UnicityCurve(6, 400, rand.New(rand.NewPCG(3, 3)))
+	for p := 1; p <= 6; p++ {
+		if p > 1 && curve[p-1] < curve[p-2] {
+			t.Errorf("ε%d = %.3f < ε%d = %.3f: nested draws cannot make a trace less unique", p, curve[p-1], p-1, curve[p-2])
+		}
+		alone := tr.Unicity(p, 400, rand.New(rand.NewPCG(4, 4)))
+		if d := curve[p-1] - alone; d > 0.05 || d < -0.05 {
+			t.Errorf("ε%d: curve %.3f, Unicity %.3f: the two estimates disagree", p, curve[p-1], alone)
+		}
+	}
+	// The exact cases of TestUnicity hold for the curve too.
+	exact := traces(t, map[string][]string{"1": {"T1", "T2", "T3"}, "2": {"T1", "T2", "T3"}})
+	if c := exact.UnicityCurve(3, 10, rand.New(rand.NewPCG(1, 1))); c[0] != 0 || c[2] != 0 {
+		t.Errorf("identical traces: curve %v, want zeros", c)
+	}
+	short := traces(t, map[string][]string{"1": {"T1", "T2"}, "2": {"T1"}})
+	if c := short.UnicityCurve(3, 10, rand.New(rand.NewPCG(1, 1))); c[1] != 1 || c[2] != 0 {
+		t.Errorf("too short to be drawn: curve %v, want ε2 = 1 and ε3 = 0 (no trace has 3 points)", c)
+	}
+}

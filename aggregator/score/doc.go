@@ -11,5 +11,7 @@
 // Unicity (de Montjoye et al., "Unique in the Crowd", Scientific Reports,
 // 2013): Traces accumulates each SIM's trace as (cell tower, hour) points
 // from phone.cell events; Unicity(p) is the share of traces that p random
-// points of their own single out among all traces.
+// points of their own single out among all traces. UnicityCurve gives ε_1
+// to ε_p from nested draws (the first p points of one random order), the
+// curve the aggregator reports.
 package score

@@ -205,10 +205,9 @@ func (p *pipeline) URL() string { return p.nc.ConnectedUrlRedacted() }
 // Run plays the simulation until its days are done or ctx ends.
 func (p *pipeline) Run(ctx context.Context) error { return p.runner.Run(ctx) }
 
-// Close drains the connection (every pending ack is waited for) and stops
-// the embedded server.
-func (p *pipeline) Close() error {
-	var err error
+// Close drains the connection (every pending ack is waited for, up to a
+// deadline) and stops the embedded server.
+func (p *pipeline) Close() {
 	if p.page != nil {
 		p.page.Close() // it publishes promotions on p.nc
 	}
@@ -216,15 +215,11 @@ func (p *pipeline) Close() error {
 		p.pub.Close()
 	}
 	if p.nc != nil {
-		err = p.nc.Drain()
-		for p.nc.IsDraining() {
-			time.Sleep(10 * time.Millisecond)
-		}
+		drain(p.nc)
 	}
 	if p.server != nil {
 		p.server.Shutdown()
 	}
-	return err
 }
 
 // truthSink publishes the ground truth outside exhaust.>.

@@ -273,7 +273,7 @@ func (c *Consumer) Run(ctx context.Context, h Handler, tick func(context.Context
 	if err != nil {
 		return fmt.Errorf("consume %s: %w", c.cfg.Durable, err)
 	}
-	defer stopIterator(it)
+	defer StopIterator(it)
 	for {
 		if err := c.runPeriod(ctx, it, h); err != nil {
 			return err
@@ -286,11 +286,11 @@ func (c *Consumer) Run(ctx context.Context, h Handler, tick func(context.Context
 	}
 }
 
-// stopIterator stops it and waits (briefly) until its subscription is
+// StopIterator stops it and waits (briefly) until its subscription is
 // gone. Otherwise its pull request could outlive it on the server and
 // swallow messages meant for the next Run on the same connection, until
 // AckWait brings them back.
-func stopIterator(it jetstream.MessagesContext) {
+func StopIterator(it jetstream.MessagesContext) {
 	it.Stop()
 	// The library's iterator has Closed, outside the MessagesContext
 	// interface. For an iterator, Closed only checks whether the
@@ -384,22 +384,37 @@ func ackQuietly(m jetstream.Msg) error {
 // straight from the stream. The consumer delivers them again later; deliver
 // then drops them as already handled.
 func (c *Consumer) fillGap(ctx context.Context, seq uint64, h Handler) error {
-	from := c.last + 1
+	if err := ReadRange(ctx, c.stream, c.last+1, seq, c.cfg.Log.With("consumer", c.cfg.Durable), func(m *Message) error {
+		if err := h(ctx, m); err != nil {
+			return err
+		}
+		c.last = m.Seq
+		return nil
+	}); err != nil {
+		return err
+	}
+	c.last = seq - 1
+	return nil
+}
+
+// ReadRange reads the messages of sequences from to to-1 straight from
+// stream and passes each to fn, in order: how a consumer fills a gap in its
+// deliveries. Messages below the stream's first sequence (removed by its
+// limits) or deleted are skipped: those are real gaps.
+func ReadRange(ctx context.Context, stream jetstream.Stream, from, to uint64, log *slog.Logger, fn func(*Message) error) error {
 	ictx, cancel := context.WithTimeout(ctx, apiTimeout)
-	info, err := c.stream.Info(ictx)
+	info, err := stream.Info(ictx)
 	cancel()
 	if err != nil {
-		return fmt.Errorf("fill gap %d-%d: %w", from, seq-1, err)
+		return fmt.Errorf("fill gap %d-%d: %w", from, to-1, err)
 	}
-	// Messages below the stream's first sequence are gone (age or size
-	// limits): nothing to fill there.
 	from = max(from, info.State.FirstSeq)
-	if from < seq {
-		c.cfg.Log.Warn("gap in deliveries, reading the missing messages from the stream", "consumer", c.cfg.Durable, "from", from, "to", seq-1)
+	if from < to {
+		log.Warn("gap in deliveries, reading the missing messages from the stream", "from", from, "to", to-1)
 	}
-	for s := from; s < seq; s++ {
+	for s := from; s < to; s++ {
 		gctx, cancel := context.WithTimeout(ctx, apiTimeout)
-		raw, err := c.stream.GetMsg(gctx, s)
+		raw, err := stream.GetMsg(gctx, s)
 		cancel()
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			continue // deleted from the stream: a real gap
@@ -407,13 +422,10 @@ func (c *Consumer) fillGap(ctx context.Context, seq uint64, h Handler) error {
 		if err != nil {
 			return fmt.Errorf("fill gap at %d: %w", s, err)
 		}
-		m := &Message{Subject: raw.Subject, Seq: s, Published: raw.Time, Header: raw.Header, Data: raw.Data}
-		if err := h(ctx, m); err != nil {
+		if err := fn(&Message{Subject: raw.Subject, Seq: s, Published: raw.Time, Header: raw.Header, Data: raw.Data}); err != nil {
 			return err
 		}
-		c.last = s
 	}
-	c.last = seq - 1
 	return nil
 }
 

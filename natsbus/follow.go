@@ -28,7 +28,7 @@ func FollowTruth(ctx context.Context, js jetstream.JetStream, h func(subject str
 	if err != nil {
 		return fmt.Errorf("follow truth: %w", err)
 	}
-	defer stopIterator(it)
+	defer StopIterator(it)
 	for {
 		m, err := it.Next(jetstream.NextContext(ctx))
 		if err != nil {

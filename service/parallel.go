@@ -150,7 +150,7 @@ func (s *Service) pipeline(ctx context.Context, it jetstream.MessagesContext, st
 	})
 	defer func() {
 		stop()
-		stopIterator(it)
+		natsbus.StopIterator(it)
 		wg.Wait()
 	}()
 	return s.applyInOrder(ctx, order, readErr, period)
@@ -268,56 +268,16 @@ func (r *reader) flush(ctx context.Context) error {
 // straight from the stream, as natsbus.Consumer does: the consumer delivers
 // them again later, and they are then acknowledged as already handled.
 func (r *reader) fillGap(ctx context.Context, seq uint64) error {
-	from := r.last + 1
-	ictx, cancel := context.WithTimeout(ctx, apiTimeout)
-	info, err := r.stream.Info(ictx)
-	cancel()
-	if err != nil {
-		return fmt.Errorf("fill gap %d-%d: %w", from, seq-1, err)
-	}
-	from = max(from, info.State.FirstSeq) // below it: removed by limits
-	if from < seq {
-		r.s.log.Warn("gap in deliveries, reading the missing messages from the stream", "from", from, "to", seq-1)
-	}
-	for n := from; n < seq; n++ {
-		gctx, cancel := context.WithTimeout(ctx, apiTimeout)
-		raw, err := r.stream.GetMsg(gctx, n)
-		cancel()
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			continue // deleted from the stream: a real gap
-		}
-		if err != nil {
-			return fmt.Errorf("fill gap at %d: %w", n, err)
-		}
-		r.batch = append(r.batch, &job{m: natsbus.Message{Subject: raw.Subject, Seq: n, Published: raw.Time, Header: raw.Header, Data: raw.Data}})
-		r.last = n
+	if err := natsbus.ReadRange(ctx, r.stream, r.last+1, seq, r.s.log, func(m *natsbus.Message) error {
+		r.batch = append(r.batch, &job{m: *m})
+		r.last = m.Seq
 		if len(r.batch) >= r.size {
-			if err := r.flush(ctx); err != nil {
-				return err
-			}
+			return r.flush(ctx)
 		}
+		return nil
+	}); err != nil {
+		return err
 	}
 	r.last = seq - 1
 	return nil
-}
-
-// apiTimeout bounds one JetStream API call made while filling a gap.
-const apiTimeout = 5 * time.Second
-
-// stopIterator stops it and waits (briefly) until its subscription is
-// gone, so that its pull request cannot swallow messages meant for the
-// next consumer on the same connection (see natsbus.Consumer.Run).
-func stopIterator(it jetstream.MessagesContext) {
-	it.Stop()
-	c, ok := it.(interface{ Closed() <-chan struct{} })
-	if !ok {
-		return
-	}
-	for deadline := time.Now().Add(apiTimeout); time.Now().Before(deadline); {
-		select {
-		case <-c.Closed():
-			return
-		case <-time.After(time.Millisecond): // polling interval
-		}
-	}
 }

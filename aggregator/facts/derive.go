@@ -405,29 +405,12 @@ func (v *view) home() (Fact, bool) {
 }
 
 func (v *view) deriveHome() (Fact, bool) {
-	cell, nights, reports, towers, e, okCell := v.cellArea(func(c *cellPart) *cellClass { return &c.Night }, false)
-	gps, nGPS, eg, okGPS := v.gpsArea(func(g *gpsPart) *gpsClass { return &g.Night })
-	if !okCell && !okGPS {
+	a, ok := v.area(func(c *cellPart) *cellClass { return &c.Night }, func(g *gpsPart) *gpsClass { return &g.Night }, false,
+		"between 22:00 and 07:00", "night", "nights", "at night")
+	if !ok {
 		return Fact{}, false
 	}
-	val := AreaValue{Days: nights, Reports: reports}
-	var why []string
-	f := cell
-	if okCell {
-		val.Towers = towers
-		why = append(why, fmt.Sprintf("your phone reported towers %s on %s between 22:00 and 07:00 (%s averaged)",
-			strings.Join(firstN(towers, 4), "/"), plural(nights, "night", "nights"), plural(reports, "report", "reports")))
-	}
-	if okGPS && (!okCell || distanceM(gps.Lat, gps.Lon, cell.Lat, cell.Lon) <= agreeM+cell.RadiusM) {
-		if okCell {
-			f = fuse(cell, gps)
-		} else {
-			f = gps
-		}
-		val.GPSFixes = nGPS
-		e.merge(&eg)
-		why = append(why, fmt.Sprintf("apps received %s at night", plural(nGPS, "GPS fix", "GPS fixes")))
-	}
+	f, val, why, e, cell, okCell, nights := a.f, a.val, a.why, a.e, a.cell, a.okCell, a.val.Days
 	if okCell {
 		if st, n, es := v.homeStation(); n >= 2 {
 			if sf, ok := v.stationFix(st); ok && distanceM(sf.Lat, sf.Lon, cell.Lat, cell.Lon) <= agreeM+cell.RadiusM {
@@ -447,30 +430,53 @@ func (v *view) deriveHome() (Fact, bool) {
 	return e.fact(FactHome, val, display, list(why), conf), true
 }
 
-func (v *view) work() (Fact, bool) {
-	cell, days, reports, towers, e, okCell := v.cellArea(func(c *cellPart) *cellClass { return &c.Work }, true)
-	gps, nGPS, eg, okGPS := v.gpsArea(func(g *gpsPart) *gpsClass { return &g.Work })
+// areaFix is an area located from a class of cell reports, and GPS fixes
+// of the same hours when they agree with the cells.
+type areaFix struct {
+	f      fix
+	val    AreaValue
+	why    []string
+	e      evidence
+	cell   fix  // the cells' estimate alone
+	okCell bool // whether there was one
+}
+
+// area locates the place a class of hours is spent (home: nights; work:
+// weekday hours) from the phone's cell reports and, when they agree, GPS
+// fixes. hours, unit and units word the reasons ("between 22:00 and
+// 07:00", "night", "nights"), gpsWhen the GPS one ("at night").
+func (v *view) area(cells func(*cellPart) *cellClass, gpss func(*gpsPart) *gpsClass, consistent bool, hours, unit, units, gpsWhen string) (areaFix, bool) {
+	cell, days, reports, towers, e, okCell := v.cellArea(cells, consistent)
+	gps, nGPS, eg, okGPS := v.gpsArea(gpss)
 	if !okCell && !okGPS {
-		return Fact{}, false
+		return areaFix{}, false
 	}
-	f := cell
-	val := AreaValue{Days: days, Reports: reports}
-	var why []string
+	a := areaFix{f: cell, val: AreaValue{Days: days, Reports: reports}, e: e, cell: cell, okCell: okCell}
 	if okCell {
-		val.Towers = towers
-		why = append(why, fmt.Sprintf("your phone reported towers %s on %s between 09:30 and 16:30 (%s averaged)",
-			strings.Join(firstN(towers, 4), "/"), plural(days, "weekday", "weekdays"), plural(reports, "report", "reports")))
+		a.val.Towers = towers
+		a.why = append(a.why, fmt.Sprintf("your phone reported towers %s on %s %s (%s averaged)",
+			strings.Join(firstN(towers, 4), "/"), plural(days, unit, units), hours, plural(reports, "report", "reports")))
 	}
 	if okGPS && (!okCell || distanceM(gps.Lat, gps.Lon, cell.Lat, cell.Lon) <= agreeM+cell.RadiusM) {
 		if okCell {
-			f = fuse(cell, gps)
+			a.f = fuse(cell, gps)
 		} else {
-			f = gps
+			a.f = gps
 		}
-		val.GPSFixes = nGPS
-		e.merge(&eg)
-		why = append(why, fmt.Sprintf("apps received %s in working hours", plural(nGPS, "GPS fix", "GPS fixes")))
+		a.val.GPSFixes = nGPS
+		a.e.merge(&eg)
+		a.why = append(a.why, fmt.Sprintf("apps received %s %s", plural(nGPS, "GPS fix", "GPS fixes"), gpsWhen))
 	}
+	return a, true
+}
+
+func (v *view) work() (Fact, bool) {
+	a, ok := v.area(func(c *cellPart) *cellClass { return &c.Work }, func(g *gpsPart) *gpsClass { return &g.Work }, true,
+		"between 09:30 and 16:30", "weekday", "weekdays", "in working hours")
+	if !ok {
+		return Fact{}, false
+	}
+	f, val, why, e, days := a.f, a.val, a.why, a.e, a.val.Days
 	// Daytime at home is not a workplace.
 	if home, ok := v.home(); ok {
 		h := home.Value.(AreaValue)

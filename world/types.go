@@ -136,6 +136,23 @@ type Habits struct {
 	Contacts    []string // person ids of frequent correspondents
 }
 
+// Occupation is what fills a person's weekdays; it shapes their routine.
+type Occupation string
+
+// Occupations, with their share of the population in docs/world.md.
+const (
+	OccOffice  Occupation = "office"  // office hours at a workplace
+	OccShift   Occupation = "shift"   // early or late shifts (hospitals, shops, transport), weekends included
+	OccNight   Occupation = "night"   // works at night, sleeps in the day
+	OccStudent Occupation = "student" // lectures at a campus, irregular hours
+	OccRetired Occupation = "retired" // no work; local errands, markets, parks
+	OccRemote  Occupation = "remote"  // works from home, sometimes from a café
+	OccVisitor Occupation = "visitor" // stays a few days in a hotel, sightseeing
+)
+
+// Occupations lists every occupation, in the order reports show them.
+var Occupations = []Occupation{OccOffice, OccShift, OccNight, OccStudent, OccRetired, OccRemote, OccVisitor}
+
 // Person is a simulated inhabitant. Only the simulator and the ground truth
 // know who owns what; sensors see identifiers alone.
 type Person struct {
@@ -144,6 +161,12 @@ type Person struct {
 	Email string
 	Home  *Place
 	Work  *Place // nil for people who do not commute
+
+	// Occupation shapes the person's days.
+	Occupation Occupation
+	// Arrive and Leave are the first and last days (1-based) a visitor is
+	// in the city; both are 0 for residents, who are always there.
+	Arrive, Leave int
 
 	Phone     *Device
 	Tablet    *Device // nil if none

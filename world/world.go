@@ -137,6 +137,25 @@ func (d *Day) Truth() map[string][]event.ID {
 	return out
 }
 
+// InCity reports whether p is in the city on day (1-based): residents
+// always are, visitors between their arrival and departure days.
+func (p *Person) InCity(day int) bool {
+	return p.Arrive == 0 || (day >= p.Arrive && day <= p.Leave)
+}
+
+// Present returns the plans of the people in the city this day, in
+// population order: what the sensors can see. A visitor's plan on a day
+// outside their stay has no segments and must not be observed.
+func (d *Day) Present() []*Plan {
+	out := make([]*Plan, 0, len(d.Plans))
+	for _, pl := range d.Plans {
+		if pl.Person.InCity(d.Index) {
+			out = append(out, pl)
+		}
+	}
+	return out
+}
+
 // Plan returns the plan of the person with the given id, or nil.
 func (d *Day) Plan(id string) *Plan {
 	if i := personIndex(id); i >= 0 && i < len(d.Plans) {

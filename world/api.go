@@ -19,6 +19,10 @@ type City struct {
 	Stations []*Station
 	Lines    []*Line
 	byID     map[string]*Place
+	byKind   map[PlaceKind][]*Place
+
+	nearOnce sync.Once // the index of local places is built on first use
+	near     *placeIndex
 
 	gridOnce sync.Once // the tower grid is built on first use
 	grid     *towerGrid

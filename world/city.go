@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -56,16 +57,9 @@ func (c *City) Line(name string) *Line {
 	return nil
 }
 
-// PlacesOf returns the places of one kind, in city order.
-func (c *City) PlacesOf(k PlaceKind) []*Place {
-	var out []*Place
-	for _, p := range c.Places {
-		if p.Kind == k {
-			out = append(out, p)
-		}
-	}
-	return out
-}
+// PlacesOf returns the places of one kind, in city order. The slice is the
+// city's own: callers must not modify it.
+func (c *City) PlacesOf(k PlaceKind) []*Place { return slices.Clip(c.byKind[k]) }
 
 // SSIDs returns the names of the city's Wi-Fi networks, sorted.
 func (c *City) SSIDs() []string {

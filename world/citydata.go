@@ -3,6 +3,8 @@ package world
 import (
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 )
 
 // stationDef is a metro station with its approximate real position.
@@ -169,27 +171,6 @@ var metroLines = []struct {
 // Chatelet is the city's centre: the Châtelet interchange next to the mall.
 var Chatelet = Point{Lat: 48.8584, Lon: 2.3474}
 
-// residentialAnchor is the centre of a residential neighbourhood.
-type residentialAnchor struct {
-	name  string
-	arr   int
-	point Point
-}
-
-// residential lists the neighbourhoods homes are spread over.
-var residential = []residentialAnchor{
-	{"Marais nord", 3, Point{48.8635, 2.3600}},
-	{"Saint-Paul", 4, Point{48.8548, 2.3585}},
-	{"Canal Saint-Martin", 10, Point{48.8722, 2.3640}},
-	{"Oberkampf", 11, Point{48.8650, 2.3780}},
-	{"Charonne", 11, Point{48.8545, 2.3880}},
-	{"Vaugirard", 15, Point{48.8440, 2.3010}},
-	{"Montmartre", 18, Point{48.8870, 2.3420}},
-	{"Belleville", 20, Point{48.8720, 2.3880}},
-	{"Bagnolet", 20, Point{48.8560, 2.3990}},
-	{"Mouffetard", 5, Point{48.8425, 2.3500}},
-}
-
 type placeDef struct {
 	id, name string
 	kind     PlaceKind
@@ -286,7 +267,8 @@ func NewCity() *City {
 		c.Lines = append(c.Lines, l)
 	}
 	var mall *Place
-	for _, d := range fixedPlaces {
+	defs := append(append(slices.Clip(fixedPlaces), namedPlaces...), generatedPlaces()...)
+	for _, d := range defs {
 		p := &Place{ID: d.id, Name: d.name, Kind: d.kind, Arrondissement: d.arr, Point: d.point,
 			Merchant: d.merchant, MCC: d.mcc, Chain: d.chain}
 		if d.kind == KindMall {
@@ -304,6 +286,14 @@ func NewCity() *City {
 	for i, pt := range cafeAPs {
 		c.addAP(cafe, CafeSSID, fmt.Sprintf("starbucks-%d", i+1), pt, true)
 	}
+	// The chain's other cafés have the same network: two APs each, a few
+	// metres either side of the counter.
+	for _, p := range c.Places {
+		if p.Chain == "starbucks" && p != cafe {
+			c.addAP(p, CafeSSID, strings.TrimPrefix(p.ID, "cafe:")+"-1", offset(p.Point, 4, -6), true)
+			c.addAP(p, CafeSSID, strings.TrimPrefix(p.ID, "cafe:")+"-2", offset(p.Point, -3, 7), true)
+		}
+	}
 	// Shops inside the mall are covered by the mall's network too.
 	for _, p := range c.Places {
 		if p.Mall != nil && p != cafe {
@@ -320,6 +310,10 @@ func (c *City) add(p *Place) {
 	}
 	c.byID[p.ID] = p
 	c.Places = append(c.Places, p)
+	if c.byKind == nil {
+		c.byKind = map[PlaceKind][]*Place{}
+	}
+	c.byKind[p.Kind] = append(c.byKind[p.Kind], p)
 }
 
 // addAP installs an access point with a stable BSSID derived from its name.
@@ -378,57 +372,9 @@ var arrAnchors = []struct {
 	{19, Point{48.8871, 2.3848}}, {20, Point{48.8634, 2.4011}},
 }
 
-// Tower grid parameters: denser downtown, like real networks (more traffic,
-// smaller cells).
-const (
-	downtownRadiusM  = 2000
-	downtownSpacingM = 350
-	outerSpacingM    = 800
-)
-
-// buildTowers lays cell towers on two grids centred on Châtelet: a fine one
-// downtown and a coarse one over the rest of the city's bounding box. Each
-// tower is nudged by a stable pseudo-random offset so the grid does not look
-// like graph paper.
+// buildTowers installs the network's sites (towerPoints), numbered T001….
 func (c *City) buildTowers() {
-	minLat, maxLat, minLon, maxLon := 90.0, -90.0, 180.0, -180.0
-	for _, p := range c.Places {
-		minLat, maxLat = math.Min(minLat, p.Point.Lat), math.Max(maxLat, p.Point.Lat)
-		minLon, maxLon = math.Min(minLon, p.Point.Lon), math.Max(maxLon, p.Point.Lon)
-	}
-	// Homes are added later, jittered up to ~600 m around anchors: keep a margin.
-	sw := offset(Point{minLat, minLon}, -1500, -1500)
-	ne := offset(Point{maxLat, maxLon}, 1500, 1500)
-	var pts []Point
-	grid := func(spacing float64, keep func(Point) bool) {
-		north := Distance(sw, Point{ne.Lat, sw.Lon})
-		east := Distance(sw, Point{sw.Lat, ne.Lon})
-		cn := Distance(sw, Point{Chatelet.Lat, sw.Lon})
-		ce := Distance(sw, Point{sw.Lat, Chatelet.Lon})
-		// Align both grids on Châtelet.
-		n0 := cn - math.Floor(cn/spacing)*spacing
-		e0 := ce - math.Floor(ce/spacing)*spacing
-		for row, y := 0, n0; y <= north; row, y = row+1, y+spacing {
-			shift := 0.0
-			if row%2 == 1 {
-				shift = spacing / 2 // staggered rows: a hexagonal-ish layout
-			}
-			for x := e0 + shift; x <= east; x += spacing {
-				p := offset(sw, y, x)
-				if keep(p) {
-					pts = append(pts, p)
-				}
-			}
-		}
-	}
-	grid(downtownSpacingM, func(p Point) bool { return Distance(p, Chatelet) <= downtownRadiusM })
-	grid(outerSpacingM, func(p Point) bool { return Distance(p, Chatelet) > downtownRadiusM })
-	for i, p := range pts {
-		id := fmt.Sprintf("T%03d", i+1)
-		h := hashBytes("tower", id)
-		// Up to ±60 m of nudge.
-		dn := (float64(h[0])/255 - 0.5) * 120
-		de := (float64(h[1])/255 - 0.5) * 120
-		c.Towers = append(c.Towers, &Tower{ID: id, Point: offset(p, dn, de)})
+	for i, p := range towerPoints() {
+		c.Towers = append(c.Towers, &Tower{ID: fmt.Sprintf("T%03d", i+1), Point: p})
 	}
 }

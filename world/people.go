@@ -201,9 +201,7 @@ func genPerson(seed int64, index int, home *Place, offices []*Place) *Person {
 	p.Name = first + " " + last
 	p.Email = strings.ToLower(slug(first)+"."+slug(last)) + "@example.net"
 
-	if index == 0 || r.Float64() < 0.8 {
-		p.Work = offices[r.IntN(len(offices))]
-	}
+	// Work is drawn by settle, with the occupation.
 
 	pm := phoneModels[r.IntN(len(phoneModels))]
 	if index == 0 {

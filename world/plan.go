@@ -47,6 +47,7 @@ const (
 	ActPark     = "park"
 	ActCommute  = "commute"
 	ActWalk     = "walk"
+	ActVisit    = "visit" // a sight, a museum, a one-off trip
 )
 
 // Moments of the hero's seed Sunday, in order (DESIGN.md).
@@ -94,6 +95,12 @@ func (w *World) wakeAt(p *Person, day int) time.Time {
 	} else if p.Work == nil {
 		d += h.WeekendLate / 2
 	}
+	if p.Occupation == OccShift {
+		if works, early := p.worksShift(day); works && early {
+			// Up an hour or so before the early shift.
+			d = shiftEarly - time.Duration(55+r.IntN(30))*time.Minute
+		}
+	}
 	d = clampDur(d, 4*time.Hour+30*time.Minute, 11*time.Hour)
 	if p.ID == HeroID && day == 1 {
 		// The seed's Sunday: she wakes between half past eight and a quarter past nine.
@@ -112,7 +119,12 @@ func (w *World) bedAt(p *Person, day int) time.Time {
 	if wd := date.Weekday(); wd == time.Friday || wd == time.Saturday {
 		d += h.WeekendLate / 2
 	}
-	return date.Add(clampDur(d, 21*time.Hour+45*time.Minute, 27*time.Hour))
+	if p.Occupation == OccShift {
+		if works, early := p.worksShift(day + 1); works && early {
+			d = min(d, 22*time.Hour+time.Duration(r.IntN(40))*time.Minute)
+		}
+	}
+	return date.Add(clampDur(d, 21*time.Hour+30*time.Minute, 27*time.Hour))
 }
 
 // builder lays a person's day out segment by segment.
@@ -133,32 +145,67 @@ type builder struct {
 }
 
 func (w *World) plan(p *Person, day int) *Plan {
+	if !p.InCity(day) {
+		return &Plan{Person: p, Day: day} // away: nothing to see
+	}
 	r := seeded(w.cfg.Seed, "day", p.ID, strconv.Itoa(day))
 	date, end := w.Date(day), w.Date(day+1)
-	wake, bed, bedPrev := w.wakeAt(p, day), w.bedAt(p, day), w.bedAt(p, day-1)
-	plan := &Plan{Person: p, Day: day, Sleep: sleepNight(r, bedPrev, wake)}
-	b := &builder{w: w, c: w.City, p: p, plan: plan, r: r, t: date, at: p.Home, bed: bed}
+	b := &builder{w: w, c: w.City, p: p, r: r, t: date, at: p.Home}
+	plan := &Plan{Person: p, Day: day}
+	b.plan = plan
 	hero := p.ID == HeroID && day == 1
-	if hero {
-		b.moment = MomentNight
+	nightShift := p.Occupation == OccNight && p.worksNight(day)
+	if p.Occupation == OccNight && p.worksNight(day-1) {
+		b.afterNightShift() // at work at midnight; sleeps in the day
+	} else {
+		wake, bedPrev := w.wakeAt(p, day), w.bedAt(p, day-1)
+		plan.Sleep = sleepNight(r, bedPrev, wake)
+		if hero {
+			b.moment = MomentNight
+		}
+		b.stay(p.Home, ActHome, bedPrev)
+		b.stay(p.Home, ActSleep, wake)
 	}
-	b.stay(p.Home, ActHome, bedPrev)
-	b.stay(p.Home, ActSleep, wake)
-	switch {
+	b.bed = w.bedAt(p, day)
+	if nightShift {
+		b.bed = date.Add(nightStart) // no bed tonight: the latest an outing may end
+	}
+	b.topUp = p.PassID != "" && date.Weekday() == time.Monday && r.Float64() < 0.3
+	switch works, early := p.worksShift(day); {
 	case hero:
+		b.topUp = false
 		b.heroSunday()
-	case p.Work != nil && !isWeekend(date):
-		b.topUp = p.PassID != "" && date.Weekday() == time.Monday && r.Float64() < 0.3
-		b.workday()
+	case nightShift || plan.Sleep == nil:
+		b.nightWorkerDay()
+	case p.Occupation == OccVisitor:
+		b.sightseeing()
+	case p.Occupation == OccOffice && !isWeekend(date):
+		b.workday(date.Add(between(r, 8*time.Hour, 9*time.Hour+45*time.Minute)), date.Add(between(r, 17*time.Hour, 19*time.Hour)), 0.7)
+	case p.Occupation == OccShift && works:
+		start := date.Add(shiftLate)
+		if early {
+			start = date.Add(shiftEarly)
+		}
+		b.workday(start, start.Add(shiftLength), 0.3)
+	case p.Occupation == OccStudent && !isWeekend(date):
+		start := date.Add(8*time.Hour + time.Duration(r.IntN(12))*30*time.Minute)
+		b.workday(start, start.Add(time.Duration(2+r.IntN(6))*time.Hour), 0.5)
+	case p.Occupation == OccRemote && !isWeekend(date):
+		b.homeWorkday()
 	default:
 		b.freeDay()
 	}
-	b.travel(p.Home)
-	if bed.After(end) {
-		bed = end // bed after midnight: the day ends at home, awake
+	if nightShift {
+		b.toNightShift()
+	} else {
+		b.travel(p.Home)
+		bed := b.bed
+		if bed.After(end) {
+			bed = end // bed after midnight: the day ends at home, awake
+		}
+		b.stay(p.Home, ActHome, bed)
+		b.stay(p.Home, ActSleep, end)
 	}
-	b.stay(p.Home, ActHome, bed)
-	b.stay(p.Home, ActSleep, end)
 	if !hero {
 		b.phoneLife()
 	}
@@ -400,53 +447,107 @@ func (b *builder) pay(t time.Time, pl *Place, items []Item, more func(*Purchase)
 	b.plan.Purchases = append(b.plan.Purchases, pu)
 }
 
-// workday: commute, work, lunch, work, maybe sport or shopping, home.
-func (b *builder) workday() {
+// workday: get ready, commute, work from start to end with lunch out on
+// some days, then maybe sport, errands, an evening out, home.
+func (b *builder) workday(start, end time.Time, lunchOut float64) {
 	r, home, work := b.r, b.p.Home, b.p.Work
-	b.stayFor(home, ActHome, between(r, 30*time.Minute, 75*time.Minute))
+	ready := between(r, 25*time.Minute, 70*time.Minute)
+	// Leave in time, if the hour allows it: the commute is about a
+	// quarter of an hour to an hour.
+	leave := start.Add(-between(r, 25*time.Minute, 55*time.Minute))
+	if b.t.Add(ready).Before(leave) {
+		b.stay(home, ActHome, leave)
+	} else {
+		b.stayFor(home, ActHome, ready)
+	}
 	b.syncWristband(20 * time.Minute)
+	if r.Float64() < 0.2 {
+		b.errand(useBakery, 0)
+	}
 	b.travel(work)
 	date := b.w.Date(b.plan.Day)
-	b.stay(work, ActWork, date.Add(between(r, 12*time.Hour, 13*time.Hour)))
-	if r.Float64() < 0.7 {
-		lunch := b.nearest(KindCafe, work.Point, true)
-		b.travel(lunch)
-		start := b.t
-		b.stayFor(lunch, ActCafe, between(r, 40*time.Minute, 70*time.Minute))
-		items := []Item{{Name: "Formule déjeuner", Category: "food", PriceCents: 1290 + 100*r.IntN(7), Qty: 1}}
-		if r.Float64() < b.p.Habits.CafeRate {
-			items = append(items, b.drink())
-		}
-		b.pay(start.Add((b.t.Sub(start))*9/10), lunch, items, nil)
+	noon := date.Add(between(r, 12*time.Hour, 13*time.Hour))
+	if noon.After(b.t.Add(time.Hour)) && noon.Before(end.Add(-time.Hour)) && r.Float64() < lunchOut && len(b.p.life.lunch) > 0 {
+		b.stay(work, ActWork, noon)
+		b.lunchOut()
 		b.travel(work)
 	}
-	b.stay(work, ActWork, date.Add(between(r, 17*time.Hour, 19*time.Hour)))
+	b.stay(work, ActWork, end)
+	b.evening()
+}
+
+// lunchOut: a restaurant near work, the usual one most days.
+func (b *builder) lunchOut() {
+	r := b.r
+	lunch := b.favourite(b.p.life.lunch)
+	b.travel(lunch)
+	start := b.t
+	b.stayFor(lunch, ActCafe, between(r, 35*time.Minute, 70*time.Minute))
+	items := []Item{{Name: "Formule déjeuner", Category: "food", PriceCents: 1290 + 100*r.IntN(7), Qty: 1}}
+	if r.Float64() < b.p.Habits.CafeRate {
+		items = append(items, b.drink())
+	}
+	b.pay(start.Add((b.t.Sub(start))*9/10), lunch, items, nil)
+}
+
+// evening: after work, what the rest of the day holds before going home.
+func (b *builder) evening() {
+	r := b.r
 	latest := b.bed.Add(-2 * time.Hour)
-	switch {
-	case b.sportDay() && b.t.Add(2*time.Hour).Before(latest):
+	if !b.t.Add(time.Hour).Before(latest) {
+		return
+	}
+	switch x := r.Float64(); {
+	case b.sportDay():
 		b.sport()
-	case r.Float64() < 0.15 && b.t.Add(2*time.Hour).Before(latest):
+	case x < 0.08:
 		b.mall(false)
+	case x < 0.20:
+		b.eveningOut()
+	case x < 0.25:
+		b.visitFriend()
+	}
+	if b.t.Add(time.Hour).Before(latest) && r.Float64() < 0.35 {
+		b.errand(useGrocery, 0)
 	}
 }
 
-// freeDay: a weekend or a day without work: home, outings, home.
+// freeDay: a weekend or a day without work: home, outings in random
+// order, home.
 func (b *builder) freeDay() {
 	r, home := b.r, b.p.Home
 	b.stayFor(home, ActHome, between(r, time.Hour, 3*time.Hour))
 	b.syncWristband(time.Hour)
 	date := b.w.Date(b.plan.Day)
+	weekend := isWeekend(date)
+	retired := b.p.Occupation == OccRetired
 	var outings []func()
 	if b.sportDay() {
 		outings = append(outings, b.sport)
 	}
-	if isWeekend(date) && r.Float64() < 0.5 {
+	if (weekend && r.Float64() < 0.5) || (retired && r.Float64() < 0.4) {
 		outings = append(outings, b.parkWalk)
 	}
-	if r.Float64() < 0.4 {
+	if r.Float64() < 0.2 {
 		outings = append(outings, func() { b.mall(true) })
 	}
+	if r.Float64() < 0.45 || (retired && r.Float64() < 0.5) {
+		outings = append(outings, func() { b.errand(useGrocery, 0) })
+	}
+	if r.Float64() < b.p.Habits.CafeRate {
+		outings = append(outings, b.localCafe)
+	}
+	if weekend && r.Float64() < 0.25 {
+		outings = append(outings, b.visitFriend)
+	}
+	if r.Float64() < 0.1 {
+		outings = append(outings, b.oneOff)
+	}
 	r.Shuffle(len(outings), func(i, j int) { outings[i], outings[j] = outings[j], outings[i] })
+	if r.Float64() < 0.5 || retired {
+		// The bakery first: the morning's bread.
+		outings = append([]func(){func() { b.errand(useBakery, 0) }}, outings...)
+	}
 	for i, o := range outings {
 		if b.t.After(date.Add(18*time.Hour)) || b.t.Add(3*time.Hour).After(b.bed) {
 			break
@@ -458,6 +559,233 @@ func (b *builder) freeDay() {
 		}
 		o()
 	}
+	if (date.Weekday() == time.Saturday && r.Float64() < 0.3) || r.Float64() < 0.08 {
+		if b.t.Add(3 * time.Hour).Before(b.bed) {
+			b.travel(home)
+			b.stay(home, ActHome, date.Add(between(r, 19*time.Hour, 20*time.Hour+30*time.Minute)))
+			b.eveningOut()
+		}
+	}
+}
+
+// favourite picks among places nearest first: the usual one most of the
+// time, the others now and then.
+func (b *builder) favourite(ps []*Place) *Place {
+	switch x := b.r.Float64(); {
+	case len(ps) == 0:
+		return nil
+	case x < 0.65 || len(ps) == 1:
+		return ps[0]
+	case x < 0.9 || len(ps) == 2:
+		return ps[1]
+	default:
+		return ps[2]
+	}
+}
+
+// errand: a quick stop at a local place of use u (the bakery, the
+// supermarket), buying something; stay is its length (0: by use).
+func (b *builder) errand(u use, stay time.Duration) {
+	pl := b.favourite(b.p.life.locals[u])
+	if pl == nil {
+		return
+	}
+	if stay == 0 {
+		stay = between(b.r, 4*time.Minute, 10*time.Minute)
+		if u == useGrocery {
+			stay = between(b.r, 10*time.Minute, 30*time.Minute)
+		}
+	}
+	b.travel(pl)
+	start := b.t
+	b.stayFor(pl, ActShopping, stay)
+	if items := b.basket(pl); items != nil {
+		b.pay(start.Add(b.t.Sub(start)*8/10), pl, items, nil)
+	}
+}
+
+// localCafe: a coffee at a café near home, sometimes with the tablet.
+func (b *builder) localCafe() {
+	pl := b.favourite(b.p.life.locals[useCafe])
+	if pl == nil {
+		return
+	}
+	b.travel(pl)
+	b.cafe(pl, between(b.r, 20*time.Minute, 75*time.Minute), b.p.Tablet != nil && b.r.Float64() < 0.3)
+}
+
+// eveningOut: dinner, drinks or a film, near home or anywhere in the city.
+func (b *builder) eveningOut() {
+	r := b.r
+	u := []use{useRestaurant, useBar, useCinema}[r.IntN(3)]
+	var pl *Place
+	if r.Float64() < 0.5 {
+		pl = b.favourite(b.p.life.locals[u])
+	} else {
+		// Somewhere else in town: near a random point where people go out.
+		pt, _ := jobPoint(r)
+		if ps := b.c.nearest(u, pt, 1); len(ps) > 0 {
+			pl = ps[0]
+		}
+	}
+	if pl == nil {
+		return
+	}
+	b.travel(pl)
+	start := b.t
+	d := between(r, 75*time.Minute, 150*time.Minute)
+	if u == useBar {
+		d = between(r, 45*time.Minute, 120*time.Minute)
+	}
+	b.stayFor(pl, ActCafe, d)
+	if items := b.basket(pl); items != nil {
+		at := start.Add(b.t.Sub(start) * 9 / 10)
+		if u == useCinema {
+			at = start.Add(between(r, time.Minute, 5*time.Minute))
+		}
+		b.pay(at, pl, items, nil)
+	}
+}
+
+// visitFriend: an afternoon or evening at a contact's home.
+func (b *builder) visitFriend() {
+	cs := b.p.Habits.Contacts
+	if len(cs) == 0 {
+		return
+	}
+	f := b.w.Person(cs[b.r.IntN(len(cs))])
+	if f == nil || f.Home.Kind != KindHome {
+		return
+	}
+	b.travel(f.Home)
+	b.stayFor(f.Home, ActHome, between(b.r, 90*time.Minute, 4*time.Hour))
+}
+
+// oneOff: a trip out of the routine, to a place of the city the person
+// does not usually go to: a sight, a shop or a café across town.
+func (b *builder) oneOff() {
+	r := b.r
+	var pl *Place
+	if r.Float64() < 0.4 {
+		sights := b.c.PlacesOf(KindSight)
+		pl = sights[r.IntN(len(sights))]
+	} else {
+		pt, _ := jobPoint(r)
+		u := []use{useBooks, useCafe, usePharmacy, useGrocery, useRestaurant}[r.IntN(5)]
+		if ps := b.c.nearest(u, pt, 1); len(ps) > 0 {
+			pl = ps[0]
+		}
+	}
+	if pl == nil {
+		return
+	}
+	b.travel(pl)
+	start := b.t
+	b.stayFor(pl, ActVisit, between(r, 20*time.Minute, 2*time.Hour))
+	if items := b.basket(pl); items != nil && r.Float64() < 0.7 {
+		b.pay(start.Add(between(r, time.Minute, 10*time.Minute)), pl, items, nil)
+	}
+}
+
+// homeWorkday: working from home, some days from a café near home for a
+// few hours; lunch out now and then; the evening as anyone's.
+func (b *builder) homeWorkday() {
+	r, home := b.r, b.p.Home
+	date := b.w.Date(b.plan.Day)
+	b.stayFor(home, ActHome, between(r, 30*time.Minute, 90*time.Minute))
+	b.syncWristband(30 * time.Minute)
+	if r.Float64() < 0.25 {
+		b.localCafe()
+		b.travel(home)
+	}
+	b.stay(home, ActHome, date.Add(between(r, 12*time.Hour, 13*time.Hour)))
+	if r.Float64() < 0.25 {
+		if pl := b.favourite(b.p.life.locals[useRestaurant]); pl != nil {
+			b.travel(pl)
+			start := b.t
+			b.stayFor(pl, ActCafe, between(r, 40*time.Minute, 70*time.Minute))
+			b.pay(start.Add(b.t.Sub(start)*9/10), pl, b.basket(pl), nil)
+		}
+		b.travel(home)
+	}
+	b.stay(home, ActHome, date.Add(between(r, 17*time.Hour, 18*time.Hour+30*time.Minute)))
+	b.evening()
+}
+
+// sightseeing: a visitor's day: two to four sights of their list (the
+// next ones each day), lunch and coffee near them, maybe shopping.
+func (b *builder) sightseeing() {
+	r, p := b.r, b.p
+	date := b.w.Date(b.plan.Day)
+	b.stayFor(p.Home, ActHome, between(r, 30*time.Minute, 90*time.Minute))
+	seen := p.life.sightsSeen
+	first := ((b.plan.Day - p.Arrive) * 3) % max(len(seen), 1)
+	for k := range 2 + r.IntN(3) {
+		if len(seen) == 0 || b.t.After(date.Add(18*time.Hour)) {
+			break
+		}
+		s := seen[(first+k)%len(seen)]
+		b.travel(s)
+		start := b.t
+		b.stayFor(s, ActVisit, between(r, 45*time.Minute, 2*time.Hour+30*time.Minute))
+		if items := b.basket(s); items != nil {
+			b.pay(start.Add(between(r, time.Minute, 6*time.Minute)), s, items, nil)
+		}
+		if k == 0 {
+			if ps := b.c.nearest(useRestaurant, s.Point, 3); len(ps) > 0 {
+				pl := ps[r.IntN(len(ps))]
+				b.travel(pl)
+				st := b.t
+				b.stayFor(pl, ActCafe, between(r, 45*time.Minute, 80*time.Minute))
+				b.pay(st.Add(b.t.Sub(st)*9/10), pl, []Item{{Name: "Menu", Category: "food", PriceCents: 1800 + 100*r.IntN(15), Qty: 1}}, nil)
+			}
+		}
+	}
+	if r.Float64() < 0.3 {
+		b.mall(false)
+	}
+	if b.t.Before(date.Add(20 * time.Hour)) {
+		b.eveningOut()
+	}
+}
+
+// afterNightShift opens a night worker's day at work, where the night
+// began: the shift ends, the ride home, the day's sleep.
+func (b *builder) afterNightShift() {
+	r, p := b.r, b.p
+	date := b.w.Date(b.plan.Day)
+	b.stay(p.Work, ActWork, date.Add(nightEnd+jitter(r, 10*time.Minute)))
+	b.travel(p.Home)
+	b.stayFor(p.Home, ActHome, between(r, 15*time.Minute, 50*time.Minute))
+	bed := b.t
+	wake := bed.Add(between(r, 5*time.Hour+30*time.Minute, 7*time.Hour+30*time.Minute))
+	b.plan.Sleep = sleepNight(r, bed, wake)
+	b.stay(p.Home, ActSleep, wake)
+}
+
+// nightWorkerDay: the waking hours of a night worker around their shifts:
+// home, errands, sport.
+func (b *builder) nightWorkerDay() {
+	r, home := b.r, b.p.Home
+	b.stayFor(home, ActHome, between(r, 30*time.Minute, 90*time.Minute))
+	b.syncWristband(time.Hour)
+	if r.Float64() < 0.4 && b.t.Add(2*time.Hour).Before(b.bed) {
+		b.errand(useGrocery, 0)
+	}
+	if b.sportDay() && b.t.Add(3*time.Hour).Before(b.bed) {
+		b.sport()
+	}
+}
+
+// toNightShift: home until it is time to go, then to work for the night,
+// which runs past midnight into the next day's plan.
+func (b *builder) toNightShift() {
+	p := b.p
+	date := b.w.Date(b.plan.Day)
+	b.travel(p.Home)
+	b.stay(p.Home, ActHome, date.Add(nightStart-between(b.r, 35*time.Minute, 50*time.Minute)))
+	b.travel(p.Work)
+	b.stay(p.Work, ActWork, b.w.Date(b.plan.Day+1))
 }
 
 func (b *builder) sportDay() bool {
@@ -467,12 +795,19 @@ func (b *builder) sportDay() bool {
 // sport: a run in the nearest park, or a session at the nearest gym.
 func (b *builder) sport() {
 	s := b.p.Habits.Sport
-	var pl *Place
-	act := ActGym
+	u, act := useGym, ActGym
 	if s == "running" {
-		pl, act = b.nearest(KindPark, b.at.Point, false), ActPark
-	} else {
-		pl = b.nearest(KindGym, b.at.Point, false)
+		u, act = usePark, ActPark
+	}
+	// Their usual place near home, or the nearest one when out.
+	pl := b.favourite(b.p.life.locals[u])
+	if b.at != b.p.Home {
+		if ps := b.c.nearest(u, b.at.Point, 1); len(ps) > 0 {
+			pl = ps[0]
+		}
+	}
+	if pl == nil {
+		return
 	}
 	b.travel(pl)
 	start := b.t
@@ -483,8 +818,8 @@ func (b *builder) sport() {
 // parkWalk: a weekend stroll in a park.
 func (b *builder) parkWalk() {
 	parks := b.c.PlacesOf(KindPark)
-	pl := b.nearest(KindPark, b.p.Home.Point, false)
-	if b.r.Float64() < 0.4 {
+	pl := b.favourite(b.p.life.locals[usePark])
+	if pl == nil || b.r.Float64() < 0.4 {
 		pl = parks[b.r.IntN(len(parks))]
 	}
 	b.travel(pl)
@@ -618,6 +953,22 @@ func (b *builder) basket(s *Place) []Item {
 		return []Item{{Name: "courses", Category: "groceries", PriceCents: 800 + 100*r.IntN(40), Qty: 1}}
 	case "5912":
 		return []Item{{Name: []string{"paracétamol", "crème solaire", "pastilles"}[r.IntN(3)], Category: "pharmacy", PriceCents: 350 + 100*r.IntN(10), Qty: 1}}
+	case mccBakery:
+		items := []Item{{Name: "baguette", Category: "food", PriceCents: 120, Qty: 1 + r.IntN(2)}}
+		if r.Float64() < 0.4 {
+			items = append(items, Item{Name: []string{"croissant", "pain au chocolat", "éclair", "tarte aux pommes"}[r.IntN(4)], Category: "food", PriceCents: 130 + 50*r.IntN(8), Qty: 1})
+		}
+		return items
+	case mccRestaurant:
+		return []Item{{Name: "Dîner", Category: "food", PriceCents: 1800 + 100*r.IntN(40), Qty: 1}}
+	case mccBar:
+		return []Item{{Name: []string{"demi", "verre de vin", "cocktail", "spritz"}[r.IntN(4)], Category: "drink", PriceCents: 550 + 50*r.IntN(12), Qty: 1 + r.IntN(3)}}
+	case mccCafe:
+		return []Item{b.drink()}
+	case mccCinema:
+		return []Item{{Name: "Place de cinéma", Category: "cinema", PriceCents: 1150 + 50*r.IntN(4), Qty: 1}}
+	case mccAttractions:
+		return []Item{{Name: "Billet d'entrée", Category: "attraction", PriceCents: 1500 + 100*r.IntN(10), Qty: 1}}
 	}
 	return nil
 }

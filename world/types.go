@@ -178,6 +178,8 @@ type Person struct {
 
 	Habits  Habits
 	Privacy Privacy
+
+	life life // work rota and local places, drawn by settle
 }
 
 // Segment is a stretch of a person's day at one place, or moving between

@@ -3,7 +3,6 @@ package world
 import (
 	"errors"
 	"fmt"
-	"math"
 	"sync"
 	"time"
 	_ "time/tzdata" // Europe/Paris must resolve on machines without a zoneinfo database
@@ -56,9 +55,14 @@ func New(cfg Config) (*World, error) {
 	w := &World{City: c, cfg: cfg}
 	offices := c.PlacesOf(KindOffice)
 	for i := range cfg.Persons {
-		home := genHome(cfg.Seed, i)
-		c.add(home)
-		w.People = append(w.People, genPerson(cfg.Seed, i, home, offices))
+		occ := genOccupation(cfg.Seed, i)
+		home := genHome(cfg.Seed, i, occ, c)
+		if home.Kind == KindHome {
+			c.add(home)
+		}
+		p := genPerson(cfg.Seed, i, home, offices)
+		settle(cfg.Seed, i, p, occ, c)
+		w.People = append(w.People, p)
 	}
 	linkContacts(cfg.Seed, w.People)
 	if cfg.Adjust != nil {
@@ -84,25 +88,6 @@ func (w *World) Person(id string) *Person {
 func (w *World) Date(i int) time.Time {
 	s := w.cfg.Start.In(Paris())
 	return time.Date(s.Year(), s.Month(), s.Day()+i-1, 0, 0, 0, 0, Paris())
-}
-
-// heroHome is where the narrator lives: a flat in the 20e near the
-// Alexandre Dumas station (line 2).
-var heroHome = Point{Lat: 48.8556, Lon: 2.3962}
-
-// genHome places person i's home around one of the residential anchors.
-func genHome(seed int64, i int) *Place {
-	id := PersonID(i)
-	if i == 0 {
-		return &Place{ID: "home:" + id, Name: "Home of " + id, Kind: KindHome, Point: heroHome, Arrondissement: 20}
-	}
-	r := seeded(seed, "home", id)
-	a := residential[r.IntN(len(residential))]
-	// Up to ~500 m from the anchor, uniform over the disc.
-	d := 500 * math.Sqrt(r.Float64())
-	th := 2 * math.Pi * r.Float64()
-	pt := offset(a.point, d*math.Cos(th), d*math.Sin(th))
-	return &Place{ID: "home:" + id, Name: "Home of " + id, Kind: KindHome, Point: pt, Arrondissement: a.arr}
 }
 
 // linkContacts builds the social graph. Friends are drawn among nearby

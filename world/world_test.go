@@ -119,6 +119,12 @@ func TestSegmentsCoverTheDay(t *testing.T) {
 	w := newWorld(t, 15, nil)
 	forPlans(t, w, 8, func(t *testing.T, d *Day, p *Plan) {
 		segs := p.Segments
+		if !p.Person.InCity(d.Index) {
+			if len(segs) != 0 || p.Sleep != nil {
+				t.Errorf("%s day %d: away, but the plan has %d segments", p.Person.ID, d.Index, len(segs))
+			}
+			return
+		}
 		if len(segs) == 0 {
 			t.Fatalf("%s day %d: no segments", p.Person.ID, d.Index)
 		}
@@ -136,7 +142,11 @@ func TestSegmentsCoverTheDay(t *testing.T) {
 				t.Errorf("%s day %d: segment %d has place %v and trip %v", p.Person.ID, d.Index, i, s.Place, s.Trip)
 			}
 		}
-		if segs[0].Place != p.Person.Home || segs[len(segs)-1].Place != p.Person.Home {
+		// Night workers start or end some days at work, mid-shift.
+		atHome := func(pl *Place) bool {
+			return pl == p.Person.Home || (p.Person.Occupation == OccNight && pl == p.Person.Work)
+		}
+		if !atHome(segs[0].Place) || !atHome(segs[len(segs)-1].Place) {
 			t.Errorf("%s day %d: the day does not start and end at home", p.Person.ID, d.Index)
 		}
 		if p.Sleep == nil || !p.Sleep.Wake.After(p.Sleep.Bed) {
@@ -309,6 +319,12 @@ func TestHomesSpread(t *testing.T) {
 	arr := map[int]bool{}
 	for _, p := range w.People {
 		arr[p.Home.Arrondissement] = true
+		if p.Occupation == OccVisitor {
+			if p.Home.Kind != KindHotel || w.City.Place(p.Home.ID) != p.Home {
+				t.Errorf("%s: a visitor staying at %s, not a hotel of the city", p.ID, p.Home.ID)
+			}
+			continue
+		}
 		if w.City.Place(p.Home.ID) != p.Home || p.Home.ID != "home:"+p.ID {
 			t.Errorf("%s: home %s not in the city", p.ID, p.Home.ID)
 		}

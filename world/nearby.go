@@ -1,0 +1,139 @@
+package world
+
+import (
+	"math"
+	"sort"
+)
+
+// use is what a person goes to a place for; it picks the places of one
+// kind and merchant category.
+type use int
+
+// Uses of local places.
+const (
+	useBakery use = iota
+	useGrocery
+	usePharmacy
+	useCafe
+	useRestaurant
+	useBar
+	useGym
+	usePark
+	useCinema
+	useBooks
+	nUses
+)
+
+// useOf returns the use a place serves, or -1.
+func useOf(p *Place) use {
+	switch {
+	case p.Mall != nil || p.Kind == KindHome:
+		return -1 // the mall's shops are a destination, not a local
+	case p.Kind == KindPark:
+		return usePark
+	case p.Kind == KindGym:
+		return useGym
+	}
+	switch p.MCC {
+	case mccBakery:
+		return useBakery
+	case mccGrocery:
+		return useGrocery
+	case mccPharmacy:
+		return usePharmacy
+	case mccCafe:
+		return useCafe
+	case mccRestaurant:
+		return useRestaurant
+	case mccBar:
+		return useBar
+	case mccCinema:
+		return useCinema
+	case mccBooks:
+		return useBooks
+	}
+	return -1
+}
+
+// localChoices is how many places of each use a person frequents: their
+// usual one most of the time, the next ones now and then.
+const localChoices = 3
+
+// placeIndex buckets the city's places by use on a grid, for nearest
+// searches.
+type placeIndex struct {
+	cellM  float64
+	origin Point
+	kx     float64
+	cells  [nUses]map[[2]int][]*Place
+	counts [nUses]int
+}
+
+func (c *City) index() *placeIndex {
+	c.nearOnce.Do(func() {
+		ix := &placeIndex{cellM: 800, origin: Chatelet, kx: math.Cos(Chatelet.Lat * math.Pi / 180)}
+		for u := range ix.cells {
+			ix.cells[u] = map[[2]int][]*Place{}
+		}
+		for _, p := range c.Places {
+			if u := useOf(p); u >= 0 {
+				k := ix.cellOf(p.Point)
+				ix.cells[u][k] = append(ix.cells[u][k], p)
+				ix.counts[u]++
+			}
+		}
+		c.near = ix
+	})
+	return c.near
+}
+
+func (ix *placeIndex) cellOf(p Point) [2]int {
+	y := (p.Lat - ix.origin.Lat) * 111_320 / ix.cellM
+	x := (p.Lon - ix.origin.Lon) * 111_320 * ix.kx / ix.cellM
+	return [2]int{int(math.Floor(y)), int(math.Floor(x))}
+}
+
+// nearest returns the k places of use u nearest to p, nearest first (ties
+// by id), searching ring by ring around p's cell.
+func (c *City) nearest(u use, p Point, k int) []*Place {
+	ix := c.index()
+	k = min(k, ix.counts[u])
+	type cand struct {
+		d  float64
+		pl *Place
+	}
+	var cs []cand
+	ck := ix.cellOf(p)
+	for r := 0; ; r++ {
+		for dy := -r; dy <= r; dy++ {
+			for dx := -r; dx <= r; dx++ {
+				if max(abs(dy), abs(dx)) != r {
+					continue
+				}
+				for _, pl := range ix.cells[u][[2]int{ck[0] + dy, ck[1] + dx}] {
+					cs = append(cs, cand{Distance(p, pl.Point), pl})
+				}
+			}
+		}
+		// Anything beyond ring r is at least r cells away.
+		if len(cs) >= k {
+			sort.Slice(cs, func(i, j int) bool {
+				if cs[i].d != cs[j].d {
+					return cs[i].d < cs[j].d
+				}
+				return cs[i].pl.ID < cs[j].pl.ID
+			})
+			if cs[k-1].d <= float64(r)*ix.cellM || len(cs) == ix.counts[u] {
+				break
+			}
+		}
+		if r > 64 {
+			break
+		}
+	}
+	out := make([]*Place, 0, k)
+	for _, c := range cs[:min(k, len(cs))] {
+		out = append(out, c.pl)
+	}
+	return out
+}

@@ -13,5 +13,8 @@
 // from phone.cell events; Unicity(p) is the share of traces that p random
 // points of their own single out among all traces. UnicityCurve gives ε_1
 // to ε_p from nested draws (the first p points of one random order), the
-// curve the aggregator reports.
+// curve the aggregator reports. Add puts any (place, time bin) point in a
+// trace, so the same measure works at other resolutions: exhaust city
+// (package census) also measures cards at shop × day, as in "Unique in the
+// shopping mall" (de Montjoye et al., Science, 2015).
 package score

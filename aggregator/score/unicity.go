@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"slices"
+	"time"
 
 	"exhaust/aggregator/obs"
 	"exhaust/event"
@@ -17,14 +18,16 @@ import (
 // population.
 const DefaultMaxPoints = 4096
 
-// Traces holds every SIM's trace: the distinct (serving tower, hour) points
-// of its phone.cell events. The zero value is not usable; call NewTraces.
+// Traces holds traces: sets of distinct (place, time bin) points, one set
+// per key. The aggregator keeps each SIM's (serving tower, hour) points from
+// phone.cell events (Observe); Add builds any other kind, such as a card's
+// (shop, day) points. The zero value is not usable; call NewTraces.
 type Traces struct {
 	// MaxPoints bounds each trace (DefaultMaxPoints by default).
 	MaxPoints int
-	towers    map[string]uint32
-	names     []string
-	traces    map[string][]uint64 // by IMSI: sorted points
+	towers    map[string]uint32   // place -> index in names
+	names     []string            // places by index (towers, for Observe)
+	traces    map[string][]uint64 // by key (the IMSI, for Observe): sorted points
 }
 
 // NewTraces returns an empty set of traces.
@@ -32,11 +35,21 @@ func NewTraces() *Traces {
 	return &Traces{MaxPoints: DefaultMaxPoints, towers: map[string]uint32{}, traces: map[string][]uint64{}}
 }
 
-// point packs a tower (index in names) and an hour (since the Unix epoch).
-func point(tower uint32, hour int64) uint64 { return uint64(tower)<<32 | uint64(uint32(hour)) }
+// point packs a place (index in names) and a time bin.
+func point(place uint32, bin int64) uint64 { return uint64(place)<<32 | uint64(uint32(bin)) }
 
-// Observe adds the point of a phone.cell record to its SIM's trace; other
-// records are ignored.
+// HourBin returns the hour of t counted from the Unix epoch, rounded down:
+// the time bin of de Montjoye et al.'s antenna × hour traces.
+func HourBin(t time.Time) int64 {
+	hour := t.Unix() / 3600
+	if t.Unix() < 0 && t.Unix()%3600 != 0 {
+		hour-- // floor, not truncation
+	}
+	return hour
+}
+
+// Observe adds the point of a phone.cell record, (serving tower,
+// HourBin), to its SIM's trace; other records are ignored.
 func (t *Traces) Observe(r *obs.Record) {
 	if r.Type != "phone.cell" || r.Tower == "" {
 		return
@@ -45,30 +58,44 @@ func (t *Traces) Observe(r *obs.Record) {
 	if !ok {
 		return
 	}
-	ti, ok := t.towers[r.Tower]
+	t.Add(imsi.Value, r.Tower, HourBin(r.Time))
+}
+
+// Add adds the point (place, bin) to the trace of key, creating the trace:
+// place is where (a tower id, a shop), bin when (an hour, a day: any integer
+// that fits 32 bits). A point already in the trace, or past MaxPoints, is
+// dropped.
+func (t *Traces) Add(key, place string, bin int64) {
+	pi, ok := t.towers[place]
 	if !ok {
-		ti = uint32(len(t.names))
-		t.towers[r.Tower] = ti
-		t.names = append(t.names, r.Tower)
+		pi = uint32(len(t.names))
+		t.towers[place] = pi
+		t.names = append(t.names, place)
 	}
-	hour := r.Time.Unix() / 3600
-	if r.Time.Unix() < 0 && r.Time.Unix()%3600 != 0 {
-		hour-- // floor, not truncation
-	}
-	p := point(ti, hour)
-	tr := t.traces[imsi.Value]
+	p := point(pi, bin)
+	tr := t.traces[key]
 	i, found := slices.BinarySearch(tr, p)
 	if found || (t.MaxPoints > 0 && len(tr) >= t.MaxPoints) {
 		return
 	}
-	t.traces[imsi.Value] = slices.Insert(tr, i, p)
+	t.traces[key] = slices.Insert(tr, i, p)
 }
 
 // Len returns the number of traces.
 func (t *Traces) Len() int { return len(t.traces) }
 
-// Points returns the number of points of the trace of imsi.
-func (t *Traces) Points(imsi string) int { return len(t.traces[imsi]) }
+// Points returns the number of points of the trace of key (an IMSI for
+// Observe).
+func (t *Traces) Points(key string) int { return len(t.traces[key]) }
+
+// TotalPoints returns the number of points of all traces together.
+func (t *Traces) TotalPoints() int {
+	n := 0
+	for _, tr := range t.traces {
+		n += len(tr)
+	}
+	return n
+}
 
 // Unicity returns ε_p, the share of traces that p of their own points,
 // drawn at random, single out: no other trace holds all p. As in de
@@ -176,8 +203,8 @@ func singles(all [][]uint64, postings map[uint64][]int32, pick []uint64, self in
 type savedTraces struct {
 	Version   int
 	MaxPoints int
-	Towers    []string // tower ids by index
-	IMSIs     []string // sorted
+	Towers    []string // places (tower ids for Observe) by index
+	IMSIs     []string // trace keys (IMSIs for Observe), sorted
 	Points    [][]uint64
 }
 

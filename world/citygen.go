@@ -142,7 +142,7 @@ var generatedPlaces = sync.OnceValue(func() []placeDef {
 			if g.chain != "" && r.Float64() < g.chainP {
 				label, chain = g.chainLb, g.chain
 			}
-			name := fmt.Sprintf("%s %s (%de)", label, nameWords[r.IntN(len(nameWords))], arr)
+			name := fmt.Sprintf("%s %s (%s)", label, nameWords[r.IntN(len(nameWords))], ordinal(arr))
 			prefix := string(g.kind)
 			if g.kind == KindCafe || g.kind == KindShop {
 				prefix = map[PlaceKind]string{KindCafe: "cafe", KindShop: "shop"}[g.kind]
@@ -161,6 +161,14 @@ var generatedPlaces = sync.OnceValue(func() []placeDef {
 	}
 	return out
 })
+
+// ordinal writes an arrondissement the French way: "1er", "2e", "11e".
+func ordinal(arr int) string {
+	if arr == 1 {
+		return "1er"
+	}
+	return strconv.Itoa(arr) + "e"
+}
 
 // Tower layout: a mobile network is dimensioned for its traffic, so sites
 // are closest where most people live and work. Paris's operators run one

@@ -122,6 +122,11 @@ var categories = map[string]string{
 	"5814": "fast_food",
 	"5912": "pharmacy",
 	"5942": "books",
+	"5462": "bakery",
+	"5813": "bar",
+	"7011": "hotel",
+	"7832": "cinema",
+	"7991": "attractions",
 	"7997": "sports_club",
 }
 

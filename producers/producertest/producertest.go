@@ -19,10 +19,11 @@ import (
 
 // The generated world every producer is run over: small, so six producers
 // under -race stay fast, yet with the hero and enough people for every kind
-// to appear in two days (a Sunday and a Monday).
+// to appear in two days (a Sunday and a Monday) of a city where only some
+// people do sport, own a wristband or shop at a loyalty chain.
 const (
 	Seed    = 1
-	Persons = 8
+	Persons = 40
 )
 
 // Days are the simulated days the suite collects.

@@ -286,29 +286,53 @@ func (c *City) bestMetro(a, b Point) *metroOption {
 	return m
 }
 
+// nearStations caches stationsNear by point, as station ids: places do
+// not move, and every City has the same stations.
+var nearStations sync.Map
+
+// stationsNear returns the station nearest to p, plus the next two if
+// within 700 m: where a trip from p may enter the metro.
+func (c *City) stationsNear(p Point) []*Station {
+	var top [3]*Station
+	var td [3]float64
+	for _, s := range c.Stations {
+		d := Distance(p, s.Point)
+		for k := range top {
+			if top[k] == nil || d < td[k] {
+				copy(top[k+1:], top[k:2])
+				copy(td[k+1:], td[k:2])
+				top[k], td[k] = s, d
+				break
+			}
+		}
+	}
+	out := top[:1]
+	for k := 1; k < 3; k++ {
+		if top[k] != nil && td[k] < 700 {
+			out = append(out, top[k])
+		}
+	}
+	return out
+}
+
 // findMetro is bestMetro without the cache.
 func (c *City) findMetro(a, b Point) *metroOption {
 	near := func(p Point) []*Station {
-		// The nearest station, plus the next two if within 700 m.
-		var top [3]*Station
-		var td [3]float64
-		for _, s := range c.Stations {
-			d := Distance(p, s.Point)
-			for k := range top {
-				if top[k] == nil || d < td[k] {
-					copy(top[k+1:], top[k:2])
-					copy(td[k+1:], td[k:2])
-					top[k], td[k] = s, d
-					break
-				}
+		// Cached as ids: every City has its own Station values.
+		if v, ok := nearStations.Load(p); ok {
+			ids := v.([]string)
+			out := make([]*Station, len(ids))
+			for i, id := range ids {
+				out[i] = c.Station(id)
 			}
+			return out
 		}
-		out := top[:1]
-		for k := 1; k < 3; k++ {
-			if top[k] != nil && td[k] < 700 {
-				out = append(out, top[k])
-			}
+		out := c.stationsNear(p)
+		ids := make([]string, len(out))
+		for i, s := range out {
+			ids[i] = s.ID
 		}
+		nearStations.Store(p, ids)
 		return out
 	}
 	var best *metroOption

@@ -53,6 +53,11 @@ func cityJSON(w *world.World) ([]byte, error) {
 			b.Name = strings.TrimPrefix(p.ID, "home:")
 			m.Homes = append(m.Homes, b)
 		default:
+			b.InMall = p.Mall != nil
+			switch p.Kind {
+			case world.KindOffice, world.KindShop, world.KindCafe, world.KindGym, world.KindHotel:
+				b.Minor = !b.InMall
+			}
 			m.Places = append(m.Places, b)
 		}
 	}

@@ -71,6 +71,11 @@ type placeBrief struct {
 	Lon   float64 `json:"lon"`
 	Kind  string  `json:"kind,omitempty"`
 	Place string  `json:"place,omitempty"`
+	// InMall marks the mall's shops, labelled when the map zooms on it.
+	InMall bool `json:"in_mall,omitempty"`
+	// Minor marks the city's many everyday places (offices, local shops,
+	// cafés, gyms, hotels): drawn small, so the story's places stand out.
+	Minor bool `json:"minor,omitempty"`
 }
 
 type timelineMsg struct {

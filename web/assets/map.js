@@ -72,12 +72,12 @@ const CityMap = (() => {
     let shop = 0;
     for (const p of c.places) {
       const [x, y] = project(p.lat, p.lon);
-      const e = el("circle", { class: "place " + p.kind, cx: x, cy: y }, layers.places);
+      const e = el("circle", { class: "place " + p.kind + (p.minor ? " minor" : ""), cx: x, cy: y }, layers.places);
       el("title", {}, e).textContent = p.name;
       if (p.kind === "mall") {
         const label = el("text", { x: x + 8, y: y + 16 }, layers.labels);
         label.textContent = p.name;
-      } else if (p.kind === "shop" || p.kind === "cafe") {
+      } else if (p.in_mall) {
         // The mall's shops stand in a row: labels alternate above and below.
         const label = el("text", { x: x, y: y + (shop++ % 2 ? metres(22) : -metres(10)), class: "shop-label", "text-anchor": "middle" }, layers.labels);
         label.textContent = p.name;

@@ -72,6 +72,11 @@ type Station struct {
 type Line struct {
 	Name     string // "1", "4", "7", "14"
 	Stations []*Station
+	// ExitGates is set for lines whose gates also read fares on the way
+	// out. In Paris only the RER's do (its fares depend on the distance);
+	// metro gates read on entry only, and exits are free turnstiles. No
+	// line of the simulated network has them yet.
+	ExitGates bool
 }
 
 // TowerSignal is a tower as a phone measures it.

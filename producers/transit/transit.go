@@ -37,7 +37,9 @@ const (
 // operator knows the station, not which of its entrances.
 const stationAccuracyM = 100
 
-// Exit gates are a short walk from the platform.
+// Exit gates, where a line has them (world.Line.ExitGates: the RER's in
+// Paris), are a short walk from the platform: 20 to 90 seconds, our
+// estimate of a platform-to-gate walk.
 const (
 	minExitWalk = 20 * time.Second
 	maxExitWalk = 90 * time.Second
@@ -89,8 +91,8 @@ func (*Transit) Spec() producers.Spec {
 		Kinds: []producers.KindSpec{
 			{
 				Name:    KindTap,
-				Summary: "A pass or ticket was validated at a station gate, going in or out.",
-				Reveals: "Itineraries: where a trip started and ended, at what time, on which line; day after day, home and work stations.",
+				Summary: "A pass or ticket was validated at a station gate: going in, or going out where the line's gates read exits (the RER's; metro gates read entries only).",
+				Reveals: "Itineraries: where and when each trip started, on which line; the next tap-in tells where the last trip probably ended; day after day, home and work stations.",
 				IDKinds: []event.IDKind{event.Pass, event.Ticket},
 				Schema:  schema(KindTap),
 			},
@@ -107,7 +109,7 @@ func (*Transit) Spec() producers.Spec {
 
 // Observe emits the ticket-machine sales and the gate taps of the day.
 func (*Transit) Observe(day *world.Day, rng *rand.Rand, emit producers.Emitter) error {
-	for _, plan := range day.Plans {
+	for _, plan := range day.Present() {
 		for _, pu := range plan.Purchases {
 			if pu.Place == nil || pu.Place.Station == nil {
 				continue
@@ -117,7 +119,7 @@ func (*Transit) Observe(day *world.Day, rng *rand.Rand, emit producers.Emitter) 
 			}
 		}
 		for _, seg := range plan.Segments {
-			taps(plan.Person, seg, rng, emit)
+			taps(day.City, plan.Person, seg, rng, emit)
 		}
 	}
 	return nil
@@ -173,9 +175,11 @@ func productOf(pu world.Purchase) (product string, count int) {
 }
 
 // taps emits the gate taps of one metro trip: in at the first boarding
-// station, out at the last alighting one. Changes inside the network are not
-// gated, so they leave no tap.
-func taps(p *world.Person, seg world.Segment, rng *rand.Rand, emit producers.Emitter) {
+// station; out at the last alighting one only when that line's gates read
+// fares on the way out (world.Line.ExitGates: in Paris, the RER's; metro
+// exits are free turnstiles). Changes inside the network are not gated, so
+// they leave no tap.
+func taps(city *world.City, p *world.Person, seg world.Segment, rng *rand.Rand, emit producers.Emitter) {
 	trip := seg.Trip
 	if trip == nil || len(trip.Legs) == 0 {
 		return
@@ -190,6 +194,10 @@ func taps(p *world.Person, seg world.Segment, rng *rand.Rand, emit producers.Emi
 		return // no fare medium: the gate has nothing to read
 	}
 	first, last := trip.Legs[0], trip.Legs[len(trip.Legs)-1]
+	emit.Emit(KindTap, first.Board, tap(id, first.From, first.Line, DirectionIn))
+	if l := city.Line(last.Line); l == nil || !l.ExitGates {
+		return
+	}
 	exit := last.Alight.Add(minExitWalk + time.Duration(rng.Int64N(int64(maxExitWalk-minExitWalk)))).Truncate(time.Second)
 	if !seg.End.IsZero() && exit.After(seg.End) {
 		exit = seg.End
@@ -197,7 +205,6 @@ func taps(p *world.Person, seg world.Segment, rng *rand.Rand, emit producers.Emi
 	if exit.Before(first.Board) { // degenerate plans: keep in before out
 		exit = first.Board
 	}
-	emit.Emit(KindTap, first.Board, tap(id, first.From, first.Line, DirectionIn))
 	emit.Emit(KindTap, exit, tap(id, last.To, last.Line, DirectionOut))
 }
 

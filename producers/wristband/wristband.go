@@ -105,8 +105,8 @@ func (*Wristband) Spec() producers.Spec {
 			{Name: KindSync, Summary: "The wristband synced through the phone's companion app.",
 				Reveals: "Links the wristband to the phone's advertising id; when the wearer picks up the phone.",
 				IDKinds: []event.IDKind{event.Wristband, event.ADID}, Schema: schema(KindSync)},
-			{Name: KindSleep, Summary: "Last night: bedtime, waking time and sleep phases.",
-				Reveals: "Sleep habits and quality, to the minute.",
+			{Name: KindSleep, Summary: "Last night as the device scored it: when sleep began and ended, and its phases.",
+				Reveals: "Sleep habits and quality, within a consumer device's error: bed and wake times within minutes, phases roughly.",
 				IDKinds: []event.IDKind{event.Wristband}, Schema: schema(KindSleep)},
 			{Name: KindActivity, Summary: "One hour of steps, average heart rate and calories.",
 				Reveals: "The shape of the day: when the wearer walks, sits, sleeps; fitness from the heart rate.",
@@ -141,11 +141,11 @@ const (
 func (*Wristband) Observe(day *world.Day, rng *rand.Rand, emit producers.Emitter) error {
 	for _, plan := range day.Plans {
 		// Each person gets a generator of their own, drawn in population
-		// order, so changing one person's settings leaves the others' events
-		// untouched.
+		// order, so changing one person's settings, or a visitor's stay,
+		// leaves the others' events untouched.
 		prng := rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64()))
 		p := plan.Person
-		if p.Wristband == nil || !p.Privacy.WearsWristband || p.Phone == nil {
+		if !p.InCity(day.Index) || p.Wristband == nil || !p.Privacy.WearsWristband || p.Phone == nil {
 			continue
 		}
 		observe(prng, day, plan, emit)
@@ -240,7 +240,8 @@ func observe(rng *rand.Rand, day *world.Day, plan *world.Plan, emit producers.Em
 	b := bodyOf(p.Wristband.Serial)
 	band := []event.ID{{Kind: event.Wristband, Value: p.Wristband.Serial}}
 	cutoff := w.start // records before it were uploaded already
-	sleepSent := plan.Sleep == nil || !plan.Sleep.Wake.After(plan.Sleep.Bed)
+	night, ok := nightRecord(rng, plan, band)
+	sleepSent := !ok
 	sentWorkout := make([]bool, len(plan.Workouts))
 	for _, t := range syncTimes(rng, plan, w) {
 		t = t.Truncate(time.Second)
@@ -249,9 +250,9 @@ func observe(rng *rand.Rand, day *world.Day, plan *world.Plan, emit producers.Em
 			data any
 		}
 		var records []record
-		if !sleepSent && !plan.Sleep.Wake.After(t) {
+		if !sleepSent && !night.Wake.After(t) {
 			sleepSent = true
-			records = append(records, record{KindSleep, sleepOf(plan.Sleep, band)})
+			records = append(records, record{KindSleep, night})
 		}
 		for h := cutoff; !h.Add(time.Hour).After(t); h = h.Add(time.Hour) {
 			records = append(records, record{KindActivity, b.activity(rng, plan, h, band)})
@@ -277,34 +278,6 @@ func observe(rng *rand.Rand, day *world.Day, plan *world.Plan, emit producers.Em
 			emit.Emit(r.kind, t, r.data)
 		}
 	}
-}
-
-// sleepOf turns the night into the wristband's sleep record.
-func sleepOf(s *world.Sleep, ids []event.ID) Sleep {
-	d := Sleep{
-		Common:    event.Common{IDs: ids},
-		Bed:       s.Bed.UTC(),
-		Wake:      s.Wake.UTC(),
-		DurationS: secs(s.Wake.Sub(s.Bed)),
-		Phases:    []Phase{},
-	}
-	for _, ph := range s.Phases {
-		d.Phases = append(d.Phases, Phase{Phase: ph.Kind, Start: ph.Start.UTC(), End: ph.End.UTC()})
-		n := secs(ph.End.Sub(ph.Start))
-		switch ph.Kind {
-		case "falling_asleep":
-			d.TotalsS.FallingAsleep += n
-		case "light":
-			d.TotalsS.Light += n
-		case "deep":
-			d.TotalsS.Deep += n
-		case "rem":
-			d.TotalsS.REM += n
-		case "awake":
-			d.TotalsS.Awake += n
-		}
-	}
-	return d
 }
 
 // activity is the hour bucket starting at h.

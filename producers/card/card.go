@@ -71,7 +71,7 @@ func (*Card) Spec() producers.Spec {
 
 // Observe emits one payment per card purchase of the day.
 func (*Card) Observe(day *world.Day, _ *rand.Rand, emit producers.Emitter) error {
-	for _, plan := range day.Plans {
+	for _, plan := range day.Present() {
 		person := plan.Person
 		for _, pu := range plan.Purchases {
 			// The bank sees the card, not the person: cash leaves no trace

@@ -28,6 +28,24 @@ const storeAccuracyM = 20
 // exportHour is when the schemes' nightly CRM export runs (local time).
 const exportHour = 4
 
+// When the till scans the loyalty card, against the card payment (the
+// purchase's time in the world, when the bank authorises it). The cashier
+// scans the card before totalling, so points and member prices apply, and
+// the customer pays after: at a French till that is a total read out,
+// the card inserted or tapped, maybe a PIN, the receipt, some 10 to 90
+// seconds (our estimate from the steps at a staffed till). Now and then the
+// card comes out after paying and the till adds it to the closed ticket,
+// 10 to 60 seconds later.
+const (
+	scanBeforeMin = 10 * time.Second
+	scanBeforeMax = 90 * time.Second
+	scanAfterMin  = 10 * time.Second
+	scanAfterMax  = 60 * time.Second
+	// scanAfterShare is the share of purchases whose card is scanned after
+	// paying: one in five, our assumption.
+	scanAfterShare = 0.2
+)
+
 // Item is one line of a basket.
 type Item struct {
 	Name       string `json:"name"`
@@ -85,13 +103,13 @@ func (*Loyalty) Spec() producers.Spec {
 			{
 				Name:    KindBasket,
 				Summary: "A purchase made with a loyalty card: store, items, total, points earned.",
-				Reveals: "Tastes (book genres, café orders, own cup or not) and purchase rhythm; same store, time and amount as a card payment, so the loyalty account links to the card.",
+				Reveals: "Tastes (book genres, café orders, own cup or not) and purchase rhythm; same store and amount as a card payment, within a minute or two, so the loyalty account links to the card.",
 				IDKinds: []event.IDKind{event.Loyalty},
 				Schema:  schema(KindBasket),
 			},
 			{
 				Name:    KindRegistration,
-				Summary: "A member's record in a scheme's nightly CRM export (first day only): name, e-mail, date joined.",
+				Summary: "A member's record in a scheme's nightly CRM export (once per member, on their first day in the city): name, e-mail, date joined.",
 				Reveals: "The real name and e-mail behind a loyalty account: whatever links to that account is no longer anonymous.",
 				IDKinds: []event.IDKind{event.Loyalty, event.Email},
 				Schema:  schema(KindRegistration),
@@ -105,23 +123,32 @@ func (*Loyalty) Spec() producers.Spec {
 	}
 }
 
-// Observe emits, on day 1, every member's registration, then every basket
-// of the day.
-func (*Loyalty) Observe(day *world.Day, _ *rand.Rand, emit producers.Emitter) error {
-	if day.Index == 1 {
-		registrations(day, emit)
-	}
-	for _, plan := range day.Plans {
+// Observe emits the members' registrations (residents on day 1, visitors
+// on the day they arrive), then every basket of the day.
+func (*Loyalty) Observe(day *world.Day, rng *rand.Rand, emit producers.Emitter) error {
+	registrations(day, emit)
+	for _, plan := range day.Present() {
 		for _, pu := range plan.Purchases {
 			// The till sees the card that is shown, nothing else: no card
 			// shown, no basket.
 			if pu.Loyalty == "" || pu.Place == nil {
 				continue
 			}
-			emit.Emit(KindBasket, pu.Time, basket(pu))
+			emit.Emit(KindBasket, scanTime(rng, pu.Time), basket(pu))
 		}
 	}
 	return nil
+}
+
+// scanTime is when the till scanned the loyalty card of a purchase paid at
+// paid (see scanBeforeMin).
+func scanTime(rng *rand.Rand, paid time.Time) time.Time {
+	lo, hi, sign := scanBeforeMin, scanBeforeMax, -1
+	if rng.Float64() < scanAfterShare {
+		lo, hi, sign = scanAfterMin, scanAfterMax, 1
+	}
+	d := lo + time.Duration(rng.Int64N(int64((hi-lo)/time.Second)+1))*time.Second
+	return paid.Add(time.Duration(sign) * d)
 }
 
 func basket(pu world.Purchase) Basket {
@@ -154,11 +181,16 @@ func basket(pu world.Purchase) Basket {
 
 // registrations emits the CRM export: one record per member and scheme,
 // whether or not they show the card these days (the scheme still knows
-// them).
+// them). Each member's records go out once, on the first day the member is
+// in the city: day 1 for residents, the day of arrival for visitors, so
+// nothing is emitted about someone who is not there.
 func registrations(day *world.Day, emit producers.Emitter) {
 	at := day.Date.Add(exportHour * time.Hour)
-	for _, plan := range day.Plans {
+	for _, plan := range day.Present() {
 		p := plan.Person
+		if first := max(p.Arrive, 1); day.Index != first {
+			continue
+		}
 		chains := make([]string, 0, len(p.Loyalty))
 		for c := range p.Loyalty {
 			chains = append(chains, c)

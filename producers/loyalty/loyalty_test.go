@@ -225,3 +225,43 @@ func TestHeroBaskets(t *testing.T) {
 		}
 	})
 }
+
+// TestScanBeforeOrAfterPaying: the till scans the loyalty card some seconds
+// before the card payment (at the purchase's time), now and then after it,
+// never at the same second.
+func TestScanBeforeOrAfterPaying(t *testing.T) {
+	drink := world.Item{Name: "caramel macchiato", Category: "drink", PriceCents: 520, Qty: 1}
+	paid := date.Add(12 * time.Hour)
+	var purchases []world.Purchase
+	for i := range 200 {
+		purchases = append(purchases, world.Purchase{Time: paid.Add(time.Duration(i) * 10 * time.Minute), Place: starbucks,
+			Items: []world.Item{drink}, TotalCents: 520, Method: "card", Loyalty: "SBX-1"})
+	}
+	day := &world.Day{Index: 2, Date: date.AddDate(0, 0, 1), City: &world.City{},
+		Plans: []*world.Plan{{Person: member(), Day: 2, Purchases: purchases}}}
+	evs := collect(t, day)
+	if len(evs) != len(purchases) {
+		t.Fatalf("%d baskets for %d purchases", len(evs), len(purchases))
+	}
+	before, after := 0, 0
+	for _, e := range evs {
+		// Each purchase is ten minutes from the next: the nearest is its own.
+		var gap time.Duration
+		for i, pu := range purchases {
+			if g := e.Time.Sub(pu.Time); i == 0 || g.Abs() < gap.Abs() {
+				gap = g
+			}
+		}
+		switch {
+		case gap <= -10*time.Second && gap >= -90*time.Second:
+			before++
+		case gap >= 10*time.Second && gap <= 60*time.Second:
+			after++
+		default:
+			t.Errorf("basket %s from its payment, want 10–90 s before or 10–60 s after", gap)
+		}
+	}
+	if before < len(evs)/2 || after == 0 {
+		t.Errorf("%d scans before paying, %d after: want most before, some after", before, after)
+	}
+}

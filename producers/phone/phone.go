@@ -154,6 +154,9 @@ func (*Phone) Observe(day *world.Day, rng *rand.Rand, emit producers.Emitter) er
 		// order, so changing one person's settings leaves the others' events
 		// untouched.
 		prng := rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64()))
+		if !plan.Person.InCity(day.Index) {
+			continue // a visitor outside their stay: nothing to see
+		}
 		o.person(prng, day, plan)
 	}
 	return nil

@@ -132,7 +132,7 @@ func (*WiFi) Observe(day *world.Day, rng *rand.Rand, emit producers.Emitter) err
 		// untouched.
 		prng := rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64()))
 		p := plan.Person
-		if !p.Privacy.WifiEnabled {
+		if !p.InCity(day.Index) || !p.Privacy.WifiEnabled {
 			continue
 		}
 		w := window(day, plan)

@@ -140,6 +140,11 @@ func Run(t *testing.T, p producers.Producer) {
 			}
 		}
 	})
+	t.Run("absent_visitors_unseen", func(t *testing.T) {
+		for _, problem := range absentProblems(t, p, runs[0]) {
+			t.Error(problem)
+		}
+	})
 	base := countKinds(runs)
 	for _, rule := range spec.Privacy {
 		t.Run("privacy/"+strings.ReplaceAll(rule.Setting, " ", "_"), func(t *testing.T) {
@@ -168,6 +173,86 @@ func Run(t *testing.T, p producers.Producer) {
 			}
 		})
 	}
+}
+
+// absentee reports whether the absent-visitors check sends p away: every
+// third person but the hero, so friends, neighbours and shared places mix
+// absentees with people in the city.
+func absentee(p *world.Person) bool { return p.ID != world.HeroID && personIndex(p.ID)%3 == 1 }
+
+// personIndex is the population index in a person id "p007" (0 for others).
+func personIndex(id string) int {
+	n := 0
+	for _, c := range strings.TrimPrefix(id, "p") {
+		if c < '0' || c > '9' {
+			return 0
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+// absentProblems runs p over base's day where every absentee has become a
+// visitor who arrives the day after, their full plan left in place, and
+// lists the events that carry an identifier only an absentee (or one of
+// the world's own visitors away that day) owns: a sensor sees no one who
+// is not in the city (world.Day.Present). base's events show that those
+// identifiers are otherwise seen, so the check proves something.
+func absentProblems(t *testing.T, p producers.Producer, base dayRun) []string {
+	t.Helper()
+	day := *base.day
+	day.Plans = make([]*world.Plan, len(base.day.Plans))
+	for i, pl := range base.day.Plans {
+		day.Plans[i] = pl
+		if absentee(pl.Person) && pl.Person.InCity(day.Index) {
+			cp, person := *pl, *pl.Person
+			person.Arrive, person.Leave = day.Index+1, day.Index+2
+			cp.Person = &person
+			day.Plans[i] = &cp
+		}
+	}
+	away := map[event.ID]string{}
+	for _, pl := range day.Plans {
+		if pl.Person.InCity(day.Index) {
+			continue
+		}
+		for _, id := range pl.Person.Identifiers(day.City) {
+			away[id] = pl.Person.ID
+		}
+		for _, tk := range pl.TicketIDs() {
+			away[event.ID{Kind: event.Ticket, Value: tk}] = pl.Person.ID
+		}
+	}
+	for _, pl := range day.Present() {
+		for _, id := range pl.Person.Identifiers(day.City) {
+			delete(away, id) // shared with someone present (none should be)
+		}
+	}
+	seen := false
+	for i := range base.events {
+		for _, id := range event.IDsOf(&base.events[i]) {
+			if _, ok := away[id]; ok {
+				seen = true
+			}
+		}
+	}
+	if !seen {
+		return nil // the producer never sees these people anyway
+	}
+	evs, err := producers.Collect(p, Seed, &day)
+	if err != nil {
+		t.Fatalf("Collect: %v", err)
+	}
+	var out []string
+	for i := range evs {
+		for _, id := range event.IDsOf(&evs[i]) {
+			if who, ok := away[id]; ok {
+				out = append(out, fmt.Sprintf("day %d: %s %s carries %s %s of %s, who is not in the city that day",
+					day.Index, evs[i].Type, evs[i].ID, id.Kind, id.Value, who))
+			}
+		}
+	}
+	return out
 }
 
 type dayRun struct {

@@ -40,6 +40,7 @@ var commands = []command{
 	{"aggregate", "consume the exhaust and link it into profiles, with an HTTP API and metrics", runAggregate},
 	{"setup", "create the NATS streams (the deploy stack runs it as its admin user)", runSetup},
 	{"producers", "list the producers with their subjects, identifier kinds and schemas", runProducers},
+	{"city", "simulate the city in process and report it: people, places, events per person, unicity against the papers", runCity},
 	{"bench", "measure throughput: bench publish (--fast publishing vs a raw JetStream publisher), bench aggregate (the aggregator vs raw consumers)", runBench},
 	{"version", "print the version", func(_ context.Context, _ []string, env *cliEnv) error {
 		fmt.Fprintln(env.stdout, "exhaust", version)

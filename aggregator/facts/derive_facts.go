@@ -259,21 +259,28 @@ func (v *view) trips() (Fact, bool) {
 		}
 		return cmp.Compare(v.s.str(a.FromS)+v.s.str(a.ToS), v.s.str(b.FromS)+v.s.str(b.ToS))
 	})
+	inferred := chainTrips(all)
 	if len(all) > maxTrips {
 		all = all[len(all)-maxTrips:]
+		inferred = inferred[len(inferred)-maxTrips:]
 	}
 	val := TripsValue{Trips: n, Lines: v.counts(m.lines), Purchases: m.purchases}
 	for _, s := range m.stations {
 		val.Stations = append(val.Stations, Count{Name: v.s.placeName(s.S), Count: int(s.N)})
 	}
 	val.Stations = sortCounts(val.Stations)
-	for _, t := range all {
+	guessed := 0
+	for i, t := range all {
 		tv := TripValue{}
 		if t.In != 0 {
 			tv.From, tv.FromName, tv.FromLine, tv.In = v.s.str(t.FromS), v.s.placeName(t.FromS), v.s.str(t.FromL), t.In.Time()
 		}
-		if t.Out != 0 {
+		switch {
+		case t.Out != 0:
 			tv.To, tv.ToName, tv.ToLine, tv.Out = v.s.str(t.ToS), v.s.placeName(t.ToS), v.s.str(t.ToL), t.Out.Time()
+		case inferred[i] >= 0:
+			tv.To, tv.ToName, tv.ToInferred = v.s.str(inferred[i]), v.s.placeName(inferred[i]), true
+			guessed++
 		}
 		val.Recent = append(val.Recent, tv)
 	}
@@ -289,17 +296,68 @@ func (v *view) trips() (Fact, bool) {
 	if len(m.tickets) > 0 {
 		why = append(why, fmt.Sprintf("the gates read %s", plural(len(m.tickets), "single ticket", "single tickets")))
 	}
+	if guessed > 0 {
+		why = append(why, "where no gate reads the way out, a trip ends where your next one starts that day, and the day's last one where the day's first started")
+	}
 	if len(val.Purchases) > 0 {
 		why = append(why, "ticket machines sold you "+countNames(val.Purchases, 3))
 	}
 	return e.fact(FactTrips, val, display, list(why), 0.95), true
 }
 
-// tripLine formats a trip: "Sun 11:01 Alexandre Dumas (2) → Châtelet (1) 11:26".
+// chainTrips infers the destination of trips no exit gate closed (Paris
+// metro gates read entries only), the "trip chaining" transit agencies run
+// on entry-only fare data (Barry et al. 2002, Transportation Research
+// Record 1817): a trip ends where the next one of the same local day
+// starts, and the day's last trip where its first started, the way home.
+// trips are in time order; the result holds, per trip, the inferred
+// destination, or -1 when the trip has its exit tap or no destination can
+// be told (a lone trip that day, or a next trip from the same station).
+func chainTrips(trips []trip) []int32 {
+	out := make([]int32, len(trips))
+	for i := range out {
+		out[i] = -1
+	}
+	start := func(t trip) stamp { return max(t.In, t.Out) }
+	for i := 0; i < len(trips); {
+		// One local day of trips: [i, j).
+		day := dayKey(start(trips[i]).Time())
+		j := i
+		for j < len(trips) && dayKey(start(trips[j]).Time()) == day {
+			j++
+		}
+		for k := i; k < j; k++ {
+			t := trips[k]
+			if t.In == 0 || t.Out != 0 {
+				continue
+			}
+			var to trip
+			switch {
+			case k+1 < j:
+				to = trips[k+1]
+			case k > i:
+				to = trips[i] // the day's last trip: home, to the first station
+			default:
+				continue
+			}
+			if to.In != 0 && to.FromS != t.FromS {
+				out[k] = to.FromS
+			}
+		}
+		i = j
+	}
+	return out
+}
+
+// tripLine formats a trip: "Sun 11:01 Alexandre Dumas (2) → Châtelet (1)
+// 11:26", or "… → Châtelet?" when the destination is inferred.
 func tripLine(t TripValue) string {
 	from, to := "?", "?"
 	if t.FromName != "" {
 		from = fmt.Sprintf("%s %s (%s)", dayClock(t.In), t.FromName, t.FromLine)
+	}
+	if t.ToInferred {
+		return from + " → " + t.ToName + "?"
 	}
 	if t.ToName != "" {
 		to = fmt.Sprintf("%s (%s) %s", t.ToName, t.ToLine, clock(t.Out))

@@ -123,7 +123,8 @@ type ActivityValue struct {
 	WristbandSync int            `json:"wristband_syncs"`
 }
 
-// TripValue is one metro trip: in at one station, out at another.
+// TripValue is one metro trip: in at one station, out at another (read at
+// an exit gate, or inferred from the next trip).
 type TripValue struct {
 	From     string    `json:"from,omitempty"` // station place id
 	FromName string    `json:"from_name,omitempty"`
@@ -133,6 +134,11 @@ type TripValue struct {
 	ToName   string    `json:"to_name,omitempty"`
 	ToLine   string    `json:"to_line,omitempty"`
 	Out      time.Time `json:"out,omitzero"`
+	// ToInferred is set when no gate read the way out (metro exits read
+	// nothing) and To is the station of the next tap-in that day, or for
+	// the day's last trip the day's first station: ToLine and Out are then
+	// unknown.
+	ToInferred bool `json:"to_inferred,omitempty"`
 }
 
 // Count is a name with a count, the building block of several values.

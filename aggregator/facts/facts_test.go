@@ -52,12 +52,21 @@ func TestHeroDayOne(t *testing.T) {
 				t.Errorf("home %+v: want a radius and at least 3 towers", v)
 			}
 		}},
-		{"sleep duration within 10 minutes", func(t *testing.T) {
+		{"sleep within minutes of the truth", func(t *testing.T) {
+			// The wristband errs like a consumer device: it starts its record
+			// when it thinks the wearer fell asleep, somewhere in the time
+			// she lay awake, and ends it when she moves.
 			v := get(t, facts.FactSleep).Value.(facts.SleepValue)
-			want := plan.Sleep.Wake.Sub(plan.Sleep.Bed)
+			if d := v.LastBed.Sub(plan.Sleep.Bed); d < -10*time.Minute || d > 30*time.Minute {
+				t.Errorf("in bed at %s, truth %s: want within the half hour after", v.LastBed, plan.Sleep.Bed)
+			}
+			if d := v.LastWake.Sub(plan.Sleep.Wake).Abs(); d > 10*time.Minute {
+				t.Errorf("woke at %s, truth %s: %v off, want within 10 minutes", v.LastWake, plan.Sleep.Wake, d)
+			}
+			asleep := plan.Sleep.Wake.Sub(firstSleep(plan.Sleep))
 			got := time.Duration(v.LastDurationS) * time.Second
-			if d := got - want; d < -10*time.Minute || d > 10*time.Minute {
-				t.Errorf("slept %v, truth %v", got, want)
+			if d := (got - asleep).Abs(); d > 20*time.Minute {
+				t.Errorf("slept %v, truly asleep %v (in bed %v): want within 20 minutes", got, asleep, plan.Sleep.Wake.Sub(plan.Sleep.Bed))
 			}
 			if v.LastPhasesS["deep"] == 0 || v.LastPhasesS["rem"] == 0 {
 				t.Errorf("phases %v: want deep and REM sleep", v.LastPhasesS)
@@ -129,10 +138,12 @@ func TestHeroDayOne(t *testing.T) {
 				t.Errorf("name sources %v, want the loyalty registration", f.Evidence.Sources)
 			}
 		}},
-		{"wake to phone", func(t *testing.T) {
+		{"wake to phone within minutes of the truth", func(t *testing.T) {
+			// Measured from the wristband's wake time, which errs by minutes.
 			v := get(t, facts.FactWakeToPhone).Value.(facts.WakeToPhoneValue)
-			if want := hero.Habits.PhoneDelay; time.Duration(v.LastDelayS)*time.Second > want+time.Second {
-				t.Errorf("phone %d s after waking, want %v", v.LastDelayS, want)
+			got := time.Duration(v.LastDelayS) * time.Second
+			if want := hero.Habits.PhoneDelay; (got - want).Abs() > 5*time.Minute {
+				t.Errorf("phone %v after waking, truth %v: want within 5 minutes", got, want)
 			}
 		}},
 		{"spending by category", func(t *testing.T) {
@@ -260,6 +271,9 @@ func TestPopulation(t *testing.T) {
 			s := r.store()
 			var homeErr []float64
 			for _, p := range r.world.People {
+				if !slices.ContainsFunc(r.days, func(d *world.Day) bool { return p.InCity(d.Index) }) {
+					continue // a visitor who has not arrived: nothing to find
+				}
 				fs := factsOf(s, r, p.ID)
 				h, ok := fs[facts.FactHome]
 				if !ok {

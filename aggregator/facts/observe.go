@@ -43,6 +43,9 @@ func (s *Store) observeCell(r *obs.Record) {
 				ts.LastDay = day
 			}
 		}
+		if night {
+			s.noteNight(c)
+		}
 	}
 }
 
@@ -422,7 +425,10 @@ func (tp *transitPart) tap(st, line int32, t stamp, day int32, in bool) {
 	}
 	if in {
 		if tp.Open.In != 0 {
-			tp.push(tp.Open) // tapped in again without tapping out
+			// Tapped in again without tapping out, as on every metro trip
+			// (exits read nothing): the trip stays open-ended here, and
+			// the trips fact infers where it ended (chainTrips).
+			tp.push(tp.Open)
 		}
 		tp.Open = trip{FromS: st, FromL: line, In: t}
 		return

@@ -398,7 +398,8 @@ const I18N = (() => {
         return `${num(L, v.steps_per_day)} pas et ${num(L, v.kcal_per_day)} kcal par jour sur ${plural(L, v.days, "jour", "jours")}, cœur à ${v.heart_rate_avg_bpm} bpm en moyenne`;
       case "trips": {
         const end = (name, line, at) => (name ? `${name}${line ? ` (${line})` : ""} ${hm(L, at)}` : "…");
-        const r = (v.recent || []).slice(-2).map((x) => `${end(x.from_name, x.from_line, x.in)} → ${end(x.to_name, x.to_line, x.out)}`);
+        const to = (x) => (x.to_inferred ? `${x.to_name} ?` : end(x.to_name, x.to_line, x.out)); // inferred: no exit gate read it
+        const r = (v.recent || []).slice(-2).map((x) => `${end(x.from_name, x.from_line, x.in)} → ${to(x)}`);
         return `${plural(L, v.trips, "trajet", "trajets")} en métro — ${r.join(" ; ")}`;
       }
       case "places":

@@ -332,12 +332,15 @@ func (r *Runner) encoded(index int, p producers.Producer, day *world.Day) ([]ite
 	return out, nil
 }
 
-// truthOf lists who owns which identifiers up to day. It is called for
-// each day in order, from one goroutine.
+// truthOf lists who owns which identifiers up to day, for the people in
+// the city that day (a visitor's truth is published from their arrival, and
+// kept once they leave). It is called for each day in order, from one
+// goroutine.
 func (r *Runner) truthOf(day *world.Day) []Truth {
 	ids := day.Truth()
-	out := make([]Truth, 0, len(day.Plans))
-	for _, pl := range day.Plans {
+	present := day.Present()
+	out := make([]Truth, 0, len(present))
+	for _, pl := range present {
 		p := pl.Person
 		set := r.owned[p.ID]
 		if set == nil {

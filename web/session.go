@@ -148,7 +148,7 @@ func (s *session) onDay(d *world.Day) {
 	s.day = d
 	s.logs = map[string]*personLog{}
 	truth := d.Truth()
-	for _, pl := range d.Plans {
+	for _, pl := range d.Present() { // a visitor's truth from their arrival
 		p := pl.Person
 		set := s.owned[p.ID]
 		if set == nil {

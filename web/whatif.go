@@ -215,7 +215,7 @@ func (wi *whatif) run(st Settings) (*replayed, error) {
 	engine := aggregator.New(*wi.cfg.Engine)
 	truth := day.Truth()
 	owner := map[event.ID]string{}
-	for _, pl := range day.Plans {
+	for _, pl := range day.Present() {
 		engine.SetTruth(aggregator.Truth{Person: pl.Person.ID, Name: pl.Person.Name, IDs: truth[pl.Person.ID]})
 		for _, id := range truth[pl.Person.ID] {
 			owner[id] = pl.Person.ID

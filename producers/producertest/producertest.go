@@ -45,8 +45,9 @@ func Schemas(ps ...producers.Producer) map[string][]byte { return producers.Sche
 // subtest: a well-formed spec; over a generated world, every declared kind
 // emitted, every event valid against its schema, in the producer's own
 // namespace, carrying only declared identifier kinds with values from the
-// ground truth, deterministic, ordered inside its day; and every declared
-// privacy rule silencing its kinds.
+// ground truth, deterministic, ordered inside its day, silent about people
+// not in the city that day; and every declared privacy rule silencing its
+// kinds.
 func Run(t *testing.T, p producers.Producer) {
 	t.Helper()
 	spec := p.Spec()

@@ -435,10 +435,19 @@ func (b *builder) ride(pl *Place, s1, s2 *Station) {
 }
 
 // TicketID returns the number of the n-th ticket (0-based) person bought on
-// day. Numbers are stable so the ground truth of a day can list them.
+// day. Numbers are stable so the ground truth of a day can list them, and
+// never collide: the 48-bit number is a bijection (permuteBits, keyed by the
+// seed) of the population index (20 bits, past MaxPersons), the day (16
+// bits, 179 years) and n (12 bits, 4,096 tickets a day). An id outside that
+// range (no person of a world has one) gets a hash instead.
 func TicketID(seed int64, personID string, day, n int) string {
-	h := hashBytes(fmt.Sprint(seed), "ticket", personID, strconv.Itoa(day), strconv.Itoa(n))
-	return fmt.Sprintf("TKT-%X", h[:6])
+	i := personIndex(personID)
+	if i < 0 || i >= 1<<20 || day < 0 || day >= 1<<16 || n < 0 || n >= 1<<12 {
+		h := hashBytes(fmt.Sprint(seed), "ticket", personID, strconv.Itoa(day), strconv.Itoa(n))
+		return fmt.Sprintf("TKT-%X", h[:6])
+	}
+	x := uint64(i)<<28 | uint64(day)<<12 | uint64(n)
+	return fmt.Sprintf("TKT-%012X", permuteBits(x, seedOffset(seed, "ticket", 1<<48), 48))
 }
 
 func (b *builder) buyTickets(t time.Time, station *Place, n int) {

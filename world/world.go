@@ -48,19 +48,23 @@ func New(cfg Config) (*World, error) {
 	if cfg.Persons < 1 {
 		return nil, fmt.Errorf("%w (got %d persons)", ErrNoPersons, cfg.Persons)
 	}
+	if cfg.Persons > MaxPersons {
+		return nil, fmt.Errorf("%w (got %d persons, at most %d)", ErrTooManyPersons, cfg.Persons, MaxPersons)
+	}
 	if cfg.Start.IsZero() {
 		cfg.Start = DefaultStart()
 	}
 	c := NewCity()
 	w := &World{City: c, cfg: cfg}
 	offices := c.PlacesOf(KindOffice)
+	emails := newAddressBook()
 	for i := range cfg.Persons {
 		occ := genOccupation(cfg.Seed, i)
 		home := genHome(cfg.Seed, i, occ, c)
 		if home.Kind == KindHome {
 			c.add(home)
 		}
-		p := genPerson(cfg.Seed, i, home, offices)
+		p := genPerson(cfg.Seed, i, home, offices, emails)
 		settle(cfg.Seed, i, p, occ, c)
 		w.People = append(w.People, p)
 	}
@@ -109,11 +113,12 @@ func linkContacts(seed int64, people []*Person) {
 }
 
 // Truth returns, for every person, every identifier they can emit on this
-// day: Identifiers plus the single tickets bought that day.
+// day: Identifiers plus the single tickets bought that day and the scan
+// addresses their devices probe with that day.
 func (d *Day) Truth() map[string][]event.ID {
 	out := make(map[string][]event.ID, len(d.Plans))
 	for _, p := range d.Plans {
-		ids := p.Person.Identifiers(d.City)
+		ids := append(p.Person.Identifiers(d.City), p.Person.probeIdentifiers(d.Index)...)
 		for _, t := range p.TicketIDs() {
 			ids = append(ids, event.ID{Kind: event.Ticket, Value: t})
 		}

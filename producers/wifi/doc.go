@@ -10,5 +10,7 @@
 //
 // MAC randomisation replaces the hardware address by one per network: the
 // same device then looks like two strangers to two operators, but stays the
-// same stranger to each of them, day after day.
+// same stranger to each of them, day after day. Probe requests sent while
+// not associated carry a random scan address on modern phones whatever the
+// setting, and the connection's address while associated.
 package wifi

@@ -124,7 +124,7 @@ func (*WiFi) Observe(day *world.Day, rng *rand.Rand, emit producers.Emitter) err
 	if len(day.City.APs) == 0 {
 		return nil
 	}
-	o := &observer{aps: day.City.APs, emit: emit}
+	o := &observer{aps: day.City.APs, emit: emit, day: day.Index}
 	o.bounds()
 	for _, plan := range day.Plans {
 		// Each person gets a generator of their own, drawn in population
@@ -192,6 +192,7 @@ func window(day *world.Day, plan *world.Plan) interval {
 type observer struct {
 	aps  []*world.AccessPoint
 	emit producers.Emitter
+	day  int // 1-based index of the day observed: scan addresses change daily
 	// A box around every AP, widened by their range: most of the day most
 	// people are far from any AP, and this skips them cheaply.
 	minLat, maxLat, minLon, maxLon float64
@@ -362,16 +363,29 @@ func (r *radio) lose(t time.Time) {
 	r.heardPrev = false
 }
 
-// mac is the address the device shows to network ssid.
+// mac is the address the device shows to network ssid when it joins it.
 func (r *radio) mac(ssid string) string {
-	return r.dev.WifiMAC(ssid, r.person.Privacy.MACRandomisation)
+	return r.person.MACFor(r.dev, ssid)
+}
+
+// probeMAC is the source address of the device's probe requests. One frame
+// is heard by every AP in range, so they all see the same address: while
+// associated, the connection's (the network's private address, or the
+// hardware MAC); otherwise a random scan address on every phone since iOS 8
+// and Android 8, the hardware MAC on older ones.
+func (r *radio) probeMAC() string {
+	if r.cur != nil {
+		return r.mac(r.cur.ap.SSID)
+	}
+	return r.person.ProbeMAC(r.dev, r.o.day)
 }
 
 // burst emits one probe request as every AP in range heard it.
 func (r *radio) burst(t time.Time, heard []hearing) {
+	mac := r.probeMAC()
 	for _, h := range heard {
 		r.o.emit.Emit(KindProbe, t, Probe{
-			Common:  event.Common{IDs: []event.ID{{Kind: event.MAC, Value: r.mac(h.ap.SSID)}}, Where: apWhere(h.ap, h.rssi)},
+			Common:  event.Common{IDs: []event.ID{{Kind: event.MAC, Value: mac}}, Where: apWhere(h.ap, h.rssi)},
 			AP:      h.ap.BSSID,
 			SSID:    h.ap.SSID,
 			RSSIdBm: h.rssi,

@@ -200,13 +200,22 @@ func TestTwoAPsCross(t *testing.T) {
 	}
 }
 
+// TestMACRandomisation: what a phone shows depends on its OS and on its
+// owner's setting. Probe requests sent while not associated carry a random
+// scan address on every phone since iOS 8 and Android 8, the hardware MAC on
+// older ones; joining a network (association, portal) shows the network's
+// private address when randomising, the hardware MAC otherwise; probes sent
+// while associated carry the connection's address, whichever AP hears them.
 func TestMACRandomisation(t *testing.T) {
 	tests := []struct {
-		name      string
-		randomise bool
+		name          string
+		phone, tablet string // models
+		randomise     bool
+		scans         bool // unassociated probes carry a scan address
 	}{
-		{"hardware MAC", false},
-		{"one MAC per network", true},
+		{"old phone: the hardware MAC everywhere", "Wiko View", "", false, false},
+		{"modern phone, private addresses off: random probes, hardware MAC on joining", "Apple iPhone 15", "Apple iPad Air", false, true},
+		{"modern phone, private addresses: one MAC per network", "Apple iPhone 15", "Apple iPad Air", true, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -214,39 +223,48 @@ func TestMACRandomisation(t *testing.T) {
 			priv := everything
 			priv.MACRandomisation = tc.randomise
 			p := testPerson(f.home, priv)
+			p.Phone.Model, p.Tablet.Model = tc.phone, tc.tablet
 			evs := collect(t, f, outing(p, f.cafe, time.Hour))
-			want := map[string]string{} // MAC → the network it may show up on
-			for _, d := range []*world.Device{p.Phone, p.Tablet} {
-				for _, ssid := range []string{f.cafeAP.SSID, f.mallAP.SSID} {
-					want[d.WifiMAC(ssid, tc.randomise)] += ssid
-				}
+			devs := []*world.Device{p.Phone, p.Tablet}
+			joins := func(mac, ssid string) bool { // a device joins ssid with mac
+				return slices.ContainsFunc(devs, func(d *world.Device) bool { return p.MACFor(d, ssid) == mac })
 			}
+			probeOK := map[string]bool{}
+			for _, d := range devs {
+				for _, ssid := range []string{f.cafeAP.SSID, f.mallAP.SSID} {
+					probeOK[p.MACFor(d, ssid)] = true
+				}
+				probeOK[p.ProbeMAC(d, 1)] = true
+			}
+			hardware := map[string]bool{p.Phone.MAC: true, p.Tablet.MAC: true}
 			seen := map[string]bool{}
 			for _, e := range evs {
-				ssid := ""
-				switch d := e.Data.(type) {
-				case wifi.Probe:
-					ssid = d.SSID
-				case wifi.Association:
-					ssid = d.SSID
-				case wifi.Portal:
-					ssid = d.SSID
-				}
 				mac := event.IDsOf(&e)[0].Value
 				seen[mac] = true
-				if tc.randomise && (mac == p.Phone.MAC || mac == p.Tablet.MAC) {
+				if tc.randomise && hardware[mac] {
 					t.Errorf("%s shows the hardware MAC %s despite randomisation", e.Type, mac)
 				}
-				if tc.randomise && want[mac] != ssid {
-					t.Errorf("%s on %q shows %s, the MAC meant for %q", e.Type, ssid, mac, want[mac])
+				switch d := e.Data.(type) {
+				case wifi.Probe:
+					if !probeOK[mac] {
+						t.Errorf("probe on %q shows %s, neither a scan address nor one of the device's", d.SSID, mac)
+					}
+				case wifi.Association:
+					if !joins(mac, d.SSID) {
+						t.Errorf("association with %q shows %s, not a device's MAC for it", d.SSID, mac)
+					}
+				case wifi.Portal:
+					if !joins(mac, d.SSID) {
+						t.Errorf("portal login on %q shows %s, not a device's MAC for it", d.SSID, mac)
+					}
 				}
 			}
-			wantSeen := 2 // phone and tablet
-			if tc.randomise {
-				wantSeen = 4 // and each on two networks
+			scan := p.ProbeMAC(p.Phone, 1)
+			if got := seen[scan] && !hardware[scan]; got != tc.scans {
+				t.Errorf("phone's scan address %s seen: %v, want %v", scan, got, tc.scans)
 			}
-			if len(seen) != wantSeen {
-				t.Errorf("%d distinct MACs, want %d: %v", len(seen), wantSeen, seen)
+			if joined := p.MACFor(p.Phone, f.cafeAP.SSID); !seen[joined] {
+				t.Errorf("the phone's MAC for the café, %s, never seen", joined)
 			}
 		})
 	}
@@ -303,10 +321,11 @@ func TestHeroAtTheCafe(t *testing.T) {
 		t.Fatal(err)
 	}
 	ownMAC := map[string]bool{}
-	for _, ssid := range day.City.SSIDs() {
-		for _, d := range []*world.Device{hero.Phone, hero.Tablet} {
+	for _, d := range []*world.Device{hero.Phone, hero.Tablet} {
+		for _, ssid := range day.City.SSIDs() {
 			ownMAC[hero.MACFor(d, ssid)] = true
 		}
+		ownMAC[hero.ProbeMAC(d, day.Index)] = true
 	}
 	during := func(tm time.Time) bool { return !tm.Before(m.Start) && tm.Before(m.End) }
 	joined := map[string]bool{}

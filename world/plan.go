@@ -379,6 +379,51 @@ func (b *builder) travel(pl *Place) {
 	b.move(trip, b.t.Add(walk), ActWalk)
 }
 
+// etaMargin covers what an estimate of a ride leaves out: waiting for the
+// train and changing lines take up to five minutes each.
+const etaMargin = 15 * time.Minute
+
+// eta is about how long travel takes from a to c.
+func (b *builder) eta(a, c *Place) time.Duration {
+	walk := walkTime(a.Point, c.Point)
+	if Distance(a.Point, c.Point) > 1200 {
+		if m := b.c.bestMetro(a.Point, c.Point); m != nil && m.cost < walk {
+			return m.cost
+		}
+	}
+	return walk
+}
+
+// homeBy is when the person must be home: bedtime, or a little before
+// midnight for late sleepers, as a plan ends at midnight.
+func (b *builder) homeBy() time.Time {
+	return minTime(b.bed, b.w.Date(b.plan.Day+1).Add(-5*time.Minute))
+}
+
+func minTime(a, c time.Time) time.Time {
+	if a.Before(c) {
+		return a
+	}
+	return c
+}
+
+// left is how long the person can stay at pl (where they are or are about
+// to be) and still be home by homeBy.
+func (b *builder) left(pl *Place) time.Duration {
+	return b.homeBy().Sub(b.t) - b.eta(pl, b.p.Home) - etaMargin
+}
+
+// goFor travels to pl for a stay of about d and returns that stay,
+// shortened so the person is home by homeBy; when not even a short stay
+// fits, it stays put and returns false.
+func (b *builder) goFor(pl *Place, d time.Duration) (time.Duration, bool) {
+	if pl == nil || b.left(pl)-b.eta(b.at, pl) < min(d, 10*time.Minute) {
+		return 0, false
+	}
+	b.travel(pl)
+	return max(time.Minute, min(d, b.left(pl))), true
+}
+
 // move appends a trip segment ending at end.
 func (b *builder) move(trip *Trip, end time.Time, act string) {
 	b.plan.Segments = append(b.plan.Segments, Segment{Start: b.t, End: end, Activity: act, Trip: trip, Moment: b.moment})
@@ -629,7 +674,10 @@ func (b *builder) errand(u use, stay time.Duration) {
 			stay = between(b.r, 10*time.Minute, 30*time.Minute)
 		}
 	}
-	b.travel(pl)
+	stay, ok := b.goFor(pl, stay)
+	if !ok {
+		return
+	}
 	start := b.t
 	b.stayFor(pl, ActShopping, stay)
 	if items := b.basket(pl); items != nil {
@@ -643,8 +691,11 @@ func (b *builder) localCafe() {
 	if pl == nil {
 		return
 	}
-	b.travel(pl)
-	b.cafe(pl, between(b.r, 20*time.Minute, 75*time.Minute), b.p.Tablet != nil && b.r.Float64() < 0.3)
+	d, ok := b.goFor(pl, between(b.r, 20*time.Minute, 75*time.Minute))
+	if !ok {
+		return
+	}
+	b.cafe(pl, d, b.p.Tablet != nil && b.r.Float64() < 0.3)
 }
 
 // eveningOut: dinner, drinks or a film, near home or anywhere in the city.
@@ -664,12 +715,15 @@ func (b *builder) eveningOut() {
 	if pl == nil {
 		return
 	}
-	b.travel(pl)
-	start := b.t
 	d := between(r, 75*time.Minute, 150*time.Minute)
 	if u == useBar {
 		d = between(r, 45*time.Minute, 120*time.Minute)
 	}
+	d, ok := b.goFor(pl, d)
+	if !ok {
+		return
+	}
+	start := b.t
 	b.stayFor(pl, ActCafe, d)
 	if items := b.basket(pl); items != nil {
 		at := start.Add(b.t.Sub(start) * 9 / 10)
@@ -690,8 +744,9 @@ func (b *builder) visitFriend() {
 	if f == nil || f.Home.Kind != KindHome {
 		return
 	}
-	b.travel(f.Home)
-	b.stayFor(f.Home, ActHome, between(b.r, 90*time.Minute, 4*time.Hour))
+	if d, ok := b.goFor(f.Home, between(b.r, 90*time.Minute, 4*time.Hour)); ok {
+		b.stayFor(f.Home, ActHome, d)
+	}
 }
 
 // oneOff: a trip out of the routine, to a place of the city the person
@@ -712,9 +767,12 @@ func (b *builder) oneOff() {
 	if pl == nil {
 		return
 	}
-	b.travel(pl)
+	d, ok := b.goFor(pl, between(r, 20*time.Minute, 2*time.Hour))
+	if !ok {
+		return
+	}
 	start := b.t
-	b.stayFor(pl, ActVisit, between(r, 20*time.Minute, 2*time.Hour))
+	b.stayFor(pl, ActVisit, d)
 	if items := b.basket(pl); items != nil && r.Float64() < 0.7 {
 		b.pay(start.Add(between(r, time.Minute, 10*time.Minute)), pl, items, nil)
 	}
@@ -758,18 +816,24 @@ func (b *builder) sightseeing() {
 			break
 		}
 		s := seen[(first+k)%len(seen)]
-		b.travel(s)
+		d, ok := b.goFor(s, between(r, 45*time.Minute, 2*time.Hour+30*time.Minute))
+		if !ok {
+			break
+		}
 		start := b.t
-		b.stayFor(s, ActVisit, between(r, 45*time.Minute, 2*time.Hour+30*time.Minute))
+		b.stayFor(s, ActVisit, d)
 		if items := b.basket(s); items != nil {
 			b.pay(start.Add(between(r, time.Minute, 6*time.Minute)), s, items, nil)
 		}
 		if k == 0 {
 			if ps := b.c.nearest(useRestaurant, s.Point, 3); len(ps) > 0 {
 				pl := ps[r.IntN(len(ps))]
-				b.travel(pl)
+				d, ok := b.goFor(pl, between(r, 45*time.Minute, 80*time.Minute))
+				if !ok {
+					break
+				}
 				st := b.t
-				b.stayFor(pl, ActCafe, between(r, 45*time.Minute, 80*time.Minute))
+				b.stayFor(pl, ActCafe, d)
 				b.pay(st.Add(b.t.Sub(st)*9/10), pl, []Item{{Name: "Menu", Category: "food", PriceCents: 1800 + 100*r.IntN(15), Qty: 1}}, nil)
 			}
 		}
@@ -842,9 +906,12 @@ func (b *builder) sport() {
 	if pl == nil {
 		return
 	}
-	b.travel(pl)
+	d, ok := b.goFor(pl, between(b.r, 45*time.Minute, 80*time.Minute))
+	if !ok || d < 20*time.Minute {
+		return
+	}
 	start := b.t
-	b.stayFor(pl, act, between(b.r, 45*time.Minute, 80*time.Minute))
+	b.stayFor(pl, act, d)
 	b.plan.Workouts = append(b.plan.Workouts, Workout{Start: start.Add(5 * time.Minute), End: b.t.Add(-5 * time.Minute), Sport: s, Moment: b.moment})
 }
 
@@ -855,8 +922,9 @@ func (b *builder) parkWalk() {
 	if pl == nil || b.r.Float64() < 0.4 {
 		pl = parks[b.r.IntN(len(parks))]
 	}
-	b.travel(pl)
-	b.stayFor(pl, ActPark, between(b.r, time.Hour, 2*time.Hour))
+	if d, ok := b.goFor(pl, between(b.r, time.Hour, 2*time.Hour)); ok {
+		b.stayFor(pl, ActPark, d)
+	}
 }
 
 // mall: browse a few shops of the mall, buy some things, maybe a coffee.
@@ -875,19 +943,27 @@ func (b *builder) mall(long bool) {
 	visit := pick(r, shops, n)
 	// Walk the mall west to east, as the shops are laid out.
 	sort.SliceStable(visit, func(i, j int) bool { return visit[i].Point.Lon < visit[j].Point.Lon })
-	b.travel(visit[0])
+	if _, ok := b.goFor(visit[0], 45*time.Minute); !ok {
+		return
+	}
 	for _, s := range visit {
 		b.at = s // shops of a mall are next door to each other
+		d := min(between(r, 8*time.Minute, 25*time.Minute), b.left(s))
+		if d < 5*time.Minute {
+			return
+		}
 		start := b.t
-		b.stayFor(s, ActShopping, between(r, 8*time.Minute, 25*time.Minute))
+		b.stayFor(s, ActShopping, d)
 		if items := b.basket(s); items != nil && r.Float64() < 0.6 {
 			b.pay(start.Add(b.t.Sub(start)*8/10), s, items, nil)
 		}
 	}
 	if r.Float64() < b.p.Habits.CafeRate*1.5 {
 		cafe := b.c.Place(StarbucksID)
-		b.at = cafe
-		b.cafe(cafe, between(r, 20*time.Minute, 60*time.Minute), b.p.Tablet != nil && r.Float64() < 0.3)
+		if d := min(between(r, 20*time.Minute, 60*time.Minute), b.left(cafe)); d >= 10*time.Minute {
+			b.at = cafe
+			b.cafe(cafe, d, b.p.Tablet != nil && r.Float64() < 0.3)
+		}
 	}
 }
 
@@ -1004,21 +1080,6 @@ func (b *builder) basket(s *Place) []Item {
 		return []Item{{Name: "Billet d'entrée", Category: "attraction", PriceCents: 1500 + 100*r.IntN(10), Qty: 1}}
 	}
 	return nil
-}
-
-// nearest returns the place of kind k nearest to p (outside malls when
-// outsideMall).
-func (b *builder) nearest(k PlaceKind, p Point, outsideMall bool) *Place {
-	var best *Place
-	for _, pl := range b.c.PlacesOf(k) {
-		if outsideMall && pl.Mall != nil {
-			continue
-		}
-		if best == nil || Distance(p, pl.Point) < Distance(p, best.Point) {
-			best = pl
-		}
-	}
-	return best
 }
 
 // syncWristband opens the wristband's app at home within the next d, as

@@ -39,7 +39,7 @@ var population = sync.OnceValue(func() []*Person {
 	book := newAddressBook()
 	out := make([]*Person, scalePersons)
 	for i := range out {
-		out[i] = genPerson(DefaultSeed, i, home, nil, book)
+		out[i] = genPerson(DefaultSeed, i, home, book)
 	}
 	return out
 })

@@ -2,6 +2,7 @@ package world
 
 import (
 	"math/rand/v2"
+	"sync"
 	"time"
 )
 
@@ -129,17 +130,24 @@ func settle(seed int64, i int, p *Person, occ Occupation, c *City) {
 // officeWeight is how many people an office employs, relatively: the named
 // business centres are large; generated offices follow a long tail (a few
 // big employers, many small firms), by a hash of their id.
-func officeWeight(p *Place) float64 {
+func officeWeight(p *Place) float64 { return officeWeights()[p.ID] }
+
+var officeWeights = sync.OnceValue(func() map[string]float64 {
+	w := map[string]float64{}
 	for _, d := range fixedPlaces {
-		if d.id == p.ID {
-			return 20
+		if d.kind == KindOffice {
+			w[d.id] = 20
 		}
 	}
-	h := hashBytes("office-size", p.ID)
-	// Pareto-like: 1/u over u in (0.05, 1]: most are 1-3, a few are 20.
-	u := 0.05 + 0.95*float64(h[0])/255
-	return 1 / u
-}
+	for _, d := range generatedPlaces() {
+		if d.kind == KindOffice {
+			h := hashBytes("office-size", d.id)
+			// Pareto-like: 1/u over u in (0.05, 1]: most are 1-3, a few are 20.
+			w[d.id] = 1 / (0.05 + 0.95*float64(h[0])/255)
+		}
+	}
+	return w
+})
 
 // pickWeighted draws one of ps with probability proportional to weight.
 func pickWeighted(r *rand.Rand, ps []*Place, weight func(*Place) float64) *Place {

@@ -2,7 +2,7 @@ package world
 
 import (
 	"math"
-	"sort"
+	"slices"
 )
 
 // use is what a person goes to a place for; it picks the places of one
@@ -94,46 +94,60 @@ func (ix *placeIndex) cellOf(p Point) [2]int {
 }
 
 // nearest returns the k places of use u nearest to p, nearest first (ties
-// by id), searching ring by ring around p's cell.
+// by id), searching ring by ring around p's cell. It ranks by a flat-earth
+// squared distance, exact enough within a city.
 func (c *City) nearest(u use, p Point, k int) []*Place {
 	ix := c.index()
 	k = min(k, ix.counts[u])
+	if k <= 0 {
+		return nil
+	}
 	type cand struct {
-		d  float64
+		d2 float64
 		pl *Place
 	}
-	var cs []cand
+	less := func(a, b cand) bool {
+		if a.d2 != b.d2 {
+			return a.d2 < b.d2
+		}
+		return a.pl.ID < b.pl.ID
+	}
+	best := make([]cand, 0, k+1)
+	seen := 0
 	ck := ix.cellOf(p)
-	for r := 0; ; r++ {
+	for r := 0; seen < ix.counts[u]; r++ {
 		for dy := -r; dy <= r; dy++ {
 			for dx := -r; dx <= r; dx++ {
 				if max(abs(dy), abs(dx)) != r {
 					continue
 				}
 				for _, pl := range ix.cells[u][[2]int{ck[0] + dy, ck[1] + dx}] {
-					cs = append(cs, cand{Distance(p, pl.Point), pl})
+					seen++
+					ny := (pl.Point.Lat - p.Lat) * 111_320
+					ex := (pl.Point.Lon - p.Lon) * 111_320 * ix.kx
+					cd := cand{ny*ny + ex*ex, pl}
+					if len(best) == k && !less(cd, best[k-1]) {
+						continue
+					}
+					i := len(best)
+					for i > 0 && less(cd, best[i-1]) {
+						i--
+					}
+					best = slices.Insert(best, i, cd)
+					if len(best) > k {
+						best = best[:k]
+					}
 				}
 			}
 		}
 		// Anything beyond ring r is at least r cells away.
-		if len(cs) >= k {
-			sort.Slice(cs, func(i, j int) bool {
-				if cs[i].d != cs[j].d {
-					return cs[i].d < cs[j].d
-				}
-				return cs[i].pl.ID < cs[j].pl.ID
-			})
-			if cs[k-1].d <= float64(r)*ix.cellM || len(cs) == ix.counts[u] {
-				break
-			}
-		}
-		if r > 64 {
+		if bound := float64(r) * ix.cellM; len(best) == k && best[k-1].d2 <= bound*bound {
 			break
 		}
 	}
-	out := make([]*Place, 0, k)
-	for _, c := range cs[:min(k, len(cs))] {
-		out = append(out, c.pl)
+	out := make([]*Place, len(best))
+	for i, c := range best {
+		out[i] = c.pl
 	}
 	return out
 }

@@ -119,7 +119,7 @@ var (
 // genPerson draws person index's identity, devices, habits and privacy from
 // its own generator. home is its home place (already built); emails hands
 // out e-mail addresses, in population order.
-func genPerson(seed int64, index int, home *Place, offices []*Place, emails *addressBook) *Person {
+func genPerson(seed int64, index int, home *Place, emails *addressBook) *Person {
 	id := PersonID(index)
 	r := seeded(seed, "person", id)
 	p := &Person{ID: id, Home: home, Loyalty: map[string]string{}}

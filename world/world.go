@@ -56,7 +56,6 @@ func New(cfg Config) (*World, error) {
 	}
 	c := NewCity()
 	w := &World{City: c, cfg: cfg}
-	offices := c.PlacesOf(KindOffice)
 	emails := newAddressBook()
 	for i := range cfg.Persons {
 		occ := genOccupation(cfg.Seed, i)
@@ -64,7 +63,7 @@ func New(cfg Config) (*World, error) {
 		if home.Kind == KindHome {
 			c.add(home)
 		}
-		p := genPerson(cfg.Seed, i, home, offices, emails)
+		p := genPerson(cfg.Seed, i, home, emails)
 		settle(cfg.Seed, i, p, occ, c)
 		w.People = append(w.People, p)
 	}

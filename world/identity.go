@@ -449,8 +449,9 @@ func (d *Device) WifiMAC(ssid string, randomise bool) string {
 // ScanMAC returns the random address d puts in the probe requests it sends
 // on day (1-based) while not associated with any network. Real phones draw
 // a new one every scan or every few minutes; the simulation keeps one per
-// device and day, so that a day's ground truth stays finite: within a day
-// it is as linkable as one device, across days it is a stranger.
+// device and day, which bounds the identifiers the aggregator is handed.
+// Since a real one names a scan, not a device, the ground truth does not
+// list it (see (*Day).Truth).
 func (d *Device) ScanMAC(day int) string {
 	if d.MAC == "" {
 		return ""
@@ -486,9 +487,9 @@ func (p *Person) ProbeMAC(d *Device, day int) string {
 	return d.MAC
 }
 
-// probeIdentifiers returns the scan addresses p's devices use on day that
-// Identifiers does not list.
-func (p *Person) probeIdentifiers(day int) []event.ID {
+// scanAddresses returns the scan addresses p's devices use on day, where
+// they differ from the hardware MAC.
+func (p *Person) scanAddresses(day int) []event.ID {
 	var ids []event.ID
 	for _, d := range []*Device{p.Phone, p.Tablet} {
 		if d != nil && d.MAC != "" {
@@ -502,7 +503,7 @@ func (p *Person) probeIdentifiers(day int) []event.ID {
 
 // Identifiers returns every identifier p can emit, sorted by kind then value,
 // without duplicates: the ground truth the aggregator is scored against.
-// Single tickets and scan addresses are per day: see (*Day).Truth.
+// Single tickets are per day: see (*Day).Truth.
 func (p *Person) Identifiers(c *City) []event.ID {
 	var ids []event.ID
 	add := func(k event.IDKind, v string) {

@@ -279,7 +279,7 @@ func TestProbeMAC(t *testing.T) {
 			p := &Person{Phone: tt.dev, Privacy: Privacy{MACRandomisation: tt.randomise}}
 			m1, m2 := p.ProbeMAC(tt.dev, 1), p.ProbeMAC(tt.dev, 2)
 			if !tt.scan {
-				if m1 != tt.dev.MAC || len(p.probeIdentifiers(1)) != 0 {
+				if m1 != tt.dev.MAC || len(p.scanAddresses(1)) != 0 {
 					t.Errorf("probes with %s, want the hardware MAC %s", m1, tt.dev.MAC)
 				}
 				return
@@ -288,8 +288,8 @@ func TestProbeMAC(t *testing.T) {
 			if m1 == m2 || m1 == tt.dev.MAC || first&0x03 != 0x02 || m1 == tt.dev.WifiMAC(CafeSSID, true) {
 				t.Errorf("scan MACs %s, %s: want locally administered, new every day, unlike any other", m1, m2)
 			}
-			if ids := p.probeIdentifiers(1); len(ids) != 1 || ids[0].Value != m1 {
-				t.Errorf("day 1's probe identifiers %v, want %s", ids, m1)
+			if ids := p.scanAddresses(1); len(ids) != 1 || ids[0].Value != m1 {
+				t.Errorf("day 1's scan addresses %v, want %s", ids, m1)
 			}
 		})
 	}

@@ -117,11 +117,27 @@ func linkContacts(seed int64, people []*Person) {
 func (d *Day) Truth() map[string][]event.ID {
 	out := make(map[string][]event.ID, len(d.Plans))
 	for _, p := range d.Plans {
-		ids := append(p.Person.Identifiers(d.City), p.Person.probeIdentifiers(d.Index)...)
+		// Scan addresses are left out: a real phone draws a new one every
+		// scan, so one names a probe, not a person (see ScanMAC).
+		ids := p.Person.Identifiers(d.City)
 		for _, t := range p.TicketIDs() {
 			ids = append(ids, event.ID{Kind: event.Ticket, Value: t})
 		}
 		out[p.Person.ID] = sortIDs(ids)
+	}
+	return out
+}
+
+// Throwaway returns, for every person, the addresses their devices emit
+// this day that are not identifiers: the random scan addresses of probe
+// requests (see ScanMAC). Only checks that every emitted value belongs to
+// someone need them; scoring uses Truth.
+func (d *Day) Throwaway() map[string][]event.ID {
+	out := make(map[string][]event.ID, len(d.Plans))
+	for _, p := range d.Plans {
+		if ids := p.Person.scanAddresses(d.Index); len(ids) > 0 {
+			out[p.Person.ID] = sortIDs(ids)
+		}
 	}
 	return out
 }

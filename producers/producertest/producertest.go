@@ -486,9 +486,12 @@ type truth struct {
 
 func newTruth(d *world.Day) *truth {
 	t := &truth{ids: map[event.ID]bool{}, personIDs: map[string]bool{}, names: map[string]bool{}}
-	for _, ids := range d.Truth() {
-		for _, id := range ids {
-			t.ids[id] = true
+	// Scan addresses are no one's identifier but are someone's emission.
+	for _, byPerson := range []map[string][]event.ID{d.Truth(), d.Throwaway()} {
+		for _, ids := range byPerson {
+			for _, id := range ids {
+				t.ids[id] = true
+			}
 		}
 	}
 	for _, p := range d.Plans {

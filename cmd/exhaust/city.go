@@ -15,7 +15,7 @@ import (
 )
 
 // City defaults: a town large and long enough for the curves to mean
-// something, and quick (about a minute).
+// something, and quick (20 s or so on two cores).
 const (
 	cityPersons = 1000
 	cityDays    = 7

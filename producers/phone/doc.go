@@ -9,6 +9,6 @@
 //
 // The lesson of the seed scenario lives in phone.cell: location services off
 // does not stop the network from placing a phone. Every cell event carries the
-// signal strength of the three or four strongest towers, enough to
-// triangulate the phone to a few hundred metres, all night long.
+// signal strength of the towers the phone hears (one to eight), enough to
+// place the phone to a few hundred metres, all night long.
 package phone

@@ -226,25 +226,13 @@ func (v *view) cellArea(class func(*cellPart) *cellClass, consistent bool) (f fi
 	slices.SortStableFunc(merged, func(a, b towerStat) int {
 		return cmp.Compare(float64(b.Sum)/float64(b.N), float64(a.Sum)/float64(a.N))
 	})
-	var obs []towerMean
-	heard := map[int32]bool{}
+	obs, heard := v.s.towerMeans(merged, reports)
 	for _, ts := range merged {
-		heard[ts.T] = true
-		i, known := v.s.towerAt[ts.T]
-		if !known {
-			continue // never seen serving: the position is unknown
-		}
-		p := v.s.towers[i]
-		obs = append(obs, towerMean{Lat: p.Lat, Lon: p.Lon, RSSI: float64(ts.Sum) / float64(ts.N), N: int(ts.N), Share: float64(ts.N) / float64(reports)})
-		towers = append(towers, v.s.str(ts.T))
-	}
-	var silent []latLon
-	for _, p := range v.s.towers {
-		if !heard[p.T] {
-			silent = append(silent, latLon{p.Lat, p.Lon})
+		if _, known := v.s.towerAt[ts.T]; known {
+			towers = append(towers, v.s.str(ts.T))
 		}
 	}
-	f, ok = locate(obs, silent)
+	f, ok = locate(obs, v.s.silentTowers(heard), v.s.model())
 	return
 }
 
@@ -477,10 +465,19 @@ func (v *view) work() (Fact, bool) {
 		return Fact{}, false
 	}
 	f, val, why, e, days := a.f, a.val, a.why, a.e, a.val.Days
-	// Daytime at home is not a workplace.
+	// Daytime at home is not a workplace. Two estimates of one place
+	// differ by their errors: with shadowing, the days' towers (errands
+	// included) and the nights' can put the same home a few hundred metres
+	// apart. So the two are one place when they are nearer than three
+	// times their combined radius (and 500 m), or when the days and the
+	// nights have the same loudest tower.
 	if home, ok := v.home(); ok {
 		h := home.Value.(AreaValue)
-		if distanceM(h.Lat, h.Lon, f.Lat, f.Lon) < math.Max(500, float64(h.RadiusM)+f.RadiusM) {
+		hr := float64(h.RadiusM)
+		if distanceM(h.Lat, h.Lon, f.Lat, f.Lon) < math.Max(500, 3*math.Hypot(hr, f.RadiusM)) {
+			return Fact{}, false
+		}
+		if len(val.Towers) > 0 && len(h.Towers) > 0 && val.Towers[0] == h.Towers[0] {
 			return Fact{}, false
 		}
 	}

@@ -33,10 +33,10 @@
 // Locations do not need GPS. The mobile operator knows its towers (the store
 // learns each tower's position from the events it serves) and every cell
 // event carries the phone's measurement report: the signal of the strongest
-// towers. Averaged over the night, the signals are inverted through the
-// operator's path-loss model (see RefRSSI) into a position estimate, which
-// GPS fixes, when location services are on, and the metro station where
-// the day's trips start and end refine.
+// towers. Averaged over the night, the signals are turned into a position
+// estimate through a path-loss model the store fits itself to its phones'
+// nights (see docs/location.md), which GPS fixes, when location services
+// are on, and the metro station where the day's trips start and end refine.
 //
 // Times of day are local to Paris (Europe/Paris), where the simulated city
 // lives: nights are 22:00–07:00, working hours 09:30–12:00 and 14:00–16:30

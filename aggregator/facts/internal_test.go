@@ -11,10 +11,23 @@ import (
 	"exhaust/event"
 )
 
-// TestLocate checks the locator on synthetic reports: exact signals put the
-// estimate on the phone, noisy ones near it with an honest radius, and a
-// silent tower pushes the estimate away from it.
+// TestLocate checks the locator on synthetic reports, drawn from a
+// path-loss model of the test's own (not the simulator's): exact signals put
+// the estimate on the phone whatever the model's reference level, noisy
+// ones near it with an honest radius, and one tower alone gives its cell.
 func TestLocate(t *testing.T) {
+	// The test's radio: −62 dBm at 100 m, 31 dB per decade, towers 400 m
+	// apart. locate knows the slope (fitted in a real run) and how much
+	// the signals stray from the model (little when exact); the level it
+	// knows roughly (exact), or not at all (free, noisy). With the level
+	// free, four towers in a square have a second exact solution: the
+	// silent towers rule it out.
+	const refDBm, slope = -62.0, 3.1
+	signal := func(d float64) float64 { return refDBm - 10*slope*math.Log10(math.Max(d, nearestM)/100) }
+	exact := radioModel{Exp: slope, SigmaDB: 1, Level: refDBm, LevelSigmaDB: 1}
+	free := radioModel{Exp: slope, SigmaDB: 1}
+	noisy := radioModel{Exp: slope, SigmaDB: 8}
+	m := noisy
 	phone := latLon{48.8556, 2.3962}
 	// A 400 m grid of towers around the phone, off-centre.
 	var grid []latLon
@@ -42,7 +55,7 @@ func TestLocate(t *testing.T) {
 		}
 		for i, c := range cs {
 			if i < n {
-				obs = append(obs, towerMean{Lat: c.p.Lat, Lon: c.p.Lon, RSSI: modelRSSI(c.d) + noise(i), N: 20, Share: 1})
+				obs = append(obs, towerMean{Lat: c.p.Lat, Lon: c.p.Lon, RSSI: signal(c.d) + noise(i), N: 20, Share: 1})
 			} else {
 				silent = append(silent, c.p)
 			}
@@ -54,12 +67,14 @@ func TestLocate(t *testing.T) {
 		name    string
 		n       int
 		noise   func(i int) float64
+		model   radioModel
 		silent  bool
 		maxErrM float64
 	}{
-		{"exact, 4 towers", 4, func(int) float64 { return 0 }, false, 40},
-		{"exact, 3 towers, silent ones known", 3, func(int) float64 { return 0 }, true, 40},
-		{"shadowing, 5 towers", 5, func(int) float64 { return rng.NormFloat64() * ShadowSigmaDB }, true, 400},
+		{"exact, 4 towers", 4, func(int) float64 { return 0 }, exact, false, 40},
+		{"exact, level free, silent ones known", 4, func(int) float64 { return 0 }, free, true, 40},
+		{"exact, level free and 15 dB louder", 5, func(int) float64 { return 15 }, free, true, 40},
+		{"shadowing, 6 towers", 6, func(int) float64 { return rng.NormFloat64() * 8 }, noisy, true, 400},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -67,7 +82,7 @@ func TestLocate(t *testing.T) {
 			if !tc.silent {
 				silent = nil
 			}
-			f, ok := locate(obs, silent)
+			f, ok := locate(obs, silent, tc.model)
 			if !ok {
 				t.Fatal("no fix")
 			}
@@ -80,32 +95,20 @@ func TestLocate(t *testing.T) {
 		})
 	}
 	t.Run("no towers", func(t *testing.T) {
-		if _, ok := locate(nil, grid); ok {
+		if _, ok := locate(nil, grid, m); ok {
 			t.Error("a fix from nothing")
 		}
 	})
-	t.Run("one tower: a ring, a wide radius", func(t *testing.T) {
-		obs, _ := reports(1, func(int) float64 { return 0 })
-		f, ok := locate(obs, nil)
+	t.Run("one tower: its cell, a wide radius", func(t *testing.T) {
+		obs, silent := reports(1, func(int) float64 { return 0 })
+		f, ok := locate(obs, silent, m)
 		if !ok || f.RadiusM < 100 {
 			t.Errorf("fix %+v, want a wide radius", f)
 		}
+		if d := distanceM(f.Lat, f.Lon, obs[0].Lat, obs[0].Lon); d > 200 {
+			t.Errorf("fix %.0f m from the only tower heard, want within its cell", d)
+		}
 	})
-}
-
-// TestModel checks the path-loss model against its inverse.
-func TestModel(t *testing.T) {
-	for _, d := range []float64{50, 100, 350, 1200} {
-		if got := distanceFor(modelRSSI(d)); math.Abs(got-d) > 1e-6*d {
-			t.Errorf("distanceFor(modelRSSI(%v)) = %v", d, got)
-		}
-		if a, b := modelRSSI(d), modelRSSI2(d*d); math.Abs(a-b) > 1e-9 {
-			t.Errorf("modelRSSI(%v) = %v, modelRSSI2 = %v", d, a, b)
-		}
-	}
-	if modelRSSI(100) != RefRSSI {
-		t.Errorf("modelRSSI(RefDistM) = %v, want %v", modelRSSI(100), RefRSSI)
-	}
 }
 
 func TestFuse(t *testing.T) {

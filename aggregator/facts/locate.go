@@ -4,45 +4,37 @@ import (
 	"math"
 )
 
-// The operator's radio model: the log-distance path-loss model a mobile
-// operator calibrates on drive tests of its own network. The received signal
-// falls by 10·n dB per decade of distance; buildings add a slow, place-bound
-// error (shadowing) that averaging cannot remove, and each report a fast one
-// (fading) that averaging does remove.
-const (
-	// RefRSSI is the signal, in dBm, heard at RefDistM from a tower.
-	RefRSSI = -55.0
-	// RefDistM is the reference distance of RefRSSI, in metres.
-	RefDistM = 100.0
-	// PathLossExp is the path-loss exponent n: 3 to 4 for urban macro cells.
-	PathLossExp = 3.5
-	// MinDistM is the distance below which the model stops growing.
-	MinDistM = 20.0
-	// ShadowSigmaDB is the standard deviation of the slow fading, in dB.
-	ShadowSigmaDB = 4.0
-	// FadeSigmaDB is the standard deviation of the fast fading, in dB.
-	FadeSigmaDB = 2.0
-)
-
 // metresPerDegree is the length of one degree of latitude (mean Earth
 // radius 6371 km); a degree of longitude is that times cos(latitude).
 const metresPerDegree = 6371000 * math.Pi / 180
 
-// modelRSSI is the signal the model predicts at d metres from a tower.
-func modelRSSI(d float64) float64 {
-	return RefRSSI - 10*PathLossExp*math.Log10(math.Max(d, MinDistM)/RefDistM)
+// radioModel is the path-loss model locate uses, fitted by the store to
+// what the operator sees (see fitRadio): the received signal falls by
+// 10·Exp dB per decade of distance, about Level dBm at 100 m from a mast.
+// Nothing in it is taken from the simulator.
+type radioModel struct {
+	// Exp is the path-loss exponent n.
+	Exp float64
+	// SigmaDB is the spread of a tower's mean signal about the model, in
+	// dB: the shadowing by buildings, which averaging does not remove.
+	SigmaDB float64
+	// Level is the typical signal at 100 m, in dBm, and LevelSigmaDB its
+	// spread from one phone's place to another's (masts, walls, floors):
+	// each fix fits its own level, drawn towards Level. LevelSigmaDB 0
+	// means no level is known yet: each fix's is free.
+	Level, LevelSigmaDB float64
 }
 
-// modelRSSI2 is modelRSSI of a squared distance, which spares a square root.
-func modelRSSI2(d2 float64) float64 {
-	return RefRSSI - 5*PathLossExp*math.Log10(math.Max(d2, MinDistM*MinDistM)/(RefDistM*RefDistM))
-}
+// priorRadio is the model before the store has fitted one: the middle of
+// the path-loss exponents measured for urban cellular radio, 2.7 to 3.5
+// (Rappaport, Wireless Communications, Table 4.2), TR 38.901's 6 dB of
+// shadowing for urban macro cells, and no level.
+var priorRadio = radioModel{Exp: 3.1, SigmaDB: 6}
 
-// distanceFor inverts the model: the distance at which a tower is heard at
-// rssi dBm.
-func distanceFor(rssi float64) float64 {
-	return RefDistM * math.Pow(10, (RefRSSI-rssi)/(10*PathLossExp))
-}
+// nearestM is the shortest distance the model is evaluated at: antennas of
+// urban macro cells are on rooftops, 25 to 35 m up (TR 38.901 takes 25 m),
+// so no phone is nearer than that.
+const nearestM = 30.0
 
 // towerMean is what a phone reported of one tower over many measurement
 // reports: the tower's position and the mean signal.
@@ -66,29 +58,38 @@ type fix struct {
 // posterior on a finer one around it.
 const (
 	modeHalfM, modeStepM = 1500.0, 100.0
-	postHalfM, postStepM = 800.0, 40.0
+	postHalfM, postStepM = 600.0, 50.0
 )
 
 // locate estimates where a phone was from the mean signal of the towers it
-// reported, under the operator's model. Each tower's mean is compared with
-// the model's prediction, weighted by the inverse of its error variance
-// (shadowing, which stays, plus fading, which shrinks with the number of
-// reports) and by how often it was reported: a tower that made the list only
-// now and then did so on its luckier reports. Towers the operator knows but
-// the phone never reported (silent) count too: the phone lists its
-// strongest towers, so a known tower it never listed cannot have been
-// louder than the weakest one it did; points where the model says it would
-// have been are penalised.
+// reported, under model m. The signal a phone hears at 100 m from a mast
+// is left unknown: it differs with the mast's power and antenna and with
+// the walls between phone and street, so at every candidate point it is
+// fitted (the weighted mean of what the model leaves over), and only the
+// differences between towers place the phone. Each tower weighs by how
+// often it was reported: a tower that made the list only now and then did
+// so on its luckier reports. Towers the operator knows but the phone never
+// reported (silent) count too: a report lists the strongest towers, so a
+// known tower never listed cannot have been louder than the weakest one
+// that was; points where the model says it would have been are penalised.
+// With a single tower that leaves the region nearer to it than to any
+// silent tower: its cell.
 //
 // The estimate is the posterior mean under a flat prior, computed on a grid
 // around the most likely point, and the radius the posterior's root mean
-// square spread: with three or four towers and 4 dB of shadowing the
-// likelihood is lopsided, and its mean is a more robust guess than its peak.
-// With one or two towers the posterior is a ring or a lens, and the radius
-// says so.
-func locate(obs []towerMean, silent []latLon) (fix, bool) {
+// square spread: with shadowing the likelihood is lopsided, and its mean is
+// a more robust guess than its peak.
+func locate(obs []towerMean, silent []latLon, m radioModel) (fix, bool) {
+	f, _, _, ok := locateWith(obs, silent, m, true)
+	return f, ok
+}
+
+// locateWith is locate; it also returns the cost at the most likely point
+// and the level fitted there, and with posterior false it stops at the
+// most likely point (fitRadio needs no more).
+func locateWith(obs []towerMean, silent []latLon, m radioModel, posterior bool) (f fix, best, level float64, ok bool) {
 	if len(obs) == 0 {
-		return fix{}, false
+		return fix{}, 0, 0, false
 	}
 	// Work in metres on a plane tangent at the signal-weighted centroid.
 	var lat0, lon0, wsum float64
@@ -104,64 +105,89 @@ func locate(obs []towerMean, silent []latLon) (fix, bool) {
 	type tower struct{ x, y, rssi, w float64 }
 	ts := make([]tower, len(obs))
 	thr := 0.0 // the weakest mean reported
+	var sw float64
 	for i, o := range obs {
-		v := ShadowSigmaDB*ShadowSigmaDB + FadeSigmaDB*FadeSigmaDB/float64(max(o.N, 1))
 		x, y := project(o.Lat, o.Lon)
-		ts[i] = tower{x: x, y: y, rssi: o.RSSI, w: math.Min(1, 2*o.Share) / v}
+		ts[i] = tower{x: x, y: y, rssi: o.RSSI, w: math.Min(1, 2*o.Share)}
+		sw += ts[i].w
 		if i == 0 || o.RSSI < thr {
 			thr = o.RSSI
 		}
 	}
-	// A silent tower matters only where the model would have it louder
-	// than thr, i.e. nearer than quietR.
-	quietR := distanceFor(thr)
-	quietR2 := quietR * quietR
-	var silentXY [][2]float64
-	for _, q := range silent {
-		x, y := project(q.Lat, q.Lon)
-		silentXY = append(silentXY, [2]float64{x, y})
-	}
 	// near keeps the silent towers that can matter on a grid of half-side
-	// half around (cx, cy).
+	// half around (cx, cy). A silent tower is penalised where the model
+	// would have it louder than the weakest reported tower: nearer than
+	// that one, give or take the shadowing. So only silent towers nearer
+	// to the grid than the farthest reported tower (plus the grid) count,
+	// a few dozen at most whatever the size of the network.
 	near := func(cx, cy, half float64) [][2]float64 {
+		var far float64
+		for _, t := range ts {
+			far = math.Max(far, math.Hypot(t.x-cx, t.y-cy))
+		}
+		reach := far + 1.5*half
 		var out [][2]float64
-		for _, q := range silentXY {
-			if math.Abs(q[0]-cx) < half+quietR && math.Abs(q[1]-cy) < half+quietR {
-				out = append(out, q)
+		for _, q := range silent {
+			x, y := project(q.Lat, q.Lon)
+			if math.Abs(x-cx) < reach && math.Abs(y-cy) < reach && math.Hypot(x-cx, y-cy) < reach {
+				out = append(out, [2]float64{x, y})
 			}
 		}
 		return out
 	}
-	const shadowVar = ShadowSigmaDB * ShadowSigmaDB
-	cost := func(x, y float64, quiet [][2]float64) float64 {
-		var c float64
+	k := 5 * m.Exp // dB per decade of squared distance
+	min2 := nearestM * nearestM
+	// The level's prior, in the cost's units (dB² over σ²).
+	var levelW float64
+	if m.LevelSigmaDB > 0 {
+		levelW = m.SigmaDB * m.SigmaDB / (m.LevelSigmaDB * m.LevelSigmaDB)
+	}
+	// cost is the weighted sum of squared residuals at (x, y), in dB², and
+	// the level fitted there.
+	cost := func(x, y float64, quiet [][2]float64) (float64, float64) {
+		// Residuals of the model without its level, and the level that
+		// fits them best, drawn towards the prior's.
+		var se, see float64
 		for _, t := range ts {
 			dx, dy := x-t.x, y-t.y
-			r := t.rssi - modelRSSI2(dx*dx+dy*dy)
-			c += t.w * r * r
+			e := t.rssi + k*math.Log10(math.Max(dx*dx+dy*dy, min2))
+			se += t.w * e
+			see += t.w * e * e
 		}
+		lvl := (se + levelW*(m.Level+4*k)) / (sw + levelW) // level at 1 m: 20·n dB above that at 100 m
+		c := see - 2*lvl*se + lvl*lvl*sw
+		if levelW > 0 {
+			r := lvl - (m.Level + 4*k)
+			c += levelW * r * r
+		}
+		// A silent tower at squared distance d2 would be heard at
+		// lvl − k·log10(d2): louder than thr when d2 < quiet2.
+		quiet2 := math.Pow(10, (lvl-thr)/k)
 		for _, q := range quiet {
 			dx, dy := x-q[0], y-q[1]
-			if d2 := dx*dx + dy*dy; d2 < quietR2 {
-				r := modelRSSI2(d2) - thr
-				c += r * r / shadowVar
+			if d2 := dx*dx + dy*dy; d2 < quiet2 {
+				r := lvl - k*math.Log10(math.Max(d2, min2)) - thr
+				c += r * r
 			}
 		}
-		return c
+		return c, lvl - 4*k
 	}
 
 	// The most likely point, on a coarse grid.
 	quiet := near(0, 0, modeHalfM)
 	bx, by := 0.0, 0.0
-	best := cost(bx, by, quiet)
+	best, level = cost(bx, by, quiet)
 	n := int(modeHalfM / modeStepM)
 	for i := -n; i <= n; i++ {
 		for j := -n; j <= n; j++ {
 			x, y := float64(i)*modeStepM, float64(j)*modeStepM
-			if c := cost(x, y, quiet); c < best {
-				best, bx, by = c, x, y
+			if c, l := cost(x, y, quiet); c < best {
+				best, level, bx, by = c, l, x, y
 			}
 		}
+	}
+	if !posterior {
+		return fix{Lat: lat0 + by/ky, Lon: lon0 + bx/kx, RadiusM: modeStepM}, best, level, true
 	}
 	// The posterior around it, on a finer grid. Weights are relative to the
 	// best cost seen, so they never overflow.
@@ -172,23 +198,26 @@ func locate(obs []towerMean, silent []latLon) (fix, bool) {
 	for i := -n; i <= n; i++ {
 		for j := -n; j <= n; j++ {
 			x, y := bx+float64(i)*postStepM, by+float64(j)*postStepM
-			c := cost(x, y, quiet)
-			best = math.Min(best, c)
+			c, l := cost(x, y, quiet)
+			if c < best {
+				best, level = c, l
+			}
 			cells = append(cells, cell{x, y, c})
 		}
 	}
-	var sw, sx, sy float64
+	temp := 2 * m.SigmaDB * m.SigmaDB
+	var pw, px, py float64
 	for _, c := range cells {
-		w := math.Exp(-(c.c - best) / 2)
-		sw, sx, sy = sw+w, sx+w*c.x, sy+w*c.y
+		w := math.Exp(-(c.c - best) / temp)
+		pw, px, py = pw+w, px+w*c.x, py+w*c.y
 	}
-	mx, my := sx/sw, sy/sw
+	mx, my := px/pw, py/pw
 	var v float64
 	for _, c := range cells {
-		w := math.Exp(-(c.c - best) / 2)
+		w := math.Exp(-(c.c - best) / temp)
 		v += w * ((c.x-mx)*(c.x-mx) + (c.y-my)*(c.y-my))
 	}
-	return fix{Lat: lat0 + my/ky, Lon: lon0 + mx/kx, RadiusM: math.Max(math.Sqrt(v/sw), postStepM)}, true
+	return fix{Lat: lat0 + my/ky, Lon: lon0 + mx/kx, RadiusM: math.Max(math.Sqrt(v/pw), postStepM)}, best, level, true
 }
 
 // fuse combines independent estimates by their precision (Gaussian fusion):

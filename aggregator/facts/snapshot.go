@@ -9,8 +9,11 @@ import (
 	"slices"
 )
 
-// snapshotVersion is the version of the Save format.
-const snapshotVersion = 1
+// snapshotVersion is the version of the Save format. Version 2 added the
+// fitted radio model: a version 1 snapshot has none, and refitting it from
+// the accumulators at load would give another model than the one an
+// uninterrupted store holds, so it is refused (replay the stream).
+const snapshotVersion = 2
 
 // entries is one accumulator map as a slice sorted by key.
 type entries[P any] struct {
@@ -64,6 +67,9 @@ type snapshot struct {
 	Tickets  entries[ticketPart]
 	Baskets  entries[basketPart]
 	Regs     entries[regPart]
+
+	Radio                  radioModel
+	RadioPlaces, RadioNext int
 }
 
 func pairs(m map[int32]int32) [][2]int32 {
@@ -84,6 +90,7 @@ func (s *Store) Save(w io.Writer) error {
 		Cells:    entriesOf(s.cells), GPS: entriesOf(s.gps), Apps: entriesOf(s.apps), Msgs: entriesOf(s.msgs),
 		WiFi: entriesOf(s.wifi), Bands: entriesOf(s.bands), Pays: entriesOf(s.pays),
 		Transits: entriesOf(s.transits), Tickets: entriesOf(s.tickets), Baskets: entriesOf(s.baskets), Regs: entriesOf(s.regs),
+		Radio: s.radio, RadioPlaces: s.radioPlaces, RadioNext: s.radioNext,
 	}
 	snap.Heads = make([]head, len(snap.HeadKeys))
 	for i, k := range snap.HeadKeys {
@@ -140,6 +147,7 @@ func (s *Store) Load(r io.Reader) error {
 	for _, num := range snap.Numbers {
 		n.byHash[hashNumber(num)] = num
 	}
+	n.radio, n.radioPlaces, n.radioNext = snap.Radio, snap.RadioPlaces, snap.RadioNext
 	if err := errors.Join(
 		snap.Cells.into(n.cells), snap.GPS.into(n.gps), snap.Apps.into(n.apps), snap.Msgs.into(n.msgs),
 		snap.WiFi.into(n.wifi), snap.Bands.into(n.bands), snap.Pays.into(n.pays),

@@ -132,6 +132,13 @@ type Store struct {
 	// byHash maps the operator's hash of a phone number (its first 64
 	// bits) back to the number, for every number seen as an identifier.
 	byHash map[uint64]string
+
+	// radio is the path-loss model fitted to the phones' nights (zero
+	// before the first fit), radioPlaces how many nights have become
+	// stable places, radioNext how many the next fit waits for (see
+	// noteNight).
+	radio                  radioModel
+	radioPlaces, radioNext int
 }
 
 // New returns an empty Store.

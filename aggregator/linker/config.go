@@ -99,13 +99,6 @@ type Config struct {
 	// phones side by side every night are neighbours, not one person.
 	// Default imsi, imei, msisdn, adid.
 	CooccurDevice []event.IDKind
-
-	// CellRefRSSI and CellPathLossExp are the path-loss model the linker
-	// inverts to turn a signal strength into a distance from a tower:
-	// RSSI(d) = CellRefRSSI − 10·CellPathLossExp·log10(d / 100 m), as an
-	// operator calibrates it on its network. Defaults −55 dBm and 3.5.
-	CellRefRSSI     float64
-	CellPathLossExp float64
 }
 
 // DefaultConfig returns the default thresholds (see each field of Config).
@@ -130,9 +123,7 @@ func DefaultConfig() Config {
 		CooccurExclusive: []event.IDKind{
 			event.IMSI, event.IMEI, event.MSISDN, event.Wristband, event.Card, event.Pass, event.Email,
 		},
-		CooccurDevice:   []event.IDKind{event.IMSI, event.IMEI, event.MSISDN, event.ADID},
-		CellRefRSSI:     -55,
-		CellPathLossExp: 3.5,
+		CooccurDevice: []event.IDKind{event.IMSI, event.IMEI, event.MSISDN, event.ADID},
 	}
 }
 
@@ -176,8 +167,6 @@ func (c Config) withDefaults() Config {
 	if c.CooccurDevice == nil {
 		c.CooccurDevice = d.CooccurDevice
 	}
-	setF(&c.CellRefRSSI, d.CellRefRSSI)
-	setF(&c.CellPathLossExp, d.CellPathLossExp)
 	return c
 }
 
@@ -206,8 +195,6 @@ func (c Config) Validate() error {
 		return bad("co-occurrence min share %v must be within [0, 1]", c.CooccurMinShare)
 	case c.CooccurRatio < 1:
 		return bad("co-occurrence ratio %v must be at least 1", c.CooccurRatio)
-	case c.CellPathLossExp <= 0:
-		return bad("path-loss exponent %v must be positive", c.CellPathLossExp)
 	}
 	for _, k := range append(slices.Clone(c.CooccurExclusive), c.CooccurDevice...) {
 		if !k.Valid() {

@@ -315,7 +315,10 @@ func TestConfig(t *testing.T) {
 	linker.New(linker.Config{CooccurMaxBlock: 1}, graph.New())
 }
 
-// TestLocate checks triangulation on exact, noiseless signal strengths.
+// TestLocate checks the power-weighted centroid on noiseless signal
+// strengths, drawn from a path-loss model of the test's own (−60 dBm at
+// 100 m, 30 dB per decade): it needs no model, and lands within a cell's
+// radius of the phone.
 func TestLocate(t *testing.T) {
 	cfg := linker.DefaultConfig()
 	l := linker.New(cfg, graph.New())
@@ -332,16 +335,21 @@ func TestLocate(t *testing.T) {
 		learn.Tower = name
 		l.Locate(learn)
 		d := world.Distance(phone, p)
-		rssi := cfg.CellRefRSSI - 10*cfg.CellPathLossExp*math.Log10(d/100)
+		rssi := -60 - 30*math.Log10(d/100)
 		r.Measurements = append(r.Measurements, obs.Measurement{Tower: name, RSSI: int(math.Round(rssi))})
 	}
 	lat, lon, acc, ok := l.Locate(r)
 	if !ok {
 		t.Fatal("not located")
 	}
-	// RSSIs are rounded to the dB: a few metres of error.
-	if d := world.Distance(phone, world.Point{Lat: lat, Lon: lon}); d > 15 {
-		t.Errorf("located %.0f m from the phone", d)
+	var plain world.Point
+	for _, p := range towers {
+		plain.Lat, plain.Lon = plain.Lat+p.Lat/4, plain.Lon+p.Lon/4
+	}
+	got, want := world.Distance(phone, world.Point{Lat: lat, Lon: lon}), world.Distance(phone, plain)
+	t.Logf("weighted centroid %.0f m from the phone, plain centroid %.0f m", got, want)
+	if got > 100 {
+		t.Errorf("located %.0f m from the phone (plain centroid: %.0f m), want within 100 m", got, want)
 	}
 	if acc <= 0 {
 		t.Errorf("accuracy %v", acc)

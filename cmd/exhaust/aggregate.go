@@ -85,8 +85,6 @@ var linkerUsage = map[string]string{
 	"CooccurForget":       "how long weak co-occurrence evidence is kept without reinforcement",
 	"CooccurExclusive":    "identifier kinds a person has at most one of, comma-separated",
 	"CooccurDevice":       "identifier kinds of a phone (two phones are never merged by co-occurrence), comma-separated",
-	"CellRefRSSI":         "path-loss model: signal strength 100 m from a tower, in dBm",
-	"CellPathLossExp":     "path-loss model: exponent",
 }
 
 // registerLinkerFlags sets c to linker.DefaultConfig() and makes a flag of

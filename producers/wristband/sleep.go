@@ -149,6 +149,36 @@ func label(rng *rand.Rand, truth []int) []int {
 	return out
 }
 
+// minRunEpochs is the shortest run of one stage the record shows: the
+// apps draw the night as a hypnogram of runs and count wakes under three
+// minutes as sleep (Fitbit's help on sleep stages says the same of short
+// wakes). It also keeps a night's record small: unfolded, a restless night
+// has a hundred runs.
+const minRunEpochs = 6
+
+// foldShortRuns relabels every run of fewer than minRunEpochs epochs, but
+// the first, with the stage of the run before it.
+func foldShortRuns(labels []int) {
+	for i := 0; i < len(labels); {
+		j := i
+		for j < len(labels) && labels[j] == labels[i] {
+			j++
+		}
+		if i > 0 && j-i < minRunEpochs {
+			for k := i; k < j; k++ {
+				labels[k] = labels[i-1]
+			}
+			// The merged run may now reach the next one: rescan from the
+			// start of the run it joined.
+			for i > 0 && labels[i-1] == labels[i] {
+				i--
+			}
+			continue
+		}
+		i = j
+	}
+}
+
 // firstMove is when the wearer's wrist first moves after waking: reaching
 // for the phone, or getting up.
 func firstMove(plan *world.Plan) time.Time {
@@ -198,6 +228,7 @@ func nightRecord(rng *rand.Rand, plan *world.Plan, ids []event.ID) (Sleep, bool)
 	for end > onset && !asleep(end-1) {
 		end--
 	}
+	foldShortRuns(labels[onset:end])
 	at := func(i int) time.Time { return s.Bed.Add(time.Duration(i) * epoch).UTC() }
 	d := Sleep{
 		Common:    event.Common{IDs: ids},

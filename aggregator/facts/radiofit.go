@@ -22,6 +22,11 @@ const (
 	// fitSample is the most stable places one fit uses, spread evenly
 	// over the phones in key order (a hash: no bias to any district).
 	fitSample = 96
+	// fitLast is the count of stable places after which the model is no
+	// longer refitted: by then a fit's sample is spread over ten times as
+	// many places as it uses, and another fit would cost a second of the
+	// applying goroutine for no better a model.
+	fitLast = 1024
 )
 
 // fitExps are the path-loss exponents the fit tries: 2 (free space) to 5
@@ -37,14 +42,14 @@ var fitExps = func() []float64 {
 
 // noteNight counts a phone's night that just became a stable place, and
 // refits the radio model when their number has doubled since the last
-// fit. It is called from Observe, so the model depends only on the
+// fit, up to fitLast. It is called from Observe, so the model depends only on the
 // records observed, in order, never on when Derive is called.
 func (s *Store) noteNight(c *cellClass) {
 	if c.Ev.N != fitMinReports {
 		return
 	}
 	s.radioPlaces++
-	if s.radioPlaces < max(s.radioNext, fitFirst) {
+	if s.radioPlaces < max(s.radioNext, fitFirst) || s.radioPlaces > fitLast {
 		return
 	}
 	s.radio = s.fitRadio()

@@ -62,17 +62,27 @@ var districts = func() []district {
 
 // pickDistrict draws a district with probability proportional to weight.
 func pickDistrict(r *rand.Rand, weight func(district) float64) district {
-	var total float64
-	for _, d := range districts {
-		total += weight(d)
+	return pickBy(r, districts, weight)
+}
+
+// pickBy draws one of xs with probability proportional to weight (the zero
+// value when xs is empty).
+func pickBy[T any](r *rand.Rand, xs []T, weight func(T) float64) T {
+	var zero T
+	if len(xs) == 0 {
+		return zero
 	}
-	x := r.Float64() * total
-	for _, d := range districts {
-		if x -= weight(d); x < 0 {
-			return d
+	var total float64
+	for _, x := range xs {
+		total += weight(x)
+	}
+	u := r.Float64() * total
+	for _, x := range xs {
+		if u -= weight(x); u < 0 {
+			return x
 		}
 	}
-	return districts[len(districts)-1]
+	return xs[len(xs)-1]
 }
 
 // inDisc draws a point uniformly over the disc of radius m around c.

@@ -95,13 +95,13 @@ func settle(seed int64, i int, p *Person, occ Occupation, c *City) {
 	p.Work = nil
 	switch occ {
 	case OccOffice:
-		p.Work = pickWeighted(r, c.PlacesOf(KindOffice), officeWeight)
+		p.Work = pickBy(r, c.PlacesOf(KindOffice), officeWeight)
 	case OccShift:
 		p.Work = pickWorkplace(r, c, []PlaceKind{KindHospital, KindShop, KindHotel, KindStation}, []float64{0.4, 0.3, 0.15, 0.15})
 	case OccNight:
 		p.Work = pickWorkplace(r, c, []PlaceKind{KindHospital, KindHotel, KindOffice}, []float64{0.5, 0.3, 0.2})
 	case OccStudent:
-		p.Work = pickWeighted(r, c.PlacesOf(KindCampus), func(*Place) float64 { return 1 })
+		p.Work = pickBy(r, c.PlacesOf(KindCampus), func(*Place) float64 { return 1 })
 	case OccVisitor:
 		p.Arrive = 1 + r.IntN(visitorArrivalDays)
 		p.Leave = p.Arrive + visitorMinDays - 1 + r.IntN(visitorMaxDays-visitorMinDays+1)
@@ -148,24 +148,6 @@ var officeWeights = sync.OnceValue(func() map[string]float64 {
 	}
 	return w
 })
-
-// pickWeighted draws one of ps with probability proportional to weight.
-func pickWeighted(r *rand.Rand, ps []*Place, weight func(*Place) float64) *Place {
-	if len(ps) == 0 {
-		return nil
-	}
-	var total float64
-	for _, p := range ps {
-		total += weight(p)
-	}
-	x := r.Float64() * total
-	for _, p := range ps {
-		if x -= weight(p); x < 0 {
-			return p
-		}
-	}
-	return ps[len(ps)-1]
-}
 
 // pickWorkplace draws a kind of workplace by share, then one of them.
 func pickWorkplace(r *rand.Rand, c *City, kinds []PlaceKind, shares []float64) *Place {

@@ -75,7 +75,7 @@ func TestTowersFollowTraffic(t *testing.T) {
 		ts := c.TowersNear(p, 4)
 		return ts[3].DistanceM
 	}
-	dense := Point{Lat: 48.8727, Lon: 2.3125} // the 8e: offices
+	dense := Point{Lat: 48.8727, Lon: 2.3125}  // the 8e: offices
 	sparse := Point{Lat: 48.8560, Lon: 2.2730} // the 16e: homes and space
 	if a, b := spacing(dense), spacing(sparse); a >= b {
 		t.Errorf("4th nearest site %.0f m away in the 8e, %.0f m in the 16e: want closer where traffic is", a, b)

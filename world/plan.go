@@ -1321,6 +1321,22 @@ func (tr *Trip) at(t time.Time) Point {
 	return path[len(path)-1].p
 }
 
+// Underground reports whether the person is on a metro train at t, between
+// boarding and alighting a leg: where no GPS and no street-level Wi-Fi
+// reaches (the operator covers the tunnels with its own antennas).
+func (pl *Plan) Underground(t time.Time) bool {
+	s := pl.segmentAt(t)
+	if s == nil || s.Trip == nil {
+		return false
+	}
+	for _, l := range s.Trip.Legs {
+		if !t.Before(l.Board) && t.Before(l.Alight) {
+			return true
+		}
+	}
+	return false
+}
+
 // Awake reports whether the person is up at t: false from going to bed to
 // waking.
 func (pl *Plan) Awake(t time.Time) bool {

@@ -579,6 +579,9 @@ func TestWhere(t *testing.T) {
 			if pt, _ := p.Where(l.Alight); Distance(pt, l.To.Point) > 1 {
 				t.Errorf("at alighting on line %s she is %.0f m from %s", l.Line, Distance(pt, l.To.Point), l.To.Name)
 			}
+			if mid := l.Board.Add(l.Alight.Sub(l.Board) / 2); !p.Underground(mid) || p.Underground(l.Board.Add(-time.Second)) {
+				t.Errorf("line %s: underground %v mid-leg, %v before boarding", l.Line, p.Underground(mid), p.Underground(l.Board.Add(-time.Second)))
+			}
 		}
 	}
 }

@@ -212,7 +212,7 @@ func (o *observer) gps(rng *rand.Rand, plan *world.Plan, on []interval) {
 	}
 	sort.SliceStable(reqs, func(i, j int) bool { return reqs[i].at.Before(reqs[j].at) })
 	for _, r := range reqs {
-		if !isOn(on, r.at) || underground(plan, r.at) {
+		if !isOn(on, r.at) || plan.Underground(r.at) {
 			continue
 		}
 		truth, place := plan.Where(r.at)

@@ -118,18 +118,3 @@ func moving(plan *world.Plan, t time.Time) bool {
 	s := segmentAt(plan, t)
 	return s != nil && s.Place == nil
 }
-
-// underground reports whether the person is on a metro train at t, where no
-// GPS signal reaches.
-func underground(plan *world.Plan, t time.Time) bool {
-	s := segmentAt(plan, t)
-	if s == nil || s.Trip == nil {
-		return false
-	}
-	for _, l := range s.Trip.Legs {
-		if !t.Before(l.Board) && t.Before(l.Alight) {
-			return true
-		}
-	}
-	return false
-}

@@ -278,7 +278,9 @@ func (o *observer) device(rng *rand.Rand, plan *world.Plan, w interval, dev *wor
 			if t.Before(start) {
 				continue
 			}
-			if !on(t) {
+			// On a train no street-level access point hears the device
+			// (what is heard in a minute is sent at any second of it).
+			if !on(t) || plan.Underground(t) || plan.Underground(t.Add(step-time.Second)) {
 				r.lose(t)
 				continue
 			}

@@ -367,3 +367,43 @@ func TestHeroAtTheCafe(t *testing.T) {
 		t.Error("no probe of hers heard by both the café's and the mall's APs at once")
 	}
 }
+
+// TestNothingHeardUnderground: no access point hears a device on a metro
+// train, however near the tunnel runs to a café.
+func TestNothingHeardUnderground(t *testing.T) {
+	day := producertest.Day(t, 1)
+	evs, err := producers.Collect(wifi.New(), 1, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := map[string]*world.Plan{}
+	for _, pl := range day.Plans {
+		for _, d := range []*world.Device{pl.Person.Phone, pl.Person.Tablet} {
+			if d == nil {
+				continue
+			}
+			owner[d.MAC] = pl
+			owner[pl.Person.ProbeMAC(d, day.Index)] = pl
+			for _, ssid := range day.City.SSIDs() {
+				owner[pl.Person.MACFor(d, ssid)] = pl
+			}
+		}
+	}
+	checked := 0
+	for _, ev := range evs {
+		if ev.Type == "wifi.association" {
+			continue // reported when the session ends, as the device leaves
+		}
+		for _, id := range event.IDsOf(&ev) {
+			if pl := owner[id.Value]; pl != nil {
+				checked++
+				if pl.Underground(ev.Time) {
+					t.Errorf("%s at %v: %s heard on a train", ev.Type, ev.Time, pl.Person.ID)
+				}
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no Wi-Fi event of anyone to check")
+	}
+}

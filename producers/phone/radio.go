@@ -100,22 +100,64 @@ type radio struct {
 	city   *world.City
 	radius map[*world.Tower]float64 // cell radius cache, filled lazily
 	seeds  map[*world.Tower]uint64  // shadowing seed of each tower, filled lazily
+	// bases caches the candidates heard at a point before fast fading: a
+	// phone at home or at work measures from the same point all day, and
+	// the nearest towers, their path loss and their shadowing are the
+	// same every time. Cleared when full: trips fill it with points seen
+	// once.
+	bases map[world.Point][]towerBase
+}
+
+// maxCachedPoints bounds radio.bases: a few thousand points, a few
+// hundred kilobytes.
+const maxCachedPoints = 4096
+
+// towerBase is a tower as heard at a point before fast fading: its path
+// loss and its shadowing there, in dBm.
+type towerBase struct {
+	tower *world.Tower
+	dBm   float64
 }
 
 func newRadio(c *world.City) *radio {
-	return &radio{city: c, radius: map[*world.Tower]float64{}, seeds: map[*world.Tower]uint64{}}
+	return &radio{city: c, radius: map[*world.Tower]float64{}, seeds: map[*world.Tower]uint64{},
+		bases: map[world.Point][]towerBase{}}
 }
 
 // rssi is the signal of tower t at p, in dBm.
 func (r *radio) rssi(rng *rand.Rand, t *world.Tower, p world.Point) int {
-	return r.rssiAt(rng, t, p, world.Distance(p, t.Point))
+	return faded(rng, r.base(t, p, world.Distance(p, t.Point)))
 }
 
-// rssiAt is rssi for a distance already known.
-func (r *radio) rssiAt(rng *rand.Rand, t *world.Tower, p world.Point, distM float64) int {
+// base is the signal of t at p, distM away, before fast fading.
+func (r *radio) base(t *world.Tower, p world.Point, distM float64) float64 {
 	d := math.Max(distM, minDistM)
-	v := refRSSI - 10*pathLossExp*math.Log10(d/refDistM) + r.shadowing(t, p) + rng.NormFloat64()*fadeSigma
+	return refRSSI - 10*pathLossExp*math.Log10(d/refDistM) + r.shadowing(t, p)
+}
+
+// faded adds one report's fast fading to a base signal and rounds it as a
+// phone reports it.
+func faded(rng *rand.Rand, base float64) int {
+	v := base + rng.NormFloat64()*fadeSigma
 	return int(math.Round(math.Max(minRSSI, math.Min(maxRSSI, v))))
+}
+
+// candidatesAt returns the candidates nearest p with their base signals,
+// from the cache when p was measured before.
+func (r *radio) candidatesAt(p world.Point) []towerBase {
+	if v, ok := r.bases[p]; ok {
+		return v
+	}
+	if len(r.bases) >= maxCachedPoints {
+		clear(r.bases)
+	}
+	near := r.city.TowersNear(p, candidates)
+	out := make([]towerBase, len(near))
+	for i, ts := range near {
+		out[i] = towerBase{ts.Tower, r.base(ts.Tower, p, ts.DistanceM)}
+	}
+	r.bases[p] = out
+	return out
 }
 
 // measure returns the towers a phone at p reports, strongest first: those
@@ -123,10 +165,10 @@ func (r *radio) rssiAt(rng *rand.Rand, t *world.Tower, p world.Point, distM floa
 // maxReported. If serving is set and not among them, it takes the last
 // place: a phone always reports its serving cell.
 func (r *radio) measure(rng *rand.Rand, p world.Point, serving *world.Tower) []measurement {
-	near := r.city.TowersNear(p, candidates)
+	near := r.candidatesAt(p)
 	ms := make([]measurement, 0, len(near)+1)
-	for _, ts := range near {
-		ms = append(ms, measurement{tower: ts.Tower, rssi: r.rssiAt(rng, ts.Tower, p, ts.DistanceM)})
+	for _, tb := range near {
+		ms = append(ms, measurement{tower: tb.tower, rssi: faded(rng, tb.dBm)})
 	}
 	sort.SliceStable(ms, func(i, j int) bool {
 		if ms[i].rssi != ms[j].rssi {

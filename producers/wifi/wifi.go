@@ -193,25 +193,36 @@ type observer struct {
 	aps  []*world.AccessPoint
 	emit producers.Emitter
 	day  int // 1-based index of the day observed: scan addresses change daily
-	// A box around every AP, widened by their range: most of the day most
-	// people are far from any AP, and this skips them cheaply.
-	minLat, maxLat, minLon, maxLon float64
+	// The half-sides of a box around each AP, twice its range: most of the
+	// day most people are far from every AP, and this skips them cheaply.
+	dLat, dLon float64
 }
 
 func (o *observer) bounds() {
-	o.minLat, o.maxLat, o.minLon, o.maxLon = 90, -90, 180, -180
-	for _, ap := range o.aps {
-		o.minLat, o.maxLat = math.Min(o.minLat, ap.Point.Lat), math.Max(o.maxLat, ap.Point.Lat)
-		o.minLon, o.maxLon = math.Min(o.minLon, ap.Point.Lon), math.Max(o.maxLon, ap.Point.Lon)
-	}
+	// Twice the range, as near is asked of where a person's place is and
+	// they sit up to a few metres from its centre.
 	const mPerDeg = 111_320.0
-	dLat := 2 * rangeM / mPerDeg
-	dLon := 2 * rangeM / (mPerDeg * math.Cos(o.minLat*math.Pi/180))
-	o.minLat, o.maxLat, o.minLon, o.maxLon = o.minLat-dLat, o.maxLat+dLat, o.minLon-dLon, o.maxLon+dLon
+	o.dLat = 2 * rangeM / mPerDeg
+	o.dLon = o.dLat
+	for _, ap := range o.aps {
+		o.dLon = math.Max(o.dLon, 2*rangeM/(mPerDeg*math.Cos(ap.Point.Lat*math.Pi/180)))
+	}
 }
 
+// near reports whether an access point may hear a device at p: the city's
+// APs are few and far apart (the mall, the cafés), so a box around each
+// spares the distance computations almost everywhere.
 func (o *observer) near(p world.Point) bool {
-	return p.Lat >= o.minLat && p.Lat <= o.maxLat && p.Lon >= o.minLon && p.Lon <= o.maxLon
+	for _, ap := range o.aps {
+		if o.inBox(ap, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func (o *observer) inBox(ap *world.AccessPoint, p world.Point) bool {
+	return math.Abs(p.Lat-ap.Point.Lat) <= o.dLat && math.Abs(p.Lon-ap.Point.Lon) <= o.dLon
 }
 
 // hearing is an AP hearing a device.
@@ -300,6 +311,9 @@ func (o *observer) device(rng *rand.Rand, plan *world.Plan, w interval, dev *wor
 func (o *observer) hear(rng *rand.Rand, p world.Point) []hearing {
 	var hs []hearing
 	for _, ap := range o.aps {
+		if !o.inBox(ap, p) {
+			continue
+		}
 		d := world.Distance(p, ap.Point)
 		if d > rangeM {
 			continue

@@ -3,6 +3,7 @@ package producers
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -56,6 +57,54 @@ func Collect(p Producer, seed int64, day *world.Day) ([]event.Event, error) {
 		return nil, fmt.Errorf("producer %s, day %d: %w", name, day.Index, err)
 	}
 	return sortByTime(c.events), nil
+}
+
+// Encoded is one event as it is published: its time, subject, id and JSON.
+type Encoded struct {
+	Time    time.Time
+	Subject string
+	ID      string
+	Payload []byte
+}
+
+// encoder is the Emitter used by CollectEncoded.
+type encoder struct {
+	producer string
+	ids      *rand.ChaCha8
+	out      []Encoded
+	err      error
+}
+
+func (c *encoder) Emit(kind string, t time.Time, data any) {
+	id, err := uuid.NewRandomFromReader(c.ids)
+	if err != nil { // ChaCha8 never fails to read
+		panic(err)
+	}
+	ev := event.New(id.String(), c.producer, kind, t, data)
+	b, err := ev.Encode()
+	if err != nil {
+		c.err = errors.Join(c.err, err)
+		return
+	}
+	c.out = append(c.out, Encoded{Time: ev.Time, Subject: ev.Subject(), ID: ev.ID, Payload: b})
+}
+
+// CollectEncoded is Collect with each event encoded as it is emitted, so
+// that neither the events nor their data are held: only what a publisher
+// sends. Same seed, settings and day, same events, ids and bytes as
+// encoding Collect's.
+func CollectEncoded(p Producer, seed int64, day *world.Day) ([]Encoded, error) {
+	name := p.Spec().Name
+	c := &encoder{producer: name, ids: Seeded(seed, name+"/ids", day.Index)}
+	rng := rand.New(Seeded(seed, name, day.Index))
+	if err := p.Observe(day, rng, c); err != nil {
+		return nil, fmt.Errorf("producer %s, day %d: %w", name, day.Index, err)
+	}
+	if c.err != nil {
+		return nil, fmt.Errorf("producer %s, day %d: %w", name, day.Index, c.err)
+	}
+	slices.SortStableFunc(c.out, func(a, b Encoded) int { return a.Time.Compare(b.Time) })
+	return c.out, nil
 }
 
 // sortByTime returns evs in time order, equal times keeping emission order.

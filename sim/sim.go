@@ -13,7 +13,6 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"exhaust/clock"
 	"exhaust/event"
@@ -123,13 +122,11 @@ func (r *Runner) Stats() Stats {
 	return s
 }
 
-// item is one encoded event ready to publish.
+// item is one encoded event ready to publish, and the index of its
+// producer in Config.Producers.
 type item struct {
-	time     time.Time
+	producers.Encoded
 	producer int
-	subject  string
-	id       string
-	payload  []byte
 }
 
 // batch is one day's events, or the error that prevented making them.
@@ -248,21 +245,21 @@ func (r *Runner) play(parent context.Context, from int) (int, error) {
 		}
 		for i := range b.items {
 			it := &b.items[i]
-			if err := r.cfg.Clock.WaitUntil(ctx, it.time); err != nil {
+			if err := r.cfg.Clock.WaitUntil(ctx, it.Time); err != nil {
 				if d, ok := interrupted(); ok {
 					return d, nil
 				}
 				return 0, err
 			}
-			if err := r.cfg.Sink.Publish(ctx, it.subject, it.id, it.payload); err != nil {
+			if err := r.cfg.Sink.Publish(ctx, it.Subject, it.ID, it.Payload); err != nil {
 				if d, ok := interrupted(); ok {
 					return d, nil
 				}
-				return 0, fmt.Errorf("publish %s %s: %w", it.subject, it.id, err)
+				return 0, fmt.Errorf("publish %s %s: %w", it.Subject, it.ID, err)
 			}
 			r.published[it.producer].Add(1)
 			if r.cfg.Tap != nil {
-				r.cfg.Tap(it.subject, it.id, it.payload)
+				r.cfg.Tap(it.Subject, it.ID, it.Payload)
 			}
 		}
 	}
@@ -279,14 +276,16 @@ func (r *Runner) generate(d int) batch {
 	day := r.cfg.World.Day(d)
 	// Each producer observes the day and encodes its events on its own
 	// goroutine; the merge below only interleaves.
-	perProducer := make([][]item, len(r.cfg.Producers))
+	perProducer := make([][]producers.Encoded, len(r.cfg.Producers))
 	errs := make([]error, len(r.cfg.Producers))
 	var wg sync.WaitGroup
 	for i, p := range r.cfg.Producers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			perProducer[i], errs[i] = r.encoded(i, p, day)
+			// Encoded as emitted: a day's events and their data are
+			// never held, only the bytes to publish.
+			perProducer[i], errs[i] = producers.CollectEncoded(p, r.cfg.Seed, day)
 		}()
 	}
 	wg.Wait()
@@ -304,32 +303,14 @@ func (r *Runner) generate(d int) batch {
 	for len(items) < total {
 		pick := -1
 		for i, its := range perProducer {
-			if next[i] < len(its) && (pick < 0 || its[next[i]].time.Before(perProducer[pick][next[pick]].time)) {
+			if next[i] < len(its) && (pick < 0 || its[next[i]].Time.Before(perProducer[pick][next[pick]].Time)) {
 				pick = i
 			}
 		}
-		items = append(items, perProducer[pick][next[pick]])
+		items = append(items, item{perProducer[pick][next[pick]], pick})
 		next[pick]++
 	}
 	return batch{day: d, world: day, items: items}
-}
-
-// encoded returns producer p's events of day, in time order, encoded.
-func (r *Runner) encoded(index int, p producers.Producer, day *world.Day) ([]item, error) {
-	evs, err := producers.Collect(p, r.cfg.Seed, day)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]item, len(evs))
-	for j := range evs {
-		ev := &evs[j]
-		payload, err := ev.Encode()
-		if err != nil {
-			return nil, err
-		}
-		out[j] = item{time: ev.Time, producer: index, subject: ev.Subject(), id: ev.ID, payload: payload}
-	}
-	return out, nil
 }
 
 // truthOf lists who owns which identifiers up to day, for the people in

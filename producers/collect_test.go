@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"exhaust/producers"
-	"exhaust/producers/producertest"
 	_ "exhaust/producers/all" // every producer
+	"exhaust/producers/producertest"
 )
 
 // TestCollectEncodedMatchesCollect: encoding as events are emitted gives the

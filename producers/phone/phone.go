@@ -4,7 +4,9 @@ import (
 	"embed"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"sort"
+	"sync"
 	"time"
 
 	"exhaust/event"
@@ -147,19 +149,73 @@ type observer struct {
 }
 
 // Observe emits what the operator and the phones' software saw of day.
+//
+// The phone is most of a day's events, so people are observed in parallel,
+// a batch at a time, each worker with a radio of its own; every person's
+// events are recorded and then emitted in population order, so the events
+// and their ids are the same whatever the number of workers.
 func (*Phone) Observe(day *world.Day, rng *rand.Rand, emit producers.Emitter) error {
-	o := &observer{city: day.City, radio: newRadio(day.City), emit: emit}
-	for _, plan := range day.Plans {
-		// Each person gets a generator of their own, drawn in population
-		// order, so changing one person's settings leaves the others' events
-		// untouched.
-		prng := rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64()))
-		if !plan.Person.InCity(day.Index) {
-			continue // a visitor outside their stay: nothing to see
+	plans := day.Plans
+	// Each person gets a generator of their own, drawn in population
+	// order, so changing one person's settings leaves the others' events
+	// untouched.
+	seeds := make([][2]uint64, len(plans))
+	for i := range seeds {
+		seeds[i] = [2]uint64{rng.Uint64(), rng.Uint64()}
+	}
+	workers := max(1, runtime.GOMAXPROCS(0))
+	obs := make([]*observer, workers)
+	for w := range obs {
+		obs[w] = &observer{city: day.City, radio: newRadio(day.City)}
+	}
+	recs := make([]recorder, min(len(plans), workers*batchPerWorker))
+	for start := 0; start < len(plans); start += len(recs) {
+		n := min(len(recs), len(plans)-start)
+		var wg sync.WaitGroup
+		for w, o := range obs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for k := w; k < n; k += workers {
+					plan := plans[start+k]
+					recs[k] = recs[k][:0]
+					if !plan.Person.InCity(day.Index) {
+						continue // a visitor outside their stay: nothing to see
+					}
+					o.emit = &recs[k]
+					s := seeds[start+k]
+					o.person(rand.New(rand.NewPCG(s[0], s[1])), day, plan)
+				}
+			}()
 		}
-		o.person(prng, day, plan)
+		wg.Wait()
+		for k := range n {
+			for _, e := range recs[k] {
+				emit.Emit(e.kind, e.t, e.data)
+			}
+		}
 	}
 	return nil
+}
+
+// batchPerWorker is how many people each worker observes before their
+// events are emitted: enough to keep the workers busy, few enough that a
+// batch's events stay small.
+const batchPerWorker = 64
+
+// recorded is one event a worker observed, waiting for its turn.
+type recorded struct {
+	kind string
+	t    time.Time
+	data any
+}
+
+// recorder is an Emitter that keeps what it is given, in order.
+type recorder []recorded
+
+// Emit records an event.
+func (r *recorder) Emit(kind string, t time.Time, data any) {
+	*r = append(*r, recorded{kind, t, data})
 }
 
 // person emits everything about one person's day.

@@ -1,8 +1,10 @@
 package phone_test
 
 import (
+	"bytes"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -461,6 +463,29 @@ func TestVolume(t *testing.T) {
 		per := float64(len(evs)) / float64(len(day.Plans))
 		if per < 50 || per > 300 {
 			t.Errorf("day %d: %.0f phone events per person, want 50 to 300", i, per)
+		}
+	}
+}
+
+// TestWorkersDoNotChangeTheEvents: people are observed in parallel, yet the
+// day's events, ids included, are the same with one processor or several.
+func TestWorkersDoNotChangeTheEvents(t *testing.T) {
+	day := producertest.Day(t, 1)
+	run := func(procs int) []producers.Encoded {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		evs, err := producers.CollectEncoded(phone.New(), 1, day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return evs
+	}
+	one, four := run(1), run(4)
+	if len(one) == 0 || len(one) != len(four) {
+		t.Fatalf("%d events with one processor, %d with four", len(one), len(four))
+	}
+	for i := range one {
+		if one[i].ID != four[i].ID || !bytes.Equal(one[i].Payload, four[i].Payload) {
+			t.Fatalf("event %d differs: %s vs %s", i, one[i].Payload, four[i].Payload)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"runtime"
 	"sort"
 	"sync"
@@ -86,6 +87,8 @@ func New(cfg Config) (*Runner, error) {
 		return nil, errors.New("sim: no clock")
 	case cfg.Sink == nil:
 		return nil, errors.New("sim: no sink")
+	case len(cfg.Producers) > math.MaxUint8+1:
+		return nil, fmt.Errorf("sim: %d producers, at most %d", len(cfg.Producers), math.MaxUint8+1)
 	case len(cfg.Producers) == 0:
 		return nil, errors.New("sim: no producers selected")
 	case cfg.Days < 0:
@@ -122,20 +125,18 @@ func (r *Runner) Stats() Stats {
 	return s
 }
 
-// item is one encoded event ready to publish, and the index of its
-// producer in Config.Producers.
-type item struct {
-	producers.Encoded
-	producer int
-}
-
 // batch is one day's events, or the error that prevented making them.
 type batch struct {
 	day   int
 	world *world.Day
-	items []item
-	truth []Truth
-	err   error
+	// events are each producer's encoded events in time order, as in
+	// Config.Producers; order lists, for the day's events merged in time
+	// order, whose each one is (an index into events): a byte an event
+	// instead of a copy of every event.
+	events [][]producers.Encoded
+	order  []uint8
+	truth  []Truth
+	err    error
 }
 
 // Run plays the configured days (or until ctx ends) and flushes the sink.
@@ -233,7 +234,7 @@ func (r *Runner) play(parent context.Context, from int) (int, error) {
 			return 0, b.err
 		}
 		r.day.Store(int64(b.day))
-		r.cfg.Log.Info("day starts", "day", b.day, "events", len(b.items))
+		r.cfg.Log.Info("day starts", "day", b.day, "events", len(b.order))
 		if r.cfg.OnDay != nil {
 			r.cfg.OnDay(b.world)
 		}
@@ -243,8 +244,10 @@ func (r *Runner) play(parent context.Context, from int) (int, error) {
 			}
 			return 0, err
 		}
-		for i := range b.items {
-			it := &b.items[i]
+		next := make([]int, len(b.events))
+		for _, pi := range b.order {
+			it := &b.events[pi][next[pi]]
+			next[pi]++
 			if err := r.cfg.Clock.WaitUntil(ctx, it.Time); err != nil {
 				if d, ok := interrupted(); ok {
 					return d, nil
@@ -257,10 +260,11 @@ func (r *Runner) play(parent context.Context, from int) (int, error) {
 				}
 				return 0, fmt.Errorf("publish %s %s: %w", it.Subject, it.ID, err)
 			}
-			r.published[it.producer].Add(1)
+			r.published[pi].Add(1)
 			if r.cfg.Tap != nil {
 				r.cfg.Tap(it.Subject, it.ID, it.Payload)
 			}
+			it.Payload = nil // published: the day's bytes are freed as it plays
 		}
 	}
 	if d, ok := interrupted(); ok {
@@ -298,19 +302,19 @@ func (r *Runner) generate(d int) batch {
 	for _, its := range perProducer {
 		total += len(its)
 	}
-	items := make([]item, 0, total)
+	order := make([]uint8, 0, total)
 	next := make([]int, len(perProducer))
-	for len(items) < total {
+	for len(order) < total {
 		pick := -1
 		for i, its := range perProducer {
 			if next[i] < len(its) && (pick < 0 || its[next[i]].Time.Before(perProducer[pick][next[pick]].Time)) {
 				pick = i
 			}
 		}
-		items = append(items, item{perProducer[pick][next[pick]], pick})
+		order = append(order, uint8(pick))
 		next[pick]++
 	}
-	return batch{day: d, world: day, items: items}
+	return batch{day: d, world: day, events: perProducer, order: order}
 }
 
 // truthOf lists who owns which identifiers up to day, for the people in

@@ -80,14 +80,27 @@ const (
 // square spread: with shadowing the likelihood is lopsided, and its mean is
 // a more robust guess than its peak.
 func locate(obs []towerMean, silent []latLon, m radioModel) (fix, bool) {
-	f, _, _, ok := locateWith(obs, silent, m, true)
+	f, _, _, ok := locateWith(obs, silent, m, true, nil)
 	return f, ok
+}
+
+// gridLogs keeps, for one place's mode grid, log10 of the squared distance
+// (at least nearestM²) from every grid point to every reported and every
+// nearby silent tower. The logs do not depend on the model, and fitRadio
+// tries a dozen exponents on the same places: with them kept, a trial is
+// arithmetic only. The zero value is empty; locateWith fills it.
+type gridLogs struct {
+	towers [][]float64 // per grid point, per reported tower
+	quiet  [][]float64 // per grid point, per silent tower near the grid
 }
 
 // locateWith is locate; it also returns the cost at the most likely point
 // and the level fitted there, and with posterior false it stops at the
 // most likely point (fitRadio needs no more).
-func locateWith(obs []towerMean, silent []latLon, m radioModel, posterior bool) (f fix, best, level float64, ok bool) {
+//
+// logs, when not nil, keeps the mode grid's logarithms between calls on
+// the same obs and silent (see gridLogs).
+func locateWith(obs []towerMean, silent []latLon, m radioModel, posterior bool, logs *gridLogs) (f fix, best, level float64, ok bool) {
 	if len(obs) == 0 {
 		return fix{}, 0, 0, false
 	}
@@ -143,14 +156,21 @@ func locateWith(obs []towerMean, silent []latLon, m radioModel, posterior bool) 
 		levelW = m.SigmaDB * m.SigmaDB / (m.LevelSigmaDB * m.LevelSigmaDB)
 	}
 	// cost is the weighted sum of squared residuals at (x, y), in dB², and
-	// the level fitted there.
-	cost := func(x, y float64, quiet [][2]float64) (float64, float64) {
+	// the level fitted there. tl and ql, when not nil, are the point's
+	// logarithms to the towers and to the quiet ones (gridLogs).
+	cost := func(x, y float64, quiet [][2]float64, tl, ql []float64) (float64, float64) {
 		// Residuals of the model without its level, and the level that
 		// fits them best, drawn towards the prior's.
 		var se, see float64
-		for _, t := range ts {
-			dx, dy := x-t.x, y-t.y
-			e := t.rssi + k*math.Log10(math.Max(dx*dx+dy*dy, min2))
+		for i, t := range ts {
+			var lg float64
+			if tl != nil {
+				lg = tl[i]
+			} else {
+				dx, dy := x-t.x, y-t.y
+				lg = math.Log10(math.Max(dx*dx+dy*dy, min2))
+			}
+			e := t.rssi + k*lg
 			se += t.w * e
 			see += t.w * e * e
 		}
@@ -163,10 +183,16 @@ func locateWith(obs []towerMean, silent []latLon, m radioModel, posterior bool) 
 		// A silent tower at squared distance d2 would be heard at
 		// lvl − k·log10(d2): louder than thr when d2 < quiet2.
 		quiet2 := math.Pow(10, (lvl-thr)/k)
-		for _, q := range quiet {
+		for i, q := range quiet {
 			dx, dy := x-q[0], y-q[1]
 			if d2 := dx*dx + dy*dy; d2 < quiet2 {
-				r := lvl - k*math.Log10(math.Max(d2, min2)) - thr
+				var lg float64
+				if ql != nil {
+					lg = ql[i]
+				} else {
+					lg = math.Log10(math.Max(d2, min2))
+				}
+				r := lvl - k*lg - thr
 				c += r * r
 			}
 		}
@@ -175,13 +201,35 @@ func locateWith(obs []towerMean, silent []latLon, m radioModel, posterior bool) 
 
 	// The most likely point, on a coarse grid.
 	quiet := near(0, 0, modeHalfM)
-	bx, by := 0.0, 0.0
-	best, level = cost(bx, by, quiet)
 	n := int(modeHalfM / modeStepM)
+	if logs != nil && logs.towers == nil {
+		for i := -n; i <= n; i++ {
+			for j := -n; j <= n; j++ {
+				x, y := float64(i)*modeStepM, float64(j)*modeStepM
+				tl := make([]float64, len(ts))
+				for ti, t := range ts {
+					tl[ti] = math.Log10(math.Max((x-t.x)*(x-t.x)+(y-t.y)*(y-t.y), min2))
+				}
+				ql := make([]float64, len(quiet))
+				for qi, q := range quiet {
+					ql[qi] = math.Log10(math.Max((x-q[0])*(x-q[0])+(y-q[1])*(y-q[1]), min2))
+				}
+				logs.towers, logs.quiet = append(logs.towers, tl), append(logs.quiet, ql)
+			}
+		}
+	}
+	bx, by := 0.0, 0.0
+	best, level = cost(bx, by, quiet, nil, nil)
+	g := 0 // the grid point's index in logs
 	for i := -n; i <= n; i++ {
 		for j := -n; j <= n; j++ {
 			x, y := float64(i)*modeStepM, float64(j)*modeStepM
-			if c, l := cost(x, y, quiet); c < best {
+			var tl, ql []float64
+			if logs != nil {
+				tl, ql = logs.towers[g], logs.quiet[g]
+			}
+			g++
+			if c, l := cost(x, y, quiet, tl, ql); c < best {
 				best, level, bx, by = c, l, x, y
 			}
 		}
@@ -198,7 +246,7 @@ func locateWith(obs []towerMean, silent []latLon, m radioModel, posterior bool) 
 	for i := -n; i <= n; i++ {
 		for j := -n; j <= n; j++ {
 			x, y := bx+float64(i)*postStepM, by+float64(j)*postStepM
-			c, l := cost(x, y, quiet)
+			c, l := cost(x, y, quiet, nil, nil)
 			if c < best {
 				best, level = c, l
 			}

@@ -16,7 +16,7 @@ const (
 	// idle phone reports every 30 to 60 minutes, so about one night).
 	fitMinReports = 8
 	// fitFirst is how many stable places the first fit waits for; each
-	// later fit waits for twice as many as the one before, so the model
+	// later fit waits for four times as many as the one before, so the model
 	// keeps up with the data at a cost that grows with its logarithm.
 	fitFirst = 16
 	// fitSample is the most stable places one fit uses, spread evenly
@@ -41,7 +41,7 @@ var fitExps = func() []float64 {
 }()
 
 // noteNight counts a phone's night that just became a stable place, and
-// refits the radio model when their number has doubled since the last
+// refits the radio model when their number has grown fourfold since the last
 // fit, up to fitLast. It is called from Observe, so the model depends only on the
 // records observed, in order, never on when Derive is called.
 func (s *Store) noteNight(c *cellClass) {
@@ -53,7 +53,10 @@ func (s *Store) noteNight(c *cellClass) {
 		return
 	}
 	s.radio = s.fitRadio()
-	s.radioNext = 2 * s.radioPlaces
+	s.radioNext = 4 * s.radioPlaces
+	if s.radio.Exp == 0 {
+		s.radioNext = 2 * s.radioPlaces // too few usable places yet: try again sooner
+	}
 }
 
 // model returns the radio model locate should use.
@@ -78,6 +81,7 @@ func (s *Store) fitRadio() radioModel {
 		obs    []towerMean
 		silent []latLon
 		dof    float64
+		logs   gridLogs // the same for every exponent tried
 	}
 	var stable []key
 	for _, k := range slices.Sorted(maps.Keys(s.cells)) {
@@ -112,8 +116,9 @@ func (s *Store) fitRadio() radioModel {
 	levels := make([]float64, len(nights))
 	for _, n := range fitExps {
 		try := radioModel{Exp: n, SigmaDB: priorRadio.SigmaDB}
-		for i, nt := range nights {
-			_, c, _, _ := locateWith(nt.obs, nt.silent, try, false)
+		for i := range nights {
+			nt := &nights[i]
+			_, c, _, _ := locateWith(nt.obs, nt.silent, try, false, &nt.logs)
 			misfits[i] = c / nt.dof
 		}
 		if mf := median(misfits); mf < bestMisfit {
@@ -121,8 +126,9 @@ func (s *Store) fitRadio() radioModel {
 		}
 	}
 	try := radioModel{Exp: m.Exp, SigmaDB: math.Sqrt(bestMisfit)}
-	for i, nt := range nights {
-		_, _, levels[i], _ = locateWith(nt.obs, nt.silent, try, false)
+	for i := range nights {
+		nt := &nights[i]
+		_, _, levels[i], _ = locateWith(nt.obs, nt.silent, try, false, &nt.logs)
 	}
 	m.SigmaDB = math.Round(10*math.Sqrt(bestMisfit)) / 10
 	m.Level = math.Round(10*median(levels)) / 10

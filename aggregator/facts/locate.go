@@ -92,7 +92,17 @@ func locate(obs []towerMean, silent []latLon, m radioModel) (fix, bool) {
 type gridLogs struct {
 	towers [][]float64 // per grid point, per reported tower
 	quiet  [][]float64 // per grid point, per silent tower near the grid
+	// found is set once a search has run: later searches look only
+	// within fitWindowM of the point it found (x, y), since the most
+	// likely point moves little from one exponent to the next.
+	found bool
+	x, y  float64
 }
+
+// fitWindowM is how far from the previous exponent's most likely point a
+// later search of the same place looks: five grid steps, where the next
+// exponent tried moves it by one or two.
+const fitWindowM = 5 * modeStepM
 
 // locateWith is locate; it also returns the cost at the most likely point
 // and the level fitted there, and with posterior false it stops at the
@@ -219,6 +229,9 @@ func locateWith(obs []towerMean, silent []latLon, m radioModel, posterior bool, 
 		}
 	}
 	bx, by := 0.0, 0.0
+	if logs != nil && logs.found {
+		bx, by = logs.x, logs.y
+	}
 	best, level = cost(bx, by, quiet, nil, nil)
 	g := 0 // the grid point's index in logs
 	for i := -n; i <= n; i++ {
@@ -227,12 +240,19 @@ func locateWith(obs []towerMean, silent []latLon, m radioModel, posterior bool, 
 			var tl, ql []float64
 			if logs != nil {
 				tl, ql = logs.towers[g], logs.quiet[g]
+				if logs.found && (math.Abs(x-logs.x) > fitWindowM || math.Abs(y-logs.y) > fitWindowM) {
+					g++
+					continue
+				}
 			}
 			g++
 			if c, l := cost(x, y, quiet, tl, ql); c < best {
 				best, level, bx, by = c, l, x, y
 			}
 		}
+	}
+	if logs != nil {
+		logs.found, logs.x, logs.y = true, bx, by
 	}
 	if !posterior {
 		return fix{Lat: lat0 + by/ky, Lon: lon0 + bx/kx, RadiusM: modeStepM}, best, level, true

@@ -143,11 +143,7 @@ var generatedPlaces = sync.OnceValue(func() []placeDef {
 				label, chain = g.chainLb, g.chain
 			}
 			name := fmt.Sprintf("%s %s (%s)", label, nameWords[r.IntN(len(nameWords))], ordinal(arr))
-			prefix := string(g.kind)
-			if g.kind == KindCafe || g.kind == KindShop {
-				prefix = map[PlaceKind]string{KindCafe: "cafe", KindShop: "shop"}[g.kind]
-			}
-			id := prefix + ":" + slug(name)
+			id := string(g.kind) + ":" + slug(name)
 			seen[id]++
 			if n := seen[id]; n > 1 {
 				id += "-" + strconv.Itoa(n)

@@ -129,10 +129,10 @@ func (r *Runner) Stats() Stats {
 type batch struct {
 	day   int
 	world *world.Day
-	// events are each producer's encoded events in time order, as in
-	// Config.Producers; order lists, for the day's events merged in time
-	// order, whose each one is (an index into events): a byte an event
-	// instead of a copy of every event.
+	// events are each producer's encoded events in time order, indexed
+	// as Config.Producers. order is the day merged in time order, as the
+	// producer index of each event in turn: a byte per event instead of a
+	// copy of every event.
 	events [][]producers.Encoded
 	order  []uint8
 	truth  []Truth

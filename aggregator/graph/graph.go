@@ -104,6 +104,7 @@ type link struct {
 	next        int32 // circular list of the cluster's links
 	kind        uint8 // index in EvidenceKinds
 	nev         uint8 // event ids held
+	dead        bool  // removed by Unlink: in no cluster's list, not saved
 	count       int32
 	score       float64
 	first, last int64
@@ -124,6 +125,10 @@ type Graph struct {
 	linkIdx  map[linkKey]int32
 	odd      map[[16]byte]string
 	clusters int
+	// dead counts the links removed by Unlink. They stay in links, so
+	// that no index moves and Save still writes links in the order they
+	// were created; Load drops them.
+	dead int
 }
 
 // New returns an empty graph.
@@ -508,7 +513,7 @@ func (g *Graph) Stats() Stats {
 	s := Stats{
 		Identifiers:       len(g.nodes),
 		IdentifiersByKind: map[event.IDKind]int{},
-		Links:             len(g.links),
+		Links:             len(g.links) - g.dead,
 		LinksByKind:       map[EvidenceKind]int{},
 		Clusters:          g.clusters,
 	}
@@ -516,7 +521,9 @@ func (g *Graph) Stats() Stats {
 		s.IdentifiersByKind[g.nodes[i].id.Kind]++
 	}
 	for i := range g.links {
-		s.LinksByKind[EvidenceKinds[g.links[i].kind]]++
+		if !g.links[i].dead {
+			s.LinksByKind[EvidenceKinds[g.links[i].kind]]++
+		}
 	}
 	return s
 }
@@ -540,7 +547,7 @@ func (g *Graph) ClustersBy(kind EvidenceKind) [][]event.ID {
 	}
 	if ok {
 		for i := range g.links {
-			if l := &g.links[i]; l.kind == k {
+			if l := &g.links[i]; l.kind == k && !l.dead {
 				ra, rb := find(l.a), find(l.b)
 				if ra != rb {
 					parent[ra] = rb

@@ -293,6 +293,7 @@ func TestLoadRejects(t *testing.T) {
 // not write: the aggregator serves them under a read lock.
 func TestConcurrentReaders(t *testing.T) {
 	g := build(200)
+	g.Unlink(id(event.Card, "tok_000"), id(event.Pass, "NAV-000"), "")
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Add(1)
@@ -302,8 +303,10 @@ func TestConcurrentReaders(t *testing.T) {
 				for _, m := range g.Members(r) {
 					g.Root(m)
 					g.Node(m)
+					g.Path(r, m)
 				}
 				g.Links(r)
+				g.EachMember(r, func(event.ID) bool { return true })
 			}
 			g.Stats()
 			g.ClustersBy(graph.SameEvent)

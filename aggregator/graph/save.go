@@ -36,20 +36,25 @@ type snapshot struct {
 
 // Save writes the graph to w (gob). Nodes and links are written in the order
 // they were created, so the same graph always gives the same bytes, and
-// Load rebuilds exactly the same clusters.
+// Load rebuilds exactly the same clusters. Links removed by Unlink are not
+// written, so Load of a graph that split gives the same clusters and links,
+// and the format is the one snapshots had before links could be removed.
 func (g *Graph) Save(w io.Writer) error {
-	s := snapshot{Version: snapshotVersion, Nodes: make([]savedNode, len(g.nodes)), Links: make([]savedLink, len(g.links))}
+	s := snapshot{Version: snapshotVersion, Nodes: make([]savedNode, len(g.nodes)), Links: make([]savedLink, 0, len(g.links)-g.dead)}
 	for i := range g.nodes {
 		n := &g.nodes[i]
 		s.Nodes[i] = savedNode{Kind: n.id.Kind, Value: n.id.Value, First: n.first, Last: n.last, Seen: n.seen}
 	}
 	for i := range g.links {
 		k := &g.links[i]
+		if k.dead {
+			continue
+		}
 		sl := savedLink{A: k.a, B: k.b, Kind: k.kind, Count: k.count, Score: k.score, First: k.first, Last: k.last, Why: k.why}
 		for j := range k.nev {
 			sl.Events = append(sl.Events, g.decodeEvent(k.ev[j]))
 		}
-		s.Links[i] = sl
+		s.Links = append(s.Links, sl)
 	}
 	if err := gob.NewEncoder(w).Encode(&s); err != nil {
 		return fmt.Errorf("save identity graph: %w", err)

@@ -40,6 +40,14 @@
 // truth: world plans and Day.Truth), so the left column can show what a person
 // did and the data each act left, moment by moment.
 //
+// The truth stays on the narrator's side. What the beast shows and does
+// (profiles, facts, links, the shops' promotions) comes from the events
+// alone: a shop sees the identifiers of an event located near it, looks
+// them up in the beast's profiles and decides; only then does the page
+// label the promotion with the person who really received it. The engine
+// gets the truth for scoring (Accuracy, the profile a person's columns
+// show), never for linking.
+//
 // The challenge ("could you spend a whole day without feeding the beast?")
 // replays the hero's day 1 in memory, never on NATS: world.New with the
 // hero's privacy settings changed, producers.Collect, a fresh Engine; then it

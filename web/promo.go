@@ -52,60 +52,111 @@ type Promo struct {
 	Because   string  `json:"because"` // one English sentence
 	Text      string  `json:"text"`    // the message as sent, in English
 	TextFR    string  `json:"text_fr"` // and in French
-	// Person is who really received it (the narrator's truth): for the page
-	// only, never published.
+	// Person is who really received it (the narrator's truth: the owner of
+	// To), labelled once the shop has decided: for the page only, never
+	// published, and never part of the decision.
 	Person string `json:"person,omitempty"`
 }
 
-type sightKey struct{ person, shop string }
-
-// sighting is a person's identifiers seen near a promoting shop, waiting
-// for the worker to check whether the beast would push a promotion.
-type sighting struct {
-	person string
-	shop   *world.Place
-	ids    []event.ID
-	t      time.Time
-	typ    string
-	dist   float64
+// sightKey is one pending sighting: a shop, and the identifiers one located
+// event carried (all a shop nearby could know of who passed), on one day.
+type sightKey struct {
+	shop string
+	ids  string // the event's identifiers, sorted, as kind:value
+	day  int
 }
 
-// sightLocked notes that person's identifiers were located near a
-// promoting shop. Call with mu held for writing.
-func (s *session) sightLocked(person, typ string, ids []event.ID, w *event.Where, t time.Time) {
-	if s.day == nil {
+// sighting is identifiers seen near a promoting shop, waiting for the
+// worker to check whether the beast would push a promotion.
+type sighting struct {
+	key  sightKey
+	shop *world.Place
+	ids  []event.ID
+	t    time.Time
+	typ  string
+	dist float64
+}
+
+// sentKey is what a shop remembers of the promotions it sent, so that it
+// sends one a day per chain and recipient: the recipient profile's id, and
+// each identifier that profile held (its contact among them).
+type sentKey struct {
+	chain string
+	day   int
+	what  string // "profile:P-…" or "id:kind:value"
+}
+
+func sentProfile(chain string, day int, profile string) sentKey {
+	return sentKey{chain, day, "profile:" + profile}
+}
+
+func sentID(chain string, day int, id event.ID) sentKey {
+	return sentKey{chain, day, "id:" + idString(id)}
+}
+
+func idString(id event.ID) string { return string(id.Kind) + ":" + id.Value }
+
+// sightLocked notes that an event carrying ids was located near a
+// promoting shop. It knows only what the event says: which person carried
+// them is for the beast to work out, or not. Call with mu held for writing.
+func (s *session) sightLocked(typ string, ids []event.ID, w *event.Where, t time.Time) {
+	if s.day == nil || len(ids) == 0 {
 		return
 	}
+	day := s.day.Index
 	pt := world.Point{Lat: w.Lat, Lon: w.Lon}
+	var key string
 	for _, shop := range s.shops {
 		d := world.Distance(pt, shop.Point)
-		if d > promoRadiusM || s.promoSent[promoKey(shop.Chain, person, s.day.Index)] {
+		if d > promoRadiusM || s.sentAnyLocked(shop.Chain, day, ids) {
 			continue
 		}
-		k := sightKey{person, shop.ID}
+		if key == "" {
+			sorted := slices.Clone(ids)
+			slices.SortFunc(sorted, compareIDs)
+			sorted = slices.Compact(sorted)
+			parts := make([]string, len(sorted))
+			for i, id := range sorted {
+				parts[i] = idString(id)
+			}
+			key, ids = strings.Join(parts, " "), sorted
+		}
+		k := sightKey{shop.ID, key, day}
 		sg := s.sightings[k]
 		if sg == nil {
-			sg = &sighting{person: person, shop: shop}
+			sg = &sighting{key: k, shop: shop, ids: ids}
 			s.sightings[k] = sg
-		}
-		for _, id := range ids {
-			if !slices.Contains(sg.ids, id) {
-				sg.ids = append(sg.ids, id)
-			}
 		}
 		sg.t, sg.typ, sg.dist = t, typ, d
 	}
 }
 
-func promoKey(chain, person string, day int) string {
-	return fmt.Sprintf("%s/%s/%d", chain, person, day)
+// sentAnyLocked says whether chain already sent a promotion on day to a
+// profile holding one of ids. Call with mu held.
+func (s *session) sentAnyLocked(chain string, day int, ids []event.ID) bool {
+	for _, id := range ids {
+		if s.promoSent[sentID(chain, day, id)] {
+			return true
+		}
+	}
+	return false
+}
+
+// decided is a promotion the beast would send, with the identifiers its
+// recipient profile held when it was decided.
+type decided struct {
+	promo Promo
+	day   int
+	ids   []event.ID
 }
 
 // promote checks the pending sightings against what the beast knows and
-// sends the promotions that follow, through hook (may be nil).
+// sends the promotions that follow, through hook (may be nil). The
+// decision reads the sightings and the beast only; the narrator's label of
+// who really received each promotion is added afterwards.
 func (s *session) promote(hook func(subject string, payload []byte)) {
 	s.mu.Lock()
-	if len(s.sightings) == 0 || s.day == nil {
+	if len(s.sightings) == 0 {
 		s.mu.Unlock()
 		return
 	}
@@ -114,20 +165,23 @@ func (s *session) promote(hook func(subject string, payload []byte)) {
 		pending = append(pending, sg)
 	}
 	s.sightings = map[sightKey]*sighting{}
-	gen, engine, day := s.gen, s.engine, s.day.Index
+	gen, engine := s.gen, s.engine
 	s.mu.Unlock()
 	slices.SortFunc(pending, func(a, b *sighting) int {
 		if c := a.t.Compare(b.t); c != 0 {
 			return c
 		}
-		return strings.Compare(a.person+a.shop.ID, b.person+b.shop.ID)
+		if c := strings.Compare(a.key.shop, b.key.shop); c != 0 {
+			return c
+		}
+		return strings.Compare(a.key.ids, b.key.ids)
 	})
 
-	sums := engine.Profiles()
-	var out []Promo
+	held := holdersOf(engine)
+	var out []decided
 	for _, sg := range pending {
-		if p, ok := s.promoFor(engine, sums, sg, day); ok {
-			out = append(out, p)
+		if d, ok := s.promoFor(held, sg); ok {
+			out = append(out, d)
 		}
 	}
 	if len(out) == 0 {
@@ -139,14 +193,18 @@ func (s *session) promote(hook func(subject string, payload []byte)) {
 		return
 	}
 	var send []Promo
-	for _, p := range out {
-		k := promoKey(p.Chain, p.Person, day)
-		if s.promoSent[k] {
+	for _, d := range out {
+		p, day := d.promo, d.day
+		if s.promoSent[sentProfile(p.Chain, day, p.Profile)] || s.sentAnyLocked(p.Chain, day, d.ids) {
 			continue
 		}
-		s.promoSent[k] = true
-		s.promos = append(s.promos, p)
+		s.promoSent[sentProfile(p.Chain, day, p.Profile)] = true
+		for _, id := range d.ids {
+			s.promoSent[sentID(p.Chain, day, id)] = true
+		}
 		send = append(send, p)
+		p.Person = s.owner[p.To] // the narrator's label, once the shop has decided
+		s.promos = append(s.promos, p)
 	}
 	s.notifyLocked()
 	s.mu.Unlock()
@@ -154,9 +212,8 @@ func (s *session) promote(hook func(subject string, payload []byte)) {
 		return
 	}
 	for _, p := range send {
-		pub := p
-		pub.Person = "" // the shops know a profile, not a person
-		b, err := json.Marshal(pub)
+		p.Person = "" // the shops know a profile, not a person
+		b, err := json.Marshal(p)
 		if err != nil {
 			continue
 		}
@@ -164,18 +221,49 @@ func (s *session) promote(hook func(subject string, payload []byte)) {
 	}
 }
 
-// promoFor decides whether the shop pushes a promotion to the profile that
+// holders is the beast's profiles, in Profiles' order, indexed by the
+// identifiers they hold: what a shop can look a sighting up in.
+type holders struct {
+	profiles []*aggregator.Profile
+	byID     map[event.ID][]int
+}
+
+// holdersOf reads every profile of engine at once.
+func holdersOf(engine *aggregator.Engine) holders {
+	h := holders{profiles: engine.TopProfiles(math.MaxInt), byID: map[event.ID][]int{}}
+	for i, p := range h.profiles {
+		for _, id := range p.Identifiers {
+			k := event.ID{Kind: id.Kind, Value: id.Value}
+			h.byID[k] = append(h.byID[k], i)
+		}
+	}
+	return h
+}
+
+// of returns the profiles holding any of ids, in Profiles' order (most
+// identifiers first).
+func (h holders) of(ids []event.ID) []*aggregator.Profile {
+	var idx []int
+	for _, id := range ids {
+		for _, i := range h.byID[id] {
+			if !slices.Contains(idx, i) {
+				idx = append(idx, i)
+			}
+		}
+	}
+	slices.Sort(idx)
+	out := make([]*aggregator.Profile, len(idx))
+	for j, i := range idx {
+		out[j] = h.profiles[i]
+	}
+	return out
+}
+
+// promoFor decides whether the shop pushes a promotion to a profile that
 // holds the sighted identifiers: it must have a matching interest and a
 // way to be reached.
-func (s *session) promoFor(engine *aggregator.Engine, sums []aggregator.Summary, sg *sighting, day int) (Promo, bool) {
-	for _, sum := range sums {
-		if sum.Truth != sg.person {
-			continue
-		}
-		prof, ok := engine.Profile(sum.ID)
-		if !ok || !holdsAny(prof.Identifiers, sg.ids) {
-			continue
-		}
+func (s *session) promoFor(held holders, sg *sighting) (decided, bool) {
+	for _, prof := range held.of(sg.ids) {
 		offer, detail, interest, ok := offerFor(sg.shop.Chain, prof.Facts)
 		if !ok {
 			continue
@@ -185,16 +273,20 @@ func (s *session) promoFor(engine *aggregator.Engine, sums []aggregator.Summary,
 			continue
 		}
 		p := Promo{
-			ID: promoID(s.cfg.Seed, day, sg.shop.Chain, sg.person), Time: sg.t, Shop: sg.shop.ID, ShopName: sg.shop.Name,
+			ID: promoID(s.cfg.Seed, sg.key.day, sg.shop.Chain, to), Time: sg.t, Shop: sg.shop.ID, ShopName: sg.shop.Name,
 			Chain: sg.shop.Chain, Profile: prof.ID, Channel: channel, To: to, Offer: offer, Detail: detail,
-			Interest: interest, Seen: sg.typ, DistanceM: math.Round(sg.dist), Person: sg.person,
+			Interest: interest, Seen: sg.typ, DistanceM: math.Round(sg.dist),
 		}
 		p.Text, p.TextFR = promoText(p)
 		p.Because = fmt.Sprintf("profile %s was located %.0f m from %s (%s) and its %s fact says %s",
 			p.Profile, p.DistanceM, p.ShopName, p.Seen, p.Interest, orWord(p.Detail, p.Offer))
-		return p, true
+		ids := make([]event.ID, len(prof.Identifiers))
+		for i, id := range prof.Identifiers {
+			ids[i] = event.ID{Kind: id.Kind, Value: id.Value}
+		}
+		return decided{promo: p, day: sg.key.day, ids: ids}, true
 	}
-	return Promo{}, false
+	return decided{}, false
 }
 
 func orWord(a, b string) string {
@@ -202,15 +294,6 @@ func orWord(a, b string) string {
 		return a
 	}
 	return b
-}
-
-func holdsAny(have []aggregator.Identifier, want []event.ID) bool {
-	for _, h := range have {
-		if slices.Contains(want, event.ID{Kind: h.Kind, Value: h.Value}) {
-			return true
-		}
-	}
-	return false
 }
 
 // bookish are search topics a bookshop takes as an interest in books.
@@ -309,12 +392,14 @@ func contactOf(ids []aggregator.Identifier) (string, event.ID, bool) {
 	return "", event.ID{}, false
 }
 
-func promoID(seed int64, day int, chain, person string) string {
+// promoID derives a promotion's id from the run's seed and what the shop
+// knows: the day, its chain and the contact it sends to.
+func promoID(seed int64, day int, chain string, to event.ID) string {
 	h := sha256.New()
 	var b [8]byte
 	binary.BigEndian.PutUint64(b[:], uint64(seed))
 	h.Write(b[:])
-	fmt.Fprintf(h, "promo/%d/%s/%s", day, chain, person)
+	fmt.Fprintf(h, "promo/%d/%s/%s", day, chain, idString(to))
 	return "promo-" + hex.EncodeToString(h.Sum(nil)[:8])
 }
 

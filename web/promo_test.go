@@ -57,18 +57,21 @@ func TestShopsPushPromotions(t *testing.T) {
 	if fn, ok := chains["fnac"]; !ok || fn.Offer != "books" {
 		t.Errorf("Fnac promotion %+v (found %v), want one about books", fn, ok)
 	}
-	// The page keeps who really got them, once per shop and day.
-	seen := map[string]int{}
+	// A shop sends one a day to a profile and to a contact; the page labels
+	// each with who really got it.
+	seen, persons := map[string]int{}, map[string]int{}
 	for _, p := range r.page.session.read(world.HeroID, 0, 0).promos {
-		seen[p.Chain+"/"+p.Person]++
+		seen[p.Chain+"/profile/"+p.Profile]++
+		seen[p.Chain+"/to/"+idString(p.To)]++
+		persons[p.Chain+"/"+p.Person]++
 	}
 	for k, n := range seen {
 		if n != 1 {
 			t.Errorf("%s got %d promotions, want one a day", k, n)
 		}
 	}
-	if seen["starbucks/hero"] != 1 {
-		t.Errorf("the page's promotions %v lack the hero's Starbucks one", seen)
+	if persons["starbucks/hero"] != 1 {
+		t.Errorf("the page's promotions %v lack the hero's Starbucks one", persons)
 	}
 }
 

@@ -30,7 +30,7 @@ type session struct {
 	logs         map[string]*personLog        // person -> the current day's exhaust
 	sightings    map[sightKey]*sighting       // pending promotion checks
 	promos       []Promo
-	promoSent    map[string]bool
+	promoSent    map[sentKey]bool
 	resetPending bool
 	pauseAt      time.Time // pause the clock once the run reaches it (jump while paused)
 	events       uint64
@@ -93,7 +93,7 @@ func (s *session) resetLocked() {
 	s.owner, s.owned = map[event.ID]string{}, map[string]map[event.ID]bool{}
 	s.logs = map[string]*personLog{}
 	s.sightings = map[sightKey]*sighting{}
-	s.promos, s.promoSent = nil, map[string]bool{}
+	s.promos, s.promoSent = nil, map[sentKey]bool{}
 	s.events, s.rejected = 0, 0
 	s.pop, s.popAt = nil, [2]uint64{}
 	s.resetPending = false
@@ -147,6 +147,11 @@ func (s *session) onDay(d *world.Day) {
 	}
 	s.day = d
 	s.logs = map[string]*personLog{}
+	for k := range s.promoSent { // the shops remember yesterday's, for sightings still pending
+		if k.day < d.Index-1 {
+			delete(s.promoSent, k)
+		}
+	}
 	truth := d.Truth()
 	for _, pl := range d.Present() { // a visitor's truth from their arrival
 		p := pl.Person
@@ -206,6 +211,8 @@ func (s *session) tap(payload []byte) error {
 		return err
 	}
 	s.events++
+	// The narrator files the event under whoever really emitted it: the
+	// left column, never the beast's side.
 	var persons []string
 	for _, id := range common.IDs {
 		if p, ok := s.owner[id]; ok && !slices.Contains(persons, p) {
@@ -220,8 +227,8 @@ func (s *session) tap(payload []byte) error {
 		lg.entries = append(lg.entries, entry{N: len(lg.entries), ID: ev.ID, T: ev.Time, Type: ev.Type,
 			Group: groupAt(lg.groups, ev.Time), Data: raw})
 	}
-	if common.Where != nil && len(persons) > 0 {
-		s.sightLocked(persons[0], ev.Type, common.IDs, common.Where, ev.Time)
+	if common.Where != nil {
+		s.sightLocked(ev.Type, common.IDs, common.Where, ev.Time)
 	}
 	if !s.pauseAt.IsZero() && !ev.Time.Before(s.pauseAt) {
 		s.cfg.Clock.Pause()

@@ -44,6 +44,9 @@ type run struct {
 	runner *sim.Runner
 	page   *Server
 	promos *promoSink
+	// beforeDay, if set, runs as each day starts, before the page hears of
+	// it (the previous day still current).
+	beforeDay func(*world.Day)
 }
 
 // newRun builds a world of testPersons, a clock (fast: as fast as
@@ -73,12 +76,19 @@ func newRunOf(t testing.TB, persons, days int, fast bool, speed float64) *run {
 	}
 	t.Cleanup(func() { _ = r.page.Close() })
 	r.runner, err = sim.New(sim.Config{World: w, Seed: 1, Days: days, Producers: ps, Clock: clk, Sink: nullSink{},
-		OnDay: r.page.OnDay, Tap: r.page.Tap})
+		OnDay: r.onDay, Tap: r.page.Tap})
 	if err != nil {
 		t.Fatal(err)
 	}
 	r.page.SetRunner(r.runner)
 	return r
+}
+
+func (r *run) onDay(d *world.Day) {
+	if r.beforeDay != nil {
+		r.beforeDay(d)
+	}
+	r.page.OnDay(d)
 }
 
 // play runs the whole run to its end.

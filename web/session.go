@@ -20,6 +20,10 @@ type session struct {
 	validator *event.Validator
 	shops     []*world.Place // the shops that push promotions
 	moments   []world.Moment // the hero's day-1 moments
+	// blind plays the session without the narrator's truth: no owner
+	// table, no SetTruth. The beast's side (profiles, facts, links,
+	// promotions) must not change; tests use it to prove so.
+	blind bool
 
 	mu           sync.RWMutex
 	gen          uint64 // bumped by every reset
@@ -136,7 +140,7 @@ func (s *session) cancelReset() {
 }
 
 // onDay starts a day: after a restart (or a day played again) a new
-// session; in any case the day's truth, and empty timelines.
+// session; in any case the day's truth (unless blind), and empty timelines.
 func (s *session) onDay(d *world.Day) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -152,6 +156,16 @@ func (s *session) onDay(d *world.Day) {
 			delete(s.promoSent, k)
 		}
 	}
+	if !s.blind {
+		s.learnTruthLocked(d)
+	}
+	s.notifyLocked()
+}
+
+// learnTruthLocked files the day's truth: who owns which identifier, for
+// the narrator, and for the beast's scoring (SetTruth), never its linking.
+// Call with mu held for writing.
+func (s *session) learnTruthLocked(d *world.Day) {
 	truth := d.Truth()
 	for _, pl := range d.Present() { // a visitor's truth from their arrival
 		p := pl.Person
@@ -171,7 +185,6 @@ func (s *session) onDay(d *world.Day) {
 		slices.SortFunc(ids, compareIDs)
 		s.engine.SetTruth(aggregator.Truth{Person: p.ID, Name: p.Name, IDs: ids})
 	}
-	s.notifyLocked()
 }
 
 func compareIDs(a, b event.ID) int {

@@ -76,7 +76,7 @@ func BenchmarkObserveScale(b *testing.B) {
 			b.StopTimer()
 			b.ReportMetric(float64(len(records)*b.N)/b.Elapsed().Seconds(), "events/s")
 			b.ReportMetric(float64(ids)/float64(persons), "ids/person")
-			b.ReportMetric(float64(st.Pairs)/float64(persons), "pairs/person")
+			b.ReportMetric(float64(st.Candidates)/float64(persons), "candidates/person")
 			b.ReportMetric(heapPerID(records), "bytes/id")
 		})
 	}

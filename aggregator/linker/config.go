@@ -41,50 +41,29 @@ type Config struct {
 	// than this (a call located at its serving tower only) are not used for
 	// co-occurrence. Default 600 m.
 	CooccurMaxAccuracyM float64
-	// CooccurMaxBlock is the largest number of clusters in one block (place
-	// and time bin) that still counts as evidence: a busier block, a
-	// station at rush hour, says nothing about who is with whom, and
-	// skipping it keeps the cost linear. Default 12.
-	CooccurMaxBlock int
-	// CooccurMinScore is the least accumulated weight before two clusters
-	// are linked by co-occurrence. In each time bin a pair gets the weight
-	// of its best block: g = exp(−d²/2(σ₁²+σ₂²)) for two spots d metres
-	// apart with accuracies σ₁ and σ₂, shared with the rivals standing as
-	// close (g²/(g + Σ rivals' g)): 1 for a card paid next to one phone and
-	// no other, ¼ next to four. Default 2.
-	CooccurMinScore float64
-	// CooccurMinCount is the least number of distinct time bins the two
-	// clusters were seen together in. Default 3.
+	// CooccurCandidates is how many candidate phones an identifier keeps:
+	// the nearest of a crowd. A crowded place and time still scores the
+	// candidates held, so the cost of a busy block is bounded without
+	// throwing it away. Default 64.
+	CooccurCandidates int
+	// CooccurOdds is how much likelier the best candidate must be than all
+	// other phones together: the other candidates, and every phone in view
+	// that never came near (each observation leaves it a chance: it may have
+	// been switched off, or mislocated). Default 100 (a posterior of 0.99).
+	CooccurOdds float64
+	// CooccurMinCount is the least number of encounters (stays at a place:
+	// a long one counts once) the identifier must have had with the
+	// phone. Default 2.
 	CooccurMinCount int
-	// CooccurMinDays is the least number of distinct days (UTC) they were
-	// seen together on. Default 1.
-	CooccurMinDays int
-	// CooccurMinEpisodes is the least number of episodes the two were
-	// seen together in, an episode being a day and a place (places at
-	// least CooccurPlaceM apart): 2 asks for two days, or two places in a
-	// day (a trip from one station to another), not one long afternoon.
-	// Default 1: a phone is seen everywhere, so share and rivals already
-	// tell a shared afternoon from a shared life.
-	CooccurMinEpisodes int
-	// CooccurPlaceM is how far apart two places must be to count as two.
-	// Default 1000 m.
-	CooccurPlaceM float64
-	// CooccurMinShare is the least share of the rarer cluster's observed
-	// bins that the other cluster shares: a card is near its owner's phone
-	// almost every time it is used, a neighbour's phone only when it is
-	// used at the corner shop. A rival below it is no rival. Default 0.6.
-	CooccurMinShare float64
-	// CooccurRatio is how many times stronger a candidate must be than any
-	// rival: another cluster that could belong with this one, but not
-	// together with the candidate (both hold an identifier of an exclusive
-	// kind: two phones near one card). Ambiguous evidence links nothing.
-	// Default 3.
+	// CooccurRatio is how many times likelier the best candidate must be
+	// than the next (another phone): ambiguous evidence links nothing.
+	// Default 100.
 	CooccurRatio float64
 	// CooccurLag is how long a time bin stays open after it ends, for
 	// observations that arrive a little out of order. Default 10 min.
 	CooccurLag time.Duration
-	// CooccurForget is how long weak co-occurrence evidence (below the
-	// thresholds) is kept without being reinforced. Default 72 h.
+	// CooccurForget is how long an identifier's co-occurrence evidence is
+	// kept when it is not seen again. Default 7 days.
 	CooccurForget time.Duration
 	// CooccurExclusive lists the identifier kinds a person has at most one
 	// of: two clusters holding different identifiers of one of these kinds
@@ -92,13 +71,24 @@ type Config struct {
 	// wristband, card, pass, email.
 	CooccurExclusive []event.IDKind
 
-	// CooccurDevice lists the identifier kinds of a phone. Two clusters
-	// that both hold one are never linked by co-occurrence: a phone's own
-	// identifiers link by same-event evidence (the network sees the IMSI
-	// with the IMEI and the number, apps the ad id with the number), and two
-	// phones side by side every night are neighbours, not one person.
-	// Default imsi, imei, msisdn, adid.
+	// CooccurDevice lists the identifier kinds of a phone: the candidates
+	// of co-occurrence. Two phones are never linked by co-occurrence: a
+	// phone's own identifiers link by same-event evidence (the network sees
+	// the IMSI with the IMEI and the number, apps the ad id with the
+	// number), and two phones side by side every night are neighbours, not
+	// one person. Default imsi, imei, msisdn, adid.
 	CooccurDevice []event.IDKind
+
+	// SplitWindow is how close in time two positions of one cluster's
+	// identifiers must be to contradict each other. Default 2 min.
+	SplitWindow time.Duration
+	// SplitSpeedKmh is the fastest a person travels across the city: two
+	// identifiers seen farther apart than that allows (plus three times
+	// their accuracies and 500 m) are not one person's. Default 120 km/h.
+	SplitSpeedKmh float64
+	// SplitAfter is how many contradictions between the same two
+	// identifiers undo the weakest inferred link between them. Default 2.
+	SplitAfter int
 }
 
 // DefaultConfig returns the default thresholds (see each field of Config).
@@ -110,20 +100,19 @@ func DefaultConfig() Config {
 		CooccurPointWindow:  3 * time.Minute,
 		CooccurTrackHold:    60 * time.Minute,
 		CooccurMaxAccuracyM: 600,
-		CooccurMaxBlock:     12,
-		CooccurMinScore:     2,
-		CooccurMinCount:     3,
-		CooccurMinDays:      1,
-		CooccurMinEpisodes:  1,
-		CooccurPlaceM:       1000,
-		CooccurMinShare:     0.6,
-		CooccurRatio:        3,
+		CooccurCandidates:   64,
+		CooccurOdds:         100,
+		CooccurMinCount:     2,
+		CooccurRatio:        100,
 		CooccurLag:          10 * time.Minute,
-		CooccurForget:       72 * time.Hour,
+		CooccurForget:       7 * 24 * time.Hour,
 		CooccurExclusive: []event.IDKind{
 			event.IMSI, event.IMEI, event.MSISDN, event.Wristband, event.Card, event.Pass, event.Email,
 		},
 		CooccurDevice: []event.IDKind{event.IMSI, event.IMEI, event.MSISDN, event.ADID},
+		SplitWindow:   2 * time.Minute,
+		SplitSpeedKmh: 120,
+		SplitAfter:    2,
 	}
 }
 
@@ -151,16 +140,15 @@ func (c Config) withDefaults() Config {
 	setDur(&c.CooccurPointWindow, d.CooccurPointWindow)
 	setDur(&c.CooccurTrackHold, d.CooccurTrackHold)
 	setF(&c.CooccurMaxAccuracyM, d.CooccurMaxAccuracyM)
-	setI(&c.CooccurMaxBlock, d.CooccurMaxBlock)
-	setF(&c.CooccurMinScore, d.CooccurMinScore)
+	setI(&c.CooccurCandidates, d.CooccurCandidates)
+	setF(&c.CooccurOdds, d.CooccurOdds)
 	setI(&c.CooccurMinCount, d.CooccurMinCount)
-	setI(&c.CooccurMinDays, d.CooccurMinDays)
-	setI(&c.CooccurMinEpisodes, d.CooccurMinEpisodes)
-	setF(&c.CooccurPlaceM, d.CooccurPlaceM)
-	setF(&c.CooccurMinShare, d.CooccurMinShare)
 	setF(&c.CooccurRatio, d.CooccurRatio)
 	setDur(&c.CooccurLag, d.CooccurLag)
 	setDur(&c.CooccurForget, d.CooccurForget)
+	setDur(&c.SplitWindow, d.SplitWindow)
+	setF(&c.SplitSpeedKmh, d.SplitSpeedKmh)
+	setI(&c.SplitAfter, d.SplitAfter)
 	if c.CooccurExclusive == nil {
 		c.CooccurExclusive = d.CooccurExclusive
 	}
@@ -187,14 +175,20 @@ func (c Config) Validate() error {
 		return bad("co-occurrence bin %v must be at least a second", c.CooccurBin)
 	case c.CooccurPointWindow < 0 || c.CooccurTrackHold < 0 || c.CooccurLag < 0 || c.CooccurForget < 0:
 		return bad("co-occurrence windows must not be negative")
-	case c.CooccurMaxBlock < 2:
-		return bad("co-occurrence max block %d must be at least 2", c.CooccurMaxBlock)
+	case c.CooccurCandidates < 1:
+		return bad("co-occurrence candidates %d must be at least 1", c.CooccurCandidates)
+	case c.CooccurOdds < 1:
+		return bad("co-occurrence odds %v must be at least 1", c.CooccurOdds)
 	case c.CooccurMinCount < 1:
 		return bad("co-occurrence min count %d must be at least 1", c.CooccurMinCount)
-	case c.CooccurMinShare < 0 || c.CooccurMinShare > 1:
-		return bad("co-occurrence min share %v must be within [0, 1]", c.CooccurMinShare)
 	case c.CooccurRatio < 1:
 		return bad("co-occurrence ratio %v must be at least 1", c.CooccurRatio)
+	case c.SplitWindow < 0:
+		return bad("split window %v is negative", c.SplitWindow)
+	case c.SplitSpeedKmh <= 0:
+		return bad("split speed %v km/h must be positive", c.SplitSpeedKmh)
+	case c.SplitAfter < 1:
+		return bad("split after %d must be at least 1", c.SplitAfter)
 	}
 	for _, k := range append(slices.Clone(c.CooccurExclusive), c.CooccurDevice...) {
 		if !k.Valid() {

@@ -1,6 +1,7 @@
 package linker
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -12,103 +13,158 @@ import (
 	"exhaust/event"
 )
 
-// Space-time co-occurrence.
+// Space-time co-occurrence, as a test of hypotheses.
 //
-// Every located record becomes a presence: its identifier was at a place
-// during a stretch of time (a payment or a gate tap: a few minutes around
-// it; a Wi-Fi session: its span; a phone: from one cell event to the next,
-// at the position triangulated from its measurements). Presences go into
-// blocks, (time bin, spatial cell), each into the 2×2 cells around it so
-// that two presences less than a cell apart always share a block. When a
-// bin closes, each block is read once: its identifiers map to their
-// clusters, each pair of clusters gets a weight from how close they were
-// and how many rivals stood as close (see weigh), and each pair keeps its
-// best block of the bin. Blocks with more than CooccurMaxBlock clusters are
-// skipped. Evidence is kept per pair of clusters, follows merges, is
-// forgotten when not renewed, and two clusters are linked when it passes
-// every threshold of Config and no rival comes close (see evaluate).
+// A phone is seen everywhere its owner goes: the network locates it from
+// its cell events all day long. Anything else its owner carries (a card,
+// a transit pass, a loyalty account, a laptop's Wi-Fi address) is seen
+// only now and then, at a precise place: an anchor. Each time an anchor is
+// seen, the phones located near it at that time are candidates to be its
+// owner's, and every candidate is scored by a log-likelihood ratio:
+//
+//   - near (a hit): log(pHitSame / pRand), pRand being the share of the
+//     city's located phones that were as near. A shop at 3 am, with one
+//     phone in view out of thousands, says much; Châtelet at 8 am, with
+//     two hundred, little. Rarity is measured, not configured.
+//   - located far away at that time (a miss): log(pMissSame), a strong
+//     negative: the owner's phone is rarely located a kilometre off.
+//   - not located then (switched off, no recent cell event): nothing.
+//
+// Evidence adds up over days. An anchor is linked to the phone whose
+// score passes the population's prior (log of the phones in view, plus
+// Config.CooccurOdds) and beats every rival by Config.CooccurRatio. A
+// crowded place and time is never thrown away: it still scores the
+// candidates already held, and seeds at most Config.CooccurCandidates new
+// ones, the nearest, so its cost stays bounded.
+//
+// Presences are kept per time bin: the phones located in the bin, on a
+// grid of Config.CooccurCellM cells, and the anchors' observations. A bin
+// is read once, when it closes (Config.CooccurLag after its end), with the
+// previous one kept for observations that straddle the two.
 
-// cellKey is a spatial cell: the grid is offset by half a cell, so that the
-// 2×2 cells around a point are (X, Y) … (X+1, Y+1).
+// pHitSame is how often the owner's phone is located near (g ≥ gHit) an
+// anchor it was with; pMissSame how often far (g < gMiss): cell
+// positions err by 100–300 m (docs/location.md), now and then by more.
+const (
+	pHitSame  = 0.8
+	pMissSame = 0.05
+	gHit      = 0.3
+	gMiss     = 0.01
+)
+
+// continued is the weight of an observation that continues the previous
+// one (the next bin of one Wi-Fi session, at the same place): a long
+// afternoon at a café is one encounter, not eighteen.
+const continued = 0.25
+
+// pruneGap is how far below the best candidate a candidate may fall
+// before it is dropped: e^-15, no way back.
+const pruneGap = 15
+
+// cellKey is a spatial cell of the grid.
 type cellKey struct{ X, Y int32 }
 
-// spot is one presence in a block: an identifier at a position, give or
-// take an accuracy (local metres, see project).
+// spot is an identifier at a position, give or take an accuracy (local
+// metres, see project), from From to To (unix ns).
 type spot struct {
-	ID    event.ID
-	X, Y  float32
-	Acc   float32
-	Event string
+	X, Y, Acc float32
+	From, To  int64
+	Event     string
+	Place     string
 }
 
-// block is what one spatial cell saw during one time bin.
-type block struct {
-	Spots []spot // in arrival order; an identifier appears again only elsewhere
-	Place string // the first place id seen, to explain a link
-	Full  bool   // more presences than can be useful: crowded
+// maxSpots bounds the spots one identifier keeps in one bin: a phone on
+// the move has a few positions in ten minutes.
+const maxSpots = 4
+
+// bin is what one time bin saw: the phones located in it and the anchors'
+// observations.
+type bin struct {
+	Phones  map[event.ID][]spot
+	Anchors map[event.ID][]spot
+	grid    map[cellKey][]event.ID // Phones by cell, built when the bin closes
+}
+
+func newBin() *bin {
+	return &bin{Phones: map[event.ID][]spot{}, Anchors: map[event.ID][]spot{}}
 }
 
 // track is a phone's latest located cell event: the phone is taken to stay
 // there until its next cell event, at most CooccurTrackHold.
 type track struct {
-	ID       event.ID
-	Lat, Lon float64
-	Acc      float64
-	T        int64 // unix ns
-	Covered  int64 // the last bin the track was put in
-	Event    string
+	ID      event.ID
+	Lat     float64
+	Lon     float64
+	Acc     float64
+	T       int64 // unix ns
+	Covered int64 // the last bin the track was put in
+	Event   string
 }
 
-// pairKey names two clusters by their roots, A < B.
-type pairKey struct{ A, B event.ID }
-
-func keyOf(a, b event.ID) pairKey {
-	if graph.CompareID(a, b) > 0 {
-		a, b = b, a
-	}
-	return pairKey{a, b}
+// cand is a phone a candidate to be an anchor's owner's, with its evidence.
+type cand struct {
+	Phone        event.ID
+	Score        float64 // log-likelihood ratio, summed
+	Hits, Misses int32
+	Days         int32
+	LastDay      int64
+	First, Last  int64 // unix ns of the first and last hit
+	// The last hit's events (the anchor's, the phone's) and place.
+	EvA, EvP string
+	Place    string
 }
 
-// pair is the co-occurrence evidence between two clusters.
-type pair struct {
-	Score       float64
-	Bins        int32 // distinct time bins seen together
-	Days        int32 // distinct days seen together
-	LastDay     int64
-	First, Last int64 // start of the first and last bins, unix ns
-	// Episodes are the days and places they were seen together (places
-	// at least CooccurPlaceM apart; at most maxEpisodes kept).
-	Episodes []episode
-	// The identifiers (one per cluster, A's then B's), events and place of
-	// the last time they were seen together.
-	RepA, RepB event.ID
-	EvA, EvB   string
-	Place      string
+// anchor is the co-occurrence evidence of one identifier that is not a
+// phone's.
+type anchor struct {
+	Cands []cand
+	Obs   int32 // observations scored
+	// Rest is the log of the mean likelihood ratio of a phone that is not
+	// a candidate: each observation multiplies it by the chance that such
+	// a phone was located far away (pMissSame) or not located at all (1).
+	Rest float64
+	// Where and when it was last seen, for continuity and forgetting.
+	LastX, LastY float32
+	LastBin      int64
 }
 
 // cooccur is the co-occurrence state.
 type cooccur struct {
 	Tracks   []track
 	trackIdx map[event.ID]int
-	Bins     map[int64]map[cellKey]*block // open bins
-	Closed   int64                        // bins up to this one are closed (noTime before any record)
-	Pairs    map[pairKey]*pair
-	Adj      map[event.ID][]event.ID // root → roots it has a pair with
-	Seen     map[event.ID]int32      // root → bins it was seen in (uncrowded blocks)
-	// NextForget is the bin at which weak evidence is next pruned.
+	Bins     map[int64]*bin // open bins
+	Prev     *bin           // the last closed bin, for straddling observations
+	PrevBin  int64
+	Closed   int64 // bins up to this one are closed (noTime before any record)
+	Anchors  map[event.ID]*anchor
+	// InView is the most phones located in one bin so far: the population
+	// a candidate is picked out of.
+	InView int32
+	// NextForget is the bin at which stale anchors are next dropped.
 	NextForget int64
+
+	// Contradictions (see split.go): the latest precise position of each
+	// identifier, contradictions counted per pair, the pairs a split
+	// separated, and the splits.
+	Fixes  map[event.ID]fix
+	Contra map[pairKey]int32
+	Vetoes map[pairKey]bool
+	Splits []Split
+
 	// Counters, for Stats.
-	Late, Crowded, Links int64
+	Late, Crowded, Links, Unresolved int64
 }
 
 func newCooccur() cooccur {
 	return cooccur{
 		trackIdx: map[event.ID]int{},
-		Bins:     map[int64]map[cellKey]*block{},
+		Bins:     map[int64]*bin{},
 		Closed:   noTime,
-		Pairs:    map[pairKey]*pair{},
-		Adj:      map[event.ID][]event.ID{},
-		Seen:     map[event.ID]int32{},
+		PrevBin:  noTime,
+		Anchors:  map[event.ID]*anchor{},
+		Fixes:    map[event.ID]fix{},
+		Contra:   map[pairKey]int32{},
+		Vetoes:   map[pairKey]bool{},
 	}
 }
 
@@ -137,6 +193,9 @@ func (l *Linker) presence(r *obs.Record, t int64) {
 			lat, lon, acc, ok = r.Where.Lat, r.Where.Lon, r.Where.AccuracyM, true
 		}
 		ok = ok && acc <= l.cfg.CooccurMaxAccuracyM
+		if ok {
+			l.fixed(id, lat, lon, acc, t, r.ID)
+		}
 		l.moveTrack(id, lat, lon, acc, t, r.ID, ok, r.Event == "detach")
 		return
 	}
@@ -145,79 +204,126 @@ func (l *Linker) presence(r *obs.Record, t int64) {
 		// No position, or only the serving tower's: too coarse.
 		return
 	}
+	for _, x := range r.IDs {
+		l.fixed(x, w.Lat, w.Lon, w.AccuracyM, t, r.ID)
+	}
 	from, to := t-int64(l.cfg.CooccurPointWindow), t+int64(l.cfg.CooccurPointWindow)
-	if !r.Start.IsZero() && r.End.After(r.Start) {
+	span := !r.Start.IsZero() && r.End.After(r.Start)
+	if span {
 		from, to = r.Start.UnixNano(), r.End.UnixNano()
 	}
-	l.put(id, w.Lat, w.Lon, w.AccuracyM, from, to, r.ID, w.Place)
+	if l.dev[id.Kind] {
+		l.put(id, w.Lat, w.Lon, w.AccuracyM, from, to, r.ID, w.Place)
+		return
+	}
+	if span {
+		l.putAnchorSpan(id, w, from, to, r.ID)
+		return
+	}
+	// A point observation is read once, in the bin where its window ends,
+	// against the phones of that bin and the one before.
+	l.putAnchor(id, w, from, to, floorDiv(to, l.bin()), r.ID)
 }
 
 // maxSpanBins bounds the bins one presence can fill: a record claiming a
-// week-long Wi-Fi session must not cost a week of blocks.
+// week-long Wi-Fi session must not cost a week of bins.
 const maxSpanBins = 48
 
-// put records that id was at (lat, lon) from from to to (unix ns), in
-// every open bin of that span.
+// openBin returns bin b, creating it, or nil if it is already closed.
+func (co *cooccur) openBin(b int64) *bin {
+	if b <= co.Closed {
+		return nil
+	}
+	bn := co.Bins[b]
+	if bn == nil {
+		bn = newBin()
+		co.Bins[b] = bn
+	}
+	return bn
+}
+
+// put records that the phone identifier id was at (lat, lon) from from to
+// to (unix ns), in every open bin of that span.
 func (l *Linker) put(id event.ID, lat, lon, acc float64, from, to int64, ev, place string) {
 	co := &l.co
 	b0, b1 := floorDiv(from, l.bin()), floorDiv(to, l.bin())
-	if b0 <= co.Closed {
-		b0 = co.Closed + 1
-	}
+	b0 = max(b0, co.Closed+1)
 	if b1 < b0 {
 		co.Late++
 		return
 	}
 	b1 = min(b1, b0+maxSpanBins-1)
 	p := project(lat, lon)
-	c := l.cfg.CooccurCellM
-	ix, iy := int32(math.Floor(p.x/c-0.5)), int32(math.Floor(p.y/c-0.5))
-	limit := 4 * l.cfg.CooccurMaxBlock
-	sp := spot{ID: id, X: float32(p.x), Y: float32(p.y), Acc: float32(max(acc, minAccM)), Event: ev}
 	for b := b0; b <= b1; b++ {
-		blocks := co.Bins[b]
-		if blocks == nil {
-			blocks = map[cellKey]*block{}
-			co.Bins[b] = blocks
-		}
-		for dx := range int32(2) {
-			for dy := range int32(2) {
-				k := cellKey{ix + dx, iy + dy}
-				blk := blocks[k]
-				if blk == nil {
-					blk = &block{}
-					blocks[k] = blk
-				}
-				blk.add(sp, place, limit)
-			}
-		}
+		sp := spot{X: float32(p.x), Y: float32(p.y), Acc: float32(max(acc, minAccM)),
+			From: max(from, b*l.bin()), To: min(to, (b+1)*l.bin()-1), Event: ev, Place: place}
+		bn := co.openBin(b)
+		bn.Phones[id] = addSpot(bn.Phones[id], sp)
+	}
+}
+
+// putAnchor records an anchor's point observation, to be read in bin b.
+func (l *Linker) putAnchor(id event.ID, w *event.Where, from, to, b int64, ev string) {
+	bn := l.co.openBin(b)
+	if bn == nil {
+		l.co.Late++
+		return
+	}
+	p := project(w.Lat, w.Lon)
+	sp := spot{X: float32(p.x), Y: float32(p.y), Acc: float32(max(w.AccuracyM, minAccM)), From: from, To: to, Event: ev, Place: w.Place}
+	bn.Anchors[id] = addSpot(bn.Anchors[id], sp)
+}
+
+// putAnchorSpan records an anchor seen over a span (a Wi-Fi session): one
+// observation in each bin it covers.
+func (l *Linker) putAnchorSpan(id event.ID, w *event.Where, from, to int64, ev string) {
+	co := &l.co
+	b0, b1 := max(floorDiv(from, l.bin()), co.Closed+1), floorDiv(to, l.bin())
+	if b1 < b0 {
+		co.Late++
+		return
+	}
+	b1 = min(b1, b0+maxSpanBins-1)
+	for b := b0; b <= b1; b++ {
+		l.putAnchor(id, w, max(from, b*l.bin()), min(to, (b+1)*l.bin()-1), b, ev)
 	}
 }
 
 // minAccM is the best accuracy a position is credited with.
 const minAccM = 10
 
-// sameSpotM is how close two presences of one identifier in a block must
-// be to count as one.
+// sameSpotM is how close two spots of one identifier in a bin must be to
+// count as one.
 const sameSpotM = 50
 
-func (b *block) add(sp spot, place string, limit int) {
-	if b.Full {
-		return
-	}
-	if b.Place == "" {
-		b.Place = place
-	}
-	for _, o := range b.Spots {
-		if o.ID == sp.ID && math.Hypot(float64(o.X-sp.X), float64(o.Y-sp.Y)) < sameSpotM {
-			return
+// addSpot adds sp to an identifier's spots in a bin: merged into one as
+// close (keeping the more precise, over both spans), else appended up to
+// maxSpots (then the least precise gives way).
+func addSpot(ss []spot, sp spot) []spot {
+	for i := range ss {
+		o := &ss[i]
+		if math.Hypot(float64(o.X-sp.X), float64(o.Y-sp.Y)) < sameSpotM {
+			from, to := min(o.From, sp.From), max(o.To, sp.To)
+			if sp.Acc < o.Acc {
+				*o = sp
+			}
+			o.From, o.To = from, to
+			return ss
 		}
 	}
-	if len(b.Spots) >= limit {
-		b.Full, b.Spots = true, nil
-		return
+	if len(ss) < maxSpots {
+		return append(ss, sp)
 	}
-	b.Spots = append(b.Spots, sp)
+	worst := 0
+	for i := range ss {
+		if ss[i].Acc > ss[worst].Acc {
+			worst = i
+		}
+	}
+	if sp.Acc < ss[worst].Acc {
+		ss[worst] = sp
+	}
+	return ss
 }
 
 // moveTrack closes the phone's previous track at t and, if the new event
@@ -283,35 +389,8 @@ func (l *Linker) closeBins() {
 	}
 }
 
-// member is a cluster present in a block, with its spots there.
-type member struct {
-	root  event.ID
-	kinds uint64 // see kinds
-	spots []spot
-}
-
-// near is how close two clusters of a block were: the weight g of their
-// closest spots.
-type near struct {
-	g      float64
-	sa, sb spot
-}
-
-// contribution is a pair's best block in the bin being closed.
-type contribution struct {
-	w          float64
-	x, y       float32 // where
-	repA, repB event.ID
-	evA, evB   string
-	place      string
-}
-
-// minWeight is the least evidence a block gives a pair: below it, the two
-// were too far apart to count as together.
-const minWeight = 0.05
-
-// closeBin reads the blocks of bin b and updates the evidence of the
-// clusters they hold.
+// closeBin reads bin b: every anchor observed in it is scored against the
+// phones located then.
 func (l *Linker) closeBin(b int64) {
 	co := &l.co
 	start, end := b*l.bin(), (b+1)*l.bin()
@@ -324,235 +403,265 @@ func (l *Linker) closeBin(b int64) {
 			continue
 		}
 		if tr.Covered < b && tr.T < end {
-			l.put(tr.ID, tr.Lat, tr.Lon, tr.Acc, start, start, tr.Event, "")
+			l.put(tr.ID, tr.Lat, tr.Lon, tr.Acc, start, min(end-1, tr.T+hold), tr.Event, "")
 			tr.Covered = b
 		}
 		i++
 	}
-	blocks := co.Bins[b]
+	bn := co.Bins[b]
 	delete(co.Bins, b)
-	if len(blocks) == 0 {
-		l.forget(b)
-		return
+	if bn == nil {
+		bn = newBin()
 	}
-	keys := make([]cellKey, 0, len(blocks))
-	for k := range blocks {
-		keys = append(keys, k)
+	l.grid(bn)
+	co.InView = max(co.InView, int32(len(bn.Phones)))
+	prev := co.Prev
+	if co.PrevBin != b-1 {
+		prev = nil
 	}
-	slices.SortFunc(keys, compareCells)
-	contrib := map[pairKey]*contribution{}
-	seen := map[event.ID]bool{}
-	var ms []member
-	for _, k := range keys {
-		blk := blocks[k]
-		if blk.Full {
-			co.Crowded++
-			continue
-		}
-		ms = ms[:0]
-		for _, sp := range blk.Spots {
-			root, ok := l.g.Root(sp.ID)
-			if !ok {
-				root = sp.ID
-			}
-			i := slices.IndexFunc(ms, func(m member) bool { return m.root == root })
-			if i < 0 {
-				ms = append(ms, member{root: root, kinds: l.kinds(root)})
-				i = len(ms) - 1
-			}
-			ms[i].spots = append(ms[i].spots, sp)
-		}
-		if len(ms) > l.cfg.CooccurMaxBlock {
-			co.Crowded++
-			continue
-		}
-		for _, m := range ms {
-			seen[m.root] = true
-		}
-		if len(ms) < 2 {
-			continue
-		}
-		l.weigh(ms, blk.Place, contrib)
-	}
-	for root := range seen {
-		co.Seen[root]++
-	}
-	updated := make([]pairKey, 0, len(contrib))
-	for pk := range contrib {
-		updated = append(updated, pk)
-	}
-	slices.SortFunc(updated, comparePairKeys)
-	day := floorDiv(start, int64(24*time.Hour))
-	for _, pk := range updated {
-		c := contrib[pk]
-		p := co.Pairs[pk]
-		if p == nil {
-			p = &pair{First: start, LastDay: math.MinInt64}
-			co.Pairs[pk] = p
-			co.Adj[pk.A] = append(co.Adj[pk.A], pk.B)
-			co.Adj[pk.B] = append(co.Adj[pk.B], pk.A)
-		}
-		p.Score += c.w
-		p.Bins++
-		if day != p.LastDay {
-			p.Days++
-			p.LastDay = day
-		}
-		p.Last = start
-		p.addEpisode(episode{int32(day), c.x, c.y}, float32(l.cfg.CooccurPlaceM))
-		p.RepA, p.RepB, p.EvA, p.EvB = c.repA, c.repB, c.evA, c.evB
-		if c.place != "" {
-			p.Place = c.place
+	anchors := sortedKeys(bn.Anchors, graph.CompareID)
+	for _, id := range anchors {
+		for _, sp := range bn.Anchors[id] {
+			l.observe(id, sp, b, bn, prev)
 		}
 	}
-	for _, pk := range updated {
-		l.decide(pk)
-	}
+	co.Prev, co.PrevBin = bn, b
 	l.forget(b)
 }
 
-// weigh adds the evidence of one block to contrib. Two clusters close
-// together get g = exp(−d²/2(σ₁²+σ₂²)), d the distance between their
-// closest spots and σ their accuracies: how likely one person is to be
-// seen that far from themself. Rivals share it: the weight of A with B is
-// g(A,B) / (g(A,B) + Σ g(A,C) + Σ g(B,D)), where C are the clusters near A
-// that could be A's instead of B (they conflict with B, not with A) and D
-// those near B that could be B's instead of A. A card next to one phone
-// says much; next to four phones, a quarter as much.
-func (l *Linker) weigh(ms []member, place string, contrib map[pairKey]*contribution) {
-	n := len(ms)
-	// A precise position (GPS, a shop's till) overrides a rough one (cell
-	// triangulation) of the same cluster in the same block: the phone was
-	// here, not anywhere within 200 m of there.
-	for i := range ms {
-		best := ms[i].spots[0].Acc
-		for _, sp := range ms[i].spots[1:] {
-			best = min(best, sp.Acc)
+// grid files a bin's phones by cell.
+func (l *Linker) grid(bn *bin) {
+	bn.grid = make(map[cellKey][]event.ID, len(bn.Phones)/2+1)
+	for _, id := range sortedKeys(bn.Phones, graph.CompareID) {
+		for _, sp := range bn.Phones[id] {
+			k := l.cellOf(sp.X, sp.Y)
+			if ids := bn.grid[k]; len(ids) == 0 || ids[len(ids)-1] != id {
+				bn.grid[k] = append(ids, id)
+			}
 		}
-		ms[i].spots = slices.DeleteFunc(ms[i].spots, func(sp spot) bool { return sp.Acc > 2*best })
 	}
-	if cap(l.near) < n*n {
-		l.near = make([]near, n*n)
+}
+
+func (l *Linker) cellOf(x, y float32) cellKey {
+	c := l.cfg.CooccurCellM
+	return cellKey{int32(math.Floor(float64(x) / c)), int32(math.Floor(float64(y) / c))}
+}
+
+// nearness is how near a phone was to an observation: g, the likelihood
+// of one person being seen that far from themself, and the phone's spot.
+type nearness struct {
+	id event.ID
+	g  float64
+	sp spot
+}
+
+// closeness returns g = exp(−d²/2(σ₁²+σ₂²)) of the best of ss overlapping
+// o's span, and whether any did.
+func closeness(o spot, ss []spot) (float64, spot, bool) {
+	best, at, found := 0.0, spot{}, false
+	for _, s := range ss {
+		if s.To < o.From || s.From > o.To {
+			continue
+		}
+		dx, dy := float64(o.X-s.X), float64(o.Y-s.Y)
+		s2 := float64(o.Acc)*float64(o.Acc) + float64(s.Acc)*float64(s.Acc)
+		if g := math.Exp(-(dx*dx + dy*dy) / (2 * s2)); !found || g > best {
+			best, at, found = g, s, true
+		}
 	}
-	gs := l.near[:n*n]
-	clear(gs)
-	for i := range n {
-		for j := i + 1; j < n; j++ {
-			var best near
-			for _, sx := range ms[i].spots {
-				for _, sy := range ms[j].spots {
-					dx, dy := float64(sx.X-sy.X), float64(sx.Y-sy.Y)
-					s2 := float64(sx.Acc)*float64(sx.Acc) + float64(sy.Acc)*float64(sy.Acc)
-					if g := math.Exp(-(dx*dx + dy*dy) / (2 * s2)); g > best.g {
-						best = near{g, sx, sy}
+	return best, at, found
+}
+
+// phoneNear returns how near phone was to o in bn and prev.
+func phoneNear(o spot, phone event.ID, bn, prev *bin) (float64, spot, bool) {
+	g, at, ok := closeness(o, bn.Phones[phone])
+	if prev != nil {
+		if g2, at2, ok2 := closeness(o, prev.Phones[phone]); ok2 && (!ok || g2 > g) {
+			g, at, ok = g2, at2, true
+		}
+	}
+	return g, at, ok
+}
+
+// inView lists the phones near o (g ≥ gHit) in bn and prev, nearest
+// first, and counts those not far (g ≥ gMiss).
+func (l *Linker) inView(o spot, bn, prev *bin) ([]nearness, int) {
+	out := l.near[:0]
+	notFar := 0
+	c := l.cellOf(o.X, o.Y)
+	// Three cells each way: 1.2 km at the default cell, beyond any hit.
+	const reach = 3
+	for _, b := range []*bin{bn, prev} {
+		if b == nil || b.grid == nil {
+			continue
+		}
+		for dx := int32(-reach); dx <= reach; dx++ {
+			for dy := int32(-reach); dy <= reach; dy++ {
+				for _, id := range b.grid[cellKey{c.X + dx, c.Y + dy}] {
+					if slices.ContainsFunc(out, func(n nearness) bool { return n.id == id }) {
+						continue
+					}
+					g, sp, _ := phoneNear(o, id, bn, prev)
+					if g >= gMiss {
+						notFar++
+					}
+					if g >= gHit {
+						out = append(out, nearness{id, g, sp})
 					}
 				}
 			}
-			gs[i*n+j] = best
-			gs[j*n+i] = near{best.g, best.sb, best.sa}
 		}
 	}
-	for i := range n {
-		for j := i + 1; j < n; j++ {
-			x, y := &ms[i], &ms[j]
-			g := gs[i*n+j].g
-			if g < minWeight || x.kinds&y.kinds != 0 || (x.kinds^y.kinds)&deviceBit == 0 {
-				continue // never to be linked: see evaluate
-			}
-			den := g
-			for c := range n {
-				if c == i || c == j {
-					continue
-				}
-				kc := ms[c].kinds
-				if kc&y.kinds != 0 && kc&x.kinds == 0 {
-					den += gs[i*n+c].g
-				}
-				if kc&x.kinds != 0 && kc&y.kinds == 0 {
-					den += gs[j*n+c].g
-				}
-			}
-			w := g * g / den
-			if w < minWeight {
-				continue
-			}
-			a, b := gs[i*n+j].sa, gs[i*n+j].sb
-			pk := pairKey{x.root, y.root}
-			if graph.CompareID(x.root, y.root) > 0 {
-				pk = pairKey{y.root, x.root}
-				a, b = b, a
-			}
-			if c := contrib[pk]; c == nil || w > c.w {
-				// The more precise spot says where they were.
-				at := a
-				if b.Acc < a.Acc {
-					at = b
-				}
-				contrib[pk] = &contribution{w: w, x: at.X, y: at.Y, repA: a.ID, repB: b.ID, evA: a.Event, evB: b.Event, place: place}
-			}
+	slices.SortFunc(out, func(a, b nearness) int {
+		if c := cmp.Compare(b.g, a.g); c != 0 {
+			return c
 		}
+		return graph.CompareID(a.id, b.id)
+	})
+	l.near = out
+	return out, notFar
+}
+
+// observe scores one observation o of the anchor id, read in bin b.
+func (l *Linker) observe(id event.ID, o spot, b int64, bn, prev *bin) {
+	co := &l.co
+	root, ok := l.g.Root(id)
+	if !ok {
+		root = id
 	}
-}
-
-// episode is a day (since the Unix epoch, UTC) and a place.
-type episode struct {
-	Day  int32
-	X, Y float32
-}
-
-// maxEpisodes bounds the episodes a pair remembers: past a few, more make
-// no difference to a threshold.
-const maxEpisodes = 8
-
-// addEpisode remembers e unless the pair already has an episode the same
-// day within d of it.
-func (p *pair) addEpisode(e episode, d float32) {
-	if len(p.Episodes) >= maxEpisodes {
+	k := l.kinds(root)
+	if k&deviceBit != 0 {
+		// It is already with a phone: nothing left to find.
+		delete(co.Anchors, id)
 		return
 	}
-	for _, q := range p.Episodes {
-		dx, dy := q.X-e.X, q.Y-e.Y
-		if q.Day == e.Day && dx*dx+dy*dy < d*d {
-			return
+	if k&emailBit != 0 {
+		// It holds an e-mail account: apps signed in with it will name its
+		// phone for certain, while a guess made first could be wrong.
+		return
+	}
+	seen := int64(len(bn.Phones))
+	if seen == 0 {
+		return
+	}
+	view, notFar := l.inView(o, bn, prev)
+	a := co.Anchors[id]
+	if a == nil {
+		a = &anchor{LastBin: noTime}
+		co.Anchors[id] = a
+	}
+	weight := 1.0
+	if a.LastBin == b-1 && math.Hypot(float64(a.LastX-o.X), float64(a.LastY-o.Y)) < sameSpotM {
+		weight = continued
+	}
+	a.LastX, a.LastY, a.LastBin = o.X, o.Y, b
+	a.Obs++
+	hit := weight * math.Max(0, math.Log(pHitSame*float64(seen)/float64(max(1, len(view)))))
+	miss := weight * math.Log(pMissSame)
+	// A phone that is no candidate was far with the chance that a located
+	// phone was (most are), else anywhere.
+	population := float64(max(co.InView, int32(seen)))
+	far := float64(max(0, seen-int64(notFar))) / population
+	a.Rest += weight * math.Log(far*pMissSame+1-far)
+	encounter := weight == 1
+	day := floorDiv(o.From, int64(24*time.Hour))
+	t := (o.From + o.To) / 2
+	score := func(c *cand, g float64, at spot) {
+		switch {
+		case g >= gHit:
+			c.Score += hit
+			if encounter {
+				c.Hits++
+			}
+			if c.First == 0 {
+				c.First = t
+			}
+			c.Last = t
+			if day != c.LastDay {
+				c.Days++
+				c.LastDay = day
+			}
+			c.EvA, c.EvP, c.Place = o.Event, at.Event, o.Place
+		case g < gMiss:
+			c.Score += miss
+			c.Misses++
 		}
 	}
-	p.Episodes = append(p.Episodes, e)
+	for i := range a.Cands {
+		c := &a.Cands[i]
+		if g, at, located := phoneNear(o, c.Phone, bn, prev); located {
+			score(c, g, at)
+		}
+	}
+	// New candidates: the nearest phones in view, up to the bound. A
+	// crowd adds no more than that, and still scores those held.
+	room := l.cfg.CooccurCandidates - len(a.Cands)
+	if len(view) > room {
+		co.Crowded++
+	}
+	for _, n := range view {
+		if room <= 0 {
+			break
+		}
+		if slices.ContainsFunc(a.Cands, func(c cand) bool { return c.Phone == n.id }) || l.vetoed(id, n.id) {
+			continue
+		}
+		// A newcomer was no candidate before: it starts where the rest are.
+		c := cand{Phone: n.id, LastDay: math.MinInt64, Score: a.Rest - weight*math.Log(far*pMissSame+1-far)}
+		score(&c, n.g, n.sp)
+		a.Cands = append(a.Cands, c)
+		room--
+	}
+	a.prune()
+	l.decide(id, a)
 }
 
-func comparePairKeys(x, y pairKey) int {
-	if c := graph.CompareID(x.A, y.A); c != 0 {
-		return c
+// prune sorts the candidates best first and drops the hopeless.
+func (a *anchor) prune() {
+	slices.SortFunc(a.Cands, func(x, y cand) int {
+		if c := cmp.Compare(y.Score, x.Score); c != 0 {
+			return c
+		}
+		return graph.CompareID(x.Phone, y.Phone)
+	})
+	if len(a.Cands) == 0 {
+		return
 	}
-	return graph.CompareID(x.B, y.B)
+	floor := a.Cands[0].Score - pruneGap
+	a.Cands = slices.DeleteFunc(a.Cands, func(c cand) bool { return c.Score < floor })
 }
 
 // Bits of a cluster's kind mask (see kinds) beyond event.Kinds.
 const deviceBit = 1 << 63
 
-// kinds returns a bit set of what the cluster of root holds: the
-// exclusive kinds (bit i for event.Kinds[i]), and deviceBit if it holds a
-// device kind. Two clusters whose masks intersect are never linked by
-// co-occurrence.
 // emailBit is the e-mail kind's bit in a cluster's kinds mask.
 var emailBit = uint64(1) << slices.Index(event.Kinds, event.Email)
 
+// kinds returns a bit set of what the cluster of root holds: the
+// exclusive kinds (bit i for event.Kinds[i]), and deviceBit if it holds a
+// device kind. Two clusters whose exclusive kinds intersect are never
+// linked by co-occurrence.
 func (l *Linker) kinds(root event.ID) uint64 {
 	if m, ok := l.masks[root]; ok {
 		return m
 	}
 	var m uint64
-	members := l.g.Members(root)
-	if members == nil {
-		members = []event.ID{root}
-	}
-	for _, id := range members {
+	l.g.EachMember(root, func(id event.ID) bool {
 		if l.dev[id.Kind] {
 			m |= deviceBit
 		}
-		if !l.excl[id.Kind] {
-			continue
+		if l.excl[id.Kind] {
+			if i := slices.Index(event.Kinds, id.Kind); i >= 0 {
+				m |= 1 << i
+			}
 		}
-		if i := slices.Index(event.Kinds, id.Kind); i >= 0 {
+		return true
+	})
+	if m == 0 {
+		if l.dev[root.Kind] {
+			m |= deviceBit
+		}
+		if i := slices.Index(event.Kinds, root.Kind); i >= 0 && l.excl[root.Kind] {
 			m |= 1 << i
 		}
 	}
@@ -560,27 +669,110 @@ func (l *Linker) kinds(root event.ID) uint64 {
 	return m
 }
 
-// decide links the two clusters of pk if their evidence passes every
-// threshold and no rival comes close.
-func (l *Linker) decide(pk pairKey) {
-	p, a, b, reason := l.evaluate(pk)
-	if reason != "" {
+// rootOf returns id's cluster root (id itself when the graph does not know
+// it yet).
+func (l *Linker) rootOf(id event.ID) event.ID {
+	if r, ok := l.g.Root(id); ok {
+		return r
+	}
+	return id
+}
+
+// verdict is the outcome of weighing an anchor's candidates.
+type verdict struct {
+	best        *cand
+	second      float64 // the best rival's score (-Inf if none)
+	odds        float64 // the best against every other phone
+	reason      string  // why not linked, "" if it is
+	candidates  int
+	rivalPhone  event.ID
+	observation int32
+}
+
+// weighAnchor groups an anchor's candidates by phone cluster (a phone's
+// SIM and ad id are one candidate), and checks the best against the
+// prior and its rivals.
+func (l *Linker) weighAnchor(id event.ID, a *anchor) verdict {
+	cfg := &l.cfg
+	ka := l.kinds(l.rootOf(id))
+	v := verdict{observation: a.Obs}
+	var bestRoot event.ID
+	v.second = math.Inf(-1)
+	for i := range a.Cands {
+		c := &a.Cands[i]
+		r := l.rootOf(c.Phone)
+		if kr := l.kinds(r); kr&ka&^uint64(deviceBit) != 0 {
+			continue // two cards, two passes: two people
+		}
+		v.candidates++
+		switch {
+		case v.best == nil:
+			v.best, bestRoot = c, r
+		case r == bestRoot:
+			// The same phone under another identifier: not a rival.
+		case c.Score > v.second:
+			v.second, v.rivalPhone = c.Score, c.Phone
+		}
+	}
+	if v.best == nil {
+		v.reason = "no candidate"
+		return v
+	}
+	// The odds of the best against every other phone: the other
+	// candidates, and the rest of the phones in view.
+	others := 0.0
+	for i := range a.Cands {
+		c := &a.Cands[i]
+		if r := l.rootOf(c.Phone); r != bestRoot {
+			others += math.Exp(c.Score - v.best.Score)
+		}
+	}
+	others += float64(max(1, l.co.InView)) * math.Exp(a.Rest-v.best.Score)
+	v.odds = 1 / others
+	switch {
+	case v.best.Score-v.second < math.Log(cfg.CooccurRatio):
+		v.reason = "rival " + v.rivalPhone.Value
+	case v.odds < cfg.CooccurOdds:
+		v.reason = fmt.Sprintf("score: odds %.3g below %.3g", v.odds, cfg.CooccurOdds)
+	case int(v.best.Hits) < cfg.CooccurMinCount:
+		v.reason = "hits"
+	}
+	return v
+}
+
+// decide links the anchor id to its best candidate if the evidence is
+// strong enough.
+func (l *Linker) decide(id event.ID, a *anchor) {
+	v := l.weighAnchor(id, a)
+	if v.reason != "" {
 		return
 	}
-	co := &l.co
+	c := v.best
+	l.co.Links++
+	odds := v.odds
 	where := ""
-	if p.Place != "" {
-		where = ", last near " + p.Place
+	if c.Place != "" {
+		where = ", last at " + c.Place
 	}
-	co.Links++
-	share := float64(p.Bins) / float64(max(1, min(co.Seen[pk.A], co.Seen[pk.B])))
 	l.link(graph.Link{
-		A: a, B: b, Kind: graph.Cooccurrence, Score: p.Score, Count: int(p.Bins),
-		EventIDs:  []string{p.EvA, p.EvB},
-		FirstSeen: time.Unix(0, p.First).UTC(), LastSeen: time.Unix(0, p.Last).UTC(),
-		Why: fmt.Sprintf("%s and %s seen at the same place and time in %s of %v, on %s (%.0f%% of the times the rarer was seen, weight %.1f)%s",
-			a.Kind, b.Kind, plural(int(p.Bins), "time bin"), l.cfg.CooccurBin, plural(int(p.Days), "day"), 100*share, p.Score, where),
+		A: id, B: c.Phone, Kind: graph.Cooccurrence, Score: c.Score, Count: int(c.Hits),
+		EventIDs:  []string{c.EvA, c.EvP},
+		FirstSeen: time.Unix(0, c.First).UTC(), LastSeen: time.Unix(0, c.Last).UTC(),
+		Why: fmt.Sprintf("%s seen near %s %s of %d times, on %s%s (odds %s to 1 against every other phone)",
+			id.Kind, c.Phone.Kind, plural(int(c.Hits), "time"), a.Obs, plural(int(c.Days), "day"), where, oddsText(odds)),
 	})
+	delete(l.co.Anchors, id)
+}
+
+// oddsText writes a large ratio readably: "40", "3,000", "more than a million".
+func oddsText(x float64) string {
+	switch {
+	case x >= 1e6:
+		return "more than a million"
+	case x >= 1000:
+		return fmt.Sprintf("%d,%03d", int(x)/1000, int(x)%1000)
+	}
+	return fmt.Sprintf("%.0f", x)
 }
 
 // plural formats a count of things: "1 day", "3 days".
@@ -591,145 +783,8 @@ func plural(n int, thing string) string {
 	return fmt.Sprintf("%d %ss", n, thing)
 }
 
-// shared reports whether the clusters a and b of pair p were together in
-// at least CooccurMinShare of the bins the rarer one was seen in.
-func (l *Linker) shared(p *pair, a, b event.ID) bool {
-	rarer := min(l.co.Seen[a], l.co.Seen[b])
-	return float64(p.Bins) >= l.cfg.CooccurMinShare*float64(rarer)
-}
-
-// evaluate checks the evidence of pk against the thresholds and the rules
-// of co-occurrence: exactly one of the two clusters holds a phone (it is
-// seen everywhere its owner goes, so that being apart means something),
-// they hold no two identifiers of an exclusive kind, and no rival comes
-// within CooccurRatio. It returns the identifiers to link, or why not.
-func (l *Linker) evaluate(pk pairKey) (p *pair, a, b event.ID, reason string) {
-	co := &l.co
-	p = co.Pairs[pk]
-	cfg := &l.cfg
-	switch {
-	case p == nil:
-		return nil, a, b, "no evidence"
-	case p.Score < cfg.CooccurMinScore:
-		return p, a, b, "score"
-	case int(p.Bins) < cfg.CooccurMinCount:
-		return p, a, b, "bins"
-	case int(p.Days) < cfg.CooccurMinDays:
-		return p, a, b, "days"
-	case len(p.Episodes) < cfg.CooccurMinEpisodes:
-		return p, a, b, "episodes"
-	}
-	if !l.shared(p, pk.A, pk.B) {
-		return p, a, b, "share"
-	}
-	ka, kb := l.kinds(pk.A), l.kinds(pk.B)
-	if ka&kb != 0 {
-		return p, a, b, "exclusive kinds" // two SIMs, two cards, two phones: two people
-	}
-	if (ka^kb)&deviceBit == 0 {
-		// Only a phone is seen everywhere its owner goes, so that being
-		// apart means something: two things seen only at the mall, side
-		// by side one afternoon, are two shoppers.
-		return p, a, b, "no phone"
-	}
-	if ka&deviceBit == 0 && ka&emailBit != 0 || kb&deviceBit == 0 && kb&emailBit != 0 {
-		// The phone-less side holds an e-mail account: apps signed in
-		// with it will name its phone for certain sooner or later, while
-		// a co-occurrence made first (a friend's phone next to it at the
-		// mall) could never be undone once they do.
-		return p, a, b, "account"
-	}
-	// A rival is another partner that could join this side but not
-	// together with the candidate: only one of them can be the right one.
-	for _, side := range []struct {
-		self, other           event.ID
-		selfKinds, otherKinds uint64
-	}{{pk.A, pk.B, ka, kb}, {pk.B, pk.A, kb, ka}} {
-		for _, c := range co.Adj[side.self] {
-			if c == side.other {
-				continue
-			}
-			q := co.Pairs[keyOf(side.self, c)]
-			if q.Score*cfg.CooccurRatio <= p.Score || !l.shared(q, side.self, c) {
-				continue // too weak, or too often seen apart to be the one
-			}
-			if kc := l.kinds(c); kc&side.selfKinds == 0 && kc&side.otherKinds != 0 {
-				return p, a, b, "rival " + c.Value
-			}
-		}
-	}
-	a, b = p.RepA, p.RepB
-	if a.Kind == b.Kind {
-		a, b = pk.A, pk.B
-		if a.Kind == b.Kind {
-			return p, a, b, "same kind" // two MACs, two ad ids: never by co-occurrence
-		}
-	}
-	return p, a, b, ""
-}
-
-// rekey moves the evidence of the cluster old, just merged into the
-// cluster nw, to nw.
-func (co *cooccur) rekey(old, nw event.ID, placeM float32) {
-	if s, ok := co.Seen[old]; ok {
-		co.Seen[nw] += s
-		delete(co.Seen, old)
-	}
-	partners := co.Adj[old]
-	delete(co.Adj, old)
-	for _, c := range partners {
-		k := keyOf(old, c)
-		p := co.Pairs[k]
-		delete(co.Pairs, k)
-		co.unlinkAdj(c, old)
-		if c == nw {
-			continue
-		}
-		if k.A != old { // make A old's side
-			p.RepA, p.RepB, p.EvA, p.EvB = p.RepB, p.RepA, p.EvB, p.EvA
-		}
-		nk := keyOf(nw, c)
-		if nk.A != nw {
-			p.RepA, p.RepB, p.EvA, p.EvB = p.RepB, p.RepA, p.EvB, p.EvA
-		}
-		q := co.Pairs[nk]
-		if q == nil {
-			co.Pairs[nk] = p
-			co.Adj[nw] = append(co.Adj[nw], c)
-			co.Adj[c] = append(co.Adj[c], nw)
-			continue
-		}
-		// Both halves had evidence with c: add it up. Bins seen by both
-		// halves count twice, a small overestimate.
-		q.Score += p.Score
-		q.Bins += p.Bins
-		q.Days = max(q.Days, p.Days)
-		q.First = min(q.First, p.First)
-		for _, e := range p.Episodes {
-			q.addEpisode(e, placeM)
-		}
-		if p.Last > q.Last {
-			q.Last, q.LastDay = p.Last, p.LastDay
-			q.RepA, q.RepB, q.EvA, q.EvB = p.RepA, p.RepB, p.EvA, p.EvB
-			if p.Place != "" {
-				q.Place = p.Place
-			}
-		}
-	}
-}
-
-func (co *cooccur) unlinkAdj(c, x event.ID) {
-	a := slices.DeleteFunc(co.Adj[c], func(v event.ID) bool { return v == x })
-	if len(a) == 0 {
-		delete(co.Adj, c)
-	} else {
-		co.Adj[c] = a
-	}
-}
-
-// forget drops, every quarter of CooccurForget, the evidence not
-// reinforced for CooccurForget: it keeps memory bounded by recent
-// company, not by everyone ever met.
+// forget drops, every quarter of CooccurForget, the anchors not seen for
+// CooccurForget: memory is bounded by the identifiers recently seen.
 func (l *Linker) forget(b int64) {
 	co := &l.co
 	if b < co.NextForget {
@@ -737,12 +792,11 @@ func (l *Linker) forget(b int64) {
 	}
 	every := max(1, int64(l.cfg.CooccurForget)/l.bin()/4)
 	co.NextForget = b + every
-	horizon := b*l.bin() - int64(l.cfg.CooccurForget)
-	for k, p := range co.Pairs {
-		if p.Last < horizon {
-			delete(co.Pairs, k)
-			co.unlinkAdj(k.A, k.B)
-			co.unlinkAdj(k.B, k.A)
+	horizon := b - int64(l.cfg.CooccurForget)/l.bin()
+	for id, a := range co.Anchors {
+		if a.LastBin < horizon {
+			delete(co.Anchors, id)
 		}
 	}
+	l.forgetFixes(b * l.bin())
 }

@@ -5,17 +5,32 @@ import (
 	"exhaust/event"
 )
 
-// Verdict returns why the clusters of a and b are not linked by
-// co-occurrence ("" if they would be, "no evidence" if there is none).
-func (l *Linker) Verdict(a, b event.ID) string {
-	ra, _ := l.g.Root(a)
-	rb, _ := l.g.Root(b)
-	_, _, _, reason := l.evaluate(keyOf(ra, rb))
-	return reason
+// Verdict returns why the anchor a is not linked by co-occurrence ("" if
+// its best candidate passes, "no evidence" if it has none).
+func (l *Linker) Verdict(a event.ID) string {
+	an := l.co.Anchors[a]
+	if an == nil {
+		return "no evidence"
+	}
+	return l.weighAnchor(a, an).reason
 }
 
 // Locate learns the serving tower of r and triangulates r.
 func (l *Linker) Locate(r *obs.Record) (lat, lon, acc float64, ok bool) {
 	l.learnTower(r)
 	return l.locate(r)
+}
+
+// Candidate returns the evidence the anchor a holds for phone.
+func (l *Linker) Candidate(a, phone event.ID) (score float64, hits, misses, obs int32, rank int, ok bool) {
+	an := l.co.Anchors[a]
+	if an == nil {
+		return 0, 0, 0, 0, -1, false
+	}
+	for i, c := range an.Cands {
+		if c.Phone == phone {
+			return c.Score, c.Hits, c.Misses, an.Obs, i, true
+		}
+	}
+	return 0, 0, 0, an.Obs, -1, false
 }

@@ -30,7 +30,7 @@ type Linker struct {
 	// Caches, not state: kinds of clusters by root (forgotten when the
 	// cluster changes) and the scratch space of weigh.
 	masks map[event.ID]uint64
-	near  []near
+	near  []nearness
 }
 
 type whyKey struct {
@@ -107,28 +107,19 @@ func (l *Linker) Observe(r *obs.Record) {
 	l.advance(t)
 }
 
-// link adds a link to the graph and, when it merges two clusters, moves
-// their co-occurrence evidence to the merged cluster.
+// link adds a link to the graph. Co-occurrence evidence is kept per
+// identifier, so a merge moves nothing; the clusters' kinds change.
 func (l *Linker) link(k graph.Link) {
+	if l.vetoed(k.A, k.B) && k.Kind != graph.SameEvent {
+		return // a contradiction split them: only a fact joins them again
+	}
 	ra, okA := l.g.Root(k.A)
 	rb, okB := l.g.Root(k.B)
 	l.g.Link(k)
-	if !okA || !okB || ra == rb {
-		if !okA || !okB {
-			// A new identifier joined a cluster: its kinds may change.
-			clear(l.masks)
-		}
+	if okA && okB && ra == rb {
 		return
 	}
-	delete(l.masks, ra)
-	delete(l.masks, rb)
-	nr, _ := l.g.Root(k.A)
-	delete(l.masks, nr)
-	for _, old := range []event.ID{ra, rb} {
-		if old != nr {
-			l.co.rekey(old, nr, float32(l.cfg.CooccurPlaceM))
-		}
-	}
+	clear(l.masks)
 }
 
 // rank orders identifier kinds by how much they say about a person: the
@@ -207,18 +198,25 @@ type Stats struct {
 	PendingJoins int   `json:"pending_joins"` // payments and baskets awaiting a match
 	Tracks       int   `json:"tracks"`        // phones with a current position
 	OpenBins     int   `json:"open_bins"`     // time bins not yet closed
-	Pairs        int   `json:"pairs"`         // pairs of clusters with co-occurrence evidence
+	Anchors      int   `json:"anchors"`       // identifiers with co-occurrence candidates
+	Candidates   int   `json:"candidates"`    // their candidate phones, in all
 	Late         int64 `json:"late"`          // presences that arrived after their bins closed
-	Crowded      int64 `json:"crowded"`       // blocks skipped as too crowded
+	Crowded      int64 `json:"crowded"`       // observations with more phones in view than candidates kept
 	Cooccurrence int64 `json:"cooccurrence"`  // co-occurrence links made
+	Splits       int   `json:"splits"`        // links undone by contradictions (the most recent kept)
+	Unresolved   int64 `json:"unresolved"`    // contradictions between identifiers only same-event facts join
 }
 
 // Stats returns counts of the linker's state.
 func (l *Linker) Stats() Stats {
 	s := Stats{
 		Towers: len(l.towers), PendingJoins: len(l.joins.Baskets), Tracks: len(l.co.Tracks),
-		OpenBins: len(l.co.Bins), Pairs: len(l.co.Pairs),
+		OpenBins: len(l.co.Bins), Anchors: len(l.co.Anchors),
 		Late: l.co.Late, Crowded: l.co.Crowded, Cooccurrence: l.co.Links,
+		Splits: len(l.co.Splits), Unresolved: l.co.Unresolved,
+	}
+	for _, a := range l.co.Anchors {
+		s.Candidates += len(a.Cands)
 	}
 	for _, ps := range l.joins.Pays {
 		s.PendingJoins += len(ps)

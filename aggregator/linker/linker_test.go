@@ -199,6 +199,23 @@ func merge(lists ...[]*obs.Record) []*obs.Record {
 	return out
 }
 
+// crowd is n phones going about their day 5 to 7 km from p1 and p2, a GPS
+// fix every 10 minutes: the city in which a card's owner is to be found.
+// Their number sets the prior: picking one phone out of n needs evidence
+// worth log n.
+func crowd(d, n int) []*obs.Record {
+	var out []*obs.Record
+	base := t0.Add(time.Duration(d) * 24 * time.Hour)
+	for m := 0; m <= 6*60; m += 10 {
+		for i := range n {
+			ph := id(event.ADID, fmt.Sprintf("cccccccc-0000-0000-0000-%012d", i))
+			w := at("", 48.80+0.001*float64(i%20), 2.25+0.002*float64(i/20), 10)
+			out = append(out, gps(ph, base.Add(time.Duration(m)*time.Minute), w))
+		}
+	}
+	return out
+}
+
 func TestCooccurrence(t *testing.T) {
 	probe := func(when time.Time) *obs.Record {
 		return rec("wifi.probe", when, at("mall:m", p1.Lat, p1.Lon, 10), mac)
@@ -207,58 +224,132 @@ func TestCooccurrence(t *testing.T) {
 	for m := 5; m <= 35; m += 10 {
 		probes = append(probes, probe(t0.Add(time.Hour+time.Duration(m)*time.Minute)))
 	}
+	// adidB with the card at p1, far from it at p2.
+	var partial []*obs.Record
+	for _, r := range day(0, adidB) {
+		if r.Where.Lat == p2.Lat {
+			r = gps(adidB, r.Time, far)
+		}
+		partial = append(partial, r)
+	}
+	city := merge(crowd(0, 60), crowd(1, 60))
+	both := func(f func(d int) []*obs.Record) []*obs.Record { return merge(f(0), f(1)) }
 	tests := []struct {
 		name    string
 		records []*obs.Record
 		a, b    event.ID
 		linked  bool
-		verdict string // prefix of the verdict when not linked
+		verdict string // prefix of the anchor's verdict when not linked
 	}{
-		{"a card always with one phone", merge(day(0, adidA), shopping(0, card), []*obs.Record{gps(adidB, t0.Add(time.Hour), far)}), card, adidA, true, ""},
-		{"a card always with two phones: ambiguous", merge(day(0, adidA, adidB), shopping(0, card)), card, adidA, false, "rival"},
-		// Pairs that can never be linked gather no evidence at all.
-		{"two phones side by side: two people", merge(day(0, adidA), day(0, adidB)), adidA, adidB, false, "no evidence"},
-		{"a card and a MAC, no phone: two shoppers", merge(shopping(0, card), probes), card, mac, false, "no evidence"},
-		{"a phone far from the card", merge(shopping(0, card), []*obs.Record{gps(adidA, t0.Add(time.Hour), far)}), card, adidA, false, "no evidence"},
-		{"too few bins", merge(day(0, adidA), shopping(0, card)[:1]), card, adidA, false, "bins"},
-		{"one place, one day: one episode is enough with a phone", merge(day(0, adidA)[:9], shopping(0, card)[:3]), card, adidA, true, ""},
+		{"a card always with one phone", merge(city, day(0, adidA), shopping(0, card)), card, adidA, true, ""},
+		{"a card always with two phones: ambiguous", merge(city, both(func(d int) []*obs.Record { return day(d, adidA, adidB) }),
+			both(func(d int) []*obs.Record { return shopping(d, card) })), card, adidA, false, "rival"},
+		{"a companion for part of the day is no rival", merge(city, day(0, adidA), day(1, adidA), partial, shopping(0, card), shopping(1, card)), card, adidA, true, ""},
+		{"two phones side by side: two people", merge(city, day(0, adidA), day(0, adidB)), adidA, adidB, false, ""},
+		{"a card and a MAC, no phone: two shoppers", merge(city, shopping(0, card), probes), card, mac, false, "no candidate"},
+		{"a phone far from the card", merge(city, shopping(0, card), []*obs.Record{gps(adidA, t0.Add(time.Hour), far)}), card, adidA, false, "no candidate"},
+		{"seen together once", merge(city, day(0, adidA), shopping(0, card)[:1]), card, adidA, false, "score"},
+		{"one stay is one encounter, however long", merge(city, day(0, adidA)[:9], shopping(0, card)[:3]), card, adidA, false, "hits"},
+		{"one place on two days", merge(city, day(0, adidA)[:9], shopping(0, card)[:3], day(1, adidA)[:9], shopping(1, card)[:3]), card, adidA, true, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := linker.DefaultConfig()
 			g, l := run(t, cfg, tt.records...)
 			if got := g.Same(tt.a, tt.b); got != tt.linked {
-				t.Fatalf("linked = %v, want %v (verdict %q)", got, tt.linked, l.Verdict(tt.a, tt.b))
+				t.Fatalf("linked = %v, want %v (verdict %q)", got, tt.linked, l.Verdict(tt.a))
 			}
 			if tt.linked {
 				k, ok := g.LinkBetween(tt.a, tt.b, graph.Cooccurrence)
-				if !ok || k.Count < cfg.CooccurMinCount || k.Score < cfg.CooccurMinScore || len(k.EventIDs) != 2 || !strings.Contains(k.Why, "same place and time") {
+				if !ok || k.Count < cfg.CooccurMinCount || len(k.EventIDs) != 2 || !strings.Contains(k.Why, "seen near") {
 					t.Errorf("co-occurrence link: %+v, %v", k, ok)
 				}
 				return
 			}
-			if v := l.Verdict(tt.a, tt.b); !strings.HasPrefix(v, tt.verdict) {
+			if tt.verdict == "" {
+				return
+			}
+			if v := l.Verdict(tt.a); !strings.HasPrefix(v, tt.verdict) {
 				t.Errorf("verdict %q, want %q…", v, tt.verdict)
 			}
 		})
 	}
 }
 
-func TestEpisodes(t *testing.T) {
-	// Stricter: two episodes. One stay is one episode; two places in a day,
-	// or one place on two days, are two.
+// TestCrowdScoresCandidates checks that a crowded place is not thrown away:
+// with more phones in view than candidates kept, the card's owner is
+// still found, by the candidates the crowd keeps scoring.
+func TestCrowdScoresCandidates(t *testing.T) {
 	cfg := linker.DefaultConfig()
-	cfg.CooccurMinEpisodes = 2
-	oneStay := merge(day(0, adidA)[:9], shopping(0, card)[:3])
-	if g, l := run(t, cfg, oneStay...); g.Same(card, adidA) || l.Verdict(card, adidA) != "episodes" {
-		t.Errorf("one stay linked, or for another reason: %q", l.Verdict(card, adidA))
+	cfg.CooccurCandidates = 4
+	// Ten phones next to the card at p1; only adidA goes on to p2.
+	var others []event.ID
+	for i := range 10 {
+		others = append(others, id(event.ADID, fmt.Sprintf("dddddddd-0000-0000-0000-%012d", i)))
 	}
-	if g, _ := run(t, cfg, merge(day(0, adidA), shopping(0, card))...); !g.Same(card, adidA) {
-		t.Error("two places in a day not linked")
+	var there []*obs.Record
+	for _, r := range day(0, others...) {
+		if r.Where.Lat == p2.Lat {
+			r = gps(r.IDs[0], r.Time, far)
+		}
+		there = append(there, r)
 	}
-	twoDays := merge(day(0, adidA)[:9], shopping(0, card)[:3], day(1, adidA)[:9], shopping(1, card)[:3])
-	if g, _ := run(t, cfg, twoDays...); !g.Same(card, adidA) {
-		t.Error("one place on two days not linked")
+	var second []*obs.Record
+	for _, r := range there {
+		second = append(second, gps(r.IDs[0], r.Time.Add(24*time.Hour), r.Where))
+	}
+	g, l := run(t, cfg, merge(crowd(0, 60), crowd(1, 60), day(0, adidA), day(1, adidA), there, second, shopping(0, card), shopping(1, card))...)
+	if !g.Same(card, adidA) {
+		t.Fatalf("card not linked to its phone in a crowd (verdict %q)", l.Verdict(card))
+	}
+	if l.Stats().Crowded == 0 {
+		t.Error("no observation counted as crowded")
+	}
+}
+
+// TestSplit checks that a contradiction undoes a co-occurrence link: the
+// card, linked to adidA, pays twice at p2 while adidA is located across
+// town.
+func TestSplit(t *testing.T) {
+	cfg := linker.DefaultConfig()
+	linked := merge(crowd(0, 60), day(0, adidA), shopping(0, card))
+	g := graph.New()
+	l := linker.New(cfg, g)
+	apply(g, l, linked)
+	apply(g, l, []*obs.Record{gps(adidFar, t0.Add(20*time.Hour), far)}) // close every bin
+	if !g.Same(card, adidA) {
+		t.Fatalf("setup: card not linked (verdict %q)", l.Verdict(card))
+	}
+	base := t0.Add(24 * time.Hour)
+	var against []*obs.Record
+	for i, m := range []time.Duration{10, 40} {
+		when := base.Add(m * time.Minute)
+		against = append(against, gps(adidA, when.Add(-30*time.Second), far), payment(card, when, p2, 700+i))
+	}
+	apply(g, l, against)
+	if g.Same(card, adidA) {
+		t.Fatal("card still linked to a phone 4 km away at the same minute, twice")
+	}
+	splits := l.Splits()
+	if len(splits) != 1 {
+		t.Fatalf("%d splits, want 1: %+v", len(splits), splits)
+	}
+	sp := splits[0]
+	if sp.Link.Kind != graph.Cooccurrence || !strings.Contains(sp.Why, "km apart") {
+		t.Errorf("split %+v: want the co-occurrence link undone, with the distance", sp)
+	}
+	// A fact is never undone: an event carrying the card and the phone
+	// joins them for good, whatever the positions say.
+	apply(g, l, []*obs.Record{rec("transit.purchase", base.Add(time.Hour), p2, card, adidA)})
+	for _, m := range []time.Duration{70, 75} {
+		when := base.Add(m * time.Minute)
+		apply(g, l, []*obs.Record{gps(adidA, when.Add(-30*time.Second), far), payment(card, when, p2, 900)})
+	}
+	if !g.Same(card, adidA) {
+		t.Error("a same-event link was undone")
+	}
+	if s := l.Stats(); s.Unresolved == 0 {
+		t.Errorf("contradiction between identifiers an event joins not counted: %+v", s)
 	}
 }
 
@@ -285,8 +376,9 @@ func TestConfig(t *testing.T) {
 		{"default", func(*linker.Config) {}, true},
 		{"negative join window", func(c *linker.Config) { c.JoinWindow = -time.Second }, false},
 		{"tiny bin", func(c *linker.Config) { c.CooccurBin = time.Millisecond }, false},
-		{"block of one", func(c *linker.Config) { c.CooccurMaxBlock = 1 }, false},
-		{"share above one", func(c *linker.Config) { c.CooccurMinShare = 1.5 }, false},
+		{"no candidate", func(c *linker.Config) { c.CooccurCandidates = -1 }, false},
+		{"odds below one", func(c *linker.Config) { c.CooccurOdds = 0.5 }, false},
+		{"split after none", func(c *linker.Config) { c.SplitAfter = -1 }, false},
 		{"ratio below one", func(c *linker.Config) { c.CooccurRatio = 0.5 }, false},
 		{"unknown kind", func(c *linker.Config) { c.CooccurExclusive = []event.IDKind{"passport"} }, false},
 		{"zero cell", func(c *linker.Config) { c.CooccurCellM = 0 }, false},
@@ -312,7 +404,7 @@ func TestConfig(t *testing.T) {
 			t.Error("New accepted an invalid config")
 		}
 	}()
-	linker.New(linker.Config{CooccurMaxBlock: 1}, graph.New())
+	linker.New(linker.Config{CooccurRatio: 0.5}, graph.New())
 }
 
 // TestLocate checks the power-weighted centroid on noiseless signal

@@ -12,32 +12,37 @@ import (
 )
 
 // snapshotVersion is the version of the Save format; Load refuses others.
-const snapshotVersion = 1
+const snapshotVersion = 2
 
 type savedTower struct {
 	ID       string
 	Lat, Lon float64
 }
 
-type savedBlock struct {
-	Bin   int64
-	Cell  cellKey
-	Block block
+type savedSpots struct {
+	ID    event.ID
+	Spots []spot
 }
 
-type savedPair struct {
-	Key  pairKey
-	Pair pair
+type savedBin struct {
+	Bin     int64
+	Phones  []savedSpots
+	Anchors []savedSpots
 }
 
-type savedAdj struct {
-	Root     event.ID
-	Partners []event.ID
+type savedAnchor struct {
+	ID     event.ID
+	Anchor anchor
 }
 
-type savedSeen struct {
-	Root event.ID
-	Bins int32
+type savedFix struct {
+	ID  event.ID
+	Fix fix
+}
+
+type savedContra struct {
+	Key   pairKey
+	Count int32
 }
 
 // snapshot is the linker's state, every map as a sorted slice so that the
@@ -51,14 +56,18 @@ type snapshot struct {
 	NextPrune int64
 
 	Tracks     []track
-	Blocks     []savedBlock
+	Bins       []savedBin
+	Prev       *savedBin // nil when no bin was closed
 	Closed     int64
-	Pairs      []savedPair
-	Adj        []savedAdj
-	Seen       []savedSeen
+	Anchors    []savedAnchor
+	InView     int32
 	NextForget int64
+	Fixes      []savedFix
+	Contra     []savedContra
+	Vetoes     []pairKey
+	Splits     []Split
 
-	Late, Crowded, Links int64
+	Late, Crowded, Links, Unresolved int64
 }
 
 // Save writes the linker's own state (not the graph's: save that with
@@ -68,8 +77,8 @@ func (l *Linker) Save(w io.Writer) error {
 	s := snapshot{
 		Version: snapshotVersion, Watermark: l.wm,
 		Baskets: l.joins.Baskets, NextPrune: l.joins.NextPrune,
-		Tracks: co.Tracks, Closed: co.Closed, NextForget: co.NextForget,
-		Late: co.Late, Crowded: co.Crowded, Links: co.Links,
+		Tracks: co.Tracks, Closed: co.Closed, NextForget: co.NextForget, InView: co.InView, Splits: co.Splits,
+		Late: co.Late, Crowded: co.Crowded, Links: co.Links, Unresolved: co.Unresolved,
 	}
 	for id, p := range l.towers {
 		s.Towers = append(s.Towers, savedTower{id, p[0], p[1]})
@@ -78,26 +87,23 @@ func (l *Linker) Save(w io.Writer) error {
 	for _, place := range sortedKeys(l.joins.Pays, cmp.Compare[string]) {
 		s.Pays = append(s.Pays, l.joins.Pays[place]...)
 	}
-	for bin, blocks := range co.Bins {
-		for cell, b := range blocks {
-			s.Blocks = append(s.Blocks, savedBlock{bin, cell, *b})
-		}
+	for _, b := range sortedKeys(co.Bins, cmp.Compare[int64]) {
+		s.Bins = append(s.Bins, saveBin(b, co.Bins[b]))
 	}
-	slices.SortFunc(s.Blocks, func(a, b savedBlock) int {
-		if c := cmp.Compare(a.Bin, b.Bin); c != 0 {
-			return c
-		}
-		return compareCells(a.Cell, b.Cell)
-	})
-	for _, k := range sortedKeys(co.Pairs, comparePairKeys) {
-		s.Pairs = append(s.Pairs, savedPair{k, *co.Pairs[k]})
+	if co.Prev != nil {
+		pb := saveBin(co.PrevBin, co.Prev)
+		s.Prev = &pb
 	}
-	for _, root := range sortedKeys(co.Adj, graph.CompareID) {
-		s.Adj = append(s.Adj, savedAdj{root, co.Adj[root]})
+	for _, id := range sortedKeys(co.Anchors, graph.CompareID) {
+		s.Anchors = append(s.Anchors, savedAnchor{id, *co.Anchors[id]})
 	}
-	for _, root := range sortedKeys(co.Seen, graph.CompareID) {
-		s.Seen = append(s.Seen, savedSeen{root, co.Seen[root]})
+	for _, id := range sortedKeys(co.Fixes, graph.CompareID) {
+		s.Fixes = append(s.Fixes, savedFix{id, co.Fixes[id]})
 	}
+	for _, k := range sortedKeys(co.Contra, comparePairKeys) {
+		s.Contra = append(s.Contra, savedContra{k, co.Contra[k]})
+	}
+	s.Vetoes = sortedKeys(co.Vetoes, comparePairKeys)
 	if err := gob.NewEncoder(w).Encode(&s); err != nil {
 		return fmt.Errorf("save linker: %w", err)
 	}
@@ -125,49 +131,57 @@ func (l *Linker) Load(r io.Reader) error {
 	}
 	l.joins.Baskets, l.joins.NextPrune = s.Baskets, s.NextPrune
 	co := &l.co
-	co.Tracks, co.Closed, co.NextForget = s.Tracks, s.Closed, s.NextForget
-	co.Late, co.Crowded, co.Links = s.Late, s.Crowded, s.Links
+	co.Tracks, co.Closed, co.NextForget, co.InView, co.Splits = s.Tracks, s.Closed, s.NextForget, s.InView, s.Splits
+	co.Late, co.Crowded, co.Links, co.Unresolved = s.Late, s.Crowded, s.Links, s.Unresolved
 	for i, t := range co.Tracks {
 		if _, dup := co.trackIdx[t.ID]; dup {
 			return fmt.Errorf("load linker: two tracks for %s %q", t.ID.Kind, t.ID.Value)
 		}
 		co.trackIdx[t.ID] = i
 	}
-	for _, b := range s.Blocks {
-		blocks := co.Bins[b.Bin]
-		if blocks == nil {
-			blocks = map[cellKey]*block{}
-			co.Bins[b.Bin] = blocks
-		}
-		blk := b.Block
-		blocks[b.Cell] = &blk
+	for _, sb := range s.Bins {
+		co.Bins[sb.Bin] = loadBin(sb)
 	}
-	for _, p := range s.Pairs {
-		if graph.CompareID(p.Key.A, p.Key.B) >= 0 {
-			return fmt.Errorf("load linker: pair %s/%s is not ordered", p.Key.A.Value, p.Key.B.Value)
-		}
-		pr := p.Pair
-		co.Pairs[p.Key] = &pr
+	if s.Prev != nil {
+		co.Prev, co.PrevBin = loadBin(*s.Prev), s.Prev.Bin
+		l.grid(co.Prev)
 	}
-	for _, a := range s.Adj {
-		for _, c := range a.Partners {
-			if co.Pairs[keyOf(a.Root, c)] == nil {
-				return fmt.Errorf("load linker: %s %q has no evidence with its partner %s %q", a.Root.Kind, a.Root.Value, c.Kind, c.Value)
-			}
-		}
-		co.Adj[a.Root] = a.Partners
+	for _, a := range s.Anchors {
+		an := a.Anchor
+		co.Anchors[a.ID] = &an
 	}
-	for _, v := range s.Seen {
-		co.Seen[v.Root] = v.Bins
+	for _, f := range s.Fixes {
+		co.Fixes[f.ID] = f.Fix
+	}
+	for _, c := range s.Contra {
+		co.Contra[c.Key] = c.Count
+	}
+	for _, k := range s.Vetoes {
+		co.Vetoes[k] = true
 	}
 	return nil
 }
 
-func compareCells(x, y cellKey) int {
-	if c := cmp.Compare(x.X, y.X); c != 0 {
-		return c
+func saveBin(b int64, bn *bin) savedBin {
+	sb := savedBin{Bin: b}
+	for _, id := range sortedKeys(bn.Phones, graph.CompareID) {
+		sb.Phones = append(sb.Phones, savedSpots{id, bn.Phones[id]})
 	}
-	return cmp.Compare(x.Y, y.Y)
+	for _, id := range sortedKeys(bn.Anchors, graph.CompareID) {
+		sb.Anchors = append(sb.Anchors, savedSpots{id, bn.Anchors[id]})
+	}
+	return sb
+}
+
+func loadBin(sb savedBin) *bin {
+	bn := newBin()
+	for _, p := range sb.Phones {
+		bn.Phones[p.ID] = p.Spots
+	}
+	for _, a := range sb.Anchors {
+		bn.Anchors[a.ID] = a.Spots
+	}
+	return bn
 }
 
 // sortedKeys returns m's keys in the order of compare.

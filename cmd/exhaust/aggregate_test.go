@@ -42,7 +42,7 @@ func TestAggregateBadFlagsGiveOneLineError(t *testing.T) {
 		{"no snapshots at all", nil, []string{"--snapshot-every", "-1", "--snapshot-interval", "-1s"}, "both negative"},
 		{"dotted consumer", nil, []string{"--consumer", "a.b"}, "consumer"},
 		{"unknown identifier kind", nil, []string{"--cooccur-exclusive", "imsi,dna"}, `"dna" is not an identifier kind`},
-		{"invalid threshold", nil, []string{"--cooccur-min-share", "2"}, "min share"},
+		{"invalid threshold", nil, []string{"--cooccur-odds", "0.5"}, "odds"},
 		{"bad threshold from env", map[string]string{"EXHAUST_JOIN_WINDOW": "soon"}, nil, "EXHAUST_JOIN_WINDOW"},
 		{"bad http address", nil, []string{"--http", "nowhere"}, "--http must be host:port"},
 		{"tiny event size", nil, []string{"--max-event-size", "10"}, "--max-event-size"},

@@ -96,6 +96,10 @@ type Profile struct {
 	Facts       []facts.Fact `json:"facts"`
 	Identifiers []Identifier `json:"identifiers"`
 	Links       []graph.Link `json:"links"`
+	// Splits are the links once joining this profile's identifiers to
+	// others that a contradiction undid (see linker.Split): the profile
+	// says what it no longer believes, and why.
+	Splits []linker.Split `json:"splits"`
 }
 
 // Accuracy scores the clusters against the ground truth.
@@ -324,6 +328,24 @@ func (e *Engine) Profile(id string) (*Profile, bool) {
 	return nil, false
 }
 
+// ProfileOf returns the profile holding the identifier id, if any.
+func (e *Engine) ProfileOf(id event.ID) (*Profile, bool) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	root, ok := e.graph.Root(id)
+	if !ok {
+		return nil, false
+	}
+	return e.profile(root), true
+}
+
+// Splits returns the links undone by contradictions, oldest first.
+func (e *Engine) Splits() []linker.Split {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.linker.Splits()
+}
+
 // TopProfiles returns the first n profiles in Profiles' order, in full, all
 // read under one lock: what a metrics scrape needs at once.
 func (e *Engine) TopProfiles(n int) []*Profile {
@@ -341,7 +363,12 @@ func (e *Engine) TopProfiles(n int) []*Profile {
 func (e *Engine) profile(root event.ID) *Profile {
 	members := e.graph.Members(root)
 	fs := e.facts.Derive(members)
-	p := &Profile{Summary: e.summary(root, members, fs), Facts: fs, Links: e.graph.Links(root)}
+	p := &Profile{Summary: e.summary(root, members, fs), Facts: fs, Links: e.graph.Links(root), Splits: []linker.Split{}}
+	for _, sp := range e.linker.Splits() {
+		if e.graph.Same(sp.Link.A, root) || e.graph.Same(sp.Link.B, root) {
+			p.Splits = append(p.Splits, sp)
+		}
+	}
 	for _, m := range members {
 		n, _ := e.graph.Node(m)
 		p.Identifiers = append(p.Identifiers, Identifier{Kind: m.Kind, Value: m.Value, FirstSeen: n.FirstSeen, LastSeen: n.LastSeen, Seen: n.Seen})

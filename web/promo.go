@@ -221,41 +221,38 @@ func (s *session) promote(hook func(subject string, payload []byte)) {
 	}
 }
 
-// holders is the beast's profiles, in Profiles' order, indexed by the
-// identifiers they hold: what a shop can look a sighting up in.
+// holders looks sighted identifiers up in the beast's profiles, one
+// profile at a time (Engine.ProfileOf), memoised for one round of
+// decisions: what a shop can look a sighting up in.
 type holders struct {
-	profiles []*aggregator.Profile
-	byID     map[event.ID][]int
+	engine *aggregator.Engine
+	seen   map[event.ID]*aggregator.Profile // nil: held by no profile
 }
 
-// holdersOf reads every profile of engine at once.
 func holdersOf(engine *aggregator.Engine) holders {
-	h := holders{profiles: engine.TopProfiles(math.MaxInt), byID: map[event.ID][]int{}}
-	for i, p := range h.profiles {
-		for _, id := range p.Identifiers {
-			k := event.ID{Kind: id.Kind, Value: id.Value}
-			h.byID[k] = append(h.byID[k], i)
-		}
-	}
-	return h
+	return holders{engine: engine, seen: map[event.ID]*aggregator.Profile{}}
 }
 
 // of returns the profiles holding any of ids, in Profiles' order (most
-// identifiers first).
+// identifiers first, then by id).
 func (h holders) of(ids []event.ID) []*aggregator.Profile {
-	var idx []int
+	var out []*aggregator.Profile
 	for _, id := range ids {
-		for _, i := range h.byID[id] {
-			if !slices.Contains(idx, i) {
-				idx = append(idx, i)
-			}
+		p, done := h.seen[id]
+		if !done {
+			p, _ = h.engine.ProfileOf(id)
+			h.seen[id] = p
+		}
+		if p != nil && !slices.ContainsFunc(out, func(q *aggregator.Profile) bool { return q.ID == p.ID }) {
+			out = append(out, p)
 		}
 	}
-	slices.Sort(idx)
-	out := make([]*aggregator.Profile, len(idx))
-	for j, i := range idx {
-		out[j] = h.profiles[i]
-	}
+	slices.SortFunc(out, func(a, b *aggregator.Profile) int {
+		if len(a.Identifiers) != len(b.Identifiers) {
+			return len(b.Identifiers) - len(a.Identifiers)
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
 	return out
 }
 

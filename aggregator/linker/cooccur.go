@@ -82,7 +82,18 @@ const maxSpots = 4
 type bin struct {
 	Phones  map[event.ID][]spot
 	Anchors map[event.ID][]spot
-	grid    map[cellKey][]event.ID // Phones by cell, built when the bin closes
+	// Built when the bin closes: the phones in a list, filed by cell
+	// (indices into list), and a visit stamp.
+	list  []phoneEntry
+	grid  map[cellKey][]int32
+	stamp uint32
+}
+
+// phoneEntry is a phone's spots in a closed bin.
+type phoneEntry struct {
+	id    event.ID
+	spots []spot
+	stamp uint32 // the bin's stamp when last visited
 }
 
 func newBin() *bin {
@@ -118,7 +129,8 @@ type cand struct {
 // phone's.
 type anchor struct {
 	Cands []cand
-	Obs   int32 // observations scored
+	Past  []pastObs // the most recent observations, oldest first
+	Obs   int32     // observations scored
 	// Rest is the log of the mean likelihood ratio of a phone that is not
 	// a candidate: each observation multiplies it by the chance that such
 	// a phone was located far away (pMissSame) or not located at all (1).
@@ -143,6 +155,11 @@ type cooccur struct {
 	// NextForget is the bin at which stale anchors are next dropped.
 	NextForget int64
 
+	// Where the phones were (see history.go), relative to an origin.
+	Hist             map[event.ID]*history
+	OriginX, OriginY float64
+	HasOrigin        bool
+
 	// Contradictions (see split.go): the latest precise position of each
 	// identifier, contradictions counted per pair, the pairs a split
 	// separated, and the splits.
@@ -163,6 +180,7 @@ func newCooccur() cooccur {
 		PrevBin:  noTime,
 		Anchors:  map[event.ID]*anchor{},
 		Fixes:    map[event.ID]fix{},
+		Hist:     map[event.ID]*history{},
 		Contra:   map[pairKey]int32{},
 		Vetoes:   map[pairKey]bool{},
 	}
@@ -220,9 +238,9 @@ func (l *Linker) presence(r *obs.Record, t int64) {
 		l.putAnchorSpan(id, w, from, to, r.ID)
 		return
 	}
-	// A point observation is read once, in the bin where its window ends,
-	// against the phones of that bin and the one before.
-	l.putAnchor(id, w, from, to, floorDiv(to, l.bin()), r.ID)
+	// A point observation is read once, in the bin of its time, against
+	// the phones located around it then.
+	l.putAnchor(id, w, from, to, floorDiv(t, l.bin()), r.ID)
 }
 
 // maxSpanBins bounds the bins one presence can fill: a record claiming a
@@ -425,18 +443,22 @@ func (l *Linker) closeBin(b int64) {
 			l.observe(id, sp, b, bn, prev)
 		}
 	}
+	l.remember(b, bn)
 	co.Prev, co.PrevBin = bn, b
 	l.forget(b)
 }
 
-// grid files a bin's phones by cell.
+// grid files a bin's phones by cell, in identifier order.
 func (l *Linker) grid(bn *bin) {
-	bn.grid = make(map[cellKey][]event.ID, len(bn.Phones)/2+1)
-	for _, id := range sortedKeys(bn.Phones, graph.CompareID) {
-		for _, sp := range bn.Phones[id] {
+	ids := sortedKeys(bn.Phones, graph.CompareID)
+	bn.list = make([]phoneEntry, len(ids))
+	bn.grid = make(map[cellKey][]int32, len(ids)/2+1)
+	for i, id := range ids {
+		bn.list[i] = phoneEntry{id: id, spots: bn.Phones[id]}
+		for _, sp := range bn.list[i].spots {
 			k := l.cellOf(sp.X, sp.Y)
-			if ids := bn.grid[k]; len(ids) == 0 || ids[len(ids)-1] != id {
-				bn.grid[k] = append(ids, id)
+			if ix := bn.grid[k]; len(ix) == 0 || ix[len(ix)-1] != int32(i) {
+				bn.grid[k] = append(ix, int32(i))
 			}
 		}
 	}
@@ -483,31 +505,43 @@ func phoneNear(o spot, phone event.ID, bn, prev *bin) (float64, spot, bool) {
 	return g, at, ok
 }
 
-// inView lists the phones near o (g ≥ gHit) in bn and prev, nearest
-// first, and counts those not far (g ≥ gMiss).
-func (l *Linker) inView(o spot, bn, prev *bin) ([]nearness, int) {
+// Thresholds of g as exponents: g ≥ gHit when d²/2(σ₁²+σ₂²) ≤ qHit.
+var qHit, qMiss = -math.Log(gHit), -math.Log(gMiss)
+
+// inView lists the phones of bn near o (g ≥ gHit), nearest first, and
+// counts those not far (g ≥ gMiss). It visits the cells within reach of
+// a g of gMiss only, each phone once.
+func (l *Linker) inView(o spot, bn *bin) ([]nearness, int) {
 	out := l.near[:0]
 	notFar := 0
 	c := l.cellOf(o.X, o.Y)
-	// Three cells each way: 1.2 km at the default cell, beyond any hit.
-	const reach = 3
-	for _, b := range []*bin{bn, prev} {
-		if b == nil || b.grid == nil {
-			continue
-		}
-		for dx := int32(-reach); dx <= reach; dx++ {
-			for dy := int32(-reach); dy <= reach; dy++ {
-				for _, id := range b.grid[cellKey{c.X + dx, c.Y + dy}] {
-					if slices.ContainsFunc(out, func(n nearness) bool { return n.id == id }) {
+	oa := float64(o.Acc)
+	reach := int32(math.Ceil(math.Sqrt(2*qMiss*(oa*oa+cellAccMax*cellAccMax)) / l.cfg.CooccurCellM))
+	bn.stamp++
+	for dx := -reach; dx <= reach; dx++ {
+		for dy := -reach; dy <= reach; dy++ {
+			for _, i := range bn.grid[cellKey{c.X + dx, c.Y + dy}] {
+				e := &bn.list[i]
+				if e.stamp == bn.stamp {
+					continue
+				}
+				e.stamp = bn.stamp
+				q, at := math.Inf(1), spot{}
+				for _, s := range e.spots {
+					if s.To < o.From || s.From > o.To {
 						continue
 					}
-					g, sp, _ := phoneNear(o, id, bn, prev)
-					if g >= gMiss {
-						notFar++
+					ddx, ddy := float64(o.X-s.X), float64(o.Y-s.Y)
+					sa := float64(s.Acc)
+					if v := (ddx*ddx + ddy*ddy) / (2 * (oa*oa + sa*sa)); v < q {
+						q, at = v, s
 					}
-					if g >= gHit {
-						out = append(out, nearness{id, g, sp})
-					}
+				}
+				if q <= qMiss {
+					notFar++
+				}
+				if q <= qHit {
+					out = append(out, nearness{e.id, math.Exp(-q), at})
 				}
 			}
 		}
@@ -520,6 +554,32 @@ func (l *Linker) inView(o spot, bn, prev *bin) ([]nearness, int) {
 	})
 	l.near = out
 	return out, notFar
+}
+
+// evidence is what a phone's position says about one observation of an
+// anchor: the log-likelihood ratio of "this is the owner's phone" against
+// "a phone of the crowd". The owner's phone is where the anchor is, give
+// or take both accuracies (a Gaussian: density e^−q / 2πs², q =
+// d²/2s²); a phone of the crowd anywhere in view alike (the density of
+// the phones in view, notFar of them within the reach of a g of gMiss,
+// out of seen located). So a precise fix (a GPS at 10 m) a few metres off
+// says much more than a cell position as close, and a phone in a crowd
+// less than one alone. The sharpness gain is capped at maxSharp: a crowd
+// is denser near a till than its average over a kilometre.
+type evidence struct {
+	weight float64 // continued observations count less
+	acc    float64 // the anchor's accuracy
+	rarity float64 // log(seen / notFar)
+}
+
+// maxSharp caps the log of the sharpness gain of a precise position.
+var maxSharp = math.Log(30)
+
+// of returns the evidence of a phone at q with accuracy acc.
+func (e evidence) of(q, acc float64) float64 {
+	s2 := e.acc*e.acc + acc*acc
+	r2 := 2 * qMiss * (e.acc*e.acc + cellAccMax*cellAccMax)
+	return e.weight * (e.rarity + min(math.Log(r2/(2*s2)), maxSharp) - q)
 }
 
 // observe scores one observation o of the anchor id, read in bin b.
@@ -544,7 +604,7 @@ func (l *Linker) observe(id event.ID, o spot, b int64, bn, prev *bin) {
 	if seen == 0 {
 		return
 	}
-	view, notFar := l.inView(o, bn, prev)
+	view, notFar := l.inView(o, bn)
 	a := co.Anchors[id]
 	if a == nil {
 		a = &anchor{LastBin: noTime}
@@ -556,7 +616,7 @@ func (l *Linker) observe(id event.ID, o spot, b int64, bn, prev *bin) {
 	}
 	a.LastX, a.LastY, a.LastBin = o.X, o.Y, b
 	a.Obs++
-	hit := weight * math.Max(0, math.Log(pHitSame*float64(seen)/float64(max(1, len(view)))))
+	ev := evidence{weight: weight, acc: float64(o.Acc), rarity: math.Log(float64(seen) / float64(max(1, notFar)))}
 	miss := weight * math.Log(pMissSame)
 	// A phone that is no candidate was far with the chance that a located
 	// phone was (most are), else anywhere.
@@ -567,9 +627,13 @@ func (l *Linker) observe(id event.ID, o spot, b int64, bn, prev *bin) {
 	day := floorDiv(o.From, int64(24*time.Hour))
 	t := (o.From + o.To) / 2
 	score := func(c *cand, g float64, at spot) {
-		switch {
-		case g >= gHit:
-			c.Score += hit
+		if g < gMiss {
+			c.Score += miss
+			c.Misses++
+			return
+		}
+		c.Score += ev.of(-math.Log(g), float64(at.Acc))
+		if g >= gHit {
 			if encounter {
 				c.Hits++
 			}
@@ -582,9 +646,6 @@ func (l *Linker) observe(id event.ID, o spot, b int64, bn, prev *bin) {
 				c.LastDay = day
 			}
 			c.EvA, c.EvP, c.Place = o.Event, at.Event, o.Place
-		case g < gMiss:
-			c.Score += miss
-			c.Misses++
 		}
 	}
 	for i := range a.Cands {
@@ -606,11 +667,18 @@ func (l *Linker) observe(id event.ID, o spot, b int64, bn, prev *bin) {
 		if slices.ContainsFunc(a.Cands, func(c cand) bool { return c.Phone == n.id }) || l.vetoed(id, n.id) {
 			continue
 		}
-		// A newcomer was no candidate before: it starts where the rest are.
-		c := cand{Phone: n.id, LastDay: math.MinInt64, Score: a.Rest - weight*math.Log(far*pMissSame+1-far)}
+		// A newcomer was no candidate before: it is scored against the
+		// earlier observations from where it was then.
+		c := cand{Phone: n.id, LastDay: math.MinInt64}
+		l.late(&c, a)
 		score(&c, n.g, n.sp)
 		a.Cands = append(a.Cands, c)
 		room--
+	}
+	a.Past = append(a.Past, pastObs{Bin: b, X: o.X, Y: o.Y, Acc: o.Acc, Weight: float32(weight), Rarity: float32(ev.rarity),
+		Encounter: encounter, Event: o.Event, Place: o.Place, FromUnixNs: t})
+	if len(a.Past) > maxPast {
+		a.Past = a.Past[1:]
 	}
 	a.prune()
 	l.decide(id, a)
@@ -799,4 +867,5 @@ func (l *Linker) forget(b int64) {
 		}
 	}
 	l.forgetFixes(b * l.bin())
+	l.forgetHistory(b)
 }

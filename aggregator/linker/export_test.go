@@ -34,3 +34,32 @@ func (l *Linker) Candidate(a, phone event.ID) (score float64, hits, misses, obs 
 	}
 	return 0, 0, 0, an.Obs, -1, false
 }
+
+// Top returns the anchor's two best candidates' phones, scores, hits and misses.
+func (l *Linker) Top(a event.ID) (out [2]struct {
+	Phone        event.ID
+	Score        float64
+	Hits, Misses int32
+}, obs int32) {
+	an := l.co.Anchors[a]
+	if an == nil {
+		return out, 0
+	}
+	n := 0
+	var first event.ID
+	for _, c := range an.Cands {
+		r := l.rootOf(c.Phone)
+		if n == 1 && r == first {
+			continue
+		}
+		out[n].Phone, out[n].Score, out[n].Hits, out[n].Misses = c.Phone, c.Score, c.Hits, c.Misses
+		if n == 0 {
+			first = r
+		}
+		n++
+		if n == 2 {
+			break
+		}
+	}
+	return out, an.Obs
+}

@@ -248,7 +248,7 @@ func TestCooccurrence(t *testing.T) {
 		{"two phones side by side: two people", merge(city, day(0, adidA), day(0, adidB)), adidA, adidB, false, ""},
 		{"a card and a MAC, no phone: two shoppers", merge(city, shopping(0, card), probes), card, mac, false, "no candidate"},
 		{"a phone far from the card", merge(city, shopping(0, card), []*obs.Record{gps(adidA, t0.Add(time.Hour), far)}), card, adidA, false, "no candidate"},
-		{"seen together once", merge(city, day(0, adidA), shopping(0, card)[:1]), card, adidA, false, "score"},
+		{"seen together once", merge(city, day(0, adidA), shopping(0, card)[:1]), card, adidA, false, "hits"},
 		{"one stay is one encounter, however long", merge(city, day(0, adidA)[:9], shopping(0, card)[:3]), card, adidA, false, "hits"},
 		{"one place on two days", merge(city, day(0, adidA)[:9], shopping(0, card)[:3], day(1, adidA)[:9], shopping(1, card)[:3]), card, adidA, true, ""},
 	}

@@ -35,6 +35,11 @@ type savedAnchor struct {
 	Anchor anchor
 }
 
+type savedHist struct {
+	ID   event.ID
+	Hist history
+}
+
 type savedFix struct {
 	ID  event.ID
 	Fix fix
@@ -62,6 +67,10 @@ type snapshot struct {
 	Anchors    []savedAnchor
 	InView     int32
 	NextForget int64
+	Hist       []savedHist
+	OriginX    float64
+	OriginY    float64
+	HasOrigin  bool
 	Fixes      []savedFix
 	Contra     []savedContra
 	Vetoes     []pairKey
@@ -97,6 +106,10 @@ func (l *Linker) Save(w io.Writer) error {
 	for _, id := range sortedKeys(co.Anchors, graph.CompareID) {
 		s.Anchors = append(s.Anchors, savedAnchor{id, *co.Anchors[id]})
 	}
+	for _, id := range sortedKeys(co.Hist, graph.CompareID) {
+		s.Hist = append(s.Hist, savedHist{id, *co.Hist[id]})
+	}
+	s.OriginX, s.OriginY, s.HasOrigin = co.OriginX, co.OriginY, co.HasOrigin
 	for _, id := range sortedKeys(co.Fixes, graph.CompareID) {
 		s.Fixes = append(s.Fixes, savedFix{id, co.Fixes[id]})
 	}
@@ -150,6 +163,14 @@ func (l *Linker) Load(r io.Reader) error {
 		an := a.Anchor
 		co.Anchors[a.ID] = &an
 	}
+	for _, h := range s.Hist {
+		hh := h.Hist
+		if len(hh.Pos) != l.histLen() {
+			return fmt.Errorf("load linker: a phone history of %d bins, this configuration keeps %d", len(hh.Pos), l.histLen())
+		}
+		co.Hist[h.ID] = &hh
+	}
+	co.OriginX, co.OriginY, co.HasOrigin = s.OriginX, s.OriginY, s.HasOrigin
 	for _, f := range s.Fixes {
 		co.Fixes[f.ID] = f.Fix
 	}

@@ -1,42 +1,47 @@
 // Package linker finds the evidence that anonymous identifiers belong to
-// the same person, and writes it to the identity graph (package graph).
+// the same person, and writes it to the identity graph (package graph). It
+// also finds the evidence that they do not, and undoes links accordingly.
 //
 // Three kinds of evidence, from the strongest:
 //
 //  1. Same event: one event carrying two identifiers links them (a ticket
 //     machine's card and pass, a wristband's sync through a phone's ad id,
 //     a captive portal's MAC and e-mail, a cell event's IMSI and IMEI).
+//     A fact: never undone.
 //  2. Joined records: a card payment and a loyalty basket at the same store,
 //     for the same amount, within Config.JoinWindow, when the match is
 //     unique both ways (ambiguous candidates link nothing).
-//  3. Space-time co-occurrence: clusters repeatedly seen at the same place
-//     and time. Positions come from the records (shops, stations, Wi-Fi
-//     access points, GPS fixes) and, for phones, from triangulating each
-//     cell event's measurements with a path-loss model (tower positions are
-//     learned from the events themselves). Presences are blocked by (time
-//     bin, spatial cell) so the cost stays linear; a pair's weight in a
-//     block falls with distance and with the number of rivals as close;
-//     crowded blocks are skipped. Two clusters are linked only when exactly
-//     one of them holds a phone (only a phone is seen everywhere its owner
-//     goes, so that being apart means something: two phones side by side
-//     every night are neighbours, two things seen only at the mall are two
-//     shoppers), when they hold no two identifiers of a kind a person has
-//     one of (two cards, two SIMs), when the phone-less one holds no e-mail
-//     account (apps signed in with it will name its phone for certain, and
-//     a guess made first could not be undone), past a minimum weight,
-//     number of time bins and share of the rarer one's presence, and when
-//     no rival comes within Config.CooccurRatio. Never MAC to MAC.
+//  3. Space-time co-occurrence (cooccur.go), as a test of hypotheses: an
+//     identifier seen now and then at a precise place (a card, a pass, a
+//     Wi-Fi address: an anchor) is scored against the phones located
+//     around it each time, by a log-likelihood ratio that weighs how near
+//     each phone was, how precise its position, and how many phones were
+//     in view (a shop at 3 am says more than Châtelet at 8 am). Phones
+//     located far away lose; a day of coarse positions (history.go) scores
+//     a phone that becomes a candidate late against the earlier
+//     observations. An anchor is linked to a phone once that phone is
+//     Config.CooccurOdds times likelier than every other together, after
+//     Config.CooccurMinCount encounters. No crowded place is skipped: it
+//     scores the candidates held and seeds at most Config.CooccurCandidates.
+//
+// Contradictions (split.go): two identifiers of one cluster seen farther
+// apart than a person can travel in the time between (a card paying at a
+// shop while its supposed phone is across town) undo, after
+// Config.SplitAfter times, the weakest inferred link between them; the
+// cluster splits, the pair is vetoed, and the split is kept with its
+// reason (Splits).
 //
 // Precision comes first: a false merge tells a wrong story about a real
-// person. The defaults of Config were tuned on generated weeks of the
-// default world (30 people, seeds 1 to 4) against the ground truth; on
-// seed 1, a week gives pairwise precision 0.996, recall 0.91, F1 0.952
-// (TestAccuracy); seed 7 with 50 people, 0.996 and F1 0.93. Much of the rest is out of reach of any linker: a
-// cash-bought ticket or a phone seen once at the mall among others cannot
-// be told apart.
+// person. The defaults of Config were tuned on seeds 1 to 4 (30 people
+// over a week, 1,000 people over a day) against the ground truth; the
+// figures on other seeds and sizes are in docs/accuracy.md, the method in
+// docs/linkage.md. Much of the rest is out of reach of any linker: a card
+// used once in a day, a cash-bought ticket, or a card used only near home,
+// where the neighbours' phones are as near as its owner's.
 //
-// The linker's state (tower map, pending joins, open time bins, evidence
-// per pair of clusters) is a pure function of the records observed, in
-// order; Save and Load round-trip it exactly, so a snapshot followed by a
-// replay gives the same graph as an uninterrupted run.
+// The linker's state (tower map, pending joins, open time bins, candidates
+// per anchor, phone histories, contradictions) is a pure function of the
+// records observed, in order; Save and Load round-trip it exactly, so a
+// snapshot followed by a replay gives the same graph as an uninterrupted
+// run.
 package linker

@@ -117,6 +117,8 @@ type Stats struct {
 	Profiles          int
 	IdentifiersByKind map[event.IDKind]int
 	LinksByKind       map[graph.EvidenceKind]int
+	// LinksUndone counts the links contradictions undid (see linker.Split).
+	LinksUndone int64
 }
 
 // Engine is the aggregator's domain: it applies validated events in stream
@@ -414,7 +416,8 @@ func (e *Engine) Stats() Stats {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	gs := e.graph.Stats()
-	return Stats{Events: e.events, Profiles: gs.Clusters, IdentifiersByKind: gs.IdentifiersByKind, LinksByKind: gs.LinksByKind}
+	return Stats{Events: e.events, Profiles: gs.Clusters, IdentifiersByKind: gs.IdentifiersByKind, LinksByKind: gs.LinksByKind,
+		LinksUndone: e.linker.Stats().Undone}
 }
 
 // snapshot is the serialised state. Truth is not in it: it is reloaded from

@@ -22,6 +22,7 @@ type stateCollector struct {
 	person *personDescs
 
 	applied, sequence, profiles, identifiers, links *prometheus.Desc
+	undone                                          *prometheus.Desc
 	persons, precision, recall, f1                  *prometheus.Desc
 	evidencePrecision, evidenceRecall, evidenceF1   *prometheus.Desc
 	unicity, seriesCap, overCap                     *prometheus.Desc
@@ -41,6 +42,7 @@ func newStateCollector(e *aggregator.Engine, cap int) *stateCollector {
 		profiles:    d("exhaust_profiles", "Profiles: clusters of identifiers the aggregator believes belong to one person."),
 		identifiers: d("exhaust_identifiers", "Distinct identifiers seen, by identifier kind.", "kind"),
 		links:       d("exhaust_links", "Links in the identity graph, by the kind of evidence behind them.", "evidence"),
+		undone:      d("exhaust_links_undone_total", "Links a contradiction undid: two identifiers of one profile seen farther apart than a person travels (docs/linkage.md)."),
 
 		persons:   d("exhaust_truth_persons", "Persons in the ground truth the accuracy gauges are scored against (0: no truth yet, accuracy reads 0)."),
 		precision: d("exhaust_linkage_precision", "Share of identifier pairs put in one profile that truly belong to one person.", "method"),
@@ -60,7 +62,7 @@ func newStateCollector(e *aggregator.Engine, cap int) *stateCollector {
 // Describe sends every descriptor the collector may use.
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
-		c.applied, c.sequence, c.profiles, c.identifiers, c.links,
+		c.applied, c.sequence, c.profiles, c.identifiers, c.links, c.undone,
 		c.persons, c.precision, c.recall, c.f1,
 		c.evidencePrecision, c.evidenceRecall, c.evidenceF1,
 		c.unicity, c.seriesCap, c.overCap,
@@ -78,6 +80,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 
 	st := c.e.Stats()
 	ch <- prometheus.MustNewConstMetric(c.applied, prometheus.CounterValue, float64(st.Events))
+	ch <- prometheus.MustNewConstMetric(c.undone, prometheus.CounterValue, float64(st.LinksUndone))
 	gauge(c.sequence, float64(c.e.Seq()))
 	gauge(c.profiles, float64(st.Profiles))
 	// Every kind of the vocabulary is exported, seen or not, so a dashboard

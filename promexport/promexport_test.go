@@ -193,6 +193,7 @@ func TestScrapeMatchesEngine(t *testing.T) {
 		{"pre-initialised type", "exhaust_events_consumed_total", []string{"producer", "demo", "type", "demo.never"}, 0},
 		{"series cap", "exhaust_profile_series_cap", nil, promexport.DefaultPersonCap},
 		{"over cap", "exhaust_profiles_over_cap", nil, 0},
+		{"links undone", "exhaust_links_undone_total", nil, float64(st.LinksUndone)},
 	}
 	for _, k := range event.Kinds {
 		checks = append(checks, check{"identifiers " + string(k), "exhaust_identifiers", []string{"kind", string(k)}, float64(st.IdentifiersByKind[k])})

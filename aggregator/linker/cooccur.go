@@ -169,7 +169,7 @@ type cooccur struct {
 	Splits []Split
 
 	// Counters, for Stats.
-	Late, Crowded, Links, Unresolved int64
+	Late, Crowded, Links, Unresolved, Undone int64
 }
 
 func newCooccur() cooccur {

@@ -203,7 +203,8 @@ type Stats struct {
 	Late         int64 `json:"late"`          // presences that arrived after their bins closed
 	Crowded      int64 `json:"crowded"`       // observations with more phones in view than candidates kept
 	Cooccurrence int64 `json:"cooccurrence"`  // co-occurrence links made
-	Splits       int   `json:"splits"`        // links undone by contradictions (the most recent kept)
+	Splits       int   `json:"splits"`        // splits remembered (the most recent)
+	Undone       int64 `json:"undone"`        // links undone by contradictions, in all
 	Unresolved   int64 `json:"unresolved"`    // contradictions between identifiers only same-event facts join
 }
 
@@ -213,7 +214,7 @@ func (l *Linker) Stats() Stats {
 		Towers: len(l.towers), PendingJoins: len(l.joins.Baskets), Tracks: len(l.co.Tracks),
 		OpenBins: len(l.co.Bins), Anchors: len(l.co.Anchors),
 		Late: l.co.Late, Crowded: l.co.Crowded, Cooccurrence: l.co.Links,
-		Splits: len(l.co.Splits), Unresolved: l.co.Unresolved,
+		Splits: len(l.co.Splits), Unresolved: l.co.Unresolved, Undone: l.co.Undone,
 	}
 	for _, a := range l.co.Anchors {
 		s.Candidates += len(a.Cands)

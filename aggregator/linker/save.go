@@ -76,7 +76,7 @@ type snapshot struct {
 	Vetoes     []pairKey
 	Splits     []Split
 
-	Late, Crowded, Links, Unresolved int64
+	Late, Crowded, Links, Unresolved, Undone int64
 }
 
 // Save writes the linker's own state (not the graph's: save that with
@@ -87,7 +87,7 @@ func (l *Linker) Save(w io.Writer) error {
 		Version: snapshotVersion, Watermark: l.wm,
 		Baskets: l.joins.Baskets, NextPrune: l.joins.NextPrune,
 		Tracks: co.Tracks, Closed: co.Closed, NextForget: co.NextForget, InView: co.InView, Splits: co.Splits,
-		Late: co.Late, Crowded: co.Crowded, Links: co.Links, Unresolved: co.Unresolved,
+		Late: co.Late, Crowded: co.Crowded, Links: co.Links, Unresolved: co.Unresolved, Undone: co.Undone,
 	}
 	for id, p := range l.towers {
 		s.Towers = append(s.Towers, savedTower{id, p[0], p[1]})
@@ -145,7 +145,7 @@ func (l *Linker) Load(r io.Reader) error {
 	l.joins.Baskets, l.joins.NextPrune = s.Baskets, s.NextPrune
 	co := &l.co
 	co.Tracks, co.Closed, co.NextForget, co.InView, co.Splits = s.Tracks, s.Closed, s.NextForget, s.InView, s.Splits
-	co.Late, co.Crowded, co.Links, co.Unresolved = s.Late, s.Crowded, s.Links, s.Unresolved
+	co.Late, co.Crowded, co.Links, co.Unresolved, co.Undone = s.Late, s.Crowded, s.Links, s.Unresolved, s.Undone
 	for i, t := range co.Tracks {
 		if _, dup := co.trackIdx[t.ID]; dup {
 			return fmt.Errorf("load linker: two tracks for %s %q", t.ID.Kind, t.ID.Value)

@@ -124,6 +124,7 @@ func (l *Linker) contradict(a, b event.ID, fa, fb fix) {
 		l.g.Unlink(w.A, w.B, w.Kind)
 		clear(l.masks)
 		co.Vetoes[keyOf(w.A, w.B)] = true
+		co.Undone++
 		co.Splits = append(co.Splits, Split{
 			Time: time.Unix(0, fa.T).UTC(), Link: w, A: a, B: b, EventA: fa.Event, EventB: fb.Event, Why: why,
 		})

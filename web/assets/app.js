@@ -322,6 +322,13 @@
       list.appendChild(factCard(f, fresh && !state.knownFacts.has(f.name), prof));
     }
     state.knownFacts = known;
+    // Splits are the beast's own doubts, not the truth: shown to everyone.
+    if ((prof.splits || []).length) {
+      frags.appendChild(h("p", "sub", t("splits_title")));
+      for (const sp of prof.splits.slice(-3)) {
+        frags.appendChild(h("div", "frag split", t("split", { a: sp.link.a.kind, b: sp.link.b.kind, evidence: sp.link.evidence, why: sp.why })));
+      }
+    }
     if (state.reveal && b.fragments.length) {
       frags.appendChild(h("p", "sub", t("fragments_title")));
       for (const fr of b.fragments) {

@@ -508,6 +508,34 @@ func phoneNear(o spot, phone event.ID, bn, prev *bin) (float64, spot, bool) {
 // Thresholds of g as exponents: g ≥ gHit when d²/2(σ₁²+σ₂²) ≤ qHit.
 var qHit, qMiss = -math.Log(gHit), -math.Log(gMiss)
 
+// devicesOf calls fn with each located identifier of p's phone: its
+// cluster's device identifiers (the SIM located by the network, the ad id
+// by GPS), or p alone if the graph does not know it.
+func (l *Linker) devicesOf(p event.ID, fn func(event.ID)) {
+	if l.g.Size(p) == 0 {
+		fn(p)
+		return
+	}
+	l.g.EachMember(p, func(m event.ID) bool {
+		if l.dev[m.Kind] {
+			fn(m)
+		}
+		return true
+	})
+}
+
+// clusterNear returns how near p's phone was to o: the nearest of its
+// located identifiers. A phone's ad id seen by GPS now and then, and its
+// SIM located all day, are one phone.
+func (l *Linker) clusterNear(o spot, p event.ID, bn, prev *bin) (g float64, at spot, located bool) {
+	l.devicesOf(p, func(m event.ID) {
+		if g2, at2, ok := phoneNear(o, m, bn, prev); ok && (!located || g2 > g) {
+			g, at, located = g2, at2, true
+		}
+	})
+	return g, at, located
+}
+
 // inView lists the phones of bn near o (g ≥ gHit), nearest first, and
 // counts those not far (g ≥ gMiss). It visits the cells within reach of
 // a g of gMiss only, each phone once.
@@ -650,7 +678,7 @@ func (l *Linker) observe(id event.ID, o spot, b int64, bn, prev *bin) {
 	}
 	for i := range a.Cands {
 		c := &a.Cands[i]
-		if g, at, located := phoneNear(o, c.Phone, bn, prev); located {
+		if g, at, located := l.clusterNear(o, c.Phone, bn, prev); located {
 			score(c, g, at)
 		}
 	}
@@ -664,7 +692,8 @@ func (l *Linker) observe(id event.ID, o spot, b int64, bn, prev *bin) {
 		if room <= 0 {
 			break
 		}
-		if slices.ContainsFunc(a.Cands, func(c cand) bool { return c.Phone == n.id }) || l.vetoed(id, n.id) {
+		r := l.rootOf(n.id)
+		if slices.ContainsFunc(a.Cands, func(c cand) bool { return c.Phone == n.id || l.rootOf(c.Phone) == r }) || l.vetoed(id, n.id) {
 			continue
 		}
 		// A newcomer was no candidate before: it is scored against the

@@ -63,3 +63,33 @@ func (l *Linker) Top(a event.ID) (out [2]struct {
 	}
 	return out, an.Obs
 }
+
+// Explain says, for each remembered observation of anchor a, where phone
+// was then: "hit", "mid", "far" or "unknown".
+func (l *Linker) Explain(a, phone event.ID) []string {
+	an := l.co.Anchors[a]
+	if an == nil {
+		return nil
+	}
+	var out []string
+	h := l.co.Hist[phone]
+	for _, po := range an.Past {
+		x, y, acc, ok := l.at(h, po.Bin)
+		if !ok {
+			out = append(out, "unknown")
+			continue
+		}
+		dx, dy := float64(po.X)-x, float64(po.Y)-y
+		oa := float64(po.Acc)
+		q := (dx*dx + dy*dy) / (2 * (oa*oa + acc*acc))
+		switch {
+		case q <= qHit:
+			out = append(out, "hit")
+		case q > qMiss:
+			out = append(out, "far")
+		default:
+			out = append(out, "mid")
+		}
+	}
+	return out
+}

@@ -3,6 +3,8 @@ package linker
 import (
 	"math"
 	"time"
+
+	"exhaust/event"
 )
 
 // Where the phones were: a day of coarse positions per phone, one per
@@ -119,18 +121,31 @@ func (l *Linker) at(h *history, b int64) (x, y, acc float64, ok bool) {
 
 // late scores a new candidate against the anchor's earlier observations.
 func (l *Linker) late(c *cand, a *anchor) {
-	h := l.co.Hist[c.Phone]
-	if h == nil {
+	var hs []*history
+	l.devicesOf(c.Phone, func(m event.ID) {
+		if h := l.co.Hist[m]; h != nil {
+			hs = append(hs, h)
+		}
+	})
+	if len(hs) == 0 {
 		return
 	}
 	for _, po := range a.Past {
-		x, y, acc, ok := l.at(h, po.Bin)
+		oa := float64(po.Acc)
+		q, acc, ok := math.Inf(1), 0.0, false
+		for _, h := range hs {
+			x, y, a2, found := l.at(h, po.Bin)
+			if !found {
+				continue
+			}
+			dx, dy := float64(po.X)-x, float64(po.Y)-y
+			if v := (dx*dx + dy*dy) / (2 * (oa*oa + a2*a2)); v < q {
+				q, acc, ok = v, a2, true
+			}
+		}
 		if !ok {
 			continue
 		}
-		dx, dy := float64(po.X)-x, float64(po.Y)-y
-		oa := float64(po.Acc)
-		q := (dx*dx + dy*dy) / (2 * (oa*oa + acc*acc))
 		ev := evidence{weight: float64(po.Weight), acc: oa, rarity: float64(po.Rarity)}
 		switch {
 		case q > qMiss:

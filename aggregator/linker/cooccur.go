@@ -152,8 +152,9 @@ type cooccur struct {
 	// InView is the most phones located in one bin so far: the population
 	// a candidate is picked out of.
 	InView int32
-	// NextForget is the bin at which stale anchors are next dropped.
-	NextForget int64
+	// NextForget is the bin at which stale anchors are next dropped, and
+	// NextReview the one at which every anchor is weighed again.
+	NextForget, NextReview int64
 
 	// Where the phones were (see history.go), relative to an origin.
 	Hist             map[event.ID]*history
@@ -444,6 +445,7 @@ func (l *Linker) closeBin(b int64) {
 		}
 	}
 	l.remember(b, bn)
+	l.review(b)
 	co.Prev, co.PrevBin = bn, b
 	l.forget(b)
 }
@@ -711,6 +713,29 @@ func (l *Linker) observe(id event.ID, o spot, b int64, bn, prev *bin) {
 	}
 	a.prune()
 	l.decide(id, a)
+}
+
+// reviewEvery is how often, in event time, every anchor is weighed again:
+// a rival that has since been linked to an identifier of the anchor's
+// kind (the neighbour's phone, now with its own card) is no rival any
+// more, though the anchor may not be seen again for days.
+const reviewEvery = time.Hour
+
+// review weighs every anchor again once per reviewEvery.
+func (l *Linker) review(b int64) {
+	co := &l.co
+	if b < co.NextReview {
+		return
+	}
+	co.NextReview = b + max(1, int64(reviewEvery)/l.bin())
+	for _, id := range sortedKeys(co.Anchors, graph.CompareID) {
+		a := co.Anchors[id]
+		if l.kinds(l.rootOf(id))&deviceBit != 0 {
+			delete(co.Anchors, id)
+			continue
+		}
+		l.decide(id, a)
+	}
 }
 
 // prune sorts the candidates best first and drops the hopeless.

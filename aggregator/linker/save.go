@@ -67,6 +67,7 @@ type snapshot struct {
 	Anchors    []savedAnchor
 	InView     int32
 	NextForget int64
+	NextReview int64
 	Hist       []savedHist
 	OriginX    float64
 	OriginY    float64
@@ -86,7 +87,7 @@ func (l *Linker) Save(w io.Writer) error {
 	s := snapshot{
 		Version: snapshotVersion, Watermark: l.wm,
 		Baskets: l.joins.Baskets, NextPrune: l.joins.NextPrune,
-		Tracks: co.Tracks, Closed: co.Closed, NextForget: co.NextForget, InView: co.InView, Splits: co.Splits,
+		Tracks: co.Tracks, Closed: co.Closed, NextForget: co.NextForget, NextReview: co.NextReview, InView: co.InView, Splits: co.Splits,
 		Late: co.Late, Crowded: co.Crowded, Links: co.Links, Unresolved: co.Unresolved, Undone: co.Undone,
 	}
 	for id, p := range l.towers {
@@ -145,6 +146,7 @@ func (l *Linker) Load(r io.Reader) error {
 	l.joins.Baskets, l.joins.NextPrune = s.Baskets, s.NextPrune
 	co := &l.co
 	co.Tracks, co.Closed, co.NextForget, co.InView, co.Splits = s.Tracks, s.Closed, s.NextForget, s.InView, s.Splits
+	co.NextReview = s.NextReview
 	co.Late, co.Crowded, co.Links, co.Unresolved, co.Undone = s.Late, s.Crowded, s.Links, s.Unresolved, s.Undone
 	for i, t := range co.Tracks {
 		if _, dup := co.trackIdx[t.ID]; dup {

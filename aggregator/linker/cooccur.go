@@ -625,11 +625,6 @@ func (l *Linker) observe(id event.ID, o spot, b int64, bn, prev *bin) {
 		delete(co.Anchors, id)
 		return
 	}
-	if k&emailBit != 0 {
-		// It holds an e-mail account: apps signed in with it will name its
-		// phone for certain, while a guess made first could be wrong.
-		return
-	}
 	seen := int64(len(bn.Phones))
 	if seen == 0 {
 		return

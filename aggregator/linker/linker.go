@@ -115,11 +115,43 @@ func (l *Linker) link(k graph.Link) {
 	}
 	ra, okA := l.g.Root(k.A)
 	rb, okB := l.g.Root(k.B)
-	l.g.Link(k)
 	if okA && okB && ra == rb {
+		l.g.Link(k)
 		return
 	}
+	// Two clusters about to merge: each holding an identifier of a kind a
+	// person has one of (two SIMs, two cards) means a wrong link.
+	var xa, xb []event.ID
+	if okA && okB {
+		if both := l.kinds(ra) & l.kinds(rb) &^ deviceBit; both != 0 {
+			xa, xb = l.exclusiveOf(ra, both), l.exclusiveOf(rb, both)
+		}
+	}
+	l.g.Link(k)
 	clear(l.masks)
+	if len(xa) > 0 {
+		l.exclusiveConflict(k, xa, xb)
+	}
+}
+
+// exclusiveOf returns, for each exclusive kind of mask in event.Kinds
+// order, one identifier of that kind in root's cluster.
+func (l *Linker) exclusiveOf(root event.ID, mask uint64) []event.ID {
+	var out []event.ID
+	for i, kind := range event.Kinds {
+		if mask&(1<<i) == 0 {
+			continue
+		}
+		var found event.ID
+		l.g.EachMember(root, func(m event.ID) bool {
+			if m.Kind == kind && (found.Value == "" || graph.CompareID(m, found) < 0) {
+				found = m
+			}
+			return true
+		})
+		out = append(out, found)
+	}
+	return out
 }
 
 // rank orders identifier kinds by how much they say about a person: the

@@ -276,6 +276,30 @@ func TestCooccurrence(t *testing.T) {
 	}
 }
 
+// TestExclusiveConflict checks that a fact joining two clusters that each
+// hold a card undoes the inferred link that put the wrong card there.
+func TestExclusiveConflict(t *testing.T) {
+	g := graph.New()
+	l := linker.New(linker.DefaultConfig(), g)
+	apply(g, l, merge(crowd(0, 60), day(0, adidA), shopping(0, card)))
+	apply(g, l, []*obs.Record{gps(adidFar, t0.Add(20*time.Hour), far)})
+	if !g.Same(card, adidA) {
+		t.Fatalf("setup: card not linked (verdict %q)", l.Verdict(card))
+	}
+	// The phone's app pays with another card: an event carries both.
+	apply(g, l, []*obs.Record{rec("transit.purchase", t0.Add(21*time.Hour), p1, card2, adidA)})
+	if !g.Same(card2, adidA) {
+		t.Fatal("the same-event link was not made")
+	}
+	if g.Same(card, card2) {
+		t.Fatal("two cards left in one profile")
+	}
+	sp := l.Splits()
+	if len(sp) != 1 || sp[0].Link.Kind != graph.Cooccurrence || !strings.Contains(sp[0].Why, "two card identifiers") {
+		t.Errorf("splits %+v: want the co-occurrence link undone, saying two cards", sp)
+	}
+}
+
 // TestCrowdScoresCandidates checks that a crowded place is not thrown away:
 // with more phones in view than candidates kept, the card's owner is
 // still found, by the candidates the crowd keeps scoring.

@@ -110,6 +110,14 @@ func (l *Linker) contradict(a, b event.ID, fa, fb fix) {
 	dt := time.Duration(fa.T - fb.T).Abs().Round(time.Second)
 	why := fmt.Sprintf("%s and %s seen %.1f km apart %v apart, %d times: not one person",
 		a.Kind, b.Kind, math.Hypot(float64(fa.X-fb.X), float64(fa.Y-fb.Y))/1000, dt, l.cfg.SplitAfter)
+	l.separate(Split{Time: time.Unix(0, fa.T).UTC(), A: a, B: b, EventA: fa.Event, EventB: fb.Event, Why: why})
+}
+
+// separate undoes the weakest inferred links between sp.A and sp.B until
+// they are in two clusters, recording each as a split like sp.
+func (l *Linker) separate(sp Split) {
+	co := &l.co
+	a, b := sp.A, sp.B
 	for range 4 {
 		if !l.g.Same(a, b) {
 			return
@@ -125,13 +133,34 @@ func (l *Linker) contradict(a, b event.ID, fa, fb fix) {
 		clear(l.masks)
 		co.Vetoes[keyOf(w.A, w.B)] = true
 		co.Undone++
-		co.Splits = append(co.Splits, Split{
-			Time: time.Unix(0, fa.T).UTC(), Link: w, A: a, B: b, EventA: fa.Event, EventB: fb.Event, Why: why,
-		})
+		sp.Link = w
+		co.Splits = append(co.Splits, sp)
 		if len(co.Splits) > maxSplits {
 			co.Splits = slices.Delete(co.Splits, 0, len(co.Splits)-maxSplits)
 		}
 	}
+}
+
+// exclusiveConflict undoes what a new link k did wrong: it joined two
+// clusters that each held an identifier of a kind a person has one of
+// (two SIMs, two cards, two e-mail accounts). The two cannot be one
+// person's, so the weakest inferred link between them goes. It is called
+// with the members of each side of k's kinds in conflict, before the link.
+func (l *Linker) exclusiveConflict(k graph.Link, xa, xb []event.ID) {
+	for i := range xa {
+		if !l.g.Same(xa[i], xb[i]) {
+			continue
+		}
+		l.separate(Split{Time: k.LastSeen, A: xa[i], B: xb[i], EventA: lastOf(k.EventIDs), EventB: lastOf(k.EventIDs),
+			Why: fmt.Sprintf("two %s identifiers (%s, %s) in one profile once %s: a person has one", xa[i].Kind, xa[i].Value, xb[i].Value, k.Why)})
+	}
+}
+
+func lastOf(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return s[len(s)-1]
 }
 
 // weakest returns the index of the link to remove from a path: an

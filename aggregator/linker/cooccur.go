@@ -751,8 +751,6 @@ func (a *anchor) prune() {
 // Bits of a cluster's kind mask (see kinds) beyond event.Kinds.
 const deviceBit = 1 << 63
 
-// emailBit is the e-mail kind's bit in a cluster's kinds mask.
-var emailBit = uint64(1) << slices.Index(event.Kinds, event.Email)
 
 // kinds returns a bit set of what the cluster of root holds: the
 // exclusive kinds (bit i for event.Kinds[i]), and deviceBit if it holds a

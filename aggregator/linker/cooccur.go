@@ -751,7 +751,6 @@ func (a *anchor) prune() {
 // Bits of a cluster's kind mask (see kinds) beyond event.Kinds.
 const deviceBit = 1 << 63
 
-
 // kinds returns a bit set of what the cluster of root holds: the
 // exclusive kinds (bit i for event.Kinds[i]), and deviceBit if it holds a
 // device kind. Two clusters whose exclusive kinds intersect are never

@@ -1,0 +1,379 @@
+package eval
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"sync"
+	"time"
+
+	"exhaust/aggregator"
+	"exhaust/aggregator/graph"
+	"exhaust/aggregator/obs"
+	"exhaust/aggregator/score"
+	"exhaust/event"
+	"exhaust/producers"
+	_ "exhaust/producers/all" // the sweep measures every sensor
+	"exhaust/world"
+)
+
+// Config is one configuration of the sweep.
+type Config struct {
+	Persons int   // people in the city, the hero included; at least 1
+	Days    int   // days played, from day 1; at least 1
+	Seed    int64 // seed of the city and of its events
+	// Start is the first day's date (world.DefaultStart when zero).
+	Start time.Time
+	// Producers observe the days (producers.All() when nil).
+	Producers []producers.Producer
+	// Engine configures the aggregator (aggregator.DefaultConfig when nil):
+	// the sweep measures the linker's default thresholds unless told
+	// otherwise.
+	Engine *aggregator.Config
+	// Now is the clock that times the Engine's Apply calls (time.Now when
+	// nil); only EventsPerS depends on it.
+	Now func() time.Time
+}
+
+// Errors of a Config that Run refuses.
+var (
+	ErrNoPersons   = errors.New("eval: at least one person is needed")
+	ErrNoDays      = errors.New("eval: at least one day is needed")
+	ErrNoProducers = errors.New("eval: no producer is registered")
+)
+
+// Result is one configuration's measures. Shares and scores are in [0, 1].
+type Result struct {
+	Persons int   `json:"persons"`
+	Days    int   `json:"days"`
+	Seed    int64 `json:"seed"`
+	// Pairwise and BCubed score the Engine's clusters of identifiers
+	// against the truth (score.Pairwise, score.BCubed).
+	Pairwise score.PRF `json:"pairwise"`
+	BCubed   score.PRF `json:"bcubed"`
+	// ByEvidence scores, pairwise, the clusters that the links of one
+	// evidence kind alone would make (same_event, joined_records,
+	// cooccurrence).
+	ByEvidence map[string]score.PRF `json:"by_evidence"`
+	// SameEvent is the recall of the pairs that same-event evidence could
+	// join.
+	SameEvent SameEvent `json:"same_event"`
+	// Home and Work are the errors of the home and work facts, in metres.
+	Home Distances `json:"home_error_m"`
+	Work Distances `json:"work_error_m"`
+	// Sleep is the error of the sleep fact's bed and wake times, in minutes.
+	Sleep SleepError `json:"sleep_error_min"`
+	// Unicity is ε2 and ε4 of the Engine's traces (Engine.Accuracy).
+	Unicity Unicity `json:"unicity"`
+	// Profiles is the number of clusters, singletons included.
+	Profiles int `json:"profiles"`
+	// Events is the number of events applied; EventsPerS divides it by the
+	// wall time spent inside Engine.Apply alone (not generating,
+	// validating nor decoding).
+	Events     uint64  `json:"events"`
+	EventsPerS float64 `json:"events_per_s"`
+}
+
+// Unicity is the share of traces that p random points of their own single
+// out, for p = 2 and 4.
+type Unicity struct {
+	P2 float64 `json:"2"`
+	P4 float64 `json:"4"`
+}
+
+// SameEvent measures the recall of the pairs of one person's identifiers
+// that appear together in events, directly or through a chain of events.
+type SameEvent struct {
+	// Recall is the share of those pairs that the final clustering keeps
+	// in one profile.
+	Recall float64 `json:"recall"`
+	// Bound is the pairwise recall that same-event evidence alone could
+	// reach: those pairs over all of the persons' pairs.
+	Bound float64 `json:"bound"`
+	// ByEvidence is Engine.Accuracy's pairwise recall of the same_event
+	// links alone.
+	ByEvidence float64 `json:"by_evidence"`
+	// Pairs counts the true pairs (one person's identifiers, both in the
+	// Engine), Joinable those same-event evidence connects, Kept those of
+	// Joinable in one profile.
+	Pairs    int64 `json:"pairs"`
+	Joinable int64 `json:"joinable"`
+	Kept     int64 `json:"kept"`
+}
+
+// Distances are the errors of an area fact, in metres, over the people
+// counted (see docs/accuracy.md for who counts).
+type Distances struct {
+	// P50 and P90 are the nearest-rank median and 90th percentile over
+	// the people whose profile has the fact; nil when nobody's has.
+	P50 *float64 `json:"p50"`
+	P90 *float64 `json:"p90"`
+	// Found is the share of the people counted whose profile has the fact.
+	Found float64 `json:"found"`
+	// People is the number of people counted.
+	People int `json:"people"`
+}
+
+// SleepError is the error of the sleep fact's last night against the
+// night the person slept, over the nights counted (see docs/accuracy.md).
+type SleepError struct {
+	Bed  Quantiles `json:"bed"`  // |fact's last bed − truth's bed|
+	Wake Quantiles `json:"wake"` // |fact's last wake − truth's wake|
+	// Found is the share of the nights counted that the profile's fact
+	// reported by the end of their day.
+	Found float64 `json:"found"`
+	// Nights is the number of nights counted (person-days).
+	Nights int `json:"nights"`
+}
+
+// Quantiles are a nearest-rank median and 90th percentile; nil when there
+// is nothing to rank.
+type Quantiles struct {
+	P50 *float64 `json:"p50"`
+	P90 *float64 `json:"p90"`
+}
+
+// Grid is the sweep: every combination of its people, days and seeds.
+type Grid struct {
+	Persons []int
+	Days    []int
+	Seeds   []int64
+}
+
+// Configs lists the grid's combinations, people outermost, then days, then
+// seeds, each in the order given.
+func (g Grid) Configs() []Config {
+	var out []Config
+	for _, p := range g.Persons {
+		for _, d := range g.Days {
+			for _, s := range g.Seeds {
+				out = append(out, Config{Persons: p, Days: d, Seed: s})
+			}
+		}
+	}
+	return out
+}
+
+// Run plays cfg's city and scores the Engine that consumed it. It stops
+// with ctx's error when ctx ends (checked between days and every ctxEvery
+// events).
+func Run(ctx context.Context, cfg Config) (Result, error) {
+	switch {
+	case cfg.Persons < 1:
+		return Result{}, fmt.Errorf("%w (got %d)", ErrNoPersons, cfg.Persons)
+	case cfg.Days < 1:
+		return Result{}, fmt.Errorf("%w (got %d)", ErrNoDays, cfg.Days)
+	}
+	if cfg.Start.IsZero() {
+		cfg.Start = world.DefaultStart()
+	}
+	if cfg.Producers == nil {
+		cfg.Producers = producers.All()
+	}
+	if len(cfg.Producers) == 0 {
+		return Result{}, ErrNoProducers
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	ecfg := aggregator.DefaultConfig()
+	if cfg.Engine != nil {
+		ecfg = *cfg.Engine
+	}
+	w, err := world.New(world.Config{Seed: cfg.Seed, Persons: cfg.Persons, Start: cfg.Start})
+	if err != nil {
+		return Result{}, err
+	}
+	v, err := producers.NewValidator(cfg.Producers...)
+	if err != nil {
+		return Result{}, err
+	}
+	r := &run{
+		cfg:    cfg,
+		engine: aggregator.New(ecfg),
+		valid:  v,
+		owned:  map[string]map[event.ID]bool{},
+		joins:  newUnionFind(),
+	}
+	for d := 1; d <= cfg.Days; d++ {
+		if err := ctx.Err(); err != nil {
+			return Result{}, err
+		}
+		day := w.Day(d)
+		if err := r.play(ctx, day); err != nil {
+			return Result{}, err
+		}
+		r.setTruth(day)
+		r.sleep.observe(day, r.engine)
+	}
+	return r.result(w), nil
+}
+
+// run is one configuration being played.
+type run struct {
+	cfg    Config
+	engine *aggregator.Engine
+	valid  *event.Validator
+	seq    uint64
+	events uint64
+	apply  time.Duration // wall time inside Engine.Apply
+	// owned accumulates each person's identifiers over the days played,
+	// from the first day they are in the city.
+	owned map[string]map[event.ID]bool
+	// joins connects the identifiers that share an event.
+	joins *unionFind
+	sleep sleepTally
+}
+
+// ctxEvery is how many events are applied between two looks at the
+// context: often enough to stop within a fraction of a second.
+const ctxEvery = 1 << 14
+
+// play generates day, as the runner publishes it, and applies it.
+func (r *run) play(ctx context.Context, day *world.Day) error {
+	perProducer, order, err := generate(r.cfg, day)
+	if err != nil {
+		return err
+	}
+	next := make([]int, len(perProducer))
+	for i, pi := range order {
+		if i%ctxEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		it := &perProducer[pi][next[pi]]
+		next[pi]++
+		ev, err := r.valid.Validate(it.Payload)
+		if err != nil {
+			return fmt.Errorf("day %d: generated event %s does not validate: %w", day.Index, it.ID, err)
+		}
+		it.Payload = nil // applied: the day's bytes are freed as it plays
+		rec, err := obs.Decode(ev)
+		if err != nil {
+			return fmt.Errorf("day %d: %w", day.Index, err)
+		}
+		// Decoded ahead of Apply, as the aggregator service's workers do.
+		ev.Data = rec
+		r.joins.join(rec.IDs)
+		r.seq++
+		t0 := r.cfg.Now()
+		res, err := r.engine.Apply(r.seq, ev)
+		r.apply += r.cfg.Now().Sub(t0)
+		if err != nil {
+			return fmt.Errorf("day %d: apply %s %s: %w", day.Index, ev.Type, ev.ID, err)
+		}
+		if res == aggregator.Applied {
+			r.events++
+		}
+	}
+	return nil
+}
+
+// generate has every producer observe day on its own goroutine, each
+// encoding its events as emitted, and returns them with the order that
+// merges them by time (ties to the producer listed first): the stream the
+// runner (package sim) publishes.
+func generate(cfg Config, day *world.Day) ([][]producers.Encoded, []uint8, error) {
+	if len(cfg.Producers) > math.MaxUint8+1 {
+		return nil, nil, fmt.Errorf("eval: %d producers, at most %d", len(cfg.Producers), math.MaxUint8+1)
+	}
+	perProducer := make([][]producers.Encoded, len(cfg.Producers))
+	errs := make([]error, len(cfg.Producers))
+	var wg sync.WaitGroup
+	for i, p := range cfg.Producers {
+		wg.Go(func() {
+			perProducer[i], errs[i] = producers.CollectEncoded(p, cfg.Seed, day)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, nil, err
+	}
+	total := 0
+	for _, evs := range perProducer {
+		total += len(evs)
+	}
+	order := make([]uint8, 0, total)
+	next := make([]int, len(perProducer))
+	for len(order) < total {
+		pick := -1
+		for i, evs := range perProducer {
+			if next[i] < len(evs) && (pick < 0 || evs[next[i]].Time.Before(perProducer[pick][next[pick]].Time)) {
+				pick = i
+			}
+		}
+		order = append(order, uint8(pick))
+		next[pick]++
+	}
+	return perProducer, order, nil
+}
+
+// setTruth gives the Engine the truth of the people in the city on day,
+// accumulated over the days played: what the runner publishes.
+func (r *run) setTruth(day *world.Day) {
+	ids := day.Truth()
+	for _, pl := range day.Present() {
+		p := pl.Person
+		set := r.owned[p.ID]
+		if set == nil {
+			set = map[event.ID]bool{}
+			r.owned[p.ID] = set
+		}
+		for _, id := range ids[p.ID] {
+			set[id] = true
+		}
+		all := make([]event.ID, 0, len(set))
+		for id := range set {
+			all = append(all, id)
+		}
+		sort.Slice(all, func(i, j int) bool {
+			if all[i].Kind != all[j].Kind {
+				return all[i].Kind < all[j].Kind
+			}
+			return all[i].Value < all[j].Value
+		})
+		r.engine.SetTruth(aggregator.Truth{Person: p.ID, Name: p.Name, IDs: all})
+	}
+}
+
+// result scores the Engine at the end of the run.
+func (r *run) result(w *world.World) Result {
+	acc := r.engine.Accuracy()
+	profiles := r.engine.TopProfiles(math.MaxInt)
+	out := Result{
+		Persons:    r.cfg.Persons,
+		Days:       r.cfg.Days,
+		Seed:       r.cfg.Seed,
+		Pairwise:   acc.Pairwise,
+		BCubed:     acc.BCubed,
+		ByEvidence: acc.ByEvidence,
+		Unicity:    Unicity{P2: acc.Unicity["2"], P4: acc.Unicity["4"]},
+		Profiles:   len(profiles),
+		Events:     r.events,
+	}
+	if s := r.apply.Seconds(); s > 0 {
+		out.EventsPerS = float64(r.events) / s
+	}
+	out.SameEvent = sameEvent(r.joins, profiles, owners(w, r.owned))
+	out.SameEvent.ByEvidence = acc.ByEvidence[string(graph.SameEvent)].Recall
+	out.Home, out.Work = areaErrors(w, profiles)
+	out.Sleep = r.sleep.result()
+	return out
+}
+
+// owners turns the accumulated truth into identifier → person. Should two
+// people claim one identifier, the first in population order keeps it.
+func owners(w *world.World, owned map[string]map[event.ID]bool) map[event.ID]string {
+	out := map[event.ID]string{}
+	for _, p := range w.People {
+		for id := range owned[p.ID] {
+			if _, taken := out[id]; !taken {
+				out[id] = p.ID
+			}
+		}
+	}
+	return out
+}

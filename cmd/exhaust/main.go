@@ -41,6 +41,7 @@ var commands = []command{
 	{"setup", "create the NATS streams (the deploy stack runs it as its admin user)", runSetup},
 	{"producers", "list the producers with their subjects, identifier kinds and schemas", runProducers},
 	{"city", "simulate the city in process and report it: people, places, events per person, unicity against the papers", runCity},
+	{"eval", "sweep the aggregator's accuracy over people, days and seeds, in process: linking, home, work, sleep, unicity", runEval},
 	{"bench", "measure throughput: bench publish (--fast publishing vs a raw JetStream publisher), bench aggregate (the aggregator vs raw consumers)", runBench},
 	{"version", "print the version", func(_ context.Context, _ []string, env *cliEnv) error {
 		fmt.Fprintln(env.stdout, "exhaust", version)
@@ -85,6 +86,9 @@ func run(ctx context.Context, args []string, env *cliEnv) int {
 			return 0
 		case errors.Is(err, context.Canceled) && ctx.Err() != nil:
 			return 0 // stopped with Ctrl-C: a clean stop
+		case errors.As(err, new(usageError)):
+			fmt.Fprintf(env.stderr, "exhaust %s: %v\n", name, err)
+			return 2
 		default:
 			fmt.Fprintf(env.stderr, "exhaust %s: %v\n", name, err)
 			return 1

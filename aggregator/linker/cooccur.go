@@ -514,16 +514,9 @@ var qHit, qMiss = -math.Log(gHit), -math.Log(gMiss)
 // cluster's device identifiers (the SIM located by the network, the ad id
 // by GPS), or p alone if the graph does not know it.
 func (l *Linker) devicesOf(p event.ID, fn func(event.ID)) {
-	if l.g.Size(p) == 0 {
-		fn(p)
-		return
+	for _, m := range l.about(l.rootOf(p)).devs {
+		fn(m)
 	}
-	l.g.EachMember(p, func(m event.ID) bool {
-		if l.dev[m.Kind] {
-			fn(m)
-		}
-		return true
-	})
 }
 
 // clusterNear returns how near p's phone was to o: the nearest of its
@@ -685,14 +678,19 @@ func (l *Linker) observe(id event.ID, o spot, b int64, bn, prev *bin) {
 	if len(view) > room {
 		co.Crowded++
 	}
+	held := l.held[:0]
+	for i := range a.Cands {
+		held = append(held, l.rootOf(a.Cands[i].Phone))
+	}
 	for _, n := range view {
 		if room <= 0 {
 			break
 		}
 		r := l.rootOf(n.id)
-		if slices.ContainsFunc(a.Cands, func(c cand) bool { return c.Phone == n.id || l.rootOf(c.Phone) == r }) || l.vetoed(id, n.id) {
+		if slices.Contains(held, r) || l.vetoed(id, n.id) {
 			continue
 		}
+		held = append(held, r)
 		// A newcomer was no candidate before: it is scored against the
 		// earlier observations from where it was then.
 		c := cand{Phone: n.id, LastDay: math.MinInt64}
@@ -701,6 +699,7 @@ func (l *Linker) observe(id event.ID, o spot, b int64, bn, prev *bin) {
 		a.Cands = append(a.Cands, c)
 		room--
 	}
+	l.held = held[:0]
 	a.Past = append(a.Past, pastObs{Bin: b, X: o.X, Y: o.Y, Acc: o.Acc, Weight: float32(weight), Rarity: float32(ev.rarity),
 		Encounter: encounter, Event: o.Event, Place: o.Place, FromUnixNs: t})
 	if len(a.Past) > maxPast {
@@ -755,14 +754,26 @@ const deviceBit = 1 << 63
 // exclusive kinds (bit i for event.Kinds[i]), and deviceBit if it holds a
 // device kind. Two clusters whose exclusive kinds intersect are never
 // linked by co-occurrence.
-func (l *Linker) kinds(root event.ID) uint64 {
-	if m, ok := l.masks[root]; ok {
-		return m
+func (l *Linker) kinds(root event.ID) uint64 { return l.about(root).mask }
+
+// clusterInfo is what the linker caches of a cluster, by root: its kinds
+// mask and its device identifiers.
+type clusterInfo struct {
+	mask uint64
+	devs []event.ID
+}
+
+// about returns the cached clusterInfo of root's cluster.
+func (l *Linker) about(root event.ID) *clusterInfo {
+	if c, ok := l.masks[root]; ok {
+		return c
 	}
+	c := &clusterInfo{}
 	var m uint64
 	l.g.EachMember(root, func(id event.ID) bool {
 		if l.dev[id.Kind] {
 			m |= deviceBit
+			c.devs = append(c.devs, id)
 		}
 		if l.excl[id.Kind] {
 			if i := slices.Index(event.Kinds, id.Kind); i >= 0 {
@@ -771,16 +782,29 @@ func (l *Linker) kinds(root event.ID) uint64 {
 		}
 		return true
 	})
-	if m == 0 {
+	if l.g.Size(root) == 0 {
 		if l.dev[root.Kind] {
 			m |= deviceBit
+			c.devs = append(c.devs, root)
 		}
 		if i := slices.Index(event.Kinds, root.Kind); i >= 0 && l.excl[root.Kind] {
 			m |= 1 << i
 		}
 	}
-	l.masks[root] = m
-	return m
+	c.mask = m
+	l.masks[root] = c
+	return c
+}
+
+// changed forgets what the linker cached of the clusters of ids, about to
+// change.
+func (l *Linker) changed(ids ...event.ID) {
+	for _, id := range ids {
+		delete(l.masks, id)
+		if r, ok := l.g.Root(id); ok {
+			delete(l.masks, r)
+		}
+	}
 }
 
 // rootOf returns id's cluster root (id itself when the graph does not know
@@ -808,15 +832,34 @@ type verdict struct {
 // prior and its rivals.
 func (l *Linker) weighAnchor(id event.ID, a *anchor) verdict {
 	cfg := &l.cfg
-	ka := l.kinds(l.rootOf(id))
 	v := verdict{observation: a.Obs}
+	// Cheap bounds first, before any cluster is looked up: the best score
+	// (candidates are sorted) against the phones never near, and the most
+	// encounters any candidate had.
+	if len(a.Cands) == 0 {
+		v.reason = "no candidate"
+		return v
+	}
+	if rest := float64(max(1, l.co.InView)) * math.Exp(a.Rest-a.Cands[0].Score); rest*cfg.CooccurOdds > 1 {
+		v.odds = 1 / rest
+		v.reason = fmt.Sprintf("score: odds %.3g below %.3g", v.odds, cfg.CooccurOdds)
+		return v
+	}
+	if !slices.ContainsFunc(a.Cands, func(c cand) bool { return int(c.Hits) >= cfg.CooccurMinCount }) {
+		v.reason = "hits"
+		return v
+	}
+	ka := l.kinds(l.rootOf(id))
+	roots := l.held[:0]
 	var bestRoot event.ID
 	v.second = math.Inf(-1)
 	for i := range a.Cands {
 		c := &a.Cands[i]
 		r := l.rootOf(c.Phone)
+		roots = append(roots, r)
 		if kr := l.kinds(r); kr&ka&^uint64(deviceBit) != 0 {
-			continue // two cards, two passes: two people
+			roots[i] = event.ID{} // two cards, two passes: two people
+			continue
 		}
 		v.candidates++
 		switch {
@@ -828,6 +871,7 @@ func (l *Linker) weighAnchor(id event.ID, a *anchor) verdict {
 			v.second, v.rivalPhone = c.Score, c.Phone
 		}
 	}
+	l.held = roots[:0]
 	if v.best == nil {
 		v.reason = "no candidate"
 		return v
@@ -836,9 +880,8 @@ func (l *Linker) weighAnchor(id event.ID, a *anchor) verdict {
 	// candidates, and the rest of the phones in view.
 	others := 0.0
 	for i := range a.Cands {
-		c := &a.Cands[i]
-		if r := l.rootOf(c.Phone); r != bestRoot {
-			others += math.Exp(c.Score - v.best.Score)
+		if roots[i] != (event.ID{}) && roots[i] != bestRoot {
+			others += math.Exp(a.Cands[i].Score - v.best.Score)
 		}
 	}
 	others += float64(max(1, l.co.InView)) * math.Exp(a.Rest-v.best.Score)

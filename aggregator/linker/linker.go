@@ -29,8 +29,9 @@ type Linker struct {
 	whys map[whyKey]string // same-event sentences, built once
 	// Caches, not state: kinds of clusters by root (forgotten when the
 	// cluster changes) and the scratch space of weigh.
-	masks map[event.ID]uint64
+	masks map[event.ID]*clusterInfo
 	near  []nearness
+	held  []event.ID
 }
 
 type whyKey struct {
@@ -72,7 +73,7 @@ func (l *Linker) reset() {
 	l.joins = newJoiner()
 	l.co = newCooccur()
 	l.whys = map[whyKey]string{}
-	l.masks = map[event.ID]uint64{}
+	l.masks = map[event.ID]*clusterInfo{}
 }
 
 // Config returns the linker's thresholds.
@@ -119,6 +120,7 @@ func (l *Linker) link(k graph.Link) {
 		l.g.Link(k)
 		return
 	}
+	l.changed(k.A, k.B)
 	// Two clusters about to merge: each holding an identifier of a kind a
 	// person has one of (two SIMs, two cards) means a wrong link.
 	var xa, xb []event.ID
@@ -128,7 +130,7 @@ func (l *Linker) link(k graph.Link) {
 		}
 	}
 	l.g.Link(k)
-	clear(l.masks)
+	l.changed(k.A)
 	if len(xa) > 0 {
 		l.exclusiveConflict(k, xa, xb)
 	}

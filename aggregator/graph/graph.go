@@ -568,3 +568,23 @@ func (g *Graph) ClustersBy(kind EvidenceKind) [][]event.ID {
 	slices.SortFunc(out, func(a, b []event.ID) int { return CompareID(a[0], b[0]) })
 	return out
 }
+
+// Handle returns id's node number, or -1 if the graph does not know id.
+// A handle never changes for the life of the graph, and Load gives every
+// node the handle it had when saved (nodes are saved in creation order),
+// so callers may keep handles instead of hashing identifiers again.
+func (g *Graph) Handle(id event.ID) int32 {
+	if i, ok := g.index[id]; ok {
+		return i
+	}
+	return -1
+}
+
+// ClusterOf returns the handle of the node that stands for h's cluster
+// in the union-find: equal for two handles exactly when they are in one
+// cluster, until the next Link or Unlink. It is not the cluster's name
+// (see Root).
+func (g *Graph) ClusterOf(h int32) int32 { return g.find(h) }
+
+// IDOf returns the identifier of handle h.
+func (g *Graph) IDOf(h int32) event.ID { return g.nodes[h].id }

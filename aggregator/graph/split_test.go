@@ -539,3 +539,37 @@ func BenchmarkUnlink(b *testing.B) {
 		})
 	}
 }
+
+func TestHandles(t *testing.T) {
+	g := graph.New()
+	a, b, c := event.ID{Kind: event.Card, Value: "a"}, event.ID{Kind: event.IMSI, Value: "b"}, event.ID{Kind: event.Pass, Value: "c"}
+	if g.Handle(a) != -1 {
+		t.Fatal("a handle for an unknown identifier")
+	}
+	g.Link(graph.Link{A: a, B: b, Kind: graph.SameEvent})
+	g.Touch(c, t0)
+	ha, hb, hc := g.Handle(a), g.Handle(b), g.Handle(c)
+	if ha < 0 || hb < 0 || hc < 0 || g.IDOf(ha) != a || g.IDOf(hc) != c {
+		t.Fatalf("handles %d %d %d do not give their identifiers back", ha, hb, hc)
+	}
+	if g.ClusterOf(ha) != g.ClusterOf(hb) || g.ClusterOf(ha) == g.ClusterOf(hc) {
+		t.Error("ClusterOf does not tell clusters apart")
+	}
+	g.Unlink(a, b, "")
+	if g.ClusterOf(ha) == g.ClusterOf(hb) {
+		t.Error("ClusterOf still joins a split cluster")
+	}
+	var buf bytes.Buffer
+	if err := g.Save(&buf); err != nil {
+		t.Fatal(err)
+	}
+	h := graph.New()
+	if err := h.Load(&buf); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []event.ID{a, b, c} {
+		if h.Handle(id) != g.Handle(id) {
+			t.Errorf("%v: handle %d after Load, %d before", id, h.Handle(id), g.Handle(id))
+		}
+	}
+}

@@ -123,6 +123,10 @@ type cand struct {
 	// The last hit's events (the anchor's, the phone's) and place.
 	EvA, EvP string
 	Place    string
+
+	// h is the phone's graph handle plus one (0: not looked up yet): a
+	// cache, not state (handles never change, see graph.Handle).
+	h int32
 }
 
 // anchor is the co-occurrence evidence of one identifier that is not a
@@ -510,24 +514,41 @@ func phoneNear(o spot, phone event.ID, bn, prev *bin) (float64, spot, bool) {
 // Thresholds of g as exponents: g ≥ gHit when d²/2(σ₁²+σ₂²) ≤ qHit.
 var qHit, qMiss = -math.Log(gHit), -math.Log(gMiss)
 
-// devicesOf calls fn with each located identifier of p's phone: its
-// cluster's device identifiers (the SIM located by the network, the ad id
-// by GPS), or p alone if the graph does not know it.
-func (l *Linker) devicesOf(p event.ID, fn func(event.ID)) {
-	for _, m := range l.about(l.rootOf(p)).devs {
-		fn(m)
+// cluster returns the union-find handle of c's phone's cluster (see
+// graph.ClusterOf), or -1 if the graph does not know the phone. The
+// phone's graph handle is kept in c: it never changes.
+func (l *Linker) cluster(c *cand) int32 {
+	if c.h == 0 {
+		h := l.g.Handle(c.Phone)
+		if h < 0 {
+			return -1
+		}
+		c.h = h + 1
 	}
+	return l.g.ClusterOf(c.h - 1)
+}
+
+// candDevices returns the located identifiers of c's phone: its cluster's
+// device identifiers (the SIM located by the network, the ad id by GPS),
+// or the phone alone if the graph does not know it.
+func (l *Linker) candDevices(c *cand) []event.ID {
+	r := l.cluster(c)
+	if r < 0 {
+		l.one[0] = c.Phone
+		return l.one[:]
+	}
+	return l.aboutCluster(r).devs
 }
 
 // clusterNear returns how near p's phone was to o: the nearest of its
 // located identifiers. A phone's ad id seen by GPS now and then, and its
 // SIM located all day, are one phone.
-func (l *Linker) clusterNear(o spot, p event.ID, bn, prev *bin) (g float64, at spot, located bool) {
-	l.devicesOf(p, func(m event.ID) {
+func (l *Linker) clusterNear(o spot, c *cand, bn, prev *bin) (g float64, at spot, located bool) {
+	for _, m := range l.candDevices(c) {
 		if g2, at2, ok := phoneNear(o, m, bn, prev); ok && (!located || g2 > g) {
 			g, at, located = g2, at2, true
 		}
-	})
+	}
 	return g, at, located
 }
 
@@ -608,11 +629,7 @@ func (e evidence) of(q, acc float64) float64 {
 // observe scores one observation o of the anchor id, read in bin b.
 func (l *Linker) observe(id event.ID, o spot, b int64, bn, prev *bin) {
 	co := &l.co
-	root, ok := l.g.Root(id)
-	if !ok {
-		root = id
-	}
-	k := l.kinds(root)
+	k := l.kinds(id)
 	if k&deviceBit != 0 {
 		// It is already with a phone: nothing left to find.
 		delete(co.Anchors, id)
@@ -668,7 +685,7 @@ func (l *Linker) observe(id event.ID, o spot, b int64, bn, prev *bin) {
 	}
 	for i := range a.Cands {
 		c := &a.Cands[i]
-		if g, at, located := l.clusterNear(o, c.Phone, bn, prev); located {
+		if g, at, located := l.clusterNear(o, c, bn, prev); located {
 			score(c, g, at)
 		}
 	}
@@ -678,16 +695,20 @@ func (l *Linker) observe(id event.ID, o spot, b int64, bn, prev *bin) {
 	if len(view) > room {
 		co.Crowded++
 	}
+	// A phone already held, under any of its identifiers, is no newcomer.
 	held := l.held[:0]
 	for i := range a.Cands {
-		held = append(held, l.rootOf(a.Cands[i].Phone))
+		held = append(held, l.cluster(&a.Cands[i]))
 	}
 	for _, n := range view {
 		if room <= 0 {
 			break
 		}
-		r := l.rootOf(n.id)
-		if slices.Contains(held, r) || l.vetoed(id, n.id) {
+		r := int32(-1)
+		if h := l.g.Handle(n.id); h >= 0 {
+			r = l.g.ClusterOf(h)
+		}
+		if (r >= 0 && slices.Contains(held, r)) || slices.ContainsFunc(a.Cands, func(c cand) bool { return c.Phone == n.id }) || l.vetoed(id, n.id) {
 			continue
 		}
 		held = append(held, r)
@@ -724,7 +745,7 @@ func (l *Linker) review(b int64) {
 	co.NextReview = b + max(1, int64(reviewEvery)/l.bin())
 	for _, id := range sortedKeys(co.Anchors, graph.CompareID) {
 		a := co.Anchors[id]
-		if l.kinds(l.rootOf(id))&deviceBit != 0 {
+		if l.kinds(id)&deviceBit != 0 {
 			delete(co.Anchors, id)
 			continue
 		}
@@ -750,49 +771,53 @@ func (a *anchor) prune() {
 // Bits of a cluster's kind mask (see kinds) beyond event.Kinds.
 const deviceBit = 1 << 63
 
-// kinds returns a bit set of what the cluster of root holds: the
+// kinds returns a bit set of what the cluster of id holds: the
 // exclusive kinds (bit i for event.Kinds[i]), and deviceBit if it holds a
 // device kind. Two clusters whose exclusive kinds intersect are never
 // linked by co-occurrence.
-func (l *Linker) kinds(root event.ID) uint64 { return l.about(root).mask }
+func (l *Linker) kinds(id event.ID) uint64 {
+	h := l.g.Handle(id)
+	if h < 0 {
+		return l.kindBit(id.Kind)
+	}
+	return l.aboutCluster(l.g.ClusterOf(h)).mask
+}
 
-// clusterInfo is what the linker caches of a cluster, by root: its kinds
-// mask and its device identifiers.
+// kindBit is the kinds mask of one identifier of kind k.
+func (l *Linker) kindBit(k event.IDKind) uint64 {
+	var m uint64
+	if l.dev[k] {
+		m |= deviceBit
+	}
+	if i := slices.Index(event.Kinds, k); i >= 0 && l.excl[k] {
+		m |= 1 << i
+	}
+	return m
+}
+
+// clusterInfo is what the linker caches of a cluster: its kinds mask and
+// its device identifiers. A cache, not state: forgotten when the cluster
+// changes (see changed), rebuilt from the graph.
 type clusterInfo struct {
 	mask uint64
 	devs []event.ID
 }
 
-// about returns the cached clusterInfo of root's cluster.
-func (l *Linker) about(root event.ID) *clusterInfo {
-	if c, ok := l.masks[root]; ok {
+// aboutCluster returns the clusterInfo of the cluster whose union-find
+// handle is r.
+func (l *Linker) aboutCluster(r int32) *clusterInfo {
+	if c, ok := l.masks[r]; ok {
 		return c
 	}
 	c := &clusterInfo{}
-	var m uint64
-	l.g.EachMember(root, func(id event.ID) bool {
+	l.g.EachMember(l.g.IDOf(r), func(id event.ID) bool {
+		c.mask |= l.kindBit(id.Kind)
 		if l.dev[id.Kind] {
-			m |= deviceBit
 			c.devs = append(c.devs, id)
-		}
-		if l.excl[id.Kind] {
-			if i := slices.Index(event.Kinds, id.Kind); i >= 0 {
-				m |= 1 << i
-			}
 		}
 		return true
 	})
-	if l.g.Size(root) == 0 {
-		if l.dev[root.Kind] {
-			m |= deviceBit
-			c.devs = append(c.devs, root)
-		}
-		if i := slices.Index(event.Kinds, root.Kind); i >= 0 && l.excl[root.Kind] {
-			m |= 1 << i
-		}
-	}
-	c.mask = m
-	l.masks[root] = c
+	l.masks[r] = c
 	return c
 }
 
@@ -800,20 +825,10 @@ func (l *Linker) about(root event.ID) *clusterInfo {
 // change.
 func (l *Linker) changed(ids ...event.ID) {
 	for _, id := range ids {
-		delete(l.masks, id)
-		if r, ok := l.g.Root(id); ok {
-			delete(l.masks, r)
+		if h := l.g.Handle(id); h >= 0 {
+			delete(l.masks, l.g.ClusterOf(h))
 		}
 	}
-}
-
-// rootOf returns id's cluster root (id itself when the graph does not know
-// it yet).
-func (l *Linker) rootOf(id event.ID) event.ID {
-	if r, ok := l.g.Root(id); ok {
-		return r
-	}
-	return id
 }
 
 // verdict is the outcome of weighing an anchor's candidates.
@@ -849,23 +864,27 @@ func (l *Linker) weighAnchor(id event.ID, a *anchor) verdict {
 		v.reason = "hits"
 		return v
 	}
-	ka := l.kinds(l.rootOf(id))
+	ka := l.kinds(id)
 	roots := l.held[:0]
-	var bestRoot event.ID
+	bestRoot := int32(-2)
 	v.second = math.Inf(-1)
 	for i := range a.Cands {
 		c := &a.Cands[i]
-		r := l.rootOf(c.Phone)
+		r := l.cluster(c)
 		roots = append(roots, r)
-		if kr := l.kinds(r); kr&ka&^uint64(deviceBit) != 0 {
-			roots[i] = event.ID{} // two cards, two passes: two people
+		kr := l.kindBit(c.Phone.Kind)
+		if r >= 0 {
+			kr = l.aboutCluster(r).mask
+		}
+		if kr&ka&^uint64(deviceBit) != 0 {
+			roots[i] = -2 // two cards, two passes: two people
 			continue
 		}
 		v.candidates++
 		switch {
 		case v.best == nil:
 			v.best, bestRoot = c, r
-		case r == bestRoot:
+		case r >= 0 && r == bestRoot:
 			// The same phone under another identifier: not a rival.
 		case c.Score > v.second:
 			v.second, v.rivalPhone = c.Score, c.Phone
@@ -880,7 +899,7 @@ func (l *Linker) weighAnchor(id event.ID, a *anchor) verdict {
 	// candidates, and the rest of the phones in view.
 	others := 0.0
 	for i := range a.Cands {
-		if roots[i] != (event.ID{}) && roots[i] != bestRoot {
+		if roots[i] != -2 && (roots[i] != bestRoot || roots[i] < 0 && a.Cands[i].Phone != v.best.Phone) {
 			others += math.Exp(a.Cands[i].Score - v.best.Score)
 		}
 	}

@@ -3,8 +3,6 @@ package linker
 import (
 	"math"
 	"time"
-
-	"exhaust/event"
 )
 
 // Where the phones were: a day of coarse positions per phone, one per
@@ -122,11 +120,11 @@ func (l *Linker) at(h *history, b int64) (x, y, acc float64, ok bool) {
 // late scores a new candidate against the anchor's earlier observations.
 func (l *Linker) late(c *cand, a *anchor) {
 	var hs []*history
-	l.devicesOf(c.Phone, func(m event.ID) {
+	for _, m := range l.candDevices(c) {
 		if h := l.co.Hist[m]; h != nil {
 			hs = append(hs, h)
 		}
-	})
+	}
 	if len(hs) == 0 {
 		return
 	}

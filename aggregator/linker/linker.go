@@ -29,9 +29,10 @@ type Linker struct {
 	whys map[whyKey]string // same-event sentences, built once
 	// Caches, not state: kinds of clusters by root (forgotten when the
 	// cluster changes) and the scratch space of weigh.
-	masks map[event.ID]*clusterInfo
+	masks map[int32]*clusterInfo // by union-find handle (graph.ClusterOf)
 	near  []nearness
-	held  []event.ID
+	held  []int32
+	one   [1]event.ID
 }
 
 type whyKey struct {
@@ -73,7 +74,7 @@ func (l *Linker) reset() {
 	l.joins = newJoiner()
 	l.co = newCooccur()
 	l.whys = map[whyKey]string{}
-	l.masks = map[event.ID]*clusterInfo{}
+	l.masks = map[int32]*clusterInfo{}
 }
 
 // Config returns the linker's thresholds.
@@ -125,7 +126,7 @@ func (l *Linker) link(k graph.Link) {
 	// person has one of (two SIMs, two cards) means a wrong link.
 	var xa, xb []event.ID
 	if okA && okB {
-		if both := l.kinds(ra) & l.kinds(rb) &^ deviceBit; both != 0 {
+		if both := l.kinds(k.A) & l.kinds(k.B) &^ deviceBit; both != 0 {
 			xa, xb = l.exclusiveOf(ra, both), l.exclusiveOf(rb, both)
 		}
 	}

@@ -65,7 +65,9 @@ func (l *Linker) fixed(id event.ID, lat, lon, acc float64, t int64, ev string) {
 		return // an older position than the one held: nothing new
 	}
 	co.Fixes[id] = f
-	if l.g.Size(id) < 2 {
+	if l.dev[id.Kind] || l.g.Size(id) < 2 {
+		// A phone is located all day: what it contradicts is found when
+		// the identifier seen now and then (a card, a pass) is.
 		return
 	}
 	window := int64(l.cfg.SplitWindow)

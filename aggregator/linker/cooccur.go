@@ -84,9 +84,10 @@ type bin struct {
 	Anchors map[event.ID][]spot
 	// Built when the bin closes: the phones in a list, filed by cell
 	// (indices into list), and a visit stamp.
-	list  []phoneEntry
-	grid  map[cellKey][]int32
-	stamp uint32
+	list     []phoneEntry
+	grid     map[cellKey][]int32
+	byHandle map[int32]int32 // list index by graph handle
+	stamp    uint32
 }
 
 // phoneEntry is a phone's spots in a closed bin.
@@ -277,6 +278,10 @@ func (l *Linker) put(id event.ID, lat, lon, acc float64, from, to int64, ev, pla
 	}
 	b1 = min(b1, b0+maxSpanBins-1)
 	p := project(lat, lon)
+	if !co.HasOrigin {
+		// Histories are kept relative to the first phone position.
+		co.OriginX, co.OriginY, co.HasOrigin = p.x, p.y, true
+	}
 	for b := b0; b <= b1; b++ {
 		sp := spot{X: float32(p.x), Y: float32(p.y), Acc: float32(max(acc, minAccM)),
 			From: max(from, b*l.bin()), To: min(to, (b+1)*l.bin()-1), Event: ev, Place: place}
@@ -456,11 +461,16 @@ func (l *Linker) closeBin(b int64) {
 
 // grid files a bin's phones by cell, in identifier order.
 func (l *Linker) grid(bn *bin) {
-	ids := sortedKeys(bn.Phones, graph.CompareID)
-	bn.list = make([]phoneEntry, len(ids))
-	bn.grid = make(map[cellKey][]int32, len(ids)/2+1)
-	for i, id := range ids {
-		bn.list[i] = phoneEntry{id: id, spots: bn.Phones[id]}
+	// The list's order does not matter: inView sorts what it finds.
+	bn.list = make([]phoneEntry, 0, len(bn.Phones))
+	bn.grid = make(map[cellKey][]int32, len(bn.Phones)/2+1)
+	bn.byHandle = make(map[int32]int32, len(bn.Phones))
+	for id, spots := range bn.Phones {
+		i := len(bn.list)
+		bn.list = append(bn.list, phoneEntry{id: id, spots: spots})
+		if h := l.g.Handle(id); h >= 0 {
+			bn.byHandle[h] = int32(i)
+		}
 		for _, sp := range bn.list[i].spots {
 			k := l.cellOf(sp.X, sp.Y)
 			if ix := bn.grid[k]; len(ix) == 0 || ix[len(ix)-1] != int32(i) {
@@ -544,9 +554,22 @@ func (l *Linker) candDevices(c *cand) []event.ID {
 // located identifiers. A phone's ad id seen by GPS now and then, and its
 // SIM located all day, are one phone.
 func (l *Linker) clusterNear(o spot, c *cand, bn, prev *bin) (g float64, at spot, located bool) {
-	for _, m := range l.candDevices(c) {
-		if g2, at2, ok := phoneNear(o, m, bn, prev); ok && (!located || g2 > g) {
-			g, at, located = g2, at2, true
+	r := l.cluster(c)
+	if r < 0 {
+		return phoneNear(o, c.Phone, bn, prev)
+	}
+	for _, h := range l.aboutCluster(r).devH {
+		for _, b := range [2]*bin{bn, prev} {
+			if b == nil {
+				continue
+			}
+			i, ok := b.byHandle[h]
+			if !ok {
+				continue
+			}
+			if g2, at2, ok := closeness(o, b.list[i].spots); ok && (!located || g2 > g) {
+				g, at, located = g2, at2, true
+			}
 		}
 	}
 	return g, at, located
@@ -801,6 +824,7 @@ func (l *Linker) kindBit(k event.IDKind) uint64 {
 type clusterInfo struct {
 	mask uint64
 	devs []event.ID
+	devH []int32 // the devs' graph handles
 }
 
 // aboutCluster returns the clusterInfo of the cluster whose union-find
@@ -814,6 +838,7 @@ func (l *Linker) aboutCluster(r int32) *clusterInfo {
 		c.mask |= l.kindBit(id.Kind)
 		if l.dev[id.Kind] {
 			c.devs = append(c.devs, id)
+			c.devH = append(c.devH, l.g.Handle(id))
 		}
 		return true
 	})

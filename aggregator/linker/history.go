@@ -56,10 +56,6 @@ func (l *Linker) histLen() int { return max(1, int(int64(histSpan)/l.bin())) }
 // remember records the phones of the closed bin b in their histories.
 func (l *Linker) remember(b int64, bn *bin) {
 	co := &l.co
-	if !co.HasOrigin && len(bn.list) > 0 {
-		co.OriginX, co.OriginY = float64(bn.list[0].spots[0].X), float64(bn.list[0].spots[0].Y)
-		co.HasOrigin = true
-	}
 	for i := range bn.list {
 		e := &bn.list[i]
 		best := e.spots[0]

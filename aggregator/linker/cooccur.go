@@ -140,6 +140,8 @@ type anchor struct {
 	// a candidate: each observation multiplies it by the chance that such
 	// a phone was located far away (pMissSame) or not located at all (1).
 	Rest float64
+	// Blocked: the last weighing found the best held back by other phones.
+	Blocked bool
 	// Where and when it was last seen, for continuity and forgetting.
 	LastX, LastY float32
 	LastBin      int64
@@ -576,18 +578,37 @@ func (l *Linker) clusterNear(o spot, c *cand, bn, prev *bin) (g float64, at spot
 }
 
 // inView lists the phones of bn near o (g ≥ gHit), nearest first, and
-// counts those not far (g ≥ gMiss). It visits the cells within reach of
-// a g of gMiss only, each phone once.
+// counts those not far (g ≥ gMiss). Cells within reach of a hit are
+// searched phone by phone, each phone once; farther cells within reach of
+// a g of gMiss are only counted, whole if their centre is within it.
 func (l *Linker) inView(o spot, bn *bin) ([]nearness, int) {
 	out := l.near[:0]
 	notFar := 0
 	c := l.cellOf(o.X, o.Y)
 	oa := float64(o.Acc)
-	reach := int32(math.Ceil(math.Sqrt(2*qMiss*(oa*oa+cellAccMax*cellAccMax)) / l.cfg.CooccurCellM))
+	side := l.cfg.CooccurCellM
+	s2 := oa*oa + cellAccMax*cellAccMax
+	rMiss, rHit := math.Sqrt(2*qMiss*s2), math.Sqrt(2*qHit*s2)
+	reach := int32(math.Ceil(rMiss / side))
 	bn.stamp++
 	for dx := -reach; dx <= reach; dx++ {
 		for dy := -reach; dy <= reach; dy++ {
-			for _, i := range bn.grid[cellKey{c.X + dx, c.Y + dy}] {
+			k := cellKey{c.X + dx, c.Y + dy}
+			ix := bn.grid[k]
+			if len(ix) == 0 {
+				continue
+			}
+			// The cell's nearest point to o, and its centre.
+			x0, y0 := float64(k.X)*side, float64(k.Y)*side
+			nx := max(x0, min(float64(o.X), x0+side)) - float64(o.X)
+			ny := max(y0, min(float64(o.Y), y0+side)) - float64(o.Y)
+			if math.Hypot(nx, ny) > rHit {
+				if math.Hypot(x0+side/2-float64(o.X), y0+side/2-float64(o.Y)) <= rMiss {
+					notFar += len(ix)
+				}
+				continue
+			}
+			for _, i := range ix {
 				e := &bn.list[i]
 				if e.stamp == bn.stamp {
 					continue
@@ -768,6 +789,9 @@ func (l *Linker) review(b int64) {
 	co.NextReview = b + max(1, int64(reviewEvery)/l.bin())
 	for _, id := range sortedKeys(co.Anchors, graph.CompareID) {
 		a := co.Anchors[id]
+		if !a.Blocked {
+			continue
+		}
 		if l.kinds(id)&deviceBit != 0 {
 			delete(co.Anchors, id)
 			continue
@@ -861,6 +885,7 @@ type verdict struct {
 	best        *cand
 	second      float64 // the best rival's score (-Inf if none)
 	odds        float64 // the best against every other phone
+	rivals      bool    // the best was held back by other candidates, not by its own evidence
 	reason      string  // why not linked, "" if it is
 	candidates  int
 	rivalPhone  event.ID
@@ -930,11 +955,15 @@ func (l *Linker) weighAnchor(id event.ID, a *anchor) verdict {
 	}
 	others += float64(max(1, l.co.InView)) * math.Exp(a.Rest-v.best.Score)
 	v.odds = 1 / others
+	// Would the best pass were the other candidates gone?
+	alone := float64(max(1, l.co.InView))*math.Exp(a.Rest-v.best.Score)*cfg.CooccurOdds <= 1 && int(v.best.Hits) >= cfg.CooccurMinCount
 	switch {
 	case v.best.Score-v.second < math.Log(cfg.CooccurRatio):
 		v.reason = "rival " + v.rivalPhone.Value
+		v.rivals = alone
 	case v.odds < cfg.CooccurOdds:
 		v.reason = fmt.Sprintf("score: odds %.3g below %.3g", v.odds, cfg.CooccurOdds)
+		v.rivals = alone
 	case int(v.best.Hits) < cfg.CooccurMinCount:
 		v.reason = "hits"
 	}
@@ -945,6 +974,9 @@ func (l *Linker) weighAnchor(id event.ID, a *anchor) verdict {
 // strong enough.
 func (l *Linker) decide(id event.ID, a *anchor) {
 	v := l.weighAnchor(id, a)
+	// Only an anchor held back by other phones can gain by a review: one
+	// short of evidence needs to be seen again.
+	a.Blocked = v.rivals
 	if v.reason != "" {
 		return
 	}

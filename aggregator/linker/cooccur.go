@@ -578,9 +578,8 @@ func (l *Linker) clusterNear(o spot, c *cand, bn, prev *bin) (g float64, at spot
 }
 
 // inView lists the phones of bn near o (g ≥ gHit), nearest first, and
-// counts those not far (g ≥ gMiss). Cells within reach of a hit are
-// searched phone by phone, each phone once; farther cells within reach of
-// a g of gMiss are only counted, whole if their centre is within it.
+// counts those not far (g ≥ gMiss), each phone once. Cells beyond reach
+// of a g of gMiss (the corners of the square searched) are skipped.
 func (l *Linker) inView(o spot, bn *bin) ([]nearness, int) {
 	out := l.near[:0]
 	notFar := 0
@@ -588,7 +587,7 @@ func (l *Linker) inView(o spot, bn *bin) ([]nearness, int) {
 	oa := float64(o.Acc)
 	side := l.cfg.CooccurCellM
 	s2 := oa*oa + cellAccMax*cellAccMax
-	rMiss, rHit := math.Sqrt(2*qMiss*s2), math.Sqrt(2*qHit*s2)
+	rMiss := math.Sqrt(2 * qMiss * s2)
 	reach := int32(math.Ceil(rMiss / side))
 	bn.stamp++
 	for dx := -reach; dx <= reach; dx++ {
@@ -598,14 +597,11 @@ func (l *Linker) inView(o spot, bn *bin) ([]nearness, int) {
 			if len(ix) == 0 {
 				continue
 			}
-			// The cell's nearest point to o, and its centre.
+			// The cell's nearest point to o.
 			x0, y0 := float64(k.X)*side, float64(k.Y)*side
 			nx := max(x0, min(float64(o.X), x0+side)) - float64(o.X)
 			ny := max(y0, min(float64(o.Y), y0+side)) - float64(o.Y)
-			if math.Hypot(nx, ny) > rHit {
-				if math.Hypot(x0+side/2-float64(o.X), y0+side/2-float64(o.Y)) <= rMiss {
-					notFar += len(ix)
-				}
+			if math.Hypot(nx, ny) > rMiss {
 				continue
 			}
 			for _, i := range ix {
@@ -885,7 +881,7 @@ type verdict struct {
 	best        *cand
 	second      float64 // the best rival's score (-Inf if none)
 	odds        float64 // the best against every other phone
-	rivals      bool    // the best was held back by other candidates, not by its own evidence
+	rivals      bool    // past the cheap bounds: other candidates may be what holds it back
 	reason      string  // why not linked, "" if it is
 	candidates  int
 	rivalPhone  event.ID
@@ -955,15 +951,13 @@ func (l *Linker) weighAnchor(id event.ID, a *anchor) verdict {
 	}
 	others += float64(max(1, l.co.InView)) * math.Exp(a.Rest-v.best.Score)
 	v.odds = 1 / others
-	// Would the best pass were the other candidates gone?
-	alone := float64(max(1, l.co.InView))*math.Exp(a.Rest-v.best.Score)*cfg.CooccurOdds <= 1 && int(v.best.Hits) >= cfg.CooccurMinCount
+	// Past the cheap bounds, a candidate could pass were others gone.
+	v.rivals = true
 	switch {
 	case v.best.Score-v.second < math.Log(cfg.CooccurRatio):
 		v.reason = "rival " + v.rivalPhone.Value
-		v.rivals = alone
 	case v.odds < cfg.CooccurOdds:
 		v.reason = fmt.Sprintf("score: odds %.3g below %.3g", v.odds, cfg.CooccurOdds)
-		v.rivals = alone
 	case int(v.best.Hits) < cfg.CooccurMinCount:
 		v.reason = "hits"
 	}

@@ -142,6 +142,11 @@ type anchor struct {
 	Rest float64
 	// Blocked: the last weighing found the best held back by other phones.
 	Blocked bool
+	// Linked is the phone co-occurrence linked the anchor to, Mask what
+	// the anchor's cluster held before (its kinds): the link stays a
+	// hypothesis that later evidence may undo.
+	Linked event.ID
+	Mask   uint64
 	// Where and when it was last seen, for continuity and forgetting.
 	LastX, LastY float32
 	LastBin      int64
@@ -670,8 +675,8 @@ func (e evidence) of(q, acc float64) float64 {
 func (l *Linker) observe(id event.ID, o spot, b int64, bn, prev *bin) {
 	co := &l.co
 	k := l.kinds(id)
-	if k&deviceBit != 0 {
-		// It is already with a phone: nothing left to find.
+	if k&deviceBit != 0 && !l.watched(id) {
+		// It is with a phone by a fact: nothing left to find.
 		delete(co.Anchors, id)
 		return
 	}
@@ -767,6 +772,10 @@ func (l *Linker) observe(id event.ID, o spot, b int64, bn, prev *bin) {
 		a.Past = a.Past[1:]
 	}
 	a.prune()
+	if a.Linked != (event.ID{}) {
+		l.recheck(id, a)
+		return
+	}
 	l.decide(id, a)
 }
 
@@ -785,7 +794,7 @@ func (l *Linker) review(b int64) {
 	co.NextReview = b + max(1, int64(reviewEvery)/l.bin())
 	for _, id := range sortedKeys(co.Anchors, graph.CompareID) {
 		a := co.Anchors[id]
-		if !a.Blocked {
+		if !a.Blocked || a.Linked != (event.ID{}) {
 			continue
 		}
 		if l.kinds(id)&deviceBit != 0 {
@@ -881,6 +890,7 @@ type verdict struct {
 	best        *cand
 	second      float64 // the best rival's score (-Inf if none)
 	odds        float64 // the best against every other phone
+	mask        uint64  // the anchor's side's kinds
 	rivals      bool    // past the cheap bounds: other candidates may be what holds it back
 	reason      string  // why not linked, "" if it is
 	candidates  int
@@ -911,6 +921,14 @@ func (l *Linker) weighAnchor(id event.ID, a *anchor) verdict {
 		return v
 	}
 	ka := l.kinds(id)
+	if a.Linked != (event.ID{}) {
+		ka = a.Mask // what the anchor's side held before its phone joined
+	}
+	v.mask = ka
+	own := int32(-1)
+	if h := l.g.Handle(id); h >= 0 {
+		own = l.g.ClusterOf(h)
+	}
 	roots := l.held[:0]
 	bestRoot := int32(-2)
 	v.second = math.Inf(-1)
@@ -922,7 +940,7 @@ func (l *Linker) weighAnchor(id event.ID, a *anchor) verdict {
 		if r >= 0 {
 			kr = l.aboutCluster(r).mask
 		}
-		if kr&ka&^uint64(deviceBit) != 0 {
+		if r != own && kr&ka&^uint64(deviceBit) != 0 {
 			roots[i] = -2 // two cards, two passes: two people
 			continue
 		}
@@ -988,7 +1006,36 @@ func (l *Linker) decide(id event.ID, a *anchor) {
 		Why: fmt.Sprintf("%s seen near %s %s of %d times, on %s%s (odds %s to 1 against every other phone)",
 			id.Kind, c.Phone.Kind, plural(int(c.Hits), "time"), a.Obs, plural(int(c.Days), "day"), where, oddsText(odds)),
 	})
-	delete(l.co.Anchors, id)
+	// The link is a hypothesis: the anchor stays watched, and evidence
+	// that points to another phone later undoes it (see recheck).
+	a.Linked, a.Mask, a.Blocked = c.Phone, v.mask, false
+}
+
+// watched reports whether id is an anchor linked to its phone by
+// co-occurrence and still with it: its observations keep testing the link.
+func (l *Linker) watched(id event.ID) bool {
+	a := l.co.Anchors[id]
+	return a != nil && a.Linked != (event.ID{}) && l.g.Same(id, a.Linked)
+}
+
+// recheck tests a co-occurrence link against the evidence since: when
+// another phone has become Config.CooccurOdds times likelier than every
+// other, the linked one included, the link is undone and the anchor
+// linked to the new one.
+func (l *Linker) recheck(id event.ID, a *anchor) {
+	v := l.weighAnchor(id, a)
+	if v.reason != "" || l.g.Same(id, v.best.Phone) {
+		return
+	}
+	old := a.Linked
+	l.separate(Split{Time: time.Unix(0, v.best.Last).UTC(), A: id, B: old, EventA: v.best.EvA, EventB: v.best.EvP,
+		Why: fmt.Sprintf("%s since seen near another %s, %s to 1 against every other phone, %s included: the evidence now points elsewhere",
+			id.Kind, v.best.Phone.Kind, oddsText(v.odds), old.Kind)})
+	if l.g.Same(id, old) {
+		return // only facts join them
+	}
+	a.Linked, a.Mask = event.ID{}, 0
+	l.decide(id, a)
 }
 
 // oddsText writes a large ratio readably: "40", "3,000", "more than a million".

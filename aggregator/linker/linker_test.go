@@ -300,6 +300,47 @@ func TestExclusiveConflict(t *testing.T) {
 	}
 }
 
+// TestRecheck checks that a co-occurrence link stays a hypothesis: the
+// card, linked to adidA on a day they were together, is then seen day
+// after day with adidB while adidA is across town. The evidence turns, the
+// link is undone with its reason, and the card goes to adidB.
+func TestRecheck(t *testing.T) {
+	g := graph.New()
+	l := linker.New(linker.DefaultConfig(), g)
+	apply(g, l, merge(crowd(0, 60), day(0, adidA), shopping(0, card)))
+	apply(g, l, []*obs.Record{gps(adidFar, t0.Add(20*time.Hour), far)})
+	if !g.Same(card, adidA) {
+		t.Fatalf("setup: card not linked (verdict %q)", l.Verdict(card))
+	}
+	var later []*obs.Record
+	for d := 1; d <= 3; d++ {
+		later = merge(later, crowd(d, 60), day(d, adidB), shopping(d, card))
+		// Located across town every 20 minutes: never within the split
+		// window of a payment, so only the accumulated evidence can tell.
+		for _, r := range day(d, adidA) {
+			if r.Time.Minute()%20 == 0 {
+				later = append(later, gps(adidA, r.Time, far))
+			}
+		}
+	}
+	apply(g, l, merge(later, []*obs.Record{gps(adidFar, t0.Add(5*24*time.Hour), far)}))
+	if g.Same(card, adidA) {
+		t.Fatal("card still with the phone it left three days ago")
+	}
+	if !g.Same(card, adidB) {
+		t.Errorf("card not linked to the phone it is now with (verdict %q)", l.Verdict(card))
+	}
+	var undone bool
+	for _, sp := range l.Splits() {
+		if sp.Link.Kind == graph.Cooccurrence && strings.Contains(sp.Why, "points elsewhere") {
+			undone = true
+		}
+	}
+	if !undone {
+		t.Errorf("no split says why the link was undone: %+v", l.Splits())
+	}
+}
+
 // TestCrowdScoresCandidates checks that a crowded place is not thrown away:
 // with more phones in view than candidates kept, the card's owner is
 // still found, by the candidates the crowd keeps scoring.

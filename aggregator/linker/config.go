@@ -49,7 +49,8 @@ type Config struct {
 	// CooccurOdds is how much likelier the best candidate must be than all
 	// other phones together: the other candidates, and every phone in view
 	// that never came near (each observation leaves it a chance: it may have
-	// been switched off, or mislocated). Default 100 (a posterior of 0.99).
+	// been switched off, or mislocated). Default 30 (a posterior of 0.97):
+	// a wrong link is not final, later evidence undoes it (see recheck).
 	CooccurOdds float64
 	// CooccurMinCount is the least number of encounters (stays at a place:
 	// a long one counts once) the identifier must have had with the
@@ -57,7 +58,7 @@ type Config struct {
 	CooccurMinCount int
 	// CooccurRatio is how many times likelier the best candidate must be
 	// than the next (another phone): ambiguous evidence links nothing.
-	// Default 100.
+	// Default 30.
 	CooccurRatio float64
 	// CooccurLag is how long a time bin stays open after it ends, for
 	// observations that arrive a little out of order. Default 10 min.
@@ -101,9 +102,9 @@ func DefaultConfig() Config {
 		CooccurTrackHold:    60 * time.Minute,
 		CooccurMaxAccuracyM: 600,
 		CooccurCandidates:   64,
-		CooccurOdds:         100,
+		CooccurOdds:         30,
 		CooccurMinCount:     2,
-		CooccurRatio:        100,
+		CooccurRatio:        30,
 		CooccurLag:          10 * time.Minute,
 		CooccurForget:       7 * 24 * time.Hour,
 		CooccurExclusive: []event.IDKind{

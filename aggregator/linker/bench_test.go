@@ -2,7 +2,10 @@ package linker_test
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
+	"strconv"
+	"strings"
 	"runtime"
 	"sort"
 	"testing"
@@ -56,12 +59,34 @@ func heapPerID(records []*obs.Record) float64 {
 	return float64(int64(with.HeapAlloc)-int64(without.HeapAlloc)) / float64(ids)
 }
 
+// scalePersons are the populations BenchmarkObserveScale runs, e.g.
+// -scale.persons 3000,10000.
+var scalePersons = &personsFlag{300, 3000}
+
+type personsFlag []int
+
+func (p *personsFlag) String() string { return fmt.Sprint(*p) }
+
+func (p *personsFlag) Set(s string) error {
+	*p = nil
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return fmt.Errorf("%q is not a population", f)
+		}
+		*p = append(*p, n)
+	}
+	return nil
+}
+
+func init() { flag.Var(scalePersons, "scale.persons", "populations of BenchmarkObserveScale, comma-separated") }
+
 // BenchmarkObserveScale runs one day of a larger population (decoded
 // without schema validation, which is not the linker's cost), to check that
 // the cost per event and the memory per identifier do not grow with the
 // crowd.
 func BenchmarkObserveScale(b *testing.B) {
-	for _, persons := range []int{300, 3000} {
+	for _, persons := range *scalePersons {
 		b.Run(fmt.Sprintf("persons=%d", persons), func(b *testing.B) {
 			records := decodedDay(b, persons)
 			b.ResetTimer()

@@ -4,10 +4,10 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"strconv"
-	"strings"
 	"runtime"
 	"sort"
+	"strconv"
+	"strings"
 	"testing"
 
 	"exhaust/aggregator/graph"
@@ -79,7 +79,9 @@ func (p *personsFlag) Set(s string) error {
 	return nil
 }
 
-func init() { flag.Var(scalePersons, "scale.persons", "populations of BenchmarkObserveScale, comma-separated") }
+func init() {
+	flag.Var(scalePersons, "scale.persons", "populations of BenchmarkObserveScale, comma-separated")
+}
 
 // BenchmarkObserveScale runs one day of a larger population (decoded
 // without schema validation, which is not the linker's cost), to check that

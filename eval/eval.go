@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sort"
 	"sync"
 	"time"
 
@@ -194,7 +193,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		cfg:    cfg,
 		engine: aggregator.New(ecfg),
 		valid:  v,
-		owned:  map[string]map[event.ID]bool{},
+		owned:  world.Owned{},
 		joins:  newUnionFind(),
 	}
 	for d := 1; d <= cfg.Days; d++ {
@@ -221,7 +220,7 @@ type run struct {
 	apply  time.Duration // wall time inside Engine.Apply
 	// owned accumulates each person's identifiers over the days played,
 	// from the first day they are in the city.
-	owned map[string]map[event.ID]bool
+	owned world.Owned
 	// joins connects the identifiers that share an event.
 	joins *unionFind
 	sleep sleepTally
@@ -314,28 +313,8 @@ func generate(cfg Config, day *world.Day) ([][]producers.Encoded, []uint8, error
 // setTruth gives the Engine the truth of the people in the city on day,
 // accumulated over the days played: what the runner publishes.
 func (r *run) setTruth(day *world.Day) {
-	ids := day.Truth()
-	for _, pl := range day.Present() {
-		p := pl.Person
-		set := r.owned[p.ID]
-		if set == nil {
-			set = map[event.ID]bool{}
-			r.owned[p.ID] = set
-		}
-		for _, id := range ids[p.ID] {
-			set[id] = true
-		}
-		all := make([]event.ID, 0, len(set))
-		for id := range set {
-			all = append(all, id)
-		}
-		sort.Slice(all, func(i, j int) bool {
-			if all[i].Kind != all[j].Kind {
-				return all[i].Kind < all[j].Kind
-			}
-			return all[i].Value < all[j].Value
-		})
-		r.engine.SetTruth(aggregator.Truth{Person: p.ID, Name: p.Name, IDs: all})
+	for _, o := range r.owned.Add(day) {
+		r.engine.SetTruth(aggregator.Truth{Person: o.Person.ID, Name: o.Person.Name, IDs: o.IDs})
 	}
 }
 

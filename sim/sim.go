@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"math"
 	"runtime"
-	"sort"
 	"sync"
 	"sync/atomic"
 
@@ -71,7 +70,7 @@ type Runner struct {
 	day       atomic.Int64
 	// owned accumulates each person's identifiers over the days played, so
 	// the truth of a multi-day run still covers day 1's single tickets.
-	owned map[string]map[event.ID]bool
+	owned world.Owned
 
 	mu        sync.Mutex
 	interrupt context.CancelFunc // cancels the days being played
@@ -100,7 +99,7 @@ func New(cfg Config) (*Runner, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	r := &Runner{cfg: cfg, published: make([]atomic.Uint64, len(cfg.Producers)), owned: map[string]map[event.ID]bool{}}
+	r := &Runner{cfg: cfg, published: make([]atomic.Uint64, len(cfg.Producers)), owned: world.Owned{}}
 	for _, p := range cfg.Producers {
 		r.names = append(r.names, p.Spec().Name)
 	}
@@ -322,30 +321,11 @@ func (r *Runner) generate(d int) batch {
 // kept once they leave). It is called for each day in order, from one
 // goroutine.
 func (r *Runner) truthOf(day *world.Day) []Truth {
-	ids := day.Truth()
-	present := day.Present()
-	out := make([]Truth, 0, len(present))
-	for _, pl := range present {
-		p := pl.Person
-		set := r.owned[p.ID]
-		if set == nil {
-			set = map[event.ID]bool{}
-			r.owned[p.ID] = set
-		}
-		for _, id := range ids[p.ID] {
-			set[id] = true
-		}
-		all := make([]event.ID, 0, len(set))
-		for id := range set {
-			all = append(all, id)
-		}
-		sort.Slice(all, func(i, j int) bool {
-			if all[i].Kind != all[j].Kind {
-				return all[i].Kind < all[j].Kind
-			}
-			return all[i].Value < all[j].Value
-		})
-		out = append(out, Truth{Person: p.ID, Name: p.Name, Email: p.Email, Day: day.Index, IDs: all})
+	owned := r.owned.Add(day)
+	out := make([]Truth, 0, len(owned))
+	for _, o := range owned {
+		p := o.Person
+		out = append(out, Truth{Person: p.ID, Name: p.Name, Email: p.Email, Day: day.Index, IDs: o.IDs})
 	}
 	return out
 }

@@ -1009,7 +1009,12 @@ func (l *Linker) decide(id event.ID, a *anchor) {
 	// The link is a hypothesis: the anchor stays watched, and evidence
 	// that points to another phone later undoes it (see recheck).
 	a.Linked, a.Mask, a.Blocked = c.Phone, v.mask, false
+	// Only strong candidates could ever overturn the link: keep those.
+	a.Cands = slices.Clip(a.Cands[:min(len(a.Cands), keptAfterLink)])
 }
+
+// keptAfterLink is how many candidates a linked anchor keeps watching.
+const keptAfterLink = 8
 
 // watched reports whether id is an anchor linked to its phone by
 // co-occurrence and still with it: its observations keep testing the link.

@@ -248,7 +248,7 @@ func TestProfile(t *testing.T) {
 		sm := e.Profiles()[0]
 		var p map[string]json.RawMessage
 		get(t, url+"/api/profiles/"+sm.ID, http.StatusOK, &p)
-		if got, want := keys(p), []string{"facts", "id", "identifiers", "last_seen", "links", "name", "truth"}; !slices.Equal(got, want) {
+		if got, want := keys(p), []string{"facts", "id", "identifiers", "last_seen", "links", "name", "splits", "truth"}; !slices.Equal(got, want) {
 			t.Errorf("profile fields %v, want %v", got, want)
 		}
 		var body struct {

@@ -45,6 +45,22 @@ type Profile struct {
 	Facts       []Fact       `json:"facts"`
 	Identifiers []Identifier `json:"identifiers"`
 	Links       []Link       `json:"links"`
+	// Splits are the links that once joined one of the profile's
+	// identifiers to another, undone by a contradiction (docs/linkage.md).
+	Splits []Split `json:"splits"`
+}
+
+// Split is a link a contradiction undid: the link as it was, the two
+// identifiers seen too far apart to be one person's (or the evidence that
+// turned), and why.
+type Split struct {
+	Time   time.Time `json:"time"`
+	Link   Link      `json:"link"`
+	A      event.ID  `json:"a"`
+	B      event.ID  `json:"b"`
+	EventA string    `json:"event_a"`
+	EventB string    `json:"event_b"`
+	Why    string    `json:"why"`
 }
 
 // Fact is one thing the aggregator derived about a profile, with why it
@@ -129,6 +145,7 @@ func toProfile(p *aggregator.Profile) Profile {
 		Facts:       make([]Fact, 0, len(p.Facts)),
 		Identifiers: make([]Identifier, 0, len(p.Identifiers)),
 		Links:       make([]Link, 0, len(p.Links)),
+		Splits:      make([]Split, 0, len(p.Splits)),
 	}
 	for _, f := range p.Facts {
 		out.Facts = append(out.Facts, toFact(f))
@@ -138,6 +155,9 @@ func toProfile(p *aggregator.Profile) Profile {
 	}
 	for _, l := range p.Links {
 		out.Links = append(out.Links, toLink(l))
+	}
+	for _, sp := range p.Splits {
+		out.Splits = append(out.Splits, Split{Time: sp.Time, Link: toLink(sp.Link), A: sp.A, B: sp.B, EventA: sp.EventA, EventB: sp.EventB, Why: sp.Why})
 	}
 	return out
 }

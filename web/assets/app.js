@@ -326,7 +326,8 @@
     if ((prof.splits || []).length) {
       frags.appendChild(h("p", "sub", t("splits_title")));
       for (const sp of prof.splits.slice(-3)) {
-        frags.appendChild(h("div", "frag split", t("split", { a: sp.link.a.kind, b: sp.link.b.kind, evidence: sp.link.evidence, why: sp.why })));
+        // The engine's own JSON (graph.Link): A, B, Kind.
+        frags.appendChild(h("div", "frag split", t("split", { a: sp.link.A.kind, b: sp.link.B.kind, evidence: sp.link.Kind, why: sp.why })));
       }
     }
     if (state.reveal && b.fragments.length) {

@@ -276,9 +276,10 @@ func TestCooccurrence(t *testing.T) {
 	}
 }
 
-// TestExclusiveConflict checks that a fact joining two clusters that each
-// hold a card undoes the inferred link that put the wrong card there.
-func TestExclusiveConflict(t *testing.T) {
+// cardWithPhone returns a linker that has linked card to adidA by
+// co-occurrence, a day in a city of 60 phones, every bin closed.
+func cardWithPhone(t *testing.T) (*graph.Graph, *linker.Linker) {
+	t.Helper()
 	g := graph.New()
 	l := linker.New(linker.DefaultConfig(), g)
 	apply(g, l, merge(crowd(0, 60), day(0, adidA), shopping(0, card)))
@@ -286,6 +287,13 @@ func TestExclusiveConflict(t *testing.T) {
 	if !g.Same(card, adidA) {
 		t.Fatalf("setup: card not linked (verdict %q)", l.Verdict(card))
 	}
+	return g, l
+}
+
+// TestExclusiveConflict checks that a fact joining two clusters that each
+// hold a card undoes the inferred link that put the wrong card there.
+func TestExclusiveConflict(t *testing.T) {
+	g, l := cardWithPhone(t)
 	// The phone's app pays with another card: an event carries both.
 	apply(g, l, []*obs.Record{rec("transit.purchase", t0.Add(21*time.Hour), p1, card2, adidA)})
 	if !g.Same(card2, adidA) {
@@ -305,13 +313,7 @@ func TestExclusiveConflict(t *testing.T) {
 // after day with adidB while adidA is across town. The evidence turns, the
 // link is undone with its reason, and the card goes to adidB.
 func TestRecheck(t *testing.T) {
-	g := graph.New()
-	l := linker.New(linker.DefaultConfig(), g)
-	apply(g, l, merge(crowd(0, 60), day(0, adidA), shopping(0, card)))
-	apply(g, l, []*obs.Record{gps(adidFar, t0.Add(20*time.Hour), far)})
-	if !g.Same(card, adidA) {
-		t.Fatalf("setup: card not linked (verdict %q)", l.Verdict(card))
-	}
+	g, l := cardWithPhone(t)
 	var later []*obs.Record
 	for d := 1; d <= 3; d++ {
 		later = merge(later, crowd(d, 60), day(d, adidB), shopping(d, card))
@@ -376,15 +378,7 @@ func TestCrowdScoresCandidates(t *testing.T) {
 // card, linked to adidA, pays twice at p2 while adidA is located across
 // town.
 func TestSplit(t *testing.T) {
-	cfg := linker.DefaultConfig()
-	linked := merge(crowd(0, 60), day(0, adidA), shopping(0, card))
-	g := graph.New()
-	l := linker.New(cfg, g)
-	apply(g, l, linked)
-	apply(g, l, []*obs.Record{gps(adidFar, t0.Add(20*time.Hour), far)}) // close every bin
-	if !g.Same(card, adidA) {
-		t.Fatalf("setup: card not linked (verdict %q)", l.Verdict(card))
-	}
+	g, l := cardWithPhone(t)
 	base := t0.Add(24 * time.Hour)
 	var against []*obs.Record
 	for i, m := range []time.Duration{10, 40} {

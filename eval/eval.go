@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sync"
 	"time"
 
 	"exhaust/aggregator"
@@ -276,36 +275,9 @@ func (r *run) play(ctx context.Context, day *world.Day) error {
 // merges them by time (ties to the producer listed first): the stream the
 // runner (package sim) publishes.
 func generate(cfg Config, day *world.Day) ([][]producers.Encoded, []uint8, error) {
-	if len(cfg.Producers) > math.MaxUint8+1 {
-		return nil, nil, fmt.Errorf("eval: %d producers, at most %d", len(cfg.Producers), math.MaxUint8+1)
-	}
-	perProducer := make([][]producers.Encoded, len(cfg.Producers))
-	errs := make([]error, len(cfg.Producers))
-	var wg sync.WaitGroup
-	for i, p := range cfg.Producers {
-		wg.Go(func() {
-			perProducer[i], errs[i] = producers.CollectEncoded(p, cfg.Seed, day)
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, nil, err
-	}
-	total := 0
-	for _, evs := range perProducer {
-		total += len(evs)
-	}
-	order := make([]uint8, 0, total)
-	next := make([]int, len(perProducer))
-	for len(order) < total {
-		pick := -1
-		for i, evs := range perProducer {
-			if next[i] < len(evs) && (pick < 0 || evs[next[i]].Time.Before(perProducer[pick][next[pick]].Time)) {
-				pick = i
-			}
-		}
-		order = append(order, uint8(pick))
-		next[pick]++
+	perProducer, order, err := producers.CollectDay(cfg.Producers, cfg.Seed, day)
+	if err != nil {
+		return nil, nil, fmt.Errorf("eval: %w", err)
 	}
 	return perProducer, order, nil
 }

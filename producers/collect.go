@@ -5,8 +5,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -121,4 +123,50 @@ func sortByTime(evs []event.Event) []event.Event {
 		out[i] = evs[j]
 	}
 	return out
+}
+
+// MaxMerged is the most producers CollectDay merges: the merge order
+// names a producer in one byte.
+const MaxMerged = math.MaxUint8 + 1
+
+// CollectDay has every producer of ps observe day on its own goroutine,
+// each encoding its events as it emits them (CollectEncoded), and returns
+// them with the order that merges them by time: order[i] is the producer
+// of the i-th event of the day, earliest first, ties to the producer
+// listed first, so the merge is deterministic. It is the stream the
+// runner publishes.
+func CollectDay(ps []Producer, seed int64, day *world.Day) ([][]Encoded, []uint8, error) {
+	if len(ps) > MaxMerged {
+		return nil, nil, fmt.Errorf("%d producers, at most %d", len(ps), MaxMerged)
+	}
+	perProducer := make([][]Encoded, len(ps))
+	errs := make([]error, len(ps))
+	var wg sync.WaitGroup
+	for i, p := range ps {
+		wg.Go(func() {
+			perProducer[i], errs[i] = CollectEncoded(p, seed, day)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, nil, err
+	}
+	// Each producer's events are already in time order: merge them.
+	total := 0
+	for _, evs := range perProducer {
+		total += len(evs)
+	}
+	order := make([]uint8, 0, total)
+	next := make([]int, len(perProducer))
+	for len(order) < total {
+		pick := -1
+		for i, evs := range perProducer {
+			if next[i] < len(evs) && (pick < 0 || evs[next[i]].Time.Before(perProducer[pick][next[pick]].Time)) {
+				pick = i
+			}
+		}
+		order = append(order, uint8(pick))
+		next[pick]++
+	}
+	return perProducer, order, nil
 }

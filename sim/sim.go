@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -86,8 +85,8 @@ func New(cfg Config) (*Runner, error) {
 		return nil, errors.New("sim: no clock")
 	case cfg.Sink == nil:
 		return nil, errors.New("sim: no sink")
-	case len(cfg.Producers) > math.MaxUint8+1:
-		return nil, fmt.Errorf("sim: %d producers, at most %d", len(cfg.Producers), math.MaxUint8+1)
+	case len(cfg.Producers) > producers.MaxMerged:
+		return nil, fmt.Errorf("sim: %d producers, at most %d", len(cfg.Producers), producers.MaxMerged)
 	case len(cfg.Producers) == 0:
 		return nil, errors.New("sim: no producers selected")
 	case cfg.Days < 0:
@@ -272,46 +271,15 @@ func (r *Runner) play(parent context.Context, from int) (int, error) {
 	return 0, parent.Err()
 }
 
-// generate builds day d: every producer observes it concurrently, then the
-// events are merged in time order (ties keep producer order, so the merge is
-// deterministic) and encoded.
+// generate builds day d: every producer's events, encoded, and their merge
+// in time order (producers.CollectDay).
 func (r *Runner) generate(d int) batch {
 	day := r.cfg.World.Day(d)
-	// Each producer observes the day and encodes its events on its own
-	// goroutine; the merge below only interleaves.
-	perProducer := make([][]producers.Encoded, len(r.cfg.Producers))
-	errs := make([]error, len(r.cfg.Producers))
-	var wg sync.WaitGroup
-	for i, p := range r.cfg.Producers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			// Encoded as emitted: a day's events and their data are
-			// never held, only the bytes to publish.
-			perProducer[i], errs[i] = producers.CollectEncoded(p, r.cfg.Seed, day)
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	// Encoded as emitted: a day's events and their data are never held,
+	// only the bytes to publish.
+	perProducer, order, err := producers.CollectDay(r.cfg.Producers, r.cfg.Seed, day)
+	if err != nil {
 		return batch{day: d, err: err}
-	}
-	// Each producer's events are already in time order: merge them,
-	// earliest first, ties to the producer listed first.
-	total := 0
-	for _, its := range perProducer {
-		total += len(its)
-	}
-	order := make([]uint8, 0, total)
-	next := make([]int, len(perProducer))
-	for len(order) < total {
-		pick := -1
-		for i, its := range perProducer {
-			if next[i] < len(its) && (pick < 0 || its[next[i]].Time.Before(perProducer[pick][next[pick]].Time)) {
-				pick = i
-			}
-		}
-		order = append(order, uint8(pick))
-		next[pick]++
 	}
 	return batch{day: d, world: day, events: perProducer, order: order}
 }

@@ -21,8 +21,11 @@ func runBench(ctx context.Context, args []string, env *cliEnv) error {
 	if len(args) > 0 && args[0] == "aggregate" {
 		return runBenchAggregate(ctx, args[1:], env) // bench_aggregate.go
 	}
+	if len(args) > 0 && args[0] == "scale" {
+		return runBenchScale(ctx, args[1:], env) // bench_scale.go
+	}
 	if len(args) == 0 || args[0] != "publish" {
-		return errors.New(`bench needs a subject: "exhaust bench publish" or "exhaust bench aggregate" (see exhaust bench <subject> --help)`)
+		return errors.New(`bench needs a subject: "exhaust bench publish", "exhaust bench aggregate" or "exhaust bench scale" (see exhaust bench <subject> --help)`)
 	}
 	var o simOptions
 	fs := newFlagSet("bench publish", "bench publish [flags]",

@@ -42,7 +42,7 @@ var commands = []command{
 	{"producers", "list the producers with their subjects, identifier kinds and schemas", runProducers},
 	{"city", "simulate the city in process and report it: people, places, events per person, unicity against the papers", runCity},
 	{"eval", "sweep the aggregator's accuracy over people, days and seeds, in process: linking, home, work, sleep, unicity", runEval},
-	{"bench", "measure throughput: bench publish (--fast publishing vs a raw JetStream publisher), bench aggregate (the aggregator vs raw consumers)", runBench},
+	{"bench", "measure throughput: bench publish (--fast publishing vs a raw JetStream publisher), bench aggregate (the aggregator vs raw consumers), bench scale (produce and aggregate as processes: rates, peak RSS, latency)", runBench},
 	{"version", "print the version", func(_ context.Context, _ []string, env *cliEnv) error {
 		fmt.Fprintln(env.stdout, "exhaust", version)
 		return nil

@@ -1,0 +1,422 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"exhaust/clock"
+	"exhaust/natsbus"
+	"exhaust/producers"
+	"exhaust/sim"
+	"exhaust/world"
+)
+
+// scaleStall fails bench scale when the aggregator applies nothing for
+// this long: a stuck consumer must not hang the run. A city of a million
+// people takes hours in all, but never minutes without progress.
+const scaleStall = 2 * time.Minute
+
+// scaleOptions are bench scale's own flags.
+type scaleOptions struct {
+	rate          float64
+	latencyEvents int
+	scrapeEvery   time.Duration
+	json          bool
+}
+
+// scaleReport is what bench scale measured. Its JSON field names are a
+// contract: scripts and tests decode them, docs/performance.md names them.
+type scaleReport struct {
+	Persons int   `json:"persons"`
+	Days    int   `json:"days"`
+	Seed    int64 `json:"seed"`
+
+	// Events the producer stored in the EXHAUST stream, and what the
+	// aggregator made of them (exhaust_events_applied_total and the sum of
+	// exhaust_events_rejected_total once it caught up).
+	Events         uint64 `json:"events"`
+	EventsApplied  uint64 `json:"events_applied"`
+	EventsRejected uint64 `json:"events_rejected"`
+
+	// The producer: the whole `exhaust produce --fast` process, from its
+	// start to its exit (world, generation, publishing, every ack).
+	ProducerSeconds               float64 `json:"producer_seconds"`
+	ProducerEventsPerSecond       float64 `json:"producer_events_per_second"`
+	ProducerPeakRSSBytes          uint64  `json:"producer_peak_rss_bytes"`
+	ProducerPeakRSSBytesPerPerson float64 `json:"producer_peak_rss_bytes_per_person"`
+
+	// The aggregator: `exhaust aggregate` started on the full stream.
+	// Seconds is from its start to the scrape that saw every event
+	// applied; the rate is measured between scrapes (see scaleRate).
+	AggregatorSeconds               float64 `json:"aggregator_seconds"`
+	AggregatorEventsPerSecond       float64 `json:"aggregator_events_per_second"`
+	AggregatorRSSBytes              uint64  `json:"aggregator_rss_bytes"`
+	AggregatorRSSBytesPerPerson     float64 `json:"aggregator_rss_bytes_per_person"`
+	AggregatorPeakRSSBytes          uint64  `json:"aggregator_peak_rss_bytes"`
+	AggregatorPeakRSSBytesPerPerson float64 `json:"aggregator_peak_rss_bytes_per_person"`
+
+	// Latency: events of the next day published at LatencyRate while the
+	// aggregator holds the whole city; from exhaust_event_lag_seconds.
+	LatencyRate          float64 `json:"latency_rate"`
+	LatencyPublishedRate float64 `json:"latency_published_rate"`
+	LatencyEvents        uint64  `json:"latency_events"`
+	LatencySamples       uint64  `json:"latency_samples"`
+	LatencyP50Ms         float64 `json:"latency_p50_ms"`
+	LatencyP99Ms         float64 `json:"latency_p99_ms"`
+}
+
+const scaleAbout = `Runs the producer and the aggregator as a user would, each as its own process
+(this executable's "produce" and "aggregate" commands), on an embedded
+nats-server whose JetStream store is a temporary directory removed at the end.
+
+  1. exhaust produce --fast --persons N --days D (and the other simulation
+     flags given here) publishes the days, alone on the machine. Its rate is
+     events stored / the process's whole run (world, generation, publishing,
+     every ack).
+  2. exhaust aggregate --http 127.0.0.1:0 then starts on the full stream and
+     applies it, alone. Progress is read as a user would: by scraping its
+     /metrics every --scrape-interval (exhaust_events_applied_total). Its rate
+     is the events applied between the first and the last scrape that saw it
+     mid-stream, per second of the time between them (a run too short for two
+     such scrapes: events / time from its start to the scrape that saw it
+     done). RSS after catching up is its process_resident_memory_bytes.
+  3. Latency: --latency-events events of day D+1 (evenly spread over that day,
+     made by this process) are published at --rate events per second to the
+     same aggregator, which now holds the whole city. p50 and p99 are read
+     from the change of its exhaust_event_lag_seconds histogram over this
+     phase, as PromQL's histogram_quantile reads it: the time from the
+     event's storage in the stream to its facts being applied, precise to the
+     histogram's bucket (docs/metrics.md). Not scraped while publishing.
+  4. The aggregator is stopped (SIGINT: a final snapshot, as on Ctrl-C).
+
+Peak RSS is each child's getrusage maximum resident set size, as the kernel
+counts it, Go runtime included: per person, it overstates small cities.
+The aggregator runs with its defaults (workers, snapshots every 20000
+events: the latency includes their pauses). Progress goes to stdout, or to
+stderr with --json, which prints one JSON object (docs/performance.md).`
+
+func runBenchScale(ctx context.Context, args []string, env *cliEnv) error {
+	var o simOptions
+	var s scaleOptions
+	fs := newFlagSet("bench scale", "bench scale [flags]", scaleAbout, env.stdout)
+	o.register(fs, 1)
+	setDefault(fs, "persons", "1000")
+	// The store is a temporary directory: no reason to drop the oldest
+	// events of a big city, which the aggregator would then never see.
+	setDefault(fs, "stream-max-bytes", "0")
+	fs.Float64Var(&s.rate, "rate", 10000, "events per second published while measuring latency")
+	fs.IntVar(&s.latencyEvents, "latency-events", 20000, "events published while measuring latency")
+	fs.DurationVar(&s.scrapeEvery, "scrape-interval", time.Second, "how often the aggregator's /metrics is scraped for progress (each scrape costs it what a Prometheus scrape does)")
+	fs.BoolVar(&s.json, "json", false, "print one JSON object on stdout (progress goes to stderr)")
+	if err := parseFlags(fs, args, env.getenv); err != nil {
+		return err
+	}
+	o.fast = true
+	if err := o.validate(); err != nil {
+		return err
+	}
+	switch {
+	case o.days < 1:
+		return fmt.Errorf("--days must be at least 1, got %d", o.days)
+	case !(s.rate > 0):
+		return fmt.Errorf("--rate must be a positive number of events per second, got %v", s.rate)
+	case s.latencyEvents < 1:
+		return fmt.Errorf("--latency-events must be at least 1, got %d", s.latencyEvents)
+	case s.scrapeEvery <= 0:
+		return fmt.Errorf("--scrape-interval must be positive, got %v", s.scrapeEvery)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find this executable to run produce and aggregate: %w", err)
+	}
+	progress := &lockedWriter{w: env.stdout}
+	if s.json {
+		progress = &lockedWriter{w: env.stderr}
+	}
+	rep, err := benchScale(ctx, &o, &s, exe, progress)
+	if err != nil {
+		return err
+	}
+	if s.json {
+		return json.NewEncoder(env.stdout).Encode(rep)
+	}
+	rep.print(progress)
+	return nil
+}
+
+// benchScale runs the three phases and returns their measures.
+func benchScale(ctx context.Context, o *simOptions, s *scaleOptions, exe string, progress io.Writer) (scaleReport, error) {
+	rep := scaleReport{Persons: o.persons, Days: o.days, Seed: o.seed, LatencyRate: s.rate}
+	log := slog.New(slog.DiscardHandler)
+	srv, err := natsbus.StartServer(natsbus.ServerConfig{Listen: "127.0.0.1:0", Logger: log})
+	if err != nil {
+		return rep, err
+	}
+	defer srv.Shutdown()
+	fmt.Fprintf(progress, "bench scale: %d people, %d day(s), seed %d; embedded nats-server %s, JetStream store %s\n",
+		o.persons, o.days, o.seed, srv.URL(), srv.StoreDir())
+
+	// 1. The producer, alone.
+	produce := append([]string{"produce", "--nats", srv.URL(), "--fast"}, o.childArgs()...)
+	fmt.Fprintf(progress, "running: exhaust %s\n", joinArgs(produce))
+	p, err := startChild(ctx, exe, "produce", produce, io.Discard, progress)
+	if err != nil {
+		return rep, err
+	}
+	if err := p.wait(); err != nil {
+		return rep, err
+	}
+	rep.ProducerSeconds = p.took.Seconds()
+	rep.ProducerPeakRSSBytes = p.peakRSS
+	nc, err := natsbus.Connect(ctx, srv.URL(), "exhaust-bench-scale", log)
+	if err != nil {
+		return rep, err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return rep, err
+	}
+	if rep.Events, err = streamMsgs(ctx, js); err != nil {
+		return rep, err
+	}
+	if rep.Events == 0 {
+		return rep, errors.New("exhaust produce stored no events: nothing to measure")
+	}
+	rep.ProducerEventsPerSecond = float64(rep.Events) / rep.ProducerSeconds
+	fmt.Fprintf(progress, "produce: %d events in %.1f s: %.0f ev/s, peak RSS %s\n",
+		rep.Events, rep.ProducerSeconds, rep.ProducerEventsPerSecond, mib(rep.ProducerPeakRSSBytes))
+
+	// 2. The aggregator, alone, on the full stream.
+	aggregate := []string{"aggregate", "--nats", srv.URL(), "--http", "127.0.0.1:0"}
+	fmt.Fprintf(progress, "running: exhaust %s\n", joinArgs(aggregate))
+	addr := make(chan string, 1)
+	a, err := startChild(ctx, exe, "aggregate", aggregate, &httpAddrWatcher{found: addr}, progress)
+	if err != nil {
+		return rep, err
+	}
+	defer a.stop() // on an early return; a no-op once stopped
+	sc, err := newScraper(ctx, a, addr, s.scrapeEvery)
+	if err != nil {
+		return rep, err
+	}
+	var samples []scrape
+	caught, err := sc.waitApplied(ctx, rep.Events, &samples)
+	if err != nil {
+		return rep, err
+	}
+	rep.EventsApplied, rep.EventsRejected = caught.applied, caught.rejected
+	rep.AggregatorSeconds = caught.at.Sub(a.began).Seconds()
+	rep.AggregatorEventsPerSecond = scaleRate(samples, rep.Events, a.began)
+	rep.AggregatorRSSBytes = caught.rss
+	fmt.Fprintf(progress, "aggregate: %d applied, %d rejected, caught up after %.1f s: %.0f ev/s, RSS %s\n",
+		rep.EventsApplied, rep.EventsRejected, rep.AggregatorSeconds, rep.AggregatorEventsPerSecond, mib(rep.AggregatorRSSBytes))
+
+	// 3. Latency at a paced rate, the city's state in place.
+	sample, err := nextDaySample(ctx, o, s.latencyEvents, rep.Events)
+	if err != nil {
+		return rep, err
+	}
+	fmt.Fprintf(progress, "latency: publishing %d events of day %d at %.0f ev/s\n", len(sample), o.days+1, s.rate)
+	took, err := publishPaced(ctx, js, sample, s.rate)
+	if err != nil {
+		return rep, err
+	}
+	rep.LatencyPublishedRate = float64(len(sample)) / took.Seconds()
+	total, err := streamMsgs(ctx, js)
+	if err != nil {
+		return rep, err
+	}
+	rep.LatencyEvents = total - rep.Events
+	done, err := sc.waitApplied(ctx, total, nil)
+	if err != nil {
+		return rep, err
+	}
+	lat := histogramDelta(caught.lag, done.lag)
+	rep.LatencySamples = lat.count
+	if rep.LatencySamples == 0 {
+		return rep, errors.New("the aggregator observed no latency while applying the paced events (exhaust_event_lag_seconds did not change)")
+	}
+	rep.LatencyP50Ms = lat.quantile(0.50) * 1000
+	rep.LatencyP99Ms = lat.quantile(0.99) * 1000
+
+	// 4. Stop the aggregator for its peak RSS.
+	if err := a.stop(); err != nil {
+		return rep, err
+	}
+	rep.AggregatorPeakRSSBytes = a.peakRSS
+	persons := float64(o.persons)
+	rep.ProducerPeakRSSBytesPerPerson = float64(rep.ProducerPeakRSSBytes) / persons
+	rep.AggregatorRSSBytesPerPerson = float64(rep.AggregatorRSSBytes) / persons
+	rep.AggregatorPeakRSSBytesPerPerson = float64(rep.AggregatorPeakRSSBytes) / persons
+	return rep, nil
+}
+
+// childArgs are the simulation and stream flags as produce takes them, so
+// that the child plays exactly what bench scale was asked for.
+func (o *simOptions) childArgs() []string {
+	args := []string{
+		"--seed", strconv.FormatInt(o.seed, 10),
+		"--persons", strconv.Itoa(o.persons),
+		"--days", strconv.Itoa(o.days),
+		"--start", o.start,
+		"--dedup-window", o.dedup.String(),
+		"--stream-max-age", o.maxAge.String(),
+		"--stream-max-bytes", strconv.FormatInt(int64(o.maxBytes), 10),
+	}
+	if len(o.producers) > 0 {
+		args = append(args, "--producers", o.producers.String())
+	}
+	return args
+}
+
+// streamMsgs returns how many messages the EXHAUST stream holds.
+func streamMsgs(ctx context.Context, js jetstream.JetStream) (uint64, error) {
+	st, err := js.Stream(ctx, natsbus.StreamName)
+	if err != nil {
+		return 0, fmt.Errorf("stream %s: %w", natsbus.StreamName, err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("stream %s: %w", natsbus.StreamName, err)
+	}
+	return info.State.Msgs, nil
+}
+
+// scaleRate is the aggregator's rate from its progress samples: the events
+// applied between the first and the last scrape that saw it mid-stream,
+// over the time between them. Both ends are measured instants, so neither
+// the start-up nor the scrape interval at the end biases it. With fewer
+// than two such scrapes it falls back to all events over the time from
+// began to the last scrape.
+func scaleRate(samples []scrape, total uint64, began time.Time) float64 {
+	var mid []scrape
+	for _, s := range samples {
+		if s.applied > 0 && s.applied+s.rejected < total {
+			mid = append(mid, s)
+		}
+	}
+	if len(mid) >= 2 {
+		first, last := mid[0], mid[len(mid)-1]
+		if d := last.at.Sub(first.at).Seconds(); d > 0 && last.applied > first.applied {
+			return float64(last.applied-first.applied) / d
+		}
+	}
+	if len(samples) == 0 {
+		return 0
+	}
+	return float64(total) / samples[len(samples)-1].at.Sub(began).Seconds()
+}
+
+// errSampled stops the simulation once the sample is complete.
+var errSampled = errors.New("sample complete")
+
+// sampleSink keeps every every-th event it is given, up to n.
+type sampleSink struct {
+	every, n, seen int
+	msgs           []streamMsg
+}
+
+func (s *sampleSink) Publish(_ context.Context, subject, id string, payload []byte) error {
+	if s.seen%s.every == 0 {
+		s.msgs = append(s.msgs, streamMsg{subject: subject, id: id, data: bytes.Clone(payload)})
+	}
+	s.seen++
+	if len(s.msgs) == s.n {
+		return errSampled
+	}
+	return nil
+}
+
+func (s *sampleSink) Flush(context.Context) error { return nil }
+
+// nextDaySample makes n events of the day after the run, evenly spread
+// over it: the same city's next day (days are pure functions of the
+// configuration), so the aggregator meets new events of known people, as
+// it would at this point of a real run. stored events were published in
+// the run's days, which gives the stride.
+func nextDaySample(ctx context.Context, o *simOptions, n int, stored uint64) ([]streamMsg, error) {
+	start, _ := o.startDate()
+	w, err := world.New(world.Config{Seed: o.seed, Persons: o.persons, Start: start})
+	if err != nil {
+		return nil, err
+	}
+	clk, err := clock.New(start, 1, true)
+	if err != nil {
+		return nil, err
+	}
+	selected, _ := producers.Select(o.producers)
+	sink := &sampleSink{every: max(1, int(stored)/o.days/n), n: n}
+	runner, err := sim.New(sim.Config{World: w, Seed: o.seed, FirstDay: o.days + 1, Days: 1, Producers: selected, Clock: clk, Sink: sink})
+	if err != nil {
+		return nil, err
+	}
+	if err := runner.Run(ctx); err != nil && !errors.Is(err, errSampled) {
+		return nil, fmt.Errorf("make day %d: %w", o.days+1, err)
+	}
+	if len(sink.msgs) == 0 {
+		return nil, fmt.Errorf("day %d has no events to measure latency with", o.days+1)
+	}
+	return sink.msgs, nil
+}
+
+// publishPaced publishes msgs to JetStream, message i at i/rate seconds
+// after the first, and waits for every ack. When a sleep overshoots, the
+// late messages go at once, so the mean rate holds and bursts are no
+// longer than the timer's resolution. It returns the time from the first
+// publish to the last.
+func publishPaced(ctx context.Context, js jetstream.JetStream, msgs []streamMsg, rate float64) (time.Duration, error) {
+	interval := time.Duration(float64(time.Second) / rate)
+	acks := make([]jetstream.PubAckFuture, len(msgs))
+	begin := time.Now()
+	var last time.Time
+	for i, m := range msgs {
+		if d := time.Until(begin.Add(time.Duration(i) * interval)); d > 0 {
+			time.Sleep(d) // pacing
+		}
+		f, err := js.PublishAsync(m.subject, m.data, jetstream.WithMsgID(m.id))
+		if err != nil {
+			return 0, fmt.Errorf("publish %s: %w", m.subject, err)
+		}
+		acks[i], last = f, time.Now()
+	}
+	took := last.Sub(begin)
+	wctx, cancel := context.WithTimeout(ctx, benchWait)
+	defer cancel()
+	for _, f := range acks {
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			return 0, fmt.Errorf("publish %s: %w", f.Msg().Subject, err)
+		case <-wctx.Done():
+			return 0, fmt.Errorf("waiting for publish acks: %w", wctx.Err())
+		}
+	}
+	return max(took, time.Nanosecond), nil
+}
+
+// print writes the report for a person to read.
+func (r *scaleReport) print(w io.Writer) {
+	p := float64(r.Persons)
+	fmt.Fprintf(w, "bench scale, %d people × %d day(s), seed %d: %d events (%d applied, %d rejected)\n",
+		r.Persons, r.Days, r.Seed, r.Events, r.EventsApplied, r.EventsRejected)
+	fmt.Fprintf(w, "  producer   (exhaust produce --fast, whole run): %.0f ev/s (%.1f s); peak RSS %s, %.1f KiB per person\n",
+		r.ProducerEventsPerSecond, r.ProducerSeconds, mib(r.ProducerPeakRSSBytes), float64(r.ProducerPeakRSSBytes)/p/1024)
+	fmt.Fprintf(w, "  aggregator (exhaust aggregate, applying the stream): %.0f ev/s (caught up after %.1f s); RSS after catching up %s, %.1f KiB per person; peak RSS %s, %.1f KiB per person\n",
+		r.AggregatorEventsPerSecond, r.AggregatorSeconds, mib(r.AggregatorRSSBytes), r.AggregatorRSSBytesPerPerson/1024,
+		mib(r.AggregatorPeakRSSBytes), r.AggregatorPeakRSSBytesPerPerson/1024)
+	fmt.Fprintf(w, "  latency, stored → facts applied, %d events at %.0f ev/s (published at %.0f ev/s): p50 %.2f ms, p99 %.2f ms (exhaust_event_lag_seconds, %d observations)\n",
+		r.LatencyEvents, r.LatencyRate, r.LatencyPublishedRate, r.LatencyP50Ms, r.LatencyP99Ms, r.LatencySamples)
+}
+
+func mib(b uint64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }

@@ -1,0 +1,331 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+// childStopWait bounds how long a child stopped with SIGINT may take to
+// save its final snapshot and exit before it is killed.
+const childStopWait = 2 * time.Minute
+
+// child is one exhaust command run as its own process, so that its peak
+// RSS is its own.
+type child struct {
+	name   string
+	cmd    *exec.Cmd
+	tail   *tailWriter
+	began  time.Time
+	exited chan struct{} // closed once Wait returned
+
+	// Set once exited is closed.
+	err     error
+	took    time.Duration
+	peakRSS uint64 // bytes; 0 where the system does not say
+}
+
+// startChild runs exe with args (an exhaust command line), its stdout to
+// stdout and its stderr to stderr and to a tail kept for error messages.
+func startChild(ctx context.Context, exe, name string, args []string, stdout, stderr io.Writer) (*child, error) {
+	c := &child{name: name, tail: &tailWriter{}, exited: make(chan struct{})}
+	c.cmd = exec.CommandContext(ctx, exe, args...)
+	// Ctrl-C of the bench stops the child as Ctrl-C would, then kills it.
+	c.cmd.Cancel = func() error { return c.cmd.Process.Signal(os.Interrupt) }
+	c.cmd.WaitDelay = childStopWait
+	c.cmd.Stdout = stdout
+	c.cmd.Stderr = io.MultiWriter(stderr, c.tail)
+	c.began = time.Now()
+	if err := c.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start exhaust %s: %w", name, err)
+	}
+	go func() {
+		err := c.cmd.Wait()
+		c.took = time.Since(c.began)
+		c.peakRSS = peakRSS(c.cmd.ProcessState)
+		if err != nil {
+			c.err = fmt.Errorf("exhaust %s: %w%s", name, err, c.tail.lastLine())
+		}
+		close(c.exited)
+	}()
+	return c, nil
+}
+
+// wait waits for the child to exit and returns its error.
+func (c *child) wait() error {
+	<-c.exited
+	return c.err
+}
+
+// stop asks the child to stop as Ctrl-C would and waits for it. It may be
+// called again once the child exited.
+func (c *child) stop() error {
+	select {
+	case <-c.exited:
+		return c.err
+	default:
+	}
+	if err := c.cmd.Process.Signal(os.Interrupt); err != nil {
+		_ = c.cmd.Process.Kill() // no SIGINT on this system
+	}
+	select {
+	case <-c.exited:
+	case <-time.After(childStopWait):
+		_ = c.cmd.Process.Kill()
+		<-c.exited
+	}
+	return c.err
+}
+
+// tailWriter keeps the last bytes written to it.
+type tailWriter struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+const tailMax = 4096
+
+func (t *tailWriter) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	if len(t.buf) > tailMax {
+		t.buf = append(t.buf[:0], t.buf[len(t.buf)-tailMax:]...)
+	}
+	return len(p), nil
+}
+
+// lastLine is the last non-empty line written, as ": line", or "".
+func (t *tailWriter) lastLine() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	lines := strings.Split(strings.TrimSpace(string(t.buf)), "\n")
+	if l := strings.TrimSpace(lines[len(lines)-1]); l != "" {
+		return ": " + l
+	}
+	return ""
+}
+
+// lockedWriter serialises writes: the bench and its children's stderr
+// copiers write to the same output.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// httpAddrWatcher reads the aggregator's stdout for the line that names its
+// HTTP address ("HTTP     http://127.0.0.1:41234 (…)"): with --http
+// 127.0.0.1:0 the port is the child's choice, and a free port picked
+// beforehand could be taken in between.
+type httpAddrWatcher struct {
+	found   chan<- string
+	partial []byte
+	sent    bool
+}
+
+func (h *httpAddrWatcher) Write(p []byte) (int, error) {
+	if h.sent {
+		return len(p), nil
+	}
+	h.partial = append(h.partial, p...)
+	for {
+		i := bytes.IndexByte(h.partial, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		line := string(h.partial[:i])
+		h.partial = h.partial[i+1:]
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "HTTP" && strings.HasPrefix(f[1], "http://") {
+			h.found <- f[1]
+			h.sent, h.partial = true, nil
+			return len(p), nil
+		}
+	}
+}
+
+// scraper reads the aggregator child's /metrics.
+type scraper struct {
+	agg    *child
+	url    string
+	every  time.Duration
+	client *http.Client
+}
+
+// newScraper waits for the aggregator to name its HTTP address.
+func newScraper(ctx context.Context, agg *child, addr <-chan string, every time.Duration) (*scraper, error) {
+	select {
+	case base := <-addr:
+		return &scraper{agg: agg, url: base + "/metrics", every: every, client: &http.Client{Timeout: time.Minute}}, nil
+	case <-agg.exited:
+		return nil, fmt.Errorf("exhaust aggregate exited before serving HTTP: %v", agg.err)
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-time.After(time.Minute):
+		return nil, errors.New("exhaust aggregate did not print its HTTP address within a minute")
+	}
+}
+
+// scrape is what one scrape of the aggregator says.
+type scrape struct {
+	at                time.Time // just before the request
+	applied, rejected uint64
+	rss               uint64
+	lag               *dto.Histogram
+}
+
+func (s *scraper) scrape(ctx context.Context) (scrape, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url, nil)
+	if err != nil {
+		return scrape{}, err
+	}
+	req.Header.Set("Accept", "text/plain; version=0.0.4")
+	out := scrape{at: time.Now()}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return out, fmt.Errorf("scrape %s: %w", s.url, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return out, fmt.Errorf("scrape %s: %s", s.url, resp.Status)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		return out, fmt.Errorf("scrape %s: %w", s.url, err)
+	}
+	sum := func(name string) (uint64, bool) {
+		f, ok := fams[name]
+		if !ok {
+			return 0, false
+		}
+		var v float64
+		for _, m := range f.GetMetric() {
+			v += m.GetCounter().GetValue() + m.GetGauge().GetValue() + m.GetUntyped().GetValue()
+		}
+		return uint64(v), true
+	}
+	var ok bool
+	if out.applied, ok = sum("exhaust_events_applied_total"); !ok {
+		return out, fmt.Errorf("scrape %s: no exhaust_events_applied_total", s.url)
+	}
+	out.rejected, _ = sum("exhaust_events_rejected_total")
+	out.rss, _ = sum("process_resident_memory_bytes")
+	if f, ok := fams["exhaust_event_lag_seconds"]; ok && len(f.GetMetric()) == 1 {
+		out.lag = f.GetMetric()[0].GetHistogram()
+	}
+	if out.lag == nil {
+		return out, fmt.Errorf("scrape %s: no exhaust_event_lag_seconds histogram", s.url)
+	}
+	return out, nil
+}
+
+// waitApplied scrapes until the aggregator has applied or rejected want
+// events and returns that scrape; every scrape is appended to samples if
+// it is not nil. It fails if the aggregator exits or stops making progress.
+func (s *scraper) waitApplied(ctx context.Context, want uint64, samples *[]scrape) (scrape, error) {
+	var last uint64
+	progressed := time.Now()
+	for {
+		sc, err := s.scrape(ctx)
+		if err != nil {
+			return sc, err
+		}
+		if samples != nil {
+			*samples = append(*samples, sc)
+		}
+		if got := sc.applied + sc.rejected; got >= want {
+			return sc, nil
+		} else if got != last {
+			last, progressed = got, sc.at
+		} else if time.Since(progressed) > scaleStall {
+			return sc, fmt.Errorf("exhaust aggregate applied nothing for %v, at %d of %d events", scaleStall, got, want)
+		}
+		select {
+		case <-time.After(s.every):
+		case <-s.agg.exited:
+			return sc, fmt.Errorf("exhaust aggregate exited at %d of %d events: %v", last, want, s.agg.err)
+		case <-ctx.Done():
+			return sc, ctx.Err()
+		}
+	}
+}
+
+// bucketDelta is a histogram's observations between two scrapes.
+type bucketDelta struct {
+	bounds []float64 // finite upper bounds, ascending
+	cum    []uint64  // cumulative counts per bound
+	count  uint64    // every observation, +Inf included
+}
+
+// histogramDelta subtracts before from after (the same histogram, scraped
+// twice).
+func histogramDelta(before, after *dto.Histogram) bucketDelta {
+	var d bucketDelta
+	d.count = after.GetSampleCount() - before.GetSampleCount()
+	prev := map[float64]uint64{}
+	for _, b := range before.GetBucket() {
+		prev[b.GetUpperBound()] = b.GetCumulativeCount()
+	}
+	for _, b := range after.GetBucket() {
+		if math.IsInf(b.GetUpperBound(), +1) {
+			continue
+		}
+		d.bounds = append(d.bounds, b.GetUpperBound())
+		d.cum = append(d.cum, b.GetCumulativeCount()-prev[b.GetUpperBound()])
+	}
+	return d
+}
+
+// quantile estimates the q-quantile as PromQL's histogram_quantile does:
+// the bucket holding the rank, interpolated linearly within it (from 0
+// for the first bucket); a rank beyond the last finite bound reads as
+// that bound.
+func (d bucketDelta) quantile(q float64) float64 {
+	if d.count == 0 || len(d.bounds) == 0 {
+		return math.NaN()
+	}
+	rank := q * float64(d.count)
+	lower, below := 0.0, uint64(0)
+	for i, upper := range d.bounds {
+		if float64(d.cum[i]) >= rank {
+			in := d.cum[i] - below
+			if in == 0 {
+				return upper
+			}
+			return lower + (upper-lower)*(rank-float64(below))/float64(in)
+		}
+		lower, below = upper, d.cum[i]
+	}
+	return d.bounds[len(d.bounds)-1]
+}
+
+// joinArgs quotes args that need it, to show a command line.
+func joinArgs(args []string) string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		if a == "" || strings.ContainsAny(a, " \t'\"") {
+			a = fmt.Sprintf("%q", a)
+		}
+		out[i] = a
+	}
+	return strings.Join(out, " ")
+}

@@ -26,14 +26,7 @@ func (w *World) Day(i int) *Day {
 	if i < 1 {
 		panic(fmt.Sprintf("world: day %d: days are numbered from 1", i))
 	}
-	d := &Day{Index: i, Date: w.Date(i), City: w.City}
-	for _, p := range w.People {
-		d.Plans = append(d.Plans, w.plan(p, i))
-	}
-	if i == 1 {
-		d.Moments = momentsOf(d.Plans[0])
-	}
-	return d
+	return w.part(i, 0, len(w.People))
 }
 
 // Activities of segments.

@@ -314,12 +314,20 @@ type Moment struct {
 	Start, End time.Time
 }
 
-// Day is one simulated day of the whole population.
+// Day is one simulated day of the whole population, or a part of it
+// (World.Part): the plans of consecutive people, From on.
 type Day struct {
 	Index int       // 1-based
 	Date  time.Time // local midnight (Europe/Paris) that starts the day
 	City  *City
 	Plans []*Plan // one per person, in population order
-	// Moments is the hero's day split into the seed's moments (day 1 only).
+	// From is the population index of Plans[0]: 0 for a whole day and for
+	// the first part of one.
+	From int
+	// Moments is the hero's day split into the seed's moments (day 1 only,
+	// and in a part only the one holding the hero).
 	Moments []Moment
+	// everyone is the whole population when the day is a part of it; nil
+	// for a whole day, whose people are those of Plans (see Everyone).
+	everyone []*Person
 }

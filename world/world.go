@@ -161,9 +161,10 @@ func (d *Day) Present() []*Plan {
 	return out
 }
 
-// Plan returns the plan of the person with the given id, or nil.
+// Plan returns the plan of the person with the given id, or nil (also for
+// someone outside a part of the day).
 func (d *Day) Plan(id string) *Plan {
-	if i := personIndex(id); i >= 0 && i < len(d.Plans) {
+	if i := personIndex(id) - d.From; i >= 0 && i < len(d.Plans) {
 		return d.Plans[i]
 	}
 	return nil

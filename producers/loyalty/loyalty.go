@@ -124,9 +124,13 @@ func (*Loyalty) Spec() producers.Spec {
 }
 
 // Observe emits the members' registrations (residents on day 1, visitors
-// on the day they arrive), then every basket of the day.
+// on the day they arrive), then every basket of the day. The export covers
+// the whole population, so a day observed in parts (world.World.Part) has
+// it in its first part, before any basket, as a whole day has.
 func (*Loyalty) Observe(day *world.Day, rng *rand.Rand, emit producers.Emitter) error {
-	registrations(day, emit)
+	if day.From == 0 {
+		registrations(day, emit)
+	}
 	for _, plan := range day.Present() {
 		for _, pu := range plan.Purchases {
 			// The till sees the card that is shown, nothing else: no card
@@ -186,8 +190,10 @@ func basket(pu world.Purchase) Basket {
 // nothing is emitted about someone who is not there.
 func registrations(day *world.Day, emit producers.Emitter) {
 	at := day.Date.Add(exportHour * time.Hour)
-	for _, plan := range day.Present() {
-		p := plan.Person
+	for _, p := range day.Everyone() {
+		if !p.InCity(day.Index) {
+			continue
+		}
 		if first := max(p.Arrive, 1); day.Index != first {
 			continue
 		}

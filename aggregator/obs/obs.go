@@ -120,9 +120,24 @@ func Decode(ev *event.Event) (*Record, error) {
 	if !ok {
 		return nil, fmt.Errorf("event %s: data is %T, want json.RawMessage", ev.ID, ev.Data)
 	}
-	r := &Record{ID: ev.ID, Type: ev.Type, Time: ev.Time}
+	r := decodeFast(raw)
+	if r == nil {
+		// Left to the reference (see decode.go).
+		var err error
+		if r, err = decodeReference(raw); err != nil {
+			return nil, fmt.Errorf("event %s (%s): decode data: %w", ev.ID, ev.Type, err)
+		}
+	}
+	r.ID, r.Type, r.Time = ev.ID, ev.Type, ev.Time
+	return r, nil
+}
+
+// decodeReference decodes data with encoding/json: the reference the fast
+// decoder is held to, and its fallback.
+func decodeReference(raw []byte) (*Record, error) {
+	r := &Record{}
 	if err := json.Unmarshal(raw, r); err != nil {
-		return nil, fmt.Errorf("event %s (%s): decode data: %w", ev.ID, ev.Type, err)
+		return nil, err
 	}
 	return r, nil
 }

@@ -1,0 +1,769 @@
+package obs
+
+import (
+	"encoding/json"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"exhaust/event"
+)
+
+// The fast decoder.
+//
+// encoding/json decodes a Record by reflection, at about a fifth of the
+// aggregator's time per event. decodeFast reads the data object by hand
+// into the Record's fields instead, in one pass over the bytes. Decode
+// runs it first and falls back to encoding/json, the reference, whenever
+// decodeFast gives up, which it does on anything it cannot be sure to
+// decode exactly as encoding/json does: a key encoding/json would match
+// to a field only by case folding, an escaped or non-ASCII key, an array
+// given twice (encoding/json decodes the second into the first one's
+// elements), a number that is not a plain integer where an int goes, a
+// type mismatch, malformed input. So Decode returns what json.Unmarshal
+// returns for every input, and the fast path only ever decides the well
+// formed, common case; the differential tests and FuzzDecode hold it to
+// that.
+//
+// Everything else follows encoding/json's rules for a Record: null leaves
+// a field as it is (and empties a slice, a map or a pointer), a later
+// value of a field given twice wins, an object given twice is merged into
+// the first, unknown keys are skipped.
+
+// decoder is the state of one fast decode.
+type decoder struct {
+	b []byte
+	i int
+	// where is a Where allocated along with the Record, used by the
+	// first where object (see Decode).
+	where *event.Where
+	// Scratch for arrays, kept across decodes (see decoders): an array is
+	// decoded here and copied once into a slice of its exact length,
+	// instead of growing a slice element by element.
+	ids    []event.ID
+	meas   []Measurement
+	items  []Item
+	phases []Phase
+}
+
+// decoders recycles decoders and their scratch arrays; the service
+// decodes on several goroutines at once.
+var decoders = sync.Pool{New: func() any { return new(decoder) }}
+
+// withWhere is a Record and its Where in one allocation: most events
+// have a where.
+type withWhere struct {
+	r Record
+	w event.Where
+}
+
+// decodeFast decodes the data object raw into a new Record, or returns
+// nil when it leaves raw to encoding/json.
+func decodeFast(raw []byte) *Record {
+	rw := &withWhere{}
+	d := decoders.Get().(*decoder)
+	d.b, d.i, d.where = raw, 0, &rw.w
+	ok := d.record(&rw.r) && d.end()
+	d.b, d.where = nil, nil
+	decoders.Put(d)
+	if !ok {
+		return nil
+	}
+	return &rw.r
+}
+
+// Field names, as encoding/json sees them, to recognise a key that
+// matches one only by case folding.
+var (
+	recordKeys      = jsonNames(reflect.TypeFor[Record]())
+	whereKeys       = jsonNames(reflect.TypeFor[event.Where]())
+	idKeys          = jsonNames(reflect.TypeFor[event.ID]())
+	measurementKeys = jsonNames(reflect.TypeFor[Measurement]())
+	itemKeys        = jsonNames(reflect.TypeFor[Item]())
+	phaseKeys       = jsonNames(reflect.TypeFor[Phase]())
+)
+
+// jsonNames returns the JSON names of t's fields.
+func jsonNames(t reflect.Type) []string {
+	var names []string
+	for f := range t.Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case name == "-" || !f.IsExported():
+		case name == "":
+			names = append(names, f.Name)
+		default:
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+func (d *decoder) ws() {
+	for d.i < len(d.b) {
+		switch d.b[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
+}
+
+// peek skips whitespace and returns the next byte, 0 at the end.
+func (d *decoder) peek() byte {
+	d.ws()
+	if d.i < len(d.b) {
+		return d.b[d.i]
+	}
+	return 0
+}
+
+// end reports whether only whitespace is left.
+func (d *decoder) end() bool {
+	d.ws()
+	return d.i == len(d.b)
+}
+
+// literal consumes word if it is next.
+func (d *decoder) literal(word string) bool {
+	if len(d.b)-d.i < len(word) || string(d.b[d.i:d.i+len(word)]) != word {
+		return false
+	}
+	d.i += len(word)
+	return true
+}
+
+// null consumes a null if one is next (after whitespace).
+func (d *decoder) null() bool { return d.peek() == 'n' && d.literal("null") }
+
+// member moves to the n-th member of an object whose '{' is consumed. It
+// returns the member's key (the bytes between the quotes), with more false
+// at the closing brace. Keys with escapes or non-ASCII bytes are left to
+// encoding/json: it would unescape them and match them to fields by
+// Unicode case folding.
+func (d *decoder) member(n int) (key []byte, more, ok bool) {
+	c := d.peek()
+	switch {
+	case c == '}':
+		d.i++
+		return nil, false, true
+	case n > 0 && c != ',':
+		return nil, false, false
+	case n > 0:
+		d.i++
+		c = d.peek()
+	}
+	if c != '"' {
+		return nil, false, false
+	}
+	start := d.i + 1
+	if esc, high, ok := d.str(); !ok || esc || high {
+		return nil, false, false
+	}
+	key = d.b[start : d.i-1]
+	if d.peek() != ':' {
+		return nil, false, false
+	}
+	d.i++
+	return key, true, true
+}
+
+// element moves to the n-th element of an array whose '[' is consumed,
+// with more false at the closing bracket.
+func (d *decoder) element(n int) (more, ok bool) {
+	switch d.peek() {
+	case ']':
+		d.i++
+		return false, true
+	case ',':
+		if n > 0 {
+			d.i++
+			return true, true
+		}
+		return false, false
+	}
+	return n == 0, n == 0
+}
+
+// plain marks the bytes a string may hold without a second look: not a
+// quote, a backslash, a control character or a byte of 0x80 and above.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// str scans a string starting at its opening quote, as encoding/json's
+// grammar allows it. esc reports escapes, high bytes of 0x80 and above.
+func (d *decoder) str() (esc, high, ok bool) {
+	b, i := d.b, d.i+1
+	for {
+		for i < len(b) && plain[b[i]] {
+			i++
+		}
+		if i >= len(b) {
+			return esc, high, false
+		}
+		switch c := b[i]; {
+		case c == '"':
+			d.i = i + 1
+			return esc, high, true
+		case c == '\\':
+			esc = true
+			if i+1 >= len(b) {
+				return esc, high, false
+			}
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(b) || !isHex(b[i+2]) || !isHex(b[i+3]) || !isHex(b[i+4]) || !isHex(b[i+5]) {
+					return esc, high, false
+				}
+				i += 6
+			default:
+				return esc, high, false
+			}
+		case c < 0x20:
+			return esc, high, false
+		default:
+			high = true
+			i++
+		}
+	}
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+// number scans a number as encoding/json's grammar allows it, reporting
+// whether it has a fraction or an exponent.
+func (d *decoder) number() (frac, exp, ok bool) {
+	b := d.b
+	if d.i < len(b) && b[d.i] == '-' {
+		d.i++
+	}
+	switch {
+	case d.i >= len(b):
+		return false, false, false
+	case b[d.i] == '0':
+		d.i++
+	case b[d.i] >= '1' && b[d.i] <= '9':
+		d.digits()
+	default:
+		return false, false, false
+	}
+	if d.i < len(b) && b[d.i] == '.' {
+		d.i++
+		if d.digits() == 0 {
+			return false, false, false
+		}
+		frac = true
+	}
+	if d.i < len(b) && (b[d.i] == 'e' || b[d.i] == 'E') {
+		d.i++
+		if d.i < len(b) && (b[d.i] == '+' || b[d.i] == '-') {
+			d.i++
+		}
+		if d.digits() == 0 {
+			return false, false, false
+		}
+		exp = true
+	}
+	return frac, exp, true
+}
+
+func (d *decoder) digits() int {
+	from := d.i
+	for d.i < len(d.b) && d.b[d.i] >= '0' && d.b[d.i] <= '9' {
+		d.i++
+	}
+	return d.i - from
+}
+
+// skip scans over a value of a key no field takes.
+func (d *decoder) skip(depth int) bool {
+	// Deeper input is left to encoding/json, which knows its own limit.
+	const maxDepth = 64
+	if depth > maxDepth {
+		return false
+	}
+	switch c := d.peek(); {
+	case c == '{':
+		d.i++
+		for n := 0; ; n++ {
+			_, more, ok := d.member(n)
+			if !ok || !more {
+				return ok
+			}
+			if !d.skip(depth + 1) {
+				return false
+			}
+		}
+	case c == '[':
+		d.i++
+		for n := 0; ; n++ {
+			more, ok := d.element(n)
+			if !ok || !more {
+				return ok
+			}
+			if !d.skip(depth + 1) {
+				return false
+			}
+		}
+	case c == '"':
+		_, _, ok := d.str()
+		return ok
+	case c == 't':
+		return d.literal("true")
+	case c == 'f':
+		return d.literal("false")
+	case c == 'n':
+		return d.literal("null")
+	case c == '-' || c >= '0' && c <= '9':
+		_, _, ok := d.number()
+		return ok
+	}
+	return false
+}
+
+// unknown skips the value of a key that is none of names, unless
+// encoding/json would match the key to one of them by case folding.
+func (d *decoder) unknown(key []byte, names []string) bool {
+	for _, name := range names {
+		if strings.EqualFold(string(key), name) {
+			return false
+		}
+	}
+	return d.skip(0)
+}
+
+// text decodes a string into dst; shared interns it (see intern).
+func (d *decoder) text(dst *string, shared bool) bool {
+	switch d.peek() {
+	case 'n':
+		return d.null()
+	case '"':
+	default:
+		return false
+	}
+	start := d.i
+	esc, high, ok := d.str()
+	if !ok {
+		return false
+	}
+	body := d.b[start+1 : d.i-1]
+	switch {
+	case esc || high && !utf8.Valid(body):
+		// Escapes, or invalid UTF-8 that encoding/json replaces: rare
+		// enough to leave this one string to encoding/json itself.
+		var s string
+		if json.Unmarshal(d.b[start:d.i], &s) != nil {
+			return false
+		}
+		*dst = s
+	case shared:
+		*dst = intern(body)
+	default:
+		*dst = string(body)
+	}
+	return true
+}
+
+// fastDigits is the most decimal digits an int always holds.
+const fastDigits = strconv.IntSize / 32 * 9
+
+// integer decodes a number without fraction or exponent into dst.
+func (d *decoder) integer(dst *int) bool {
+	c := d.peek()
+	if c == 'n' {
+		return d.null()
+	}
+	start := d.i
+	if frac, exp, ok := d.number(); !ok || frac || exp {
+		return false
+	}
+	lit := d.b[start:d.i]
+	digits := lit
+	if lit[0] == '-' {
+		digits = lit[1:]
+	}
+	if len(digits) > fastDigits {
+		n, err := strconv.ParseInt(string(lit), 10, strconv.IntSize)
+		*dst = int(n)
+		return err == nil
+	}
+	n := 0
+	for _, c := range digits {
+		n = n*10 + int(c-'0')
+	}
+	if lit[0] == '-' {
+		n = -n
+	}
+	*dst = n
+	return true
+}
+
+// float decodes a number into dst.
+func (d *decoder) float(dst *float64) bool {
+	if d.peek() == 'n' {
+		return d.null()
+	}
+	start := d.i
+	if _, _, ok := d.number(); !ok {
+		return false
+	}
+	f, err := strconv.ParseFloat(string(d.b[start:d.i]), 64)
+	*dst = f
+	return err == nil
+}
+
+// boolean decodes true or false into dst.
+func (d *decoder) boolean(dst *bool) bool {
+	switch d.peek() {
+	case 't':
+		*dst = true
+		return d.literal("true")
+	case 'f':
+		*dst = false
+		return d.literal("false")
+	case 'n':
+		return d.null()
+	}
+	return false
+}
+
+// timestamp decodes a time: time.Time's own UnmarshalJSON on the literal,
+// as encoding/json calls it (it takes null as a no-op).
+func (d *decoder) timestamp(dst *time.Time) bool {
+	switch d.peek() {
+	case 'n':
+		return d.null()
+	case '"':
+		start := d.i
+		if _, _, ok := d.str(); !ok {
+			return false
+		}
+		return dst.UnmarshalJSON(d.b[start:d.i]) == nil
+	}
+	return false
+}
+
+// object consumes the '{' of an object, or a null (more false): null
+// leaves a struct as it is.
+func (d *decoder) object() (more, ok bool) {
+	switch d.peek() {
+	case '{':
+		d.i++
+		return true, true
+	case 'n':
+		return false, d.null()
+	}
+	return false, false
+}
+
+// array decodes an array of T into *dst, each element with elem, through
+// the scratch buffer *buf.
+func array[T any](d *decoder, dst *[]T, buf *[]T, elem func(*decoder, *T) bool) bool {
+	switch d.peek() {
+	case 'n':
+		*dst = nil
+		return d.null()
+	case '[':
+	default:
+		return false
+	}
+	if *dst != nil {
+		return false // given twice: see the top of the file
+	}
+	d.i++
+	s := (*buf)[:0]
+	ok := true
+	for n := 0; ok; n++ {
+		var more bool
+		if more, ok = d.element(n); !more || !ok {
+			break
+		}
+		var zero T
+		s = append(s, zero)
+		ok = elem(d, &s[len(s)-1])
+	}
+	*buf = s
+	if ok {
+		// Never nil, even when empty, like encoding/json's.
+		*dst = append(make([]T, 0, len(s)), s...)
+	}
+	return ok
+}
+
+func (d *decoder) id(id *event.ID) bool {
+	more, ok := d.object()
+	for n := 0; more && ok; n++ {
+		var key []byte
+		if key, more, ok = d.member(n); !more || !ok {
+			break
+		}
+		switch string(key) {
+		case "kind":
+			ok = d.text((*string)(&id.Kind), true)
+		case "value":
+			ok = d.text(&id.Value, false)
+		default:
+			ok = d.unknown(key, idKeys)
+		}
+	}
+	return ok
+}
+
+func (d *decoder) whereObject(dst **event.Where) bool {
+	if d.peek() == 'n' {
+		*dst = nil
+		return d.null()
+	}
+	more, ok := d.object()
+	if !ok {
+		return false
+	}
+	if *dst == nil {
+		if *dst = d.where; *dst == nil {
+			*dst = new(event.Where)
+		}
+		d.where = nil
+	}
+	w := *dst
+	for n := 0; more && ok; n++ {
+		var key []byte
+		if key, more, ok = d.member(n); !more || !ok {
+			break
+		}
+		switch string(key) {
+		case "place":
+			ok = d.text(&w.Place, true)
+		case "lat":
+			ok = d.float(&w.Lat)
+		case "lon":
+			ok = d.float(&w.Lon)
+		case "accuracy_m":
+			ok = d.float(&w.AccuracyM)
+		default:
+			ok = d.unknown(key, whereKeys)
+		}
+	}
+	return ok
+}
+
+func (d *decoder) measurement(m *Measurement) bool {
+	more, ok := d.object()
+	for n := 0; more && ok; n++ {
+		var key []byte
+		if key, more, ok = d.member(n); !more || !ok {
+			break
+		}
+		switch string(key) {
+		case "tower":
+			ok = d.text(&m.Tower, true)
+		case "rssi_dbm":
+			ok = d.integer(&m.RSSI)
+		default:
+			ok = d.unknown(key, measurementKeys)
+		}
+	}
+	return ok
+}
+
+func (d *decoder) item(it *Item) bool {
+	more, ok := d.object()
+	for n := 0; more && ok; n++ {
+		var key []byte
+		if key, more, ok = d.member(n); !more || !ok {
+			break
+		}
+		switch string(key) {
+		case "name":
+			ok = d.text(&it.Name, true)
+		case "category":
+			ok = d.text(&it.Category, true)
+		case "genre":
+			ok = d.text(&it.Genre, true)
+		case "price_cents":
+			ok = d.integer(&it.PriceCents)
+		case "qty":
+			ok = d.integer(&it.Qty)
+		default:
+			ok = d.unknown(key, itemKeys)
+		}
+	}
+	return ok
+}
+
+func (d *decoder) phase(p *Phase) bool {
+	more, ok := d.object()
+	for n := 0; more && ok; n++ {
+		var key []byte
+		if key, more, ok = d.member(n); !more || !ok {
+			break
+		}
+		switch string(key) {
+		case "phase":
+			ok = d.text(&p.Phase, true)
+		case "start":
+			ok = d.timestamp(&p.Start)
+		case "end":
+			ok = d.timestamp(&p.End)
+		default:
+			ok = d.unknown(key, phaseKeys)
+		}
+	}
+	return ok
+}
+
+// totals decodes a map of integers; like encoding/json, it adds to a map
+// given before, and a null value counts as 0.
+func (d *decoder) totals(dst *map[string]int) bool {
+	if d.peek() == 'n' {
+		*dst = nil
+		return d.null()
+	}
+	more, ok := d.object()
+	if !ok {
+		return false
+	}
+	if *dst == nil {
+		*dst = map[string]int{}
+	}
+	for n := 0; more && ok; n++ {
+		var key []byte
+		if key, more, ok = d.member(n); !more || !ok {
+			break
+		}
+		v := 0
+		if ok = d.integer(&v); ok {
+			(*dst)[intern(key)] = v
+		}
+	}
+	return ok
+}
+
+// record decodes the data object into r. Strings from small vocabularies
+// are interned; identifiers, free text and personal data are not.
+func (d *decoder) record(r *Record) bool {
+	if d.peek() != '{' {
+		return false // null would be a no-op; anything else an error
+	}
+	d.i++
+	ok := true
+	for n := 0; ok; n++ {
+		var key []byte
+		var more bool
+		if key, more, ok = d.member(n); !more || !ok {
+			break
+		}
+		switch string(key) {
+		case "ids":
+			ok = array(d, &r.IDs, &d.ids, (*decoder).id)
+		case "where":
+			ok = d.whereObject(&r.Where)
+		case "event":
+			ok = d.text(&r.Event, true)
+		case "tower":
+			ok = d.text(&r.Tower, true)
+		case "measurements":
+			ok = array(d, &r.Measurements, &d.meas, (*decoder).measurement)
+		case "app":
+			ok = d.text(&r.App, true)
+		case "category":
+			ok = d.text(&r.Category, true)
+		case "device":
+			ok = d.text(&r.Device, true)
+		case "duration_s":
+			ok = d.integer(&r.DurationS)
+		case "direction":
+			ok = d.text(&r.Direction, true)
+		case "correspondent":
+			ok = d.text(&r.Correspondent, false)
+		case "topic":
+			ok = d.text(&r.Topic, true)
+		case "query":
+			ok = d.text(&r.Query, false)
+		case "merchant":
+			ok = d.text(&r.Merchant, true)
+		case "mcc":
+			ok = d.text(&r.MCC, true)
+		case "amount_cents":
+			ok = d.integer(&r.AmountCents)
+		case "currency":
+			ok = d.text(&r.Currency, true)
+		case "terminal":
+			ok = d.text(&r.Terminal, true)
+		case "chain":
+			ok = d.text(&r.Chain, true)
+		case "store":
+			ok = d.text(&r.Store, true)
+		case "items":
+			ok = array(d, &r.Items, &d.items, (*decoder).item)
+		case "total_cents":
+			ok = d.integer(&r.TotalCents)
+		case "points":
+			ok = d.integer(&r.Points)
+		case "own_cup":
+			ok = d.boolean(&r.OwnCup)
+		case "name":
+			ok = d.text(&r.Name, false)
+		case "email":
+			ok = d.text(&r.Email, false)
+		case "registered":
+			ok = d.text(&r.Registered, false)
+		case "station":
+			ok = d.text(&r.Station, true)
+		case "station_name":
+			ok = d.text(&r.StationName, true)
+		case "line":
+			ok = d.text(&r.Line, true)
+		case "product":
+			ok = d.text(&r.Product, true)
+		case "count":
+			ok = d.integer(&r.Count)
+		case "payment":
+			ok = d.text(&r.Payment, true)
+		case "ap":
+			ok = d.text(&r.AP, true)
+		case "ssid":
+			ok = d.text(&r.SSID, true)
+		case "rssi_dbm":
+			ok = d.integer(&r.RSSI)
+		case "start":
+			ok = d.timestamp(&r.Start)
+		case "end":
+			ok = d.timestamp(&r.End)
+		case "records":
+			ok = d.integer(&r.Records)
+		case "battery_pct":
+			ok = d.integer(&r.BatteryPct)
+		case "bed":
+			ok = d.timestamp(&r.Bed)
+		case "wake":
+			ok = d.timestamp(&r.Wake)
+		case "phases":
+			ok = array(d, &r.Phases, &d.phases, (*decoder).phase)
+		case "totals_s":
+			ok = d.totals(&r.TotalsS)
+		case "steps":
+			ok = d.integer(&r.Steps)
+		case "heart_rate_avg_bpm":
+			ok = d.integer(&r.HeartRate)
+		case "calories_kcal":
+			ok = d.integer(&r.Calories)
+		case "sport":
+			ok = d.text(&r.Sport, true)
+		default:
+			ok = d.unknown(key, recordKeys)
+		}
+	}
+	return ok
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -33,6 +34,7 @@ func runBench(ctx context.Context, args []string, env *cliEnv) error {
 		env.stdout)
 	o.register(fs, 1)
 	rounds := fs.Int("rounds", 5, "rounds of each measurement; medians are reported")
+	asJSON := fs.Bool("json", false, "print one JSON object on stdout (progress goes to stderr; docs/performance.md)")
 	if err := parseFlags(fs, args[1:], env.getenv); err != nil {
 		return err
 	}
@@ -64,20 +66,26 @@ func runBench(ctx context.Context, args []string, env *cliEnv) error {
 		return err
 	}
 	selected, _ := producers.Select(o.producers)
+	out := env.stdout
+	if *asJSON {
+		out = env.stderr
+	}
 
-	fmt.Fprintf(env.stdout, "bench publish: %d people, %d day(s), %d rounds, embedded nats-server %s\n", o.persons, o.days, *rounds, srv.URL())
+	fmt.Fprintf(out, "bench publish: %d people, %d day(s), %d rounds, embedded nats-server %s\n", o.persons, o.days, *rounds, srv.URL())
 	// The same events, made once ahead, for the publishing stage alone.
 	pre, err := pregenerate(ctx, &o, w, selected, start)
 	if err != nil {
 		return err
 	}
 	var exhaustRates, rawRates, stageRates []float64
+	var events, meanBytes int
 	for r := 1; r <= *rounds; r++ {
 		n, bytes, took, err := benchExhaust(ctx, js, &o, w, selected, start)
 		if err != nil {
 			return err
 		}
 		size := int(bytes / uint64(n))
+		events, meanBytes = n, size
 		rawTook, err := benchRaw(ctx, js, &o, n, size)
 		if err != nil {
 			return err
@@ -88,12 +96,38 @@ func runBench(ctx context.Context, args []string, env *cliEnv) error {
 		}
 		er, rr, sr := float64(n)/took.Seconds(), float64(n)/rawTook.Seconds(), float64(len(pre))/stageTook.Seconds()
 		exhaustRates, rawRates, stageRates = append(exhaustRates, er), append(rawRates, rr), append(stageRates, sr)
-		fmt.Fprintf(env.stdout, "round %d: %d events, mean %d B: exhaust --fast %.0f ev/s, raw async publisher %.0f msg/s, ratio %.2f; publishing stage alone %.0f ev/s (%.2f)\n",
+		fmt.Fprintf(out, "round %d: %d events, mean %d B: exhaust --fast %.0f ev/s, raw async publisher %.0f msg/s, ratio %.2f; publishing stage alone %.0f ev/s (%.2f)\n",
 			r, n, size, er, rr, er/rr, sr, sr/rr)
 	}
 	me, mr, ms := median(exhaustRates), median(rawRates), median(stageRates)
-	fmt.Fprintf(env.stdout, "median: exhaust --fast %.0f ev/s, raw %.0f msg/s, ratio %.2f; publishing stage alone (events made ahead) %.0f ev/s, ratio %.2f\n", me, mr, me/mr, ms, ms/mr)
+	if *asJSON {
+		return json.NewEncoder(env.stdout).Encode(publishReport{
+			Persons: o.persons, Days: o.days, Rounds: *rounds, Events: events, MeanBytes: meanBytes,
+			ExhaustEventsPerSecond: me, RawMessagesPerSecond: mr, Ratio: me / mr,
+			StageEventsPerSecond: ms, StageRatio: ms / mr,
+		})
+	}
+	fmt.Fprintf(out, "median: exhaust --fast %.0f ev/s, raw %.0f msg/s, ratio %.2f; publishing stage alone (events made ahead) %.0f ev/s, ratio %.2f\n", me, mr, me/mr, ms, ms/mr)
 	return nil
+}
+
+// publishReport is bench publish's result, printed with --json. Its field
+// names are a contract: scripts and tests decode them. Rates are medians
+// over the rounds.
+type publishReport struct {
+	Persons   int `json:"persons"`
+	Days      int `json:"days"`
+	Rounds    int `json:"rounds"`
+	Events    int `json:"events"`
+	MeanBytes int `json:"mean_bytes"`
+	// Ratio is `exhaust produce --fast`'s pipeline (making the days,
+	// encoding, publishing, every ack) over the raw async publisher.
+	ExhaustEventsPerSecond float64 `json:"exhaust_events_per_second"`
+	RawMessagesPerSecond   float64 `json:"raw_messages_per_second"`
+	Ratio                  float64 `json:"ratio"`
+	// StageRatio is exhaust's publisher alone, on events made ahead.
+	StageEventsPerSecond float64 `json:"stage_events_per_second"`
+	StageRatio           float64 `json:"stage_ratio"`
 }
 
 // captured is one event as the runner hands it to its sink.

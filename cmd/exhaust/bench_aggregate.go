@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -49,6 +50,51 @@ type benchAggregateOptions struct {
 	latencyEvents int
 	memPersons    []int
 	memDays       int
+	json          bool
+}
+
+// aggregateReport is bench aggregate's result, printed with --json. Its
+// field names are a contract: scripts and tests decode them. Rates are
+// medians over the rounds, in events per second.
+type aggregateReport struct {
+	Persons int `json:"persons"`
+	Days    int `json:"days"`
+	Rounds  int `json:"rounds"`
+	Workers int `json:"workers"`
+	Events  int `json:"events"`
+
+	// Ratio is RatioCore: the Engine's throughput against the cheapest
+	// consumer there is, the figure issue 3 and issue 11 set targets on.
+	Ratio          float64 `json:"ratio"`
+	RatioCore      float64 `json:"ratio_core"`      // aggregator over core NATS / raw core-NATS subscriber
+	RatioJetStream float64 `json:"ratio_jetstream"` // service / raw durable JetStream consumer
+
+	CoreRawEventsPerSecond           float64 `json:"core_raw_events_per_second"`
+	CoreAggregatorEventsPerSecond    float64 `json:"core_aggregator_events_per_second"`
+	JetStreamRawEventsPerSecond      float64 `json:"jetstream_raw_events_per_second"`
+	ServiceEventsPerSecond           float64 `json:"service_events_per_second"`
+	ServiceSequentialEventsPerSecond float64 `json:"service_sequential_events_per_second"`
+	ServiceReferenceEventsPerSecond  float64 `json:"service_reference_events_per_second,omitempty"` // with --reference
+
+	// Latency, publish to applied in process; absent with --latency-rate 0.
+	LatencyEvents int     `json:"latency_events,omitempty"`
+	LatencyRate   float64 `json:"latency_rate,omitempty"`
+	LatencyP50Ms  float64 `json:"latency_p50_ms,omitempty"`
+	LatencyP95Ms  float64 `json:"latency_p95_ms,omitempty"`
+	LatencyP99Ms  float64 `json:"latency_p99_ms,omitempty"`
+
+	// Live heap per population; absent with --mem-persons "".
+	Memory                       []memoryPoint `json:"memory,omitempty"`
+	MemoryMarginalBytesPerPerson float64       `json:"memory_marginal_bytes_per_person,omitempty"`
+}
+
+// memoryPoint is the live heap of an Engine after --mem-days of a city.
+type memoryPoint struct {
+	Persons        int     `json:"persons"`
+	Events         uint64  `json:"events"`
+	Profiles       int     `json:"profiles"`
+	LiveHeapBytes  uint64  `json:"live_heap_bytes"`
+	BytesPerPerson float64 `json:"bytes_per_person"`
 }
 
 func runBenchAggregate(ctx context.Context, args []string, env *cliEnv) error {
@@ -75,6 +121,7 @@ func runBenchAggregate(ctx context.Context, args []string, env *cliEnv) error {
 	mem := csvFlag{"2000", "5000"}
 	fs.Var(&mem, "mem-persons", "populations whose live heap after --mem-days is measured, comma-separated (empty: skip)")
 	fs.IntVar(&b.memDays, "mem-days", 1, "days applied before measuring memory")
+	fs.BoolVar(&b.json, "json", false, "print one JSON object on stdout (progress goes to stderr; docs/performance.md)")
 	if err := parseFlags(fs, args, env.getenv); err != nil {
 		return err
 	}
@@ -104,7 +151,15 @@ func runBenchAggregate(ctx context.Context, args []string, env *cliEnv) error {
 	if b.workers == 0 {
 		b.workers = service.DefaultWorkers()
 	}
-	return benchAggregate(ctx, &o, &b, env.stdout)
+	out := env.stdout
+	if b.json {
+		out = env.stderr
+	}
+	rep, err := benchAggregate(ctx, &o, &b, out)
+	if err != nil || !b.json {
+		return err
+	}
+	return json.NewEncoder(env.stdout).Encode(rep)
 }
 
 // setDefault changes a registered flag's default value.
@@ -114,15 +169,16 @@ func setDefault(fs *flag.FlagSet, name, value string) {
 	f.DefValue = value
 }
 
-func benchAggregate(ctx context.Context, o *simOptions, b *benchAggregateOptions, out io.Writer) error {
+func benchAggregate(ctx context.Context, o *simOptions, b *benchAggregateOptions, out io.Writer) (*aggregateReport, error) {
+	rep := &aggregateReport{Persons: o.persons, Days: o.days, Rounds: b.rounds, Workers: b.workers}
 	log := slog.New(slog.DiscardHandler)
 	validator, err := event.NewValidator(producers.Schemas(producers.All()...))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	refValidator, err := event.NewValidator(producers.Schemas(producers.All()...), event.WithReference())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	start, _ := o.startDate()
 	selected, _ := producers.Select(o.producers)
@@ -131,33 +187,34 @@ func benchAggregate(ctx context.Context, o *simOptions, b *benchAggregateOptions
 	// Memory first, in a process that holds nothing else yet: the
 	// embedded server's caches would come and go during the measurement.
 	if len(b.memPersons) > 0 {
-		if err := benchMemory(ctx, o, b, selected, start, validator, out); err != nil {
-			return err
+		if err := benchMemory(ctx, o, b, selected, start, validator, out, rep); err != nil {
+			return nil, err
 		}
 	}
 
 	w, err := world.New(world.Config{Seed: o.seed, Persons: o.persons, Start: start})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	began := time.Now()
 	msgs, err := generateStream(ctx, o, w, selected, start)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var size int
 	for _, m := range msgs {
 		size += len(m.data)
 	}
+	rep.Events = len(msgs)
 	fmt.Fprintf(out, "bench aggregate: %d people, %d day(s): %d events, mean %d B (generated in %v)\n",
 		o.persons, o.days, len(msgs), size/len(msgs), time.Since(began).Round(time.Millisecond))
 	if o.maxBytes > 0 && int64(size)+int64(len(msgs))*256 > int64(o.maxBytes) { // 256: a generous allowance for headers
-		return fmt.Errorf("the stream would not hold the %d events (%d bytes of payload) within --stream-max-bytes %v: raise it, or 0 for no limit", len(msgs), size, &o.maxBytes)
+		return nil, fmt.Errorf("the stream would not hold the %d events (%d bytes of payload) within --stream-max-bytes %v: raise it, or 0 for no limit", len(msgs), size, &o.maxBytes)
 	}
 
 	srv, err := natsbus.StartServer(natsbus.ServerConfig{Listen: "127.0.0.1:0", Logger: log})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer srv.Shutdown()
 	fmt.Fprintf(out, "embedded nats-server %s, JetStream store %s\n", srv.URL(), srv.StoreDir())
@@ -166,46 +223,46 @@ func benchAggregate(ctx context.Context, o *simOptions, b *benchAggregateOptions
 	}
 	pubNC, err := connect("bench-publisher")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer pubNC.Close()
 	subNC, err := connect("bench-consumer")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer subNC.Close()
 	js, err := jetstream.New(subNC)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	pubJS, err := jetstream.New(pubNC)
 	if err != nil {
-		return err
+		return nil, err
 	}
 
 	// The JetStream stream, filled once: every consumer reads the same.
 	if err := resetStream(ctx, pubJS, o); err != nil {
-		return err
+		return nil, err
 	}
 	if err := fillStream(ctx, pubJS, msgs); err != nil {
-		return err
+		return nil, err
 	}
 	last := uint64(len(msgs))
 
 	var m benchMeasures
 	for r := 1; r <= b.rounds; r++ {
 		if err := m.round(ctx, r, b, msgs, pubNC, subNC, js, validator, refValidator, last, out); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	m.report(out, b)
+	m.report(out, b, rep)
 
 	if b.latencyRate > 0 {
-		if err := benchLatency(ctx, pubJS, js, o, b, msgs, validator, out); err != nil {
-			return err
+		if err := benchLatency(ctx, pubJS, js, o, b, msgs, validator, out, rep); err != nil {
+			return nil, err
 		}
 	}
-	return nil
+	return rep, nil
 }
 
 // streamMsg is one pre-generated event.
@@ -346,8 +403,12 @@ func medianOf(xs []measure) measure {
 	return measure{rate: median(rates), cpu: time.Duration(median(cpus))}
 }
 
-func (m *benchMeasures) report(out io.Writer, b *benchAggregateOptions) {
+func (m *benchMeasures) report(out io.Writer, b *benchAggregateOptions, rep *aggregateReport) {
 	cr, ca, jr, sv, ss := medianOf(m.coreRaw), medianOf(m.coreAgg), medianOf(m.jetRaw), medianOf(m.service), medianOf(m.serviceSeq)
+	rep.RatioCore, rep.RatioJetStream = ca.rate/cr.rate, sv.rate/jr.rate
+	rep.Ratio = rep.RatioCore
+	rep.CoreRawEventsPerSecond, rep.CoreAggregatorEventsPerSecond = cr.rate, ca.rate
+	rep.JetStreamRawEventsPerSecond, rep.ServiceEventsPerSecond, rep.ServiceSequentialEventsPerSecond = jr.rate, sv.rate, ss.rate
 	fmt.Fprintf(out, "median over %d rounds (CPU: the whole process, embedded server included):\n", b.rounds)
 	fmt.Fprintf(out, "  core NATS: raw subscriber %s, aggregator %s: ratio %.3f (target ≥ %.1f: %s)\n",
 		cr, ca, ca.rate/cr.rate, targetCoreRatio, met(ca.rate/cr.rate >= targetCoreRatio))
@@ -356,6 +417,7 @@ func (m *benchMeasures) report(out io.Writer, b *benchAggregateOptions) {
 	fmt.Fprintf(out, "  service validating on the applying goroutine: %s (ratio %.3f)\n", ss, ss.rate/jr.rate)
 	if len(m.serviceRef) > 0 {
 		sr := medianOf(m.serviceRef)
+		rep.ServiceReferenceEventsPerSecond = sr.rate
 		fmt.Fprintf(out, "  service with the reference validator, no workers (before): %s (ratio %.3f)\n", sr, sr.rate/jr.rate)
 	}
 }
@@ -626,7 +688,7 @@ func (l *latencyObserver) Lag(time.Duration) {
 // benchLatency publishes events at a steady rate to an empty stream that
 // a running service consumes, and measures for each event the time from
 // just before its publish to its effects being visible in the Engine.
-func benchLatency(ctx context.Context, pubJS, js jetstream.JetStream, o *simOptions, b *benchAggregateOptions, msgs []streamMsg, v *event.Validator, out io.Writer) error {
+func benchLatency(ctx context.Context, pubJS, js jetstream.JetStream, o *simOptions, b *benchAggregateOptions, msgs []streamMsg, v *event.Validator, out io.Writer, rep *aggregateReport) error {
 	n := min(b.latencyEvents, len(msgs))
 	if err := resetStream(ctx, pubJS, o); err != nil {
 		return err
@@ -672,6 +734,8 @@ func benchLatency(ctx context.Context, pubJS, js jetstream.JetStream, o *simOpti
 	}
 	slices.Sort(lat)
 	pct := func(p float64) float64 { return lat[min(n-1, int(p*float64(n)))] }
+	rep.LatencyEvents, rep.LatencyRate = n, b.latencyRate
+	rep.LatencyP50Ms, rep.LatencyP95Ms, rep.LatencyP99Ms = pct(0.50), pct(0.95), pct(0.99)
 	fmt.Fprintf(out, "latency, publish to applied (visible in the Engine), %d events at %.0f ev/s over JetStream: p50 %.2f ms, p95 %.2f ms, p99 %.2f ms, max %.2f ms\n",
 		n, b.latencyRate, pct(0.50), pct(0.95), pct(0.99), lat[n-1])
 	return nil
@@ -710,7 +774,7 @@ func liveHeap() uint64 {
 // Engine, minus the heap before it was created, the world alive in both.
 // A small run first fills the city's route caches, which do not grow with
 // the population.
-func benchMemory(ctx context.Context, o *simOptions, b *benchAggregateOptions, ps []producers.Producer, start time.Time, v *event.Validator, out io.Writer) error {
+func benchMemory(ctx context.Context, o *simOptions, b *benchAggregateOptions, ps []producers.Producer, start time.Time, v *event.Validator, out io.Writer, rep *aggregateReport) error {
 	warm, err := world.New(world.Config{Seed: o.seed, Persons: 50, Start: start})
 	if err != nil {
 		return err
@@ -741,6 +805,8 @@ func benchMemory(ctx context.Context, o *simOptions, b *benchAggregateOptions, p
 		runtime.KeepAlive(engine)
 		used := after - min(before, after)
 		points = append(points, point{persons, used, st.Profiles})
+		rep.Memory = append(rep.Memory, memoryPoint{Persons: persons, Events: st.Events, Profiles: st.Profiles,
+			LiveHeapBytes: used, BytesPerPerson: float64(used) / float64(persons)})
 		fmt.Fprintf(out, "memory, %d people, %d day(s): %d events, %d profiles, live heap %.1f MiB: %.0f B per person, %.0f B per profile (took %v)\n",
 			persons, b.memDays, st.Events, st.Profiles, float64(used)/(1<<20), float64(used)/float64(persons),
 			float64(used)/float64(max(st.Profiles, 1)), time.Since(began).Round(time.Second))
@@ -748,6 +814,7 @@ func benchMemory(ctx context.Context, o *simOptions, b *benchAggregateOptions, p
 	if len(points) > 1 {
 		p, q := points[len(points)-2], points[len(points)-1]
 		slope := (float64(q.bytes) - float64(p.bytes)) / float64(q.persons-p.persons)
+		rep.MemoryMarginalBytesPerPerson = slope
 		fmt.Fprintf(out, "memory, marginal cost from %d to %d people: %.0f B per person (target ≤ %d: %s); extrapolated to 100000 people: %.0f MiB\n",
 			p.persons, q.persons, slope, targetBytesInPerson, met(slope <= targetBytesInPerson),
 			(float64(q.bytes)+slope*float64(100000-q.persons))/(1<<20))

@@ -37,6 +37,35 @@ func TestBenchAggregate(t *testing.T) {
 	}
 }
 
+// TestBenchAggregateJSON checks the contract of bench aggregate --json:
+// one object on stdout with positive ratios, ratio being ratio_core. No
+// figure of speed is checked.
+func TestBenchAggregateJSON(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a simulation and an embedded server: not in -short mode")
+	}
+	code, stdout, stderr := runCLI(t, t.Context(), nil, "bench", "aggregate", "--json", "--persons", "4", "--rounds", "1",
+		"--reference=false", "--latency-events", "40", "--latency-rate", "2000", "--mem-persons", "4,8", "--workers", "2")
+	if code != 0 {
+		t.Fatalf("exit code %d: %s", code, stderr)
+	}
+	got := jsonNumbers(t, stdout, "ratio", "ratio_core", "ratio_jetstream", "events", "latency_p50_ms", "latency_p99_ms")
+	for name, v := range got {
+		if !(v > 0) {
+			t.Errorf("%s = %v, want > 0", name, v)
+		}
+	}
+	if got["ratio"] != got["ratio_core"] {
+		t.Errorf("ratio %v, ratio_core %v: ratio is documented as ratio_core", got["ratio"], got["ratio_core"])
+	}
+	if got["latency_p50_ms"] > got["latency_p99_ms"] {
+		t.Errorf("latency p50 %v ms > p99 %v ms", got["latency_p50_ms"], got["latency_p99_ms"])
+	}
+	if !strings.Contains(stderr, "bench aggregate: 4 people") {
+		t.Errorf("progress did not go to stderr:\n%s", stderr)
+	}
+}
+
 func TestBenchAggregateBadFlags(t *testing.T) {
 	tests := []struct {
 		name string

@@ -114,20 +114,22 @@ type track struct {
 }
 
 // cand is a phone a candidate to be an anchor's owner's, with its evidence.
+// An anchor in a crowd holds dozens, and a city millions: the fields are
+// packed (a graph handle for the phone, event ids in 16 bytes, an interned
+// place), 80 bytes instead of 136.
 type cand struct {
-	Phone        event.ID
-	Score        float64 // log-likelihood ratio, summed
+	Score       float64 // log-likelihood ratio, summed
+	First, Last int64   // unix ns of the first and last hit
+	// Phone is the phone's graph handle: the graph knows every identifier
+	// of a record before the linker observes it, and a handle never
+	// changes (see graph.Handle), not even across a snapshot.
+	Phone        int32
 	Hits, Misses int32
 	Days         int32
-	LastDay      int64
-	First, Last  int64 // unix ns of the first and last hit
+	LastDay      int32 // days since 1970 of the last hit
 	// The last hit's events (the anchor's, the phone's) and place.
-	EvA, EvP string
+	EvA, EvP evRef
 	Place    string
-
-	// h is the phone's graph handle plus one (0: not looked up yet): a
-	// cache, not state (handles never change, see graph.Handle).
-	h int32
 }
 
 // anchor is the co-occurrence evidence of one identifier that is not a
@@ -180,6 +182,10 @@ type cooccur struct {
 	Contra map[pairKey]int32
 	Vetoes map[pairKey]bool
 	Splits []Split
+
+	// OddEvents are the texts of the event ids that are no canonical
+	// UUID, by their evRef.
+	OddEvents map[evRef]string
 
 	// Counters, for Stats.
 	Late, Crowded, Links, Unresolved, Undone int64
@@ -517,55 +523,25 @@ func closeness(o spot, ss []spot) (float64, spot, bool) {
 	return best, at, found
 }
 
-// phoneNear returns how near phone was to o in bn and prev.
-func phoneNear(o spot, phone event.ID, bn, prev *bin) (float64, spot, bool) {
-	g, at, ok := closeness(o, bn.Phones[phone])
-	if prev != nil {
-		if g2, at2, ok2 := closeness(o, prev.Phones[phone]); ok2 && (!ok || g2 > g) {
-			g, at, ok = g2, at2, true
-		}
-	}
-	return g, at, ok
-}
-
 // Thresholds of g as exponents: g ≥ gHit when d²/2(σ₁²+σ₂²) ≤ qHit.
 var qHit, qMiss = -math.Log(gHit), -math.Log(gMiss)
 
 // cluster returns the union-find handle of c's phone's cluster (see
-// graph.ClusterOf), or -1 if the graph does not know the phone. The
-// phone's graph handle is kept in c: it never changes.
-func (l *Linker) cluster(c *cand) int32 {
-	if c.h == 0 {
-		h := l.g.Handle(c.Phone)
-		if h < 0 {
-			return -1
-		}
-		c.h = h + 1
-	}
-	return l.g.ClusterOf(c.h - 1)
-}
+// graph.ClusterOf).
+func (l *Linker) cluster(c *cand) int32 { return l.g.ClusterOf(c.Phone) }
 
 // candDevices returns the located identifiers of c's phone: its cluster's
-// device identifiers (the SIM located by the network, the ad id by GPS),
-// or the phone alone if the graph does not know it.
-func (l *Linker) candDevices(c *cand) []event.ID {
-	r := l.cluster(c)
-	if r < 0 {
-		l.one[0] = c.Phone
-		return l.one[:]
-	}
-	return l.aboutCluster(r).devs
-}
+// device identifiers (the SIM located by the network, the ad id by GPS).
+func (l *Linker) candDevices(c *cand) []event.ID { return l.aboutCluster(l.cluster(c)).devs }
+
+// phoneOf returns the identifier of c's phone.
+func (l *Linker) phoneOf(c *cand) event.ID { return l.g.IDOf(c.Phone) }
 
 // clusterNear returns how near p's phone was to o: the nearest of its
 // located identifiers. A phone's ad id seen by GPS now and then, and its
 // SIM located all day, are one phone.
 func (l *Linker) clusterNear(o spot, c *cand, bn, prev *bin) (g float64, at spot, located bool) {
-	r := l.cluster(c)
-	if r < 0 {
-		return phoneNear(o, c.Phone, bn, prev)
-	}
-	for _, h := range l.aboutCluster(r).devH {
+	for _, h := range l.aboutCluster(l.cluster(c)).devH {
 		for _, b := range [2]*bin{bn, prev} {
 			if b == nil {
 				continue
@@ -704,7 +680,7 @@ func (l *Linker) observe(id event.ID, o spot, b int64, bn, prev *bin) {
 	far := float64(max(0, seen-int64(notFar))) / population
 	a.Rest += weight * math.Log(far*pMissSame+1-far)
 	encounter := weight == 1
-	day := floorDiv(o.From, int64(24*time.Hour))
+	day := int32(floorDiv(o.From, int64(24*time.Hour)))
 	t := (o.From + o.To) / 2
 	score := func(c *cand, g float64, at spot) {
 		if g < gMiss {
@@ -725,7 +701,7 @@ func (l *Linker) observe(id event.ID, o spot, b int64, bn, prev *bin) {
 				c.Days++
 				c.LastDay = day
 			}
-			c.EvA, c.EvP, c.Place = o.Event, at.Event, o.Place
+			c.EvA, c.EvP, c.Place = l.evRef(o.Event), l.evRef(at.Event), l.place(o.Place)
 		}
 	}
 	for i := range a.Cands {
@@ -749,20 +725,21 @@ func (l *Linker) observe(id event.ID, o spot, b int64, bn, prev *bin) {
 		if room <= 0 {
 			break
 		}
-		r := int32(-1)
-		if h := l.g.Handle(n.id); h >= 0 {
-			r = l.g.ClusterOf(h)
+		h := l.g.Handle(n.id)
+		if h < 0 {
+			continue // not in the graph: not a record's identifier
 		}
-		if (r >= 0 && slices.Contains(held, r)) || slices.ContainsFunc(a.Cands, func(c cand) bool { return c.Phone == n.id }) || l.vetoed(id, n.id) {
+		r := l.g.ClusterOf(h)
+		if slices.Contains(held, r) || l.vetoed(id, n.id) {
 			continue
 		}
 		held = append(held, r)
 		// A newcomer was no candidate before: it is scored against the
 		// earlier observations from where it was then.
-		c := cand{Phone: n.id, LastDay: math.MinInt64}
+		c := cand{Phone: h, LastDay: math.MinInt32}
 		l.late(&c, a)
 		score(&c, n.g, n.sp)
-		a.Cands = append(a.Cands, c)
+		a.Cands = appendCand(a.Cands, c)
 		room--
 	}
 	l.held = held[:0]
@@ -811,13 +788,28 @@ func (a *anchor) prune() {
 		if c := cmp.Compare(y.Score, x.Score); c != 0 {
 			return c
 		}
-		return graph.CompareID(x.Phone, y.Phone)
+		return cmp.Compare(x.Phone, y.Phone)
 	})
 	if len(a.Cands) == 0 {
 		return
 	}
 	floor := a.Cands[0].Score - pruneGap
 	a.Cands = slices.DeleteFunc(a.Cands, func(c cand) bool { return c.Score < floor })
+	// Most anchors shed candidates as they are seen again: give back the
+	// room, or a city's anchors hold twice the candidates they keep.
+	if cap(a.Cands) > len(a.Cands)+len(a.Cands)/4+4 {
+		a.Cands = slices.Clip(slices.Clone(a.Cands))
+	}
+}
+
+// appendCand appends c to cs, growing by a quarter rather than doubling:
+// the slices live as long as their anchor, and a doubled one is mostly
+// empty room.
+func appendCand(cs []cand, c cand) []cand {
+	if len(cs) == cap(cs) {
+		cs = slices.Grow(cs, 4+len(cs)/4)[:len(cs)]
+	}
+	return append(cs, c)
 }
 
 // Bits of a cluster's kind mask (see kinds) beyond event.Kinds.
@@ -895,6 +887,7 @@ type verdict struct {
 	reason      string  // why not linked, "" if it is
 	candidates  int
 	rivalPhone  event.ID
+	bestPhone   event.ID
 	observation int32
 }
 
@@ -936,10 +929,7 @@ func (l *Linker) weighAnchor(id event.ID, a *anchor) verdict {
 		c := &a.Cands[i]
 		r := l.cluster(c)
 		roots = append(roots, r)
-		kr := l.kindBit(c.Phone.Kind)
-		if r >= 0 {
-			kr = l.aboutCluster(r).mask
-		}
+		kr := l.aboutCluster(r).mask
 		if r != own && kr&ka&^uint64(deviceBit) != 0 {
 			roots[i] = -2 // two cards, two passes: two people
 			continue
@@ -951,7 +941,7 @@ func (l *Linker) weighAnchor(id event.ID, a *anchor) verdict {
 		case r >= 0 && r == bestRoot:
 			// The same phone under another identifier: not a rival.
 		case c.Score > v.second:
-			v.second, v.rivalPhone = c.Score, c.Phone
+			v.second, v.rivalPhone = c.Score, l.phoneOf(c)
 		}
 	}
 	l.held = roots[:0]
@@ -959,11 +949,12 @@ func (l *Linker) weighAnchor(id event.ID, a *anchor) verdict {
 		v.reason = "no candidate"
 		return v
 	}
+	v.bestPhone = l.phoneOf(v.best)
 	// The odds of the best against every other phone: the other
 	// candidates, and the rest of the phones in view.
 	others := 0.0
 	for i := range a.Cands {
-		if roots[i] != -2 && (roots[i] != bestRoot || roots[i] < 0 && a.Cands[i].Phone != v.best.Phone) {
+		if roots[i] != -2 && roots[i] != bestRoot {
 			others += math.Exp(a.Cands[i].Score - v.best.Score)
 		}
 	}
@@ -1000,15 +991,15 @@ func (l *Linker) decide(id event.ID, a *anchor) {
 		where = ", last at " + c.Place
 	}
 	l.link(graph.Link{
-		A: id, B: c.Phone, Kind: graph.Cooccurrence, Score: c.Score, Count: int(c.Hits),
-		EventIDs:  []string{c.EvA, c.EvP},
+		A: id, B: v.bestPhone, Kind: graph.Cooccurrence, Score: c.Score, Count: int(c.Hits),
+		EventIDs:  []string{l.evText(c.EvA), l.evText(c.EvP)},
 		FirstSeen: time.Unix(0, c.First).UTC(), LastSeen: time.Unix(0, c.Last).UTC(),
 		Why: fmt.Sprintf("%s seen near %s %s of %d times, on %s%s (odds %s to 1 against every other phone)",
-			id.Kind, c.Phone.Kind, plural(int(c.Hits), "time"), a.Obs, plural(int(c.Days), "day"), where, oddsText(odds)),
+			id.Kind, v.bestPhone.Kind, plural(int(c.Hits), "time"), a.Obs, plural(int(c.Days), "day"), where, oddsText(odds)),
 	})
 	// The link is a hypothesis: the anchor stays watched, and evidence
 	// that points to another phone later undoes it (see recheck).
-	a.Linked, a.Mask, a.Blocked = c.Phone, v.mask, false
+	a.Linked, a.Mask, a.Blocked = v.bestPhone, v.mask, false
 	// Only strong candidates could ever overturn the link: keep those.
 	a.Cands = slices.Clip(a.Cands[:min(len(a.Cands), keptAfterLink)])
 }
@@ -1029,13 +1020,13 @@ func (l *Linker) watched(id event.ID) bool {
 // linked to the new one.
 func (l *Linker) recheck(id event.ID, a *anchor) {
 	v := l.weighAnchor(id, a)
-	if v.reason != "" || l.g.Same(id, v.best.Phone) {
+	if v.reason != "" || l.g.Same(id, v.bestPhone) {
 		return
 	}
 	old := a.Linked
-	l.separate(Split{Time: time.Unix(0, v.best.Last).UTC(), A: id, B: old, EventA: v.best.EvA, EventB: v.best.EvP,
+	l.separate(Split{Time: time.Unix(0, v.best.Last).UTC(), A: id, B: old, EventA: l.evText(v.best.EvA), EventB: l.evText(v.best.EvP),
 		Why: fmt.Sprintf("%s since seen near another %s, %s to 1 against every other phone, %s included: the evidence now points elsewhere",
-			id.Kind, v.best.Phone.Kind, oddsText(v.odds), old.Kind)})
+			id.Kind, v.bestPhone.Kind, oddsText(v.odds), old.Kind)})
 	if l.g.Same(id, old) {
 		return // only facts join them
 	}

@@ -30,9 +30,9 @@ type Linker struct {
 	// Caches, not state: kinds of clusters by root (forgotten when the
 	// cluster changes) and the scratch space of weigh.
 	masks map[int32]*clusterInfo // by union-find handle (graph.ClusterOf)
-	near  []nearness
-	held  []int32
-	one   [1]event.ID
+	near   []nearness
+	held   []int32
+	places map[string]string // interned place ids (see place)
 }
 
 type whyKey struct {
@@ -70,6 +70,7 @@ func (l *Linker) reset() {
 		l.dev[k] = true
 	}
 	l.towers = map[string][2]float64{}
+	l.places = map[string]string{}
 	l.wm = noTime
 	l.joins = newJoiner()
 	l.co = newCooccur()

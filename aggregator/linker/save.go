@@ -12,7 +12,7 @@ import (
 )
 
 // snapshotVersion is the version of the Save format; Load refuses others.
-const snapshotVersion = 2
+const snapshotVersion = 3
 
 type savedTower struct {
 	ID       string
@@ -76,6 +76,7 @@ type snapshot struct {
 	Contra     []savedContra
 	Vetoes     []pairKey
 	Splits     []Split
+	OddEvents  []string // event ids that are no canonical UUID (see evRef)
 
 	Late, Crowded, Links, Unresolved, Undone int64
 }
@@ -118,6 +119,10 @@ func (l *Linker) Save(w io.Writer) error {
 		s.Contra = append(s.Contra, savedContra{k, co.Contra[k]})
 	}
 	s.Vetoes = sortedKeys(co.Vetoes, comparePairKeys)
+	for _, t := range co.OddEvents {
+		s.OddEvents = append(s.OddEvents, t)
+	}
+	slices.Sort(s.OddEvents)
 	if err := gob.NewEncoder(w).Encode(&s); err != nil {
 		return fmt.Errorf("save linker: %w", err)
 	}
@@ -161,9 +166,22 @@ func (l *Linker) Load(r io.Reader) error {
 		co.Prev, co.PrevBin = loadBin(*s.Prev), s.Prev.Bin
 		l.grid(co.Prev)
 	}
+	// Candidates name their phones by graph handle: the graph, loaded
+	// first, must hold them.
+	nodes := int32(l.g.Stats().Identifiers)
 	for _, a := range s.Anchors {
 		an := a.Anchor
+		for i := range an.Cands {
+			c := &an.Cands[i]
+			if c.Phone < 0 || c.Phone >= nodes {
+				return fmt.Errorf("load linker: a candidate names phone %d, the graph has %d identifiers (a graph from another snapshot?)", c.Phone, nodes)
+			}
+			c.Place = l.place(c.Place)
+		}
 		co.Anchors[a.ID] = &an
+	}
+	for _, t := range s.OddEvents {
+		l.evRef(t)
 	}
 	for _, h := range s.Hist {
 		hh := h.Hist

@@ -29,7 +29,7 @@ type Linker struct {
 	whys map[whyKey]string // same-event sentences, built once
 	// Caches, not state: kinds of clusters by root (forgotten when the
 	// cluster changes) and the scratch space of weigh.
-	masks map[int32]*clusterInfo // by union-find handle (graph.ClusterOf)
+	masks  map[int32]*clusterInfo // by union-find handle (graph.ClusterOf)
 	near   []nearness
 	held   []int32
 	places map[string]string // interned place ids (see place)

@@ -59,6 +59,10 @@ type Config struct {
 	// Tap, if set, receives every event after the sink accepted it (the
 	// classroom page follows the run through it).
 	Tap func(subject, id string, payload []byte)
+	// Memory bounds the encoded events a day holds in memory while it is
+	// made, in bytes; a larger day is spilled to temporary files under
+	// os.TempDir (producers.StreamDay). 0 means producers.DefaultMemory.
+	Memory int
 }
 
 // Runner runs the simulation. Its counters may be read while it runs.
@@ -125,16 +129,25 @@ func (r *Runner) Stats() Stats {
 
 // batch is one day's events, or the error that prevented making them.
 type batch struct {
-	day   int
+	day int
+	// world is the whole day, for OnDay; nil without OnDay, as a large
+	// city's day does not fit in memory whole.
 	world *world.Day
-	// events are each producer's encoded events in time order, indexed
-	// as Config.Producers. order is the day merged in time order, as the
-	// producer index of each event in turn: a byte per event instead of a
-	// copy of every event.
-	events [][]producers.Encoded
-	order  []uint8
-	truth  []Truth
-	err    error
+	// events is the day merged in time order, in memory or spilled to
+	// temporary files: it must be closed.
+	events *producers.Merged
+	// owns is each present person's identifiers of the day, in population
+	// order, until the truth (which accumulates over days) is made of them
+	// in day order.
+	owns  []owns
+	truth []Truth
+	err   error
+}
+
+// owns is a person's identifiers of one day.
+type owns struct {
+	person *world.Person
+	ids    []event.ID
 }
 
 // Run plays the configured days (or until ctx ends) and flushes the sink.
@@ -189,9 +202,31 @@ func (r *Runner) play(parent context.Context, from int) (int, error) {
 		defer r.mu.Unlock()
 		return r.restartTo, r.restartTo != 0
 	}
+	// A day small enough to be made in one part is made in memory, and
+	// several are made ahead, concurrently. A larger day is made in parts,
+	// each already spread over the cores, and spilled to disk: one is made
+	// while the previous plays, so memory does not grow with the days
+	// ahead.
 	ahead := max(2, runtime.GOMAXPROCS(0))
+	if len(r.cfg.World.People) > partPersons {
+		ahead = 1
+	}
+	// Every day made is closed once play returns, whether it was played,
+	// interrupted or never reached: its temporary files go with it.
+	var (
+		makers sync.WaitGroup
+		madeMu sync.Mutex
+		made   []*producers.Merged
+	)
+	defer func() {
+		cancel()
+		makers.Wait()
+		for _, m := range made {
+			m.Close()
+		}
+	}()
 	queue := make(chan chan batch, ahead)
-	go func() {
+	makers.Go(func() {
 		defer close(queue)
 		for d := from; r.cfg.Days == 0 || d < r.cfg.FirstDay+r.cfg.Days; d++ {
 			ch := make(chan batch, 1)
@@ -200,9 +235,17 @@ func (r *Runner) play(parent context.Context, from int) (int, error) {
 			case <-ctx.Done():
 				return
 			}
-			go func() { ch <- r.generate(d) }()
+			makers.Go(func() {
+				b := r.generate(ctx, d)
+				if b.events != nil {
+					madeMu.Lock()
+					made = append(made, b.events)
+					madeMu.Unlock()
+				}
+				ch <- b
+			})
 		}
-	}()
+	})
 	batches := make(chan batch)
 	go func() {
 		defer close(batches)
@@ -215,7 +258,8 @@ func (r *Runner) play(parent context.Context, from int) (int, error) {
 			}
 			if b.err == nil {
 				// Truth accumulates over days, so it is made in day order.
-				b.truth = r.truthOf(b.world)
+				b.truth = r.truthOf(b.day, b.owns)
+				b.owns = nil
 			}
 			select {
 			case batches <- b:
@@ -232,7 +276,7 @@ func (r *Runner) play(parent context.Context, from int) (int, error) {
 			return 0, b.err
 		}
 		r.day.Store(int64(b.day))
-		r.cfg.Log.Info("day starts", "day", b.day, "events", len(b.order))
+		r.cfg.Log.Info("day starts", "day", b.day, "events", b.events.Len(), "runs", b.events.Runs())
 		if r.cfg.OnDay != nil {
 			r.cfg.OnDay(b.world)
 		}
@@ -242,28 +286,14 @@ func (r *Runner) play(parent context.Context, from int) (int, error) {
 			}
 			return 0, err
 		}
-		next := make([]int, len(b.events))
-		for _, pi := range b.order {
-			it := &b.events[pi][next[pi]]
-			next[pi]++
-			if err := r.cfg.Clock.WaitUntil(ctx, it.Time); err != nil {
-				if d, ok := interrupted(); ok {
-					return d, nil
-				}
-				return 0, err
+		if err := r.publish(ctx, b.events); err != nil {
+			if d, ok := interrupted(); ok {
+				return d, nil
 			}
-			if err := r.cfg.Sink.Publish(ctx, it.Subject, it.ID, it.Payload); err != nil {
-				if d, ok := interrupted(); ok {
-					return d, nil
-				}
-				return 0, fmt.Errorf("publish %s %s: %w", it.Subject, it.ID, err)
-			}
-			r.published[pi].Add(1)
-			if r.cfg.Tap != nil {
-				r.cfg.Tap(it.Subject, it.ID, it.Payload)
-			}
-			it.Payload = nil // published: the day's bytes are freed as it plays
+			return 0, err
 		}
+		// Played: its temporary files go now, not at the end of the run.
+		b.events.Close()
 	}
 	if d, ok := interrupted(); ok {
 		return d, nil
@@ -271,29 +301,73 @@ func (r *Runner) play(parent context.Context, from int) (int, error) {
 	return 0, parent.Err()
 }
 
-// generate builds day d: every producer's events, encoded, and their merge
-// in time order (producers.CollectDay).
-func (r *Runner) generate(d int) batch {
-	day := r.cfg.World.Day(d)
-	// Encoded as emitted: a day's events and their data are never held,
-	// only the bytes to publish.
-	perProducer, order, err := producers.CollectDay(r.cfg.Producers, r.cfg.Seed, day)
-	if err != nil {
-		return batch{day: d, err: err}
+// publish hands a day's events to the sink in time order, as the clock
+// reaches them.
+func (r *Runner) publish(ctx context.Context, events *producers.Merged) error {
+	for events.Next() {
+		pi, it := events.Event()
+		if err := r.cfg.Clock.WaitUntil(ctx, it.Time); err != nil {
+			return err
+		}
+		if err := r.cfg.Sink.Publish(ctx, it.Subject, it.ID, it.Payload); err != nil {
+			return fmt.Errorf("publish %s %s: %w", it.Subject, it.ID, err)
+		}
+		r.published[pi].Add(1)
+		if r.cfg.Tap != nil {
+			r.cfg.Tap(it.Subject, it.ID, it.Payload)
+		}
 	}
-	return batch{day: d, world: day, events: perProducer, order: order}
+	return events.Err()
+}
+
+// partPersons is how many people's plans make a part of a day: a day's
+// plans take about 10 KB a person, so a part of a large city holds some
+// 20 MB of them while its events are made (two parts at a time: one
+// observed, the next being drawn).
+var partPersons = 2048
+
+// generate makes day d (producers.StreamDay), a part of its people at a
+// time, and notes who owns which identifiers that day as the parts go by.
+func (r *Runner) generate(ctx context.Context, d int) batch {
+	w := r.cfg.World
+	b := batch{day: d}
+	var plans []*world.Plan // the whole day, for OnDay
+	var moments []world.Moment
+	parts := func(yield func(*world.Day) bool) {
+		for from := 0; from < len(w.People); from += partPersons {
+			part := w.Part(d, from, min(from+partPersons, len(w.People)))
+			ids := part.Truth()
+			for _, pl := range part.Present() {
+				b.owns = append(b.owns, owns{person: pl.Person, ids: ids[pl.Person.ID]})
+			}
+			if r.cfg.OnDay != nil {
+				if from == 0 && len(part.Plans) == len(w.People) {
+					b.world = part // the whole day in one part
+				}
+				plans = append(plans, part.Plans...)
+				moments = append(moments, part.Moments...)
+			}
+			if !yield(part) {
+				return
+			}
+		}
+	}
+	b.events, b.err = producers.StreamDay(ctx, r.cfg.Producers, r.cfg.Seed, parts, producers.StreamOptions{Memory: r.cfg.Memory})
+	if b.err == nil && r.cfg.OnDay != nil && b.world == nil {
+		b.world = &world.Day{Index: d, Date: w.Date(d), City: w.City, Plans: plans, Moments: moments}
+	}
+	return b
 }
 
 // truthOf lists who owns which identifiers up to day, for the people in
 // the city that day (a visitor's truth is published from their arrival, and
 // kept once they leave). It is called for each day in order, from one
 // goroutine.
-func (r *Runner) truthOf(day *world.Day) []Truth {
-	owned := r.owned.Add(day)
-	out := make([]Truth, 0, len(owned))
-	for _, o := range owned {
-		p := o.Person
-		out = append(out, Truth{Person: p.ID, Name: p.Name, Email: p.Email, Day: day.Index, IDs: o.IDs})
+func (r *Runner) truthOf(day int, present []owns) []Truth {
+	out := make([]Truth, 0, len(present))
+	for _, o := range present {
+		p := o.person
+		out = append(out, Truth{Person: p.ID, Name: p.Name, Email: p.Email, Day: day, IDs: r.owned.AddPerson(p.ID, o.ids)})
 	}
 	return out
 }

@@ -78,6 +78,33 @@ type fastValidator struct {
 	// data can be checked against its type's schema while scanning the
 	// envelope, when the type came before it.
 	inlineData bool
+	// types holds the envelope strings of every type the Validator knows,
+	// by type, so that an event's envelope shares them instead of
+	// allocating its own (see envelopeStrings).
+	types map[string]*envelopeStrings
+}
+
+// envelopeStrings are the envelope attributes an event of a known type
+// has, at this build's schema version.
+type envelopeStrings struct {
+	typ, source, dataschema string
+}
+
+// envelopeStrings returns the strings of the known type whose name is the
+// string literal lit (quotes included) without escapes, or nil.
+func (f *fastValidator) envelopeStrings(lit []byte) *envelopeStrings {
+	if len(lit) < 2 || lit[0] != '"' {
+		return nil
+	}
+	// Type names have no character JSON escapes: a name written with
+	// escapes is not found, and is decoded the slow way.
+	return f.types[string(lit[1:len(lit)-1])]
+}
+
+// sameString reports whether the string literal lit (quotes included) is
+// s written without escapes.
+func sameString(lit []byte, s string) bool {
+	return len(lit) == len(s)+2 && string(lit[1:len(lit)-1]) == s
 }
 
 // jsonTypes is a set of JSON Schema types.
@@ -189,6 +216,7 @@ type fastNode struct {
 	format         *fastFormat
 	minLen, maxLen int // -1: none
 	pattern        *regexp.Regexp
+	quickPattern   *quickPattern // nil: the regexp only
 
 	// Numbers.
 	bounds     []fastBound
@@ -232,7 +260,7 @@ func compileFast(env any, data map[string]any) *fastValidator {
 		// runs last, would match an "ID" or a "Time" to the Event's fields.
 		return nil
 	}
-	f := &fastValidator{env: envNode, data: make(map[string]*fastNode, len(data))}
+	f := &fastValidator{env: envNode, data: make(map[string]*fastNode, len(data)), types: make(map[string]*envelopeStrings, len(data))}
 	idx := func(name string, required bool) int {
 		for i, p := range envNode.props {
 			if p.name == name && p.declared && (!required || envNode.required&(1<<i) != 0) {
@@ -260,6 +288,8 @@ func compileFast(env any, data map[string]any) *fastValidator {
 		f.inlineData = true
 	}
 	for typ, doc := range data {
+		producer, _, _ := strings.Cut(typ, ".")
+		f.types[typ] = &envelopeStrings{typ: typ, source: Source(producer), dataschema: SchemaURI(typ, SchemaVersion)}
 		if n, err := c.compileRoot(doc); err == nil {
 			f.data[typ] = n
 		}
@@ -417,7 +447,7 @@ func (c *fastCompiler) keyword(n *fastNode, k string, v any, root bool) error {
 		if err != nil {
 			return unsupported("pattern %q: %v", s, err)
 		}
-		n.pattern = re
+		n.pattern, n.quickPattern = re, compilePattern(re)
 	case "format":
 		s, ok := v.(string)
 		if !ok {
@@ -546,6 +576,9 @@ func guardedValidate(sch *jsonschema.Schema, doc any) (err error) {
 	return sch.Validate(doc)
 }
 
+// jsonContentType is the datacontenttype of every event.
+const jsonContentType = "application/json"
+
 // verdict is the outcome of the fast path on one event.
 type verdict struct {
 	ev     *Event
@@ -587,13 +620,24 @@ func (f *fastValidator) validate(raw []byte, ref map[string]*jsonschema.Schema) 
 		return verdict{reason: ReasonInvalidEnvelope, detail: s.bad.String()}
 	}
 
-	typ := s.decode(spans[f.idxType])
-	producer, _, _ := strings.Cut(typ, ".")
-	if src := s.decode(spans[f.idxSource]); src != Source(producer) {
-		return verdict{reason: ReasonInvalidEnvelope, detail: fmt.Sprintf("source %q does not match type %q", src, typ)}
+	lit := func(sp span) []byte { return raw[sp.from:sp.to] }
+	var typ, source, dataschema string
+	dsType, version := "", 0
+	if es := f.envelopeStrings(lit(spans[f.idxType])); es != nil && sameString(lit(spans[f.idxSource]), es.source) &&
+		sameString(lit(spans[f.idxSchema]), es.dataschema) {
+		// The usual envelope: a known type, at this build's version.
+		typ, source, dataschema = es.typ, es.source, es.dataschema
+		dsType, version = typ, SchemaVersion
+	} else {
+		typ = s.decode(spans[f.idxType])
+		producer, _, _ := strings.Cut(typ, ".")
+		source = Source(producer)
+		if src := s.decode(spans[f.idxSource]); src != source {
+			return verdict{reason: ReasonInvalidEnvelope, detail: fmt.Sprintf("source %q does not match type %q", src, typ)}
+		}
+		dataschema = s.decode(spans[f.idxSchema])
+		dsType, version = parseSchemaURI(dataschema)
 	}
-	dataschema := s.decode(spans[f.idxSchema])
-	dsType, version := parseSchemaURI(dataschema)
 	if dsType != typ {
 		return verdict{reason: ReasonInvalidEnvelope, detail: fmt.Sprintf("dataschema names type %q, the event is %q", dsType, typ)}
 	}
@@ -634,17 +678,20 @@ func (f *fastValidator) validate(raw []byte, ref map[string]*jsonschema.Schema) 
 		return verdict{reason: ReasonInvalidEnvelope, typ: typ, detail: err.Error()}
 	}
 	e := &Event{
-		SpecVersion:     s.decode(spans[f.idxSpec]),
+		SpecVersion:     SpecVersion,
 		ID:              s.decode(spans[f.idxID]),
-		Source:          Source(producer),
+		Source:          source,
 		Type:            typ,
 		Time:            t,
-		DataContentType: "application/json",
+		DataContentType: jsonContentType,
 		DataSchema:      dataschema,
 		Data:            json.RawMessage(bytes.Clone(raw[data.from:data.to])),
 	}
+	if !sameString(lit(spans[f.idxSpec]), SpecVersion) {
+		e.SpecVersion = s.decode(spans[f.idxSpec])
+	}
 	if f.idxContentType >= 0 {
-		if sp := spans[f.idxContentType]; sp.to > 0 {
+		if sp := spans[f.idxContentType]; sp.to > 0 && !sameString(lit(sp), jsonContentType) {
 			if ct := s.decode(sp); ct != "" {
 				e.DataContentType = ct
 			}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -115,6 +117,62 @@ func TestFloatExact(t *testing.T) {
 	for _, tt := range tests {
 		if got := floatExact(tt.lit); got != tt.want {
 			t.Errorf("floatExact(%s) = %v, want %v", tt.lit, got, tt.want)
+		}
+	}
+}
+
+// TestQuickPatterns holds the quick patterns to the regexp: every pattern
+// of our schemas has a quick form, which matches their examples, and never
+// matches what the regexp does not, on strings made of the patterns' own
+// characters.
+func TestQuickPatterns(t *testing.T) {
+	patterns := []string{
+		`^TRM-[0-9A-F]{8}$`, `^[0-9]{4}$`, `^[0-9a-f]{16}$`, `^[0-9a-f]{2}(:[0-9a-f]{2}){5}$`,
+		`^[a-z][a-z0-9]*$`, `^station:`, `^station:[a-z0-9-]+$`, `^tower:`,
+		`^exhaust/[a-z][a-z0-9]*$`, `^[a-z][a-z0-9]*\.[a-z][a-z0-9_]*$`,
+		`^urn:exhaust:schema:[a-z][a-z0-9]*\.[a-z][a-z0-9_]*:v[1-9][0-9]{0,8}$`,
+	}
+	examples := []string{
+		"TRM-0A1B2C3D", "2026", "0123456789abcdef", "02:1a:ff:00:9c:3e", "cafe2", "station:chatelet",
+		"station:gare-de-lyon", "tower:T042", "exhaust/phone", "phone.cell", "urn:exhaust:schema:phone.cell:v1",
+	}
+	for i, p := range patterns {
+		re := regexp.MustCompile(p)
+		q := compilePattern(re)
+		if q == nil {
+			t.Errorf("%s: no quick form", p)
+			continue
+		}
+		if !q.match([]byte(examples[i])) {
+			t.Errorf("%s: quick form does not match %q", p, examples[i])
+		}
+		alphabet := []byte("aAfFzZ09:-._/\xc3\xa9\n" + strings.Trim(p, "^$"))
+		rng := rand.New(rand.NewPCG(uint64(i), 1))
+		for range 20000 {
+			s := []byte(examples[i])
+			for range rng.IntN(4) {
+				j := rng.IntN(len(s) + 1)
+				switch rng.IntN(3) {
+				case 0: // insert
+					s = append(s[:j], append([]byte{alphabet[rng.IntN(len(alphabet))]}, s[j:]...)...)
+				case 1: // delete
+					if j < len(s) {
+						s = append(s[:j], s[j+1:]...)
+					}
+				default: // replace
+					if j < len(s) {
+						s[j] = alphabet[rng.IntN(len(alphabet))]
+					}
+				}
+			}
+			if q.match(s) && !re.Match(s) {
+				t.Fatalf("%s: quick form matches %q, the regexp does not", p, s)
+			}
+		}
+	}
+	for _, p := range []string{`tower:`, `^a|b`, `^(?i)abc`, `^[^a]`, `^a*b`, `^.+`, `^é`} {
+		if compilePattern(regexp.MustCompile(p)) != nil {
+			t.Errorf("%s: compiled, want left to the regexp", p)
 		}
 	}
 }

@@ -247,7 +247,7 @@ func (s *scanner) checkString(n *fastNode, lit []byte, esc, high bool) {
 			s.fail(n, "maxLength: got %d characters, want at most %d", l, n.maxLen)
 		}
 	}
-	if n.pattern != nil && !n.pattern.Match(v) {
+	if n.pattern != nil && !(n.quickPattern != nil && n.quickPattern.match(v)) && !n.pattern.Match(v) {
 		s.fail(n, "%q does not match %s", v, n.pattern)
 	}
 }
@@ -585,7 +585,12 @@ func (s *scanner) envelope(f *fastValidator, spans *[64]span, inlined *string, d
 		s.ws()
 		from := s.i
 		if idx == f.idxData && f.inlineData && seen&(1<<f.idxType) != 0 && s.i < len(s.b) && s.b[s.i] == '{' {
-			typ := s.decode(spans[f.idxType])
+			var typ string
+			if es := f.envelopeStrings(s.b[spans[f.idxType].from:spans[f.idxType].to]); es != nil {
+				typ = es.typ
+			} else {
+				typ = s.decode(spans[f.idxType])
+			}
 			if dn := f.data[typ]; dn != nil {
 				// The envelope asks only for an object, and it is one.
 				envBad := s.bad

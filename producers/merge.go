@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 )
 
@@ -158,6 +159,7 @@ type cursor struct {
 	subject string
 	id      string
 	payload []byte
+	scratch []byte
 
 	mem *spiller // a run held in memory: mem.recs from pos
 	pos int
@@ -176,8 +178,7 @@ func (c *cursor) next(m *Merged) (bool, error) {
 		rec := c.mem.recs[c.pos]
 		c.pos++
 		c.t = rec.t
-		frame := c.mem.buf[rec.off : rec.off+rec.n : rec.off+rec.n]
-		subject, rest := cutField(frame)
+		subject, rest := cutField(c.mem.frameOf(rec))
 		id, rest := cutField(rest)
 		c.payload, _ = cutField(rest)
 		c.subject, c.id = m.intern(subject), string(id)
@@ -188,11 +189,15 @@ func (c *cursor) next(m *Merged) (bool, error) {
 		return false, c.corrupt(err)
 	}
 	c.t = int64(t)
-	subject, err := c.field()
+	n, err := binary.ReadUvarint(c.r)
 	if err != nil {
-		return false, err
+		return false, c.corrupt(err)
 	}
-	c.subject = m.intern(subject)
+	c.scratch = slices.Grow(c.scratch[:0], int(n))[:n]
+	if _, err := io.ReadFull(c.r, c.scratch); err != nil {
+		return false, c.corrupt(err)
+	}
+	c.subject = m.intern(c.scratch) // a subject is one of a few: not copied each time
 	id, err := c.field()
 	if err != nil {
 		return false, err

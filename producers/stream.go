@@ -29,8 +29,16 @@ import (
 // touches the disk, a city's day spills runs of this order of size.
 const DefaultMemory = 64 << 20
 
-// maxMemory keeps a buffer's offsets within 32 bits.
-const maxMemory = math.MaxUint32
+// A producer's buffer is a list of chunks rather than one slice: it never
+// copies itself to grow, and its chunks are reused from run to run. A
+// frame's place is its chunk and offset in one uint32 (see record).
+const (
+	chunkBits = 20
+	chunkSize = 1 << chunkBits
+	maxChunks = math.MaxUint32>>chunkBits + 1
+	// maxMemory keeps a buffer's chunks countable.
+	maxMemory = maxChunks / 2 * chunkSize
+)
 
 // StreamOptions tunes StreamDay.
 type StreamOptions struct {
@@ -84,7 +92,7 @@ func StreamDay(ctx context.Context, ps []Producer, seed int64, parts iter.Seq[*w
 			if err = s.spill(); err != nil {
 				break
 			}
-			s.buf, s.recs = nil, nil
+			s.release()
 		}
 	}
 	if err != nil {
@@ -165,8 +173,11 @@ type spiller struct {
 	subjects map[string]string // by kind: built once, not per event
 	err      error
 
-	buf    []byte   // framed events (see appendFrame), in emission order
-	recs   []record // one per event of buf
+	chunks [][]byte // framed events (see appendFrame), in emission order
+	recs   []record // one per event buffered
+	used   int64    // bytes of frames in chunks
+	spare  [][]byte // chunks of earlier runs, for reuse
+	frame  []byte   // the frame being built
 	events int      // emitted so far
 
 	file    *os.File
@@ -177,13 +188,43 @@ type spiller struct {
 	bw      *bufio.Writer
 }
 
-// record is a buffered event: its time and where its frame starts in buf.
-// The offset breaks ties: buf grows in emission order, so sorting by
-// (time, offset) is the stable sort by time CollectDay does.
+// record is a buffered event: its time and where its frame is, as chunk
+// index << chunkBits | offset in the chunk. The place breaks ties: chunks
+// fill in emission order, so sorting by (time, place) is the stable sort
+// by time CollectDay does.
 type record struct {
 	t   int64 // Unix nanoseconds
-	off uint32
-	n   uint32 // frame length
+	at  uint32
+	len uint32 // of the frame
+}
+
+// frameOf returns the frame of r.
+func (s *spiller) frameOf(r record) []byte {
+	c, off := r.at>>chunkBits, r.at&(chunkSize-1)
+	return s.chunks[c][off : off+r.len : off+r.len]
+}
+
+// store copies a frame into the chunks and returns its place.
+func (s *spiller) store(frame []byte) uint32 {
+	last := len(s.chunks) - 1
+	if last < 0 || len(s.chunks[last])+len(frame) > cap(s.chunks[last]) {
+		var c []byte
+		switch {
+		case len(frame) > chunkSize: // a frame of its own
+			c = make([]byte, 0, len(frame))
+		case len(s.spare) > 0:
+			c = s.spare[len(s.spare)-1]
+			s.spare = s.spare[:len(s.spare)-1]
+		default:
+			c = make([]byte, 0, chunkSize)
+		}
+		s.chunks = append(s.chunks, c)
+		last++
+	}
+	at := uint32(last)<<chunkBits | uint32(len(s.chunks[last]))
+	s.chunks[last] = append(s.chunks[last], frame...)
+	s.used += int64(len(frame))
+	return at
 }
 
 // run is a sorted run in a producer's file.
@@ -213,16 +254,15 @@ func (s *spiller) Emit(kind string, t time.Time, data any) {
 		subject = ev.Subject()
 		s.subjects[kind] = subject
 	}
-	off := len(s.buf)
-	s.buf = appendFrame(s.buf, subject, ev.ID, payload)
-	s.recs = append(s.recs, record{t: ev.Time.UnixNano(), off: uint32(off), n: uint32(len(s.buf) - off)})
+	s.frame = appendFrame(s.frame[:0], subject, ev.ID, payload)
+	s.recs = append(s.recs, record{t: ev.Time.UnixNano(), at: s.store(s.frame), len: uint32(len(s.frame))})
 	// What a buffered event costs: its frame and its record.
-	held := s.g.held.Add(int64(len(s.buf)-off) + recordSize)
+	held := s.g.held.Add(int64(len(s.frame)) + recordSize)
 	// Spill when the day's memory is full, if this buffer is a fair share
 	// of it: a small producer does not cut tiny runs while a large one
 	// holds the memory (the large one spills at its next event).
 	limit := int64(s.g.opt.Memory)
-	if held > limit && s.bytes() >= limit/int64(2*len(s.g.spills)) || s.bytes() >= limit {
+	if held > limit && s.bytes() >= limit/int64(2*len(s.g.spills)) || s.bytes() >= limit || len(s.chunks) == maxChunks {
 		s.err = s.spill()
 	}
 }
@@ -231,7 +271,7 @@ func (s *spiller) Emit(kind string, t time.Time, data any) {
 const recordSize = 16
 
 // bytes is what the buffer holds.
-func (s *spiller) bytes() int64 { return int64(len(s.buf)) + recordSize*int64(len(s.recs)) }
+func (s *spiller) bytes() int64 { return s.used + recordSize*int64(len(s.recs)) }
 
 // appendFrame appends an event's frame: its subject, id and payload, each
 // preceded by its length.
@@ -251,7 +291,7 @@ func (s *spiller) sortBuffer() {
 		if c := cmp.Compare(a.t, b.t); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.off, b.off)
+		return cmp.Compare(a.at, b.at)
 	})
 }
 
@@ -288,7 +328,7 @@ func (s *spiller) spill() error {
 		if _, err := s.w.Write(tb[:n]); err != nil {
 			return fmt.Errorf("spill the day's events: %w", err)
 		}
-		if _, err := s.w.Write(s.buf[r.off : r.off+r.n]); err != nil {
+		if _, err := s.w.Write(s.frameOf(r)); err != nil {
 			return fmt.Errorf("spill the day's events: %w", err)
 		}
 	}
@@ -306,12 +346,18 @@ func (s *spiller) spill() error {
 	s.written = end
 	s.g.held.Add(-s.bytes())
 	s.g.spilled.Store(true)
-	s.buf, s.recs = s.buf[:0], s.recs[:0]
+	for _, c := range s.chunks {
+		if cap(c) == chunkSize {
+			s.spare = append(s.spare, c[:0])
+		}
+	}
+	s.chunks, s.recs, s.used = s.chunks[:0], s.recs[:0], 0
 	return nil
 }
 
-// close releases the producer's file.
+// close releases the producer's buffer and file.
 func (s *spiller) close() error {
+	s.release()
 	if s.file == nil {
 		return nil
 	}
@@ -319,6 +365,9 @@ func (s *spiller) close() error {
 	if s.name != "" {
 		err = errors.Join(err, os.Remove(s.name))
 	}
-	s.file, s.name, s.buf, s.recs, s.w = nil, "", nil, nil, nil
+	s.file, s.name, s.w, s.bw = nil, "", nil, nil
 	return err
 }
+
+// release lets go of the buffer.
+func (s *spiller) release() { s.chunks, s.spare, s.recs, s.frame, s.used = nil, nil, nil, nil, 0 }

@@ -18,7 +18,11 @@ type Producer interface {
 	Spec() Spec
 	// Observe emits the events this sensor saw during day. It must be
 	// deterministic: all randomness comes from rng, a generator seeded for
-	// this run, producer and day.
+	// this run, producer and day. A large city's day is observed in parts
+	// (world.World.Part, StreamDay): observing the parts in order, with
+	// the same rng and emit, must emit what observing the whole day does,
+	// so people are observed one after the other, and whatever covers the
+	// whole population at once belongs to the part with From 0.
 	Observe(day *world.Day, rng *rand.Rand, emit Emitter) error
 }
 

@@ -1,6 +1,10 @@
 // Package sim runs the simulation: it asks the world for each day, lets every
 // selected producer observe it, and releases the events in time order as the
 // clock reaches them, to a Sink. It knows nothing of NATS: the Sink does.
+//
+// A day is made a part of the city at a time (producers.StreamDay): a small
+// city's day stays in memory, a large one's is spilled to temporary files
+// and merged back, so memory follows the population, not the events.
 package sim
 
 import (

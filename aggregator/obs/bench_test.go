@@ -2,9 +2,12 @@ package obs_test
 
 import (
 	"encoding/json"
+	"flag"
 	"sync"
 	"testing"
 
+	"exhaust/aggregator"
+	"exhaust/aggregator/aggtest"
 	"exhaust/aggregator/obs"
 	"exhaust/event"
 	"exhaust/producers"
@@ -130,6 +133,46 @@ func BenchmarkValidateDecode(b *testing.B) {
 				}
 				i++
 			}
+		})
+	}
+}
+
+var enginePersons = flag.Int("decode.persons", 300, "people in the city of BenchmarkEngineApply")
+
+// BenchmarkEngineApply feeds a day of a -decode.persons city to a new
+// Engine, each event decoded by the reference or by Decode just before
+// it is applied, as the service's workers do: the decoder's share of the
+// Engine's time, allocation rate included. An operation is the whole day.
+//
+//	go test -run XXX -bench EngineApply -benchtime 1x -count 2 -decode.persons 3000 ./aggregator/obs/
+func BenchmarkEngineApply(b *testing.B) {
+	s, err := aggtest.Generate(1, *enginePersons, 1, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name   string
+		decode func(*event.Event) (*obs.Record, error)
+	}{
+		{"reference", referenceDecode},
+		{"fast", obs.Decode},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				e := aggregator.New(aggregator.DefaultConfig())
+				for i, ev := range s.Events {
+					r, err := bc.decode(ev)
+					if err != nil {
+						b.Fatal(err)
+					}
+					decoded := *ev
+					decoded.Data = r
+					if _, err := e.Apply(uint64(i+1), &decoded); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(s.Events)), "ns/event")
 		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -85,6 +86,28 @@ func TestDecodeMatchesReference(t *testing.T) {
 			t.Fatalf("envelope %s %s %v, want %s %s %v", got.ID, got.Type, got.Time, ev.ID, ev.Type, ev.Time)
 		}
 	}
+}
+
+// TestDecodeConcurrently decodes on several goroutines at once, as the
+// service's workers do, sharing the intern table (run it with -race).
+func TestDecodeConcurrently(t *testing.T) {
+	s, err := aggtest.Shared(1, 12, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := w; i < len(s.Events); i += 2 {
+				raw := s.Events[i].Data.(json.RawMessage)
+				if problem, _ := sameAsReference(raw); problem != "" {
+					t.Error(problem)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // fill sets every field of v, recursively, to a value other than zero.

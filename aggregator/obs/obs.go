@@ -111,7 +111,9 @@ type Record struct {
 
 // Decode returns the Record of ev, whose Data must be a json.RawMessage (as
 // event.Validator returns it) or a Record decoded already (a consumer may
-// decode on parallel workers; see Predecode).
+// decode on parallel workers; see Predecode). The Record, or the error, is
+// always the one json.Unmarshal gives; a hand-written decoder gives it
+// without reflection for well-formed events (see decode.go).
 func Decode(ev *event.Event) (*Record, error) {
 	if r, ok := ev.Data.(*Record); ok {
 		return r, nil

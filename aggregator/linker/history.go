@@ -20,19 +20,53 @@ const histSpan = 24 * time.Hour
 // below a cell fix's error.
 const histStepM = 25
 
-// histPos is a phone's best position in one bin, relative to the
-// linker's origin, in histStepM units; Acc in 4 m units (saturating).
-type histPos struct {
-	X, Y int16
-	Acc  uint8
-	On   bool
+// histPos is a phone's best position in one bin, packed in 32 bits: X
+// and Y relative to the linker's origin in histStepM units, 12 bits each
+// (±51 km, saturating: a city), and the accuracy in 4 m units, 8 bits
+// (saturating), 0 when the phone was not located in the bin.
+type histPos uint32
+
+const histCoordMax = 1<<11 - 1
+
+func packPos(x, y int, acc uint8) histPos {
+	c := func(v int) uint32 { return uint32(max(-histCoordMax, min(histCoordMax, v))) & 0xfff }
+	return histPos(c(x)<<20 | c(y)<<8 | uint32(acc))
 }
 
-// history is a ring of a phone's positions, one per bin: entry b mod
-// len(Pos) holds bin b for Last−len(Pos) < b ≤ Last.
+func (p histPos) unpack() (x, y int, acc uint8) {
+	return int(int32(p) >> 20), int(int32(p<<12) >> 20), uint8(p)
+}
+
+// histChunk is how many bins one chunk of a history holds. A phone
+// located all day fills every chunk; an ad id located by GPS now and then
+// fills a few, and the others are never allocated.
+const histChunk = 24
+
+// history is a ring of a phone's positions, one per bin: entry b mod n
+// (n = Linker.histLen) holds bin b for Last−n < b ≤ Last, in chunks of
+// histChunk bins allocated when first written.
 type history struct {
-	Last int64
-	Pos  []histPos
+	Last   int64
+	chunks []*[histChunk]histPos
+}
+
+func (h *history) get(i int64) histPos {
+	if c := h.chunks[i/histChunk]; c != nil {
+		return c[i%histChunk]
+	}
+	return 0
+}
+
+func (h *history) set(i int64, p histPos) {
+	c := h.chunks[i/histChunk]
+	if c == nil {
+		if p == 0 {
+			return
+		}
+		c = new([histChunk]histPos)
+		h.chunks[i/histChunk] = c
+	}
+	c[i%histChunk] = p
 }
 
 // pastObs is an earlier observation of an anchor, kept to score late
@@ -66,35 +100,37 @@ func (l *Linker) remember(b int64, bn *bin) {
 		}
 		h := co.Hist[e.id]
 		if h == nil {
-			h = &history{Last: b - 1, Pos: make([]histPos, l.histLen())}
+			h = l.newHistory(b - 1)
 			co.Hist[e.id] = h
 		}
-		h.put(b, l.pack(best))
+		h.put(b, int64(l.histLen()), l.pack(best))
 	}
+}
+
+func (l *Linker) newHistory(last int64) *history {
+	return &history{Last: last, chunks: make([]*[histChunk]histPos, (l.histLen()+histChunk-1)/histChunk)}
 }
 
 func (l *Linker) pack(s spot) histPos {
-	clamp := func(v float64) int16 { return int16(max(math.MinInt16, min(math.MaxInt16, math.Round(v)))) }
-	return histPos{
-		X:   clamp((float64(s.X) - l.co.OriginX) / histStepM),
-		Y:   clamp((float64(s.Y) - l.co.OriginY) / histStepM),
-		Acc: uint8(min(255, math.Ceil(float64(s.Acc)/4))),
-		On:  true,
-	}
+	return packPos(
+		int(math.Round((float64(s.X)-l.co.OriginX)/histStepM)),
+		int(math.Round((float64(s.Y)-l.co.OriginY)/histStepM)),
+		uint8(max(1, min(255, math.Ceil(float64(s.Acc)/4)))),
+	)
 }
 
-func (h *history) put(b int64, p histPos) {
-	n := int64(len(h.Pos))
+// put records p as the position of bin b, in a ring of n bins.
+func (h *history) put(b, n int64, p histPos) {
 	if b <= h.Last-n {
 		return // older than the ring
 	}
 	for x := h.Last + 1; x < b && x <= h.Last+n; x++ {
-		h.Pos[x%n] = histPos{}
+		h.set(x%n, 0)
 	}
 	if b > h.Last {
 		h.Last = b
 	}
-	h.Pos[b%n] = p
+	h.set(b%n, p)
 }
 
 // at returns the phone's position in bin b (local metres), if known.
@@ -102,15 +138,16 @@ func (l *Linker) at(h *history, b int64) (x, y, acc float64, ok bool) {
 	if h == nil {
 		return 0, 0, 0, false
 	}
-	n := int64(len(h.Pos))
+	n := int64(l.histLen())
 	if b > h.Last || b <= h.Last-n {
 		return 0, 0, 0, false
 	}
-	p := h.Pos[b%n]
-	if !p.On {
+	p := h.get(b % n)
+	if p == 0 {
 		return 0, 0, 0, false
 	}
-	return l.co.OriginX + float64(p.X)*histStepM, l.co.OriginY + float64(p.Y)*histStepM, float64(p.Acc) * 4, true
+	px, py, pa := p.unpack()
+	return l.co.OriginX + float64(px)*histStepM, l.co.OriginY + float64(py)*histStepM, float64(pa) * 4, true
 }
 
 // late scores a new candidate against the anchor's earlier observations.

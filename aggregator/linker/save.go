@@ -35,9 +35,12 @@ type savedAnchor struct {
 	Anchor anchor
 }
 
+// savedHist is a history with its ring written out whole (gob writes no
+// nil chunk).
 type savedHist struct {
 	ID   event.ID
-	Hist history
+	Last int64
+	Pos  []histPos
 }
 
 type savedFix struct {
@@ -109,7 +112,12 @@ func (l *Linker) Save(w io.Writer) error {
 		s.Anchors = append(s.Anchors, savedAnchor{id, *co.Anchors[id]})
 	}
 	for _, id := range sortedKeys(co.Hist, graph.CompareID) {
-		s.Hist = append(s.Hist, savedHist{id, *co.Hist[id]})
+		h := co.Hist[id]
+		sh := savedHist{ID: id, Last: h.Last, Pos: make([]histPos, l.histLen())}
+		for i := range sh.Pos {
+			sh.Pos[i] = h.get(int64(i))
+		}
+		s.Hist = append(s.Hist, sh)
 	}
 	s.OriginX, s.OriginY, s.HasOrigin = co.OriginX, co.OriginY, co.HasOrigin
 	for _, id := range sortedKeys(co.Fixes, graph.CompareID) {
@@ -184,11 +192,14 @@ func (l *Linker) Load(r io.Reader) error {
 		l.evRef(t)
 	}
 	for _, h := range s.Hist {
-		hh := h.Hist
-		if len(hh.Pos) != l.histLen() {
-			return fmt.Errorf("load linker: a phone history of %d bins, this configuration keeps %d", len(hh.Pos), l.histLen())
+		if len(h.Pos) != l.histLen() {
+			return fmt.Errorf("load linker: a phone history of %d bins, this configuration keeps %d", len(h.Pos), l.histLen())
 		}
-		co.Hist[h.ID] = &hh
+		hh := l.newHistory(h.Last)
+		for i, p := range h.Pos {
+			hh.set(int64(i), p)
+		}
+		co.Hist[h.ID] = hh
 	}
 	co.OriginX, co.OriginY, co.HasOrigin = s.OriginX, s.OriginY, s.HasOrigin
 	for _, f := range s.Fixes {

@@ -137,7 +137,12 @@ type Engine struct {
 	facts   *facts.Store
 	traces  *score.Traces
 
-	truth map[string]Truth
+	// The ground truth, for scoring only: each person's id (one copy,
+	// shared by the owner table) and the owner of each identifier. A
+	// person's truth only grows (a record covers the identifiers seen up
+	// to its day), so the records themselves are not kept: at city scale
+	// they would double the table.
+	truth map[string]string
 	owner map[event.ID]string
 
 	// Caches, valid while version (and truthVersion) are unchanged.
@@ -158,7 +163,7 @@ func New(cfg Config) *Engine {
 	if cfg.DedupHorizon <= 0 {
 		cfg.DedupHorizon = DefaultConfig().DedupHorizon
 	}
-	e := &Engine{cfg: cfg, truth: map[string]Truth{}, owner: map[event.ID]string{}}
+	e := &Engine{cfg: cfg, truth: map[string]string{}, owner: map[event.ID]string{}}
 	e.reset()
 	return e
 }
@@ -191,8 +196,8 @@ func (e *Engine) Apply(seq uint64, ev *event.Event) (Result, error) {
 	if !e.seen.add(ev.ID, ev.Time) {
 		return Duplicate, nil
 	}
-	for _, id := range rec.IDs {
-		e.graph.Touch(id, rec.Time)
+	for i, id := range rec.IDs {
+		rec.IDs[i] = e.graph.Touch(id, rec.Time)
 	}
 	e.linker.Observe(rec)
 	e.facts.Observe(rec)
@@ -217,18 +222,18 @@ func (e *Engine) Version() uint64 {
 	return e.version
 }
 
-// SetTruth records (or replaces) one person's ground truth.
+// SetTruth records one person's ground truth: the identifiers of t are
+// theirs (an identifier named again for another person changes owner).
 func (e *Engine) SetTruth(t Truth) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if old, ok := e.truth[t.Person]; ok {
-		for _, id := range old.IDs {
-			delete(e.owner, id)
-		}
+	person, ok := e.truth[t.Person]
+	if !ok {
+		person = t.Person
+		e.truth[person] = person
 	}
-	e.truth[t.Person] = t
 	for _, id := range t.IDs {
-		e.owner[id] = t.Person
+		e.owner[id] = person
 	}
 	e.cacheMu.Lock()
 	e.truthVersion++

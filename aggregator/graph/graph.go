@@ -177,9 +177,13 @@ func (g *Graph) add(id event.ID) int32 {
 	return i
 }
 
-// Touch records that a sensor saw id at t, creating its node if needed.
-func (g *Graph) Touch(id event.ID, t time.Time) {
-	n := &g.nodes[g.add(id)]
+// Touch records that a sensor saw id at t, creating its node if needed,
+// and returns the graph's own copy of id: callers that keep identifiers
+// keep that one, so that a city's identifiers are held once, not once per
+// event that carried them.
+func (g *Graph) Touch(id event.ID, t time.Time) event.ID {
+	h := g.add(id)
+	n := &g.nodes[h]
 	ts := nanos(t)
 	if n.seen == 0 || n.first == noTime || ts < n.first {
 		n.first = ts
@@ -188,6 +192,7 @@ func (g *Graph) Touch(id event.ID, t time.Time) {
 		n.last = ts
 	}
 	n.seen++
+	return n.id
 }
 
 // find returns the union-find root of i without modifying the graph, so that

@@ -27,7 +27,7 @@ import (
 // DefaultMemory is the most bytes of encoded events StreamDay holds in
 // memory by default: a classroom's day (30 people, a few megabytes) never
 // touches the disk, a city's day spills runs of this order of size.
-const DefaultMemory = 64 << 20
+const DefaultMemory = 32 << 20
 
 // A producer's buffer is a list of chunks rather than one slice: it never
 // copies itself to grow, and its chunks are reused from run to run. A
@@ -94,6 +94,7 @@ func StreamDay(ctx context.Context, ps []Producer, seed int64, parts iter.Seq[*w
 			}
 			s.release()
 		}
+		g.free = nil
 	}
 	if err != nil {
 		m.Close()
@@ -108,6 +109,35 @@ type generation struct {
 	spills  []*spiller
 	held    atomic.Int64 // bytes buffered by all the producers
 	spilled atomic.Bool  // some producer wrote a run
+
+	// free holds the chunks of spilled runs for any producer to reuse:
+	// kept by the producer that spilled them, they would add up to more
+	// than the memory bound, each producer holding its own high mark.
+	freeMu sync.Mutex
+	free   [][]byte
+}
+
+// chunk returns an empty chunk, reused if one is free.
+func (g *generation) chunk() []byte {
+	g.freeMu.Lock()
+	defer g.freeMu.Unlock()
+	if n := len(g.free); n > 0 {
+		c := g.free[n-1]
+		g.free = g.free[:n-1]
+		return c
+	}
+	return make([]byte, 0, chunkSize)
+}
+
+// release gives back a producer's chunks once spilled.
+func (g *generation) release(chunks [][]byte) {
+	g.freeMu.Lock()
+	defer g.freeMu.Unlock()
+	for _, c := range chunks {
+		if cap(c) == chunkSize {
+			g.free = append(g.free, c[:0])
+		}
+	}
 }
 
 // observe runs the producers over the parts in order, in parallel on each
@@ -176,7 +206,6 @@ type spiller struct {
 	chunks [][]byte // framed events (see appendFrame), in emission order
 	recs   []record // one per event buffered
 	used   int64    // bytes of frames in chunks
-	spare  [][]byte // chunks of earlier runs, for reuse
 	frame  []byte   // the frame being built
 	events int      // emitted so far
 
@@ -209,14 +238,10 @@ func (s *spiller) store(frame []byte) uint32 {
 	last := len(s.chunks) - 1
 	if last < 0 || len(s.chunks[last])+len(frame) > cap(s.chunks[last]) {
 		var c []byte
-		switch {
-		case len(frame) > chunkSize: // a frame of its own
+		if len(frame) > chunkSize { // a frame of its own
 			c = make([]byte, 0, len(frame))
-		case len(s.spare) > 0:
-			c = s.spare[len(s.spare)-1]
-			s.spare = s.spare[:len(s.spare)-1]
-		default:
-			c = make([]byte, 0, chunkSize)
+		} else {
+			c = s.g.chunk()
 		}
 		s.chunks = append(s.chunks, c)
 		last++
@@ -346,11 +371,8 @@ func (s *spiller) spill() error {
 	s.written = end
 	s.g.held.Add(-s.bytes())
 	s.g.spilled.Store(true)
-	for _, c := range s.chunks {
-		if cap(c) == chunkSize {
-			s.spare = append(s.spare, c[:0])
-		}
-	}
+	s.g.release(s.chunks)
+	clear(s.chunks)
 	s.chunks, s.recs, s.used = s.chunks[:0], s.recs[:0], 0
 	return nil
 }
@@ -370,4 +392,4 @@ func (s *spiller) close() error {
 }
 
 // release lets go of the buffer.
-func (s *spiller) release() { s.chunks, s.spare, s.recs, s.frame, s.used = nil, nil, nil, nil, 0 }
+func (s *spiller) release() { s.chunks, s.recs, s.frame, s.used = nil, nil, nil, 0 }

@@ -30,7 +30,7 @@ const scaleStall = 2 * time.Minute
 type scaleOptions struct {
 	rate          float64
 	latencyEvents int
-	scrapeEvery   time.Duration
+	pollEvery     time.Duration
 	json          bool
 }
 
@@ -56,8 +56,9 @@ type scaleReport struct {
 	ProducerPeakRSSBytesPerPerson float64 `json:"producer_peak_rss_bytes_per_person"`
 
 	// The aggregator: `exhaust aggregate` started on the full stream.
-	// Seconds is from its start to the scrape that saw every event
-	// applied; the rate is measured between scrapes (see scaleRate).
+	// Seconds is from its start to the poll that saw every message acked;
+	// the rate is measured between polls (see scaleRate). RSS is its own
+	// process_resident_memory_bytes once caught up.
 	AggregatorSeconds               float64 `json:"aggregator_seconds"`
 	AggregatorEventsPerSecond       float64 `json:"aggregator_events_per_second"`
 	AggregatorRSSBytes              uint64  `json:"aggregator_rss_bytes"`
@@ -84,26 +85,30 @@ nats-server whose JetStream store is a temporary directory removed at the end.
      events stored / the process's whole run (world, generation, publishing,
      every ack).
   2. exhaust aggregate --http 127.0.0.1:0 then starts on the full stream and
-     applies it, alone. Progress is read as a user would: by scraping its
-     /metrics every --scrape-interval (exhaust_events_applied_total). Its rate
-     is the events applied between the first and the last scrape that saw it
-     mid-stream, per second of the time between them (a run too short for two
-     such scrapes: events / time from its start to the scrape that saw it
-     done). RSS after catching up is its process_resident_memory_bytes.
-  3. Latency: --latency-events events of day D+1 (evenly spread over that day,
-     made by this process) are published at --rate events per second to the
-     same aggregator, which now holds the whole city. p50 and p99 are read
-     from the change of its exhaust_event_lag_seconds histogram over this
-     phase, as PromQL's histogram_quantile reads it: the time from the
-     event's storage in the stream to its facts being applied, precise to the
-     histogram's bucket (docs/metrics.md). Not scraped while publishing.
+     applies it, alone. Its progress is its durable consumer's ack floor (it
+     acks a message once applied), read from the server every
+     --poll-interval as "nats consumer info" reads it; a scrape of /metrics
+     would cost it a scoring of its accuracy under the Engine's lock (about a
+     minute at 10,000 people). Its rate is the messages acked between the
+     first and the last poll that saw it mid-stream, per second of the time
+     between them (a run too short for two such polls: messages / time from
+     its start to the poll that saw it done). Once it caught up, /metrics is
+     scraped once: events applied and rejected, process_resident_memory_bytes.
+  3. Latency: up to --latency-events events of day D+1 (evenly spread over
+     that day, made by this process) are published at --rate events per
+     second to the same aggregator, which now holds the whole city. p50 and
+     p99 are read from the change of its exhaust_event_lag_seconds histogram
+     over this phase, as PromQL's histogram_quantile reads it: the time from
+     the event's storage in the stream to its links and facts being applied,
+     precise to the histogram's bucket (docs/metrics.md).
   4. The aggregator is stopped (SIGINT: a final snapshot, as on Ctrl-C).
 
 Peak RSS is each child's getrusage maximum resident set size, as the kernel
-counts it, Go runtime included: per person, it overstates small cities.
-The aggregator runs with its defaults (workers, snapshots every 20000
-events: the latency includes their pauses). Progress goes to stdout, or to
-stderr with --json, which prints one JSON object (docs/performance.md).`
+counts it, Go runtime included: per person, it overstates small cities; the
+aggregator's includes its two scrapes. It runs with its defaults (workers,
+snapshots every 20000 events: the latency includes their pauses). Progress
+goes to stdout, or to stderr with --json, which prints one JSON object
+(docs/performance.md).`
 
 func runBenchScale(ctx context.Context, args []string, env *cliEnv) error {
 	var o simOptions
@@ -116,7 +121,7 @@ func runBenchScale(ctx context.Context, args []string, env *cliEnv) error {
 	setDefault(fs, "stream-max-bytes", "0")
 	fs.Float64Var(&s.rate, "rate", 10000, "events per second published while measuring latency")
 	fs.IntVar(&s.latencyEvents, "latency-events", 20000, "events published while measuring latency")
-	fs.DurationVar(&s.scrapeEvery, "scrape-interval", time.Second, "how often the aggregator's /metrics is scraped for progress (each scrape costs it what a Prometheus scrape does)")
+	fs.DurationVar(&s.pollEvery, "poll-interval", 250*time.Millisecond, "how often the aggregator's progress (its consumer's ack floor) is read")
 	fs.BoolVar(&s.json, "json", false, "print one JSON object on stdout (progress goes to stderr)")
 	if err := parseFlags(fs, args, env.getenv); err != nil {
 		return err
@@ -132,8 +137,8 @@ func runBenchScale(ctx context.Context, args []string, env *cliEnv) error {
 		return fmt.Errorf("--rate must be a positive number of events per second, got %v", s.rate)
 	case s.latencyEvents < 1:
 		return fmt.Errorf("--latency-events must be at least 1, got %d", s.latencyEvents)
-	case s.scrapeEvery <= 0:
-		return fmt.Errorf("--scrape-interval must be positive, got %v", s.scrapeEvery)
+	case s.pollEvery <= 0:
+		return fmt.Errorf("--poll-interval must be positive, got %v", s.pollEvery)
 	}
 	exe, err := os.Executable()
 	if err != nil {
@@ -187,7 +192,8 @@ func benchScale(ctx context.Context, o *simOptions, s *scaleOptions, exe string,
 	if err != nil {
 		return rep, err
 	}
-	if rep.Events, err = streamMsgs(ctx, js); err != nil {
+	var lastSeq uint64
+	if rep.Events, lastSeq, err = streamState(ctx, js); err != nil {
 		return rep, err
 	}
 	if rep.Events == 0 {
@@ -206,21 +212,25 @@ func benchScale(ctx context.Context, o *simOptions, s *scaleOptions, exe string,
 		return rep, err
 	}
 	defer a.stop() // on an early return; a no-op once stopped
-	sc, err := newScraper(ctx, a, addr, s.scrapeEvery)
+	sc, err := newScraper(ctx, a, addr)
 	if err != nil {
 		return rep, err
 	}
-	var samples []scrape
-	caught, err := sc.waitApplied(ctx, rep.Events, &samples)
+	var samples []ackProgress
+	if err := waitAcked(ctx, js, a, lastSeq, s.pollEvery, &samples); err != nil {
+		return rep, err
+	}
+	rep.AggregatorSeconds = samples[len(samples)-1].at.Sub(a.began).Seconds()
+	rep.AggregatorEventsPerSecond = scaleRate(samples, lastSeq, a.began)
+	fmt.Fprintf(progress, "aggregate: caught up after %.1f s, %.0f ev/s; scraping /metrics\n", rep.AggregatorSeconds, rep.AggregatorEventsPerSecond)
+	caught, err := sc.scrape(ctx)
 	if err != nil {
 		return rep, err
 	}
 	rep.EventsApplied, rep.EventsRejected = caught.applied, caught.rejected
-	rep.AggregatorSeconds = caught.at.Sub(a.began).Seconds()
-	rep.AggregatorEventsPerSecond = scaleRate(samples, rep.Events, a.began)
 	rep.AggregatorRSSBytes = caught.rss
-	fmt.Fprintf(progress, "aggregate: %d applied, %d rejected, caught up after %.1f s: %.0f ev/s, RSS %s\n",
-		rep.EventsApplied, rep.EventsRejected, rep.AggregatorSeconds, rep.AggregatorEventsPerSecond, mib(rep.AggregatorRSSBytes))
+	fmt.Fprintf(progress, "aggregate: %d applied, %d rejected, RSS %s (the scrape took %.1f s)\n",
+		rep.EventsApplied, rep.EventsRejected, mib(rep.AggregatorRSSBytes), time.Since(caught.at).Seconds())
 
 	// 3. Latency at a paced rate, the city's state in place.
 	sample, err := nextDaySample(ctx, o, s.latencyEvents, rep.Events)
@@ -233,12 +243,15 @@ func benchScale(ctx context.Context, o *simOptions, s *scaleOptions, exe string,
 		return rep, err
 	}
 	rep.LatencyPublishedRate = float64(len(sample)) / took.Seconds()
-	total, err := streamMsgs(ctx, js)
+	total, last, err := streamState(ctx, js)
 	if err != nil {
 		return rep, err
 	}
 	rep.LatencyEvents = total - rep.Events
-	done, err := sc.waitApplied(ctx, total, nil)
+	if err := waitAcked(ctx, js, a, last, s.pollEvery, nil); err != nil {
+		return rep, err
+	}
+	done, err := sc.scrape(ctx)
 	if err != nil {
 		return rep, err
 	}
@@ -280,36 +293,38 @@ func (o *simOptions) childArgs() []string {
 	return args
 }
 
-// streamMsgs returns how many messages the EXHAUST stream holds.
-func streamMsgs(ctx context.Context, js jetstream.JetStream) (uint64, error) {
+// streamState returns how many messages the EXHAUST stream holds and its
+// last sequence.
+func streamState(ctx context.Context, js jetstream.JetStream) (msgs, last uint64, err error) {
 	st, err := js.Stream(ctx, natsbus.StreamName)
 	if err != nil {
-		return 0, fmt.Errorf("stream %s: %w", natsbus.StreamName, err)
+		return 0, 0, fmt.Errorf("stream %s: %w", natsbus.StreamName, err)
 	}
 	info, err := st.Info(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("stream %s: %w", natsbus.StreamName, err)
+		return 0, 0, fmt.Errorf("stream %s: %w", natsbus.StreamName, err)
 	}
-	return info.State.Msgs, nil
+	return info.State.Msgs, info.State.LastSeq, nil
 }
 
-// scaleRate is the aggregator's rate from its progress samples: the events
-// applied between the first and the last scrape that saw it mid-stream,
-// over the time between them. Both ends are measured instants, so neither
-// the start-up nor the scrape interval at the end biases it. With fewer
-// than two such scrapes it falls back to all events over the time from
-// began to the last scrape.
-func scaleRate(samples []scrape, total uint64, began time.Time) float64 {
-	var mid []scrape
+// scaleRate is the aggregator's rate from its progress samples on a
+// stream of total messages (sequences 1 to total): the messages acked
+// between the first and the last poll that saw it mid-stream, over the
+// time between them. Both ends are measured instants, so neither the
+// start-up nor the polling interval at the end biases it. With fewer than
+// two such polls it falls back to all messages over the time from began to
+// the last poll.
+func scaleRate(samples []ackProgress, total uint64, began time.Time) float64 {
+	var mid []ackProgress
 	for _, s := range samples {
-		if s.applied > 0 && s.applied+s.rejected < total {
+		if s.acked > 0 && s.acked < total {
 			mid = append(mid, s)
 		}
 	}
 	if len(mid) >= 2 {
 		first, last := mid[0], mid[len(mid)-1]
-		if d := last.at.Sub(first.at).Seconds(); d > 0 && last.applied > first.applied {
-			return float64(last.applied-first.applied) / d
+		if d := last.at.Sub(first.at).Seconds(); d > 0 && last.acked > first.acked {
+			return float64(last.acked-first.acked) / d
 		}
 	}
 	if len(samples) == 0 {

@@ -45,7 +45,7 @@ func TestBenchScaleJSON(t *testing.T) {
 	t.Setenv(asMainEnv, "1")
 	env := map[string]string{"EXHAUST_PERSONS": "30", "EXHAUST_DAYS": "1"}
 	code, stdout, stderr := runCLI(t, t.Context(), env, "bench", "scale", "--json",
-		"--rate", "500", "--latency-events", "50", "--scrape-interval", "50ms")
+		"--rate", "500", "--latency-events", "50", "--poll-interval", "50ms")
 	if code != 0 {
 		t.Fatalf("exit code %d: %s", code, stderr)
 	}
@@ -119,7 +119,7 @@ func TestBenchScaleBadFlags(t *testing.T) {
 		{"nobody", []string{"--persons", "0"}, "--persons must be at least 1"},
 		{"no days", []string{"--days", "0"}, "--days must be at least 1"},
 		{"no latency events", []string{"--latency-events", "0"}, "--latency-events must be at least 1"},
-		{"no scrape interval", []string{"--scrape-interval", "0s"}, "--scrape-interval must be positive"},
+		{"no poll interval", []string{"--poll-interval", "0s"}, "--poll-interval must be positive"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

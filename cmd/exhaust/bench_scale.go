@@ -88,8 +88,8 @@ nats-server whose JetStream store is a temporary directory removed at the end.
      applies it, alone. Its progress is its durable consumer's ack floor (it
      acks a message once applied), read from the server every
      --poll-interval as "nats consumer info" reads it; a scrape of /metrics
-     would cost it a scoring of its accuracy under the Engine's lock (about a
-     minute at 10,000 people). Its rate is the messages acked between the
+     reads its whole state again (accuracy, unicity), holding the Engine for
+     about a minute at 10,000 people. Its rate is the messages acked between the
      first and the last poll that saw it mid-stream, per second of the time
      between them (a run too short for two such polls: messages / time from
      its start to the poll that saw it done). Once it caught up, /metrics is

@@ -23,8 +23,8 @@ import (
 )
 
 // scrapeTimeout bounds one scrape of the aggregator's /metrics. A scrape
-// after the state changed scores the accuracy again, under the Engine's
-// lock: about a minute at 10,000 people, more for bigger cities.
+// after the state changed reads it all again (accuracy, unicity): about a
+// minute at 10,000 people, more for bigger cities.
 const scrapeTimeout = 30 * time.Minute
 
 // childStopWait bounds how long a child stopped with SIGINT may take to

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"strconv"
+	"runtime"
 	"sync"
 	"time"
 
@@ -136,6 +137,7 @@ type Engine struct {
 	linker  *linker.Linker
 	facts   *facts.Store
 	traces  *score.Traces
+	side    *side
 
 	// The ground truth, for scoring only: each person's id (one copy,
 	// shared by the owner table) and the owner of each identifier. A
@@ -163,12 +165,16 @@ func New(cfg Config) *Engine {
 	if cfg.DedupHorizon <= 0 {
 		cfg.DedupHorizon = DefaultConfig().DedupHorizon
 	}
-	e := &Engine{cfg: cfg, truth: map[string]string{}, owner: map[event.ID]string{}}
+	e := &Engine{cfg: cfg, truth: map[string]string{}, owner: map[event.ID]string{}, side: newSide()}
+	// The side goroutine holds no reference to e: once e is unreachable,
+	// closing its queue ends it.
+	runtime.AddCleanup(e, func(s *side) { s.close() }, e.side)
 	e.reset()
 	return e
 }
 
 func (e *Engine) reset() {
+	e.side.settle()
 	e.seq, e.events, e.version = 0, 0, e.version+1
 	e.seen = newRecentIDs(e.cfg.DedupHorizon)
 	e.graph = graph.New()
@@ -200,8 +206,7 @@ func (e *Engine) Apply(seq uint64, ev *event.Event) (Result, error) {
 		rec.IDs[i] = e.graph.Touch(id, rec.Time)
 	}
 	e.linker.Observe(rec)
-	e.facts.Observe(rec)
-	e.traces.Observe(rec)
+	e.side.observe(rec, e.facts, e.traces)
 	e.events++
 	e.version++
 	return Applied, nil
@@ -265,6 +270,7 @@ func (e *Engine) Profiles() []Summary {
 // index returns the summaries and the profile id -> root table, computed
 // once per state. Call with e.mu held.
 func (e *Engine) index() ([]Summary, map[string]event.ID) {
+	e.side.settle()
 	at := e.stamp()
 	e.cacheMu.Lock()
 	if e.summaries != nil && e.summariesAt == at {
@@ -368,6 +374,7 @@ func (e *Engine) TopProfiles(n int) []*Profile {
 
 // profile builds the profile of root's cluster. Call with e.mu held.
 func (e *Engine) profile(root event.ID) *Profile {
+	e.side.settle()
 	members := e.graph.Members(root)
 	fs := e.facts.Derive(members)
 	p := &Profile{Summary: e.summary(root, members, fs), Facts: fs, Links: e.graph.Links(root), Splits: []linker.Split{}}
@@ -405,6 +412,7 @@ func (e *Engine) Accuracy() Accuracy {
 	for _, k := range graph.EvidenceKinds {
 		a.ByEvidence[string(k)] = score.Pairwise(e.graph.ClustersBy(k), e.owner)
 	}
+	e.side.settle()
 	// A fixed seed: the same state always reports the same unicity.
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i, eps := range e.traces.UnicityCurve(6, e.cfg.UnicityDraws, rng) {
@@ -438,12 +446,14 @@ type snapshot struct {
 	Traces  []byte
 }
 
-const snapshotVersion = 1
+// snapshotVersion 2: the linker packs its candidates and histories.
+const snapshotVersion = 2
 
 // Snapshot writes the whole state, Seq included.
 func (e *Engine) Snapshot(w io.Writer) error {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
+	e.side.settle()
 	s := snapshot{Version: snapshotVersion, Seq: e.seq, Events: e.events}
 	parts := []struct {
 		dst  *[]byte

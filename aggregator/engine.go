@@ -8,9 +8,9 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"runtime"
 	"sort"
 	"strconv"
-	"runtime"
 	"sync"
 	"time"
 

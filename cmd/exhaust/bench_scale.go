@@ -88,15 +88,16 @@ nats-server whose JetStream store is a temporary directory removed at the end.
      applies it, alone. Its progress is its durable consumer's ack floor (it
      acks a message once applied), read from the server every
      --poll-interval as "nats consumer info" reads it; a scrape of /metrics
-     reads its whole state again (accuracy, unicity), holding the Engine for
-     about a minute at 10,000 people. Its rate is the messages acked between the
-     first and the last poll that saw it mid-stream, per second of the time
-     between them (a run too short for two such polls: messages / time from
-     its start to the poll that saw it done). Once it caught up, /metrics is
-     scraped once: events applied and rejected, process_resident_memory_bytes.
-  3. Latency: up to --latency-events events of day D+1 (evenly spread over
-     that day, made by this process) are published at --rate events per
-     second to the same aggregator, which now holds the whole city. p50 and
+     reads its whole state again (accuracy, unicity), holding the Engine
+     for about a minute at 10,000 people. Its rate is the messages acked
+     between the first and the last poll that saw it mid-stream, per second
+     of the time between them (a run too short for two such polls: messages
+     / time from its start to the poll that saw it done). Once it caught up,
+     /metrics is scraped once: events applied and rejected, and
+     process_resident_memory_bytes.
+  3. Latency: up to --latency-events events in a row from the middle of day
+     D+1 (made by this process) are published at --rate events per second
+     to the same aggregator, which now holds the whole city. p50 and
      p99 are read from the change of its exhaust_event_lag_seconds histogram
      over this phase, as PromQL's histogram_quantile reads it: the time from
      the event's storage in the stream to its links and facts being applied,
@@ -336,14 +337,14 @@ func scaleRate(samples []ackProgress, total uint64, began time.Time) float64 {
 // errSampled stops the simulation once the sample is complete.
 var errSampled = errors.New("sample complete")
 
-// sampleSink keeps every every-th event it is given, up to n.
+// sampleSink keeps n events in a row after skipping skip.
 type sampleSink struct {
-	every, n, seen int
-	msgs           []streamMsg
+	skip, n, seen int
+	msgs          []streamMsg
 }
 
 func (s *sampleSink) Publish(_ context.Context, subject, id string, payload []byte) error {
-	if s.seen%s.every == 0 {
+	if s.seen >= s.skip {
 		s.msgs = append(s.msgs, streamMsg{subject: subject, id: id, data: bytes.Clone(payload)})
 	}
 	s.seen++
@@ -355,11 +356,15 @@ func (s *sampleSink) Publish(_ context.Context, subject, id string, payload []by
 
 func (s *sampleSink) Flush(context.Context) error { return nil }
 
-// nextDaySample makes n events of the day after the run, evenly spread
-// over it: the same city's next day (days are pure functions of the
+// nextDaySample makes n events in a row from the middle of the day after
+// the run: the same city's next day (days are pure functions of the
 // configuration), so the aggregator meets new events of known people, as
-// it would at this point of a real run. stored events were published in
-// the run's days, which gives the stride.
+// it would at this point of a real run. In a row, so that simulated time
+// advances per event as in the real stream: work the aggregator does per
+// simulated hour (bins closing, reviews) weighs on each event as it does
+// in production, which a sample spread thinly over the day would multiply.
+// stored events were published in the run's days: a day's mean locates
+// its middle.
 func nextDaySample(ctx context.Context, o *simOptions, n int, stored uint64) ([]streamMsg, error) {
 	start, _ := o.startDate()
 	w, err := world.New(world.Config{Seed: o.seed, Persons: o.persons, Start: start})
@@ -371,7 +376,7 @@ func nextDaySample(ctx context.Context, o *simOptions, n int, stored uint64) ([]
 		return nil, err
 	}
 	selected, _ := producers.Select(o.producers)
-	sink := &sampleSink{every: max(1, int(stored)/o.days/n), n: n}
+	sink := &sampleSink{skip: max(0, int(stored)/o.days/2-n/2), n: n}
 	runner, err := sim.New(sim.Config{World: w, Seed: o.seed, FirstDay: o.days + 1, Days: 1, Producers: selected, Clock: clk, Sink: sink})
 	if err != nil {
 		return nil, err

@@ -41,10 +41,12 @@ type Config struct {
 	// than this (a call located at its serving tower only) are not used for
 	// co-occurrence. Default 600 m.
 	CooccurMaxAccuracyM float64
-	// CooccurCandidates is how many candidate phones an identifier keeps:
-	// the nearest of a crowd. A crowded place and time still scores the
+	// CooccurCandidates is how many candidate phones an identifier keeps,
+	// the likeliest, and how many new ones one observation may add, the
+	// nearest of a crowd. A crowded place and time still scores the
 	// candidates held, so the cost of a busy block is bounded without
-	// throwing it away. Default 64.
+	// throwing it away, and the phones let go still count as rivals.
+	// Default 24 (docs/linkage.md).
 	CooccurCandidates int
 	// CooccurOdds is how much likelier the best candidate must be than all
 	// other phones together: the other candidates, and every phone in view
@@ -101,7 +103,7 @@ func DefaultConfig() Config {
 		CooccurPointWindow:  3 * time.Minute,
 		CooccurTrackHold:    60 * time.Minute,
 		CooccurMaxAccuracyM: 600,
-		CooccurCandidates:   64,
+		CooccurCandidates:   24,
 		CooccurOdds:         30,
 		CooccurMinCount:     2,
 		CooccurRatio:        30,

@@ -142,6 +142,12 @@ type anchor struct {
 	// a candidate: each observation multiplies it by the chance that such
 	// a phone was located far away (pMissSame) or not located at all (1).
 	Rest float64
+	// Dropped is the log of the summed likelihood ratios of the
+	// candidates prune let go for want of room (if NDropped > 0), frozen
+	// as they were: still rivals of the best, and over-counted rather
+	// than forgotten (a phone let go and seen near again is scored anew).
+	Dropped  float64
+	NDropped int32
 	// Blocked: the last weighing found the best held back by other phones.
 	Blocked bool
 	// Linked is the phone co-occurrence linked the anchor to, Mask what
@@ -710,21 +716,19 @@ func (l *Linker) observe(id event.ID, o spot, b int64, bn, prev *bin) {
 			score(c, g, at)
 		}
 	}
-	// New candidates: the nearest phones in view, up to the bound. A
-	// crowd adds no more than that, and still scores those held.
-	room := l.cfg.CooccurCandidates - len(a.Cands)
-	if len(view) > room {
-		co.Crowded++
-	}
+	// New candidates: the nearest phones in view not held yet, at most
+	// CooccurCandidates of them, each scored against the earlier
+	// observations too (late). prune then keeps the best
+	// CooccurCandidates in all: a crowd costs time once, not memory for as
+	// long as the anchor lives, and the owner's phone, missed in a crowd,
+	// gets in when it is seen near again.
+	room := l.cfg.CooccurCandidates
 	// A phone already held, under any of its identifiers, is no newcomer.
 	held := l.held[:0]
 	for i := range a.Cands {
 		held = append(held, l.cluster(&a.Cands[i]))
 	}
 	for _, n := range view {
-		if room <= 0 {
-			break
-		}
 		h := l.g.Handle(n.id)
 		if h < 0 {
 			continue // not in the graph: not a record's identifier
@@ -734,6 +738,10 @@ func (l *Linker) observe(id event.ID, o spot, b int64, bn, prev *bin) {
 			continue
 		}
 		held = append(held, r)
+		if room == 0 {
+			co.Crowded++
+			break
+		}
 		// A newcomer was no candidate before: it is scored against the
 		// earlier observations from where it was then.
 		c := cand{Phone: h, LastDay: math.MinInt32}
@@ -748,7 +756,7 @@ func (l *Linker) observe(id event.ID, o spot, b int64, bn, prev *bin) {
 	if len(a.Past) > maxPast {
 		a.Past = a.Past[1:]
 	}
-	a.prune()
+	a.prune(l.cfg.CooccurCandidates)
 	if a.Linked != (event.ID{}) {
 		l.recheck(id, a)
 		return
@@ -782,8 +790,9 @@ func (l *Linker) review(b int64) {
 	}
 }
 
-// prune sorts the candidates best first and drops the hopeless.
-func (a *anchor) prune() {
+// prune sorts the candidates best first, drops the hopeless and keeps the
+// best keep.
+func (a *anchor) prune(keep int) {
 	slices.SortFunc(a.Cands, func(x, y cand) int {
 		if c := cmp.Compare(y.Score, x.Score); c != 0 {
 			return c
@@ -795,11 +804,26 @@ func (a *anchor) prune() {
 	}
 	floor := a.Cands[0].Score - pruneGap
 	a.Cands = slices.DeleteFunc(a.Cands, func(c cand) bool { return c.Score < floor })
+	for _, c := range a.Cands[min(len(a.Cands), keep):] {
+		a.drop(c.Score)
+	}
+	a.Cands = a.Cands[:min(len(a.Cands), keep)]
 	// Most anchors shed candidates as they are seen again: give back the
 	// room, or a city's anchors hold twice the candidates they keep.
 	if cap(a.Cands) > len(a.Cands)+len(a.Cands)/4+4 {
 		a.Cands = slices.Clip(slices.Clone(a.Cands))
 	}
+}
+
+// drop adds a candidate of the given score to those let go.
+func (a *anchor) drop(score float64) {
+	if a.NDropped == 0 {
+		a.Dropped, a.NDropped = score, 1
+		return
+	}
+	hi, lo := max(a.Dropped, score), min(a.Dropped, score)
+	a.Dropped = hi + math.Log1p(math.Exp(lo-hi))
+	a.NDropped++
 }
 
 // appendCand appends c to cs, growing by a quarter rather than doubling:
@@ -904,7 +928,11 @@ func (l *Linker) weighAnchor(id event.ID, a *anchor) verdict {
 		v.reason = "no candidate"
 		return v
 	}
-	if rest := float64(max(1, l.co.InView)) * math.Exp(a.Rest-a.Cands[0].Score); rest*cfg.CooccurOdds > 1 {
+	rest := float64(max(1, l.co.InView)) * math.Exp(a.Rest-a.Cands[0].Score)
+	if a.NDropped > 0 {
+		rest += math.Exp(a.Dropped - a.Cands[0].Score)
+	}
+	if rest*cfg.CooccurOdds > 1 {
 		v.odds = 1 / rest
 		v.reason = fmt.Sprintf("score: odds %.3g below %.3g", v.odds, cfg.CooccurOdds)
 		return v
@@ -959,6 +987,9 @@ func (l *Linker) weighAnchor(id event.ID, a *anchor) verdict {
 		}
 	}
 	others += float64(max(1, l.co.InView)) * math.Exp(a.Rest-v.best.Score)
+	if a.NDropped > 0 {
+		others += math.Exp(a.Dropped - v.best.Score)
+	}
 	v.odds = 1 / others
 	// Past the cheap bounds, a candidate could pass were others gone.
 	v.rivals = true

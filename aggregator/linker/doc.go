@@ -22,7 +22,9 @@
 //     observations. An anchor is linked to a phone once that phone is
 //     Config.CooccurOdds times likelier than every other together, after
 //     Config.CooccurMinCount encounters. No crowded place is skipped: it
-//     scores the candidates held and seeds at most Config.CooccurCandidates.
+//     scores the candidates held and seeds at most Config.CooccurCandidates;
+//     the likeliest Config.CooccurCandidates are kept, the others still
+//     count as rivals.
 //
 // Contradictions (split.go): two identifiers of one cluster seen farther
 // apart than a person can travel in the time between (a card paying at a

@@ -72,7 +72,7 @@ var linkerUsage = map[string]string{
 	"CooccurPointWindow":  "how long before and after a point observation (payment, tap, probe, GPS fix) the person is assumed to be there",
 	"CooccurTrackHold":    "how long a phone located from its cell measurements is assumed to stay put",
 	"CooccurMaxAccuracyM": "positions less precise than this many metres are not used for co-occurrence",
-	"CooccurCandidates":   "candidate phones an identifier keeps (the nearest of a crowd)",
+	"CooccurCandidates":   "candidate phones an identifier keeps, the likeliest (each observation adds the nearest of a crowd)",
 	"CooccurOdds":         "how many times likelier than every other phone together the best candidate must be",
 	"CooccurMinCount":     "least number of encounters (stays at a place) with the phone before a link",
 	"CooccurRatio":        "how many times likelier than the next phone the best candidate must be",

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -32,6 +33,7 @@ type scaleOptions struct {
 	latencyEvents int
 	pollEvery     time.Duration
 	json          bool
+	aggregateArgs []string // more flags for the aggregator child
 }
 
 // scaleReport is what bench scale measured. Its JSON field names are a
@@ -107,7 +109,8 @@ nats-server whose JetStream store is a temporary directory removed at the end.
 Peak RSS is each child's getrusage maximum resident set size, as the kernel
 counts it, Go runtime included: per person, it overstates small cities; the
 aggregator's includes its two scrapes. It runs with its defaults (workers,
-snapshots every 20000 events: the latency includes their pauses). Progress
+snapshots every 20000 events: the latency includes their pauses) unless
+--aggregate-flags adds some. Progress
 goes to stdout, or to stderr with --json, which prints one JSON object
 (docs/performance.md).`
 
@@ -124,6 +127,7 @@ func runBenchScale(ctx context.Context, args []string, env *cliEnv) error {
 	fs.IntVar(&s.latencyEvents, "latency-events", 20000, "events published while measuring latency")
 	fs.DurationVar(&s.pollEvery, "poll-interval", 250*time.Millisecond, "how often the aggregator's progress (its consumer's ack floor) is read")
 	fs.BoolVar(&s.json, "json", false, "print one JSON object on stdout (progress goes to stderr)")
+	aggregateFlags := fs.String("aggregate-flags", "", `more flags for the aggregator, space-separated (e.g. "--workers 1"; default: none, as a user runs it)`)
 	if err := parseFlags(fs, args, env.getenv); err != nil {
 		return err
 	}
@@ -141,6 +145,7 @@ func runBenchScale(ctx context.Context, args []string, env *cliEnv) error {
 	case s.pollEvery <= 0:
 		return fmt.Errorf("--poll-interval must be positive, got %v", s.pollEvery)
 	}
+	s.aggregateArgs = strings.Fields(*aggregateFlags)
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("find this executable to run produce and aggregate: %w", err)
@@ -205,7 +210,7 @@ func benchScale(ctx context.Context, o *simOptions, s *scaleOptions, exe string,
 		rep.Events, rep.ProducerSeconds, rep.ProducerEventsPerSecond, mib(rep.ProducerPeakRSSBytes))
 
 	// 2. The aggregator, alone, on the full stream.
-	aggregate := []string{"aggregate", "--nats", srv.URL(), "--http", "127.0.0.1:0"}
+	aggregate := append([]string{"aggregate", "--nats", srv.URL(), "--http", "127.0.0.1:0"}, s.aggregateArgs...)
 	fmt.Fprintf(progress, "running: exhaust %s\n", joinArgs(aggregate))
 	addr := make(chan string, 1)
 	a, err := startChild(ctx, exe, "aggregate", aggregate, &httpAddrWatcher{found: addr}, progress)

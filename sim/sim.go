@@ -326,10 +326,10 @@ func (r *Runner) publish(ctx context.Context, events *producers.Merged) error {
 
 // partPersons is how many people's plans make a part of a day: a day's
 // plans take about 10 KB a person, so a part of a large city holds some
-// 10 MB of them while its events are made (two parts at a time: one
+// 5 MB of them while its events are made (two parts at a time: one
 // observed, the next being drawn), and a part still has enough people for
 // the producers' work per part to be negligible.
-var partPersons = 1024
+var partPersons = 512
 
 // generate makes day d (producers.StreamDay), a part of its people at a
 // time, and notes who owns which identifiers that day as the parts go by.

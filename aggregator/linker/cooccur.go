@@ -80,7 +80,7 @@ const maxSpots = 4
 // bin is what one time bin saw: the phones located in it and the anchors'
 // observations.
 type bin struct {
-	Phones  map[event.ID][]spot
+	Phones  map[int32][]spot // by graph handle: hashed far faster than identifiers
 	Anchors map[event.ID][]spot
 	// Built when the bin closes: the phones in a list, filed by cell
 	// (indices into list), and a visit stamp.
@@ -92,13 +92,13 @@ type bin struct {
 
 // phoneEntry is a phone's spots in a closed bin.
 type phoneEntry struct {
-	id    event.ID
+	h     int32 // graph handle
 	spots []spot
 	stamp uint32 // the bin's stamp when last visited
 }
 
 func newBin() *bin {
-	return &bin{Phones: map[event.ID][]spot{}, Anchors: map[event.ID][]spot{}}
+	return &bin{Phones: map[int32][]spot{}, Anchors: map[event.ID][]spot{}}
 }
 
 // track is a phone's latest located cell event: the phone is taken to stay
@@ -177,7 +177,7 @@ type cooccur struct {
 	NextForget, NextReview int64
 
 	// Where the phones were (see history.go), relative to an origin.
-	Hist             map[event.ID]*history
+	Hist             map[int32]*history // by graph handle
 	OriginX, OriginY float64
 	HasOrigin        bool
 
@@ -205,7 +205,7 @@ func newCooccur() cooccur {
 		PrevBin:  noTime,
 		Anchors:  map[event.ID]*anchor{},
 		Fixes:    map[event.ID]fix{},
-		Hist:     map[event.ID]*history{},
+		Hist:     map[int32]*history{},
 		Contra:   map[pairKey]int32{},
 		Vetoes:   map[pairKey]bool{},
 	}
@@ -296,6 +296,10 @@ func (l *Linker) put(id event.ID, lat, lon, acc float64, from, to int64, ev, pla
 		return
 	}
 	b1 = min(b1, b0+maxSpanBins-1)
+	h := l.g.Handle(id)
+	if h < 0 {
+		return // not a record's identifier: the graph knows every one
+	}
 	p := project(lat, lon)
 	if !co.HasOrigin {
 		// Histories are kept relative to the first phone position.
@@ -305,7 +309,7 @@ func (l *Linker) put(id event.ID, lat, lon, acc float64, from, to int64, ev, pla
 		sp := spot{X: float32(p.x), Y: float32(p.y), Acc: float32(max(acc, minAccM)),
 			From: max(from, b*l.bin()), To: min(to, (b+1)*l.bin()-1), Event: ev, Place: place}
 		bn := co.openBin(b)
-		bn.Phones[id] = addSpot(bn.Phones[id], sp)
+		bn.Phones[h] = addSpot(bn.Phones[h], sp)
 	}
 }
 
@@ -484,12 +488,10 @@ func (l *Linker) grid(bn *bin) {
 	bn.list = make([]phoneEntry, 0, len(bn.Phones))
 	bn.grid = make(map[cellKey][]int32, len(bn.Phones)/2+1)
 	bn.byHandle = make(map[int32]int32, len(bn.Phones))
-	for id, spots := range bn.Phones {
+	for h, spots := range bn.Phones {
 		i := len(bn.list)
-		bn.list = append(bn.list, phoneEntry{id: id, spots: spots})
-		if h := l.g.Handle(id); h >= 0 {
-			bn.byHandle[h] = int32(i)
-		}
+		bn.list = append(bn.list, phoneEntry{h: h, spots: spots})
+		bn.byHandle[h] = int32(i)
 		for _, sp := range bn.list[i].spots {
 			k := l.cellOf(sp.X, sp.Y)
 			if ix := bn.grid[k]; len(ix) == 0 || ix[len(ix)-1] != int32(i) {
@@ -507,7 +509,7 @@ func (l *Linker) cellOf(x, y float32) cellKey {
 // nearness is how near a phone was to an observation: g, the likelihood
 // of one person being seen that far from themself, and the phone's spot.
 type nearness struct {
-	id event.ID
+	h  int32 // graph handle
 	g  float64
 	sp spot
 }
@@ -536,9 +538,10 @@ var qHit, qMiss = -math.Log(gHit), -math.Log(gMiss)
 // graph.ClusterOf).
 func (l *Linker) cluster(c *cand) int32 { return l.g.ClusterOf(c.Phone) }
 
-// candDevices returns the located identifiers of c's phone: its cluster's
-// device identifiers (the SIM located by the network, the ad id by GPS).
-func (l *Linker) candDevices(c *cand) []event.ID { return l.aboutCluster(l.cluster(c)).devs }
+// candDevices returns the graph handles of the located identifiers of c's
+// phone: its cluster's device identifiers (the SIM located by the
+// network, the ad id by GPS).
+func (l *Linker) candDevices(c *cand) []int32 { return l.aboutCluster(l.cluster(c)).devH }
 
 // phoneOf returns the identifier of c's phone.
 func (l *Linker) phoneOf(c *cand) event.ID { return l.g.IDOf(c.Phone) }
@@ -612,7 +615,7 @@ func (l *Linker) inView(o spot, bn *bin) ([]nearness, int) {
 					notFar++
 				}
 				if q <= qHit {
-					out = append(out, nearness{e.id, math.Exp(-q), at})
+					out = append(out, nearness{e.h, math.Exp(-q), at})
 				}
 			}
 		}
@@ -621,7 +624,7 @@ func (l *Linker) inView(o spot, bn *bin) ([]nearness, int) {
 		if c := cmp.Compare(b.g, a.g); c != 0 {
 			return c
 		}
-		return graph.CompareID(a.id, b.id)
+		return cmp.Compare(a.h, b.h)
 	})
 	l.near = out
 	return out, notFar
@@ -729,12 +732,9 @@ func (l *Linker) observe(id event.ID, o spot, b int64, bn, prev *bin) {
 		held = append(held, l.cluster(&a.Cands[i]))
 	}
 	for _, n := range view {
-		h := l.g.Handle(n.id)
-		if h < 0 {
-			continue // not in the graph: not a record's identifier
-		}
+		h := n.h
 		r := l.g.ClusterOf(h)
-		if slices.Contains(held, r) || l.vetoed(id, n.id) {
+		if slices.Contains(held, r) || l.vetoed(id, l.g.IDOf(h)) {
 			continue
 		}
 		held = append(held, r)

@@ -98,10 +98,10 @@ func (l *Linker) remember(b int64, bn *bin) {
 				best = s
 			}
 		}
-		h := co.Hist[e.id]
+		h := co.Hist[e.h]
 		if h == nil {
 			h = l.newHistory(b - 1)
-			co.Hist[e.id] = h
+			co.Hist[e.h] = h
 		}
 		h.put(b, int64(l.histLen()), l.pack(best))
 	}

@@ -102,18 +102,18 @@ func (l *Linker) Save(w io.Writer) error {
 		s.Pays = append(s.Pays, l.joins.Pays[place]...)
 	}
 	for _, b := range sortedKeys(co.Bins, cmp.Compare[int64]) {
-		s.Bins = append(s.Bins, saveBin(b, co.Bins[b]))
+		s.Bins = append(s.Bins, l.saveBin(b, co.Bins[b]))
 	}
 	if co.Prev != nil {
-		pb := saveBin(co.PrevBin, co.Prev)
+		pb := l.saveBin(co.PrevBin, co.Prev)
 		s.Prev = &pb
 	}
 	for _, id := range sortedKeys(co.Anchors, graph.CompareID) {
 		s.Anchors = append(s.Anchors, savedAnchor{id, *co.Anchors[id]})
 	}
-	for _, id := range sortedKeys(co.Hist, graph.CompareID) {
-		h := co.Hist[id]
-		sh := savedHist{ID: id, Last: h.Last, Pos: make([]histPos, l.histLen())}
+	for _, hd := range sortedKeys(co.Hist, cmp.Compare[int32]) {
+		h := co.Hist[hd]
+		sh := savedHist{ID: l.g.IDOf(hd), Last: h.Last, Pos: make([]histPos, l.histLen())}
 		for i := range sh.Pos {
 			sh.Pos[i] = h.get(int64(i))
 		}
@@ -168,10 +168,18 @@ func (l *Linker) Load(r io.Reader) error {
 		co.trackIdx[t.ID] = i
 	}
 	for _, sb := range s.Bins {
-		co.Bins[sb.Bin] = loadBin(sb)
+		bn, err := l.loadBin(sb)
+		if err != nil {
+			return err
+		}
+		co.Bins[sb.Bin] = bn
 	}
 	if s.Prev != nil {
-		co.Prev, co.PrevBin = loadBin(*s.Prev), s.Prev.Bin
+		bn, err := l.loadBin(*s.Prev)
+		if err != nil {
+			return err
+		}
+		co.Prev, co.PrevBin = bn, s.Prev.Bin
 		l.grid(co.Prev)
 	}
 	// Candidates name their phones by graph handle: the graph, loaded
@@ -199,7 +207,11 @@ func (l *Linker) Load(r io.Reader) error {
 		for i, p := range h.Pos {
 			hh.set(int64(i), p)
 		}
-		co.Hist[h.ID] = hh
+		hd := l.g.Handle(h.ID)
+		if hd < 0 {
+			return fmt.Errorf("load linker: a phone history of %s %q, which the graph does not know (a graph from another snapshot?)", h.ID.Kind, h.ID.Value)
+		}
+		co.Hist[hd] = hh
 	}
 	co.OriginX, co.OriginY, co.HasOrigin = s.OriginX, s.OriginY, s.HasOrigin
 	for _, f := range s.Fixes {
@@ -214,10 +226,10 @@ func (l *Linker) Load(r io.Reader) error {
 	return nil
 }
 
-func saveBin(b int64, bn *bin) savedBin {
+func (l *Linker) saveBin(b int64, bn *bin) savedBin {
 	sb := savedBin{Bin: b}
-	for _, id := range sortedKeys(bn.Phones, graph.CompareID) {
-		sb.Phones = append(sb.Phones, savedSpots{id, bn.Phones[id]})
+	for _, h := range sortedKeys(bn.Phones, cmp.Compare[int32]) {
+		sb.Phones = append(sb.Phones, savedSpots{l.g.IDOf(h), bn.Phones[h]})
 	}
 	for _, id := range sortedKeys(bn.Anchors, graph.CompareID) {
 		sb.Anchors = append(sb.Anchors, savedSpots{id, bn.Anchors[id]})
@@ -225,15 +237,19 @@ func saveBin(b int64, bn *bin) savedBin {
 	return sb
 }
 
-func loadBin(sb savedBin) *bin {
+func (l *Linker) loadBin(sb savedBin) (*bin, error) {
 	bn := newBin()
 	for _, p := range sb.Phones {
-		bn.Phones[p.ID] = p.Spots
+		h := l.g.Handle(p.ID)
+		if h < 0 {
+			return nil, fmt.Errorf("load linker: %s %q in a bin, which the graph does not know (a graph from another snapshot?)", p.ID.Kind, p.ID.Value)
+		}
+		bn.Phones[h] = p.Spots
 	}
 	for _, a := range sb.Anchors {
 		bn.Anchors[a.ID] = a.Spots
 	}
-	return bn
+	return bn, nil
 }
 
 // sortedKeys returns m's keys in the order of compare.

@@ -102,8 +102,9 @@ nats-server whose JetStream store is a temporary directory removed at the end.
      to the same aggregator, which now holds the whole city. p50 and
      p99 are read from the change of its exhaust_event_lag_seconds histogram
      over this phase, as PromQL's histogram_quantile reads it: the time from
-     the event's storage in the stream to its links and facts being applied,
-     precise to the histogram's bucket (docs/metrics.md).
+     the event's storage in the stream to its being applied (Engine.Apply
+     returned; its facts are settled before anyone reads them), precise to
+     the histogram's bucket (docs/metrics.md).
   4. The aggregator is stopped (SIGINT: a final snapshot, as on Ctrl-C).
 
 Peak RSS is each child's getrusage maximum resident set size, as the kernel

@@ -725,7 +725,12 @@ func (l *Linker) observe(id event.ID, o spot, b int64, bn, prev *bin) {
 	// CooccurCandidates in all: a crowd costs time once, not memory for as
 	// long as the anchor lives, and the owner's phone, missed in a crowd,
 	// gets in when it is seen near again.
-	room := l.cfg.CooccurCandidates
+	keep := l.cfg.CooccurCandidates
+	if a.Linked != (event.ID{}) {
+		// Only strong candidates could overturn a link (see decide).
+		keep = min(keep, keptAfterLink)
+	}
+	room := keep
 	// A phone already held, under any of its identifiers, is no newcomer.
 	held := l.held[:0]
 	for i := range a.Cands {
@@ -756,7 +761,7 @@ func (l *Linker) observe(id event.ID, o spot, b int64, bn, prev *bin) {
 	if len(a.Past) > maxPast {
 		a.Past = a.Past[1:]
 	}
-	a.prune(l.cfg.CooccurCandidates)
+	a.prune(keep)
 	if a.Linked != (event.ID{}) {
 		l.recheck(id, a)
 		return

@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"math"
-	"runtime"
-	"runtime/debug"
 	"time"
 )
 
@@ -36,7 +33,6 @@ func runProduce(ctx context.Context, args []string, env *cliEnv) error {
 		return err
 	}
 	defer stop()
-	limitHeap(p.opts.persons)
 	began := time.Now()
 	if err := p.Run(ctx); err != nil {
 		return err
@@ -53,22 +49,4 @@ func runProduce(ctx context.Context, args []string, env *cliEnv) error {
 		fmt.Fprintf(env.stdout, "  %-10s %d\n", name, st.Published[name])
 	}
 	return nil
-}
-
-// limitHeap sets the Go runtime's soft memory limit just above what a run
-// needs, unless GOMEMLIMIT already set one. The runtime otherwise lets the
-// heap grow to twice the live data before collecting, and most of the live
-// data is the world, built by now: a 100,000-person world of about 220 MB
-// would let the heap reach twice that before the days add anything. A day
-// in the making needs a bounded amount (producers.StreamDay, parts of the
-// city), and each person's ground truth about a kilobyte.
-func limitHeap(persons int) {
-	if debug.SetMemoryLimit(-1) != math.MaxInt64 {
-		return // GOMEMLIMIT rules
-	}
-	const day, perPerson = 192 << 20, 1 << 10
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	debug.SetMemoryLimit(int64(m.HeapAlloc) + day + int64(persons)*perPerson)
 }

@@ -323,6 +323,9 @@ func (c *Consumer) runPeriod(ctx context.Context, it jetstream.MessagesContext, 
 			return ctx.Err()
 		case errors.Is(err, context.DeadlineExceeded):
 			return nil
+		case errors.Is(err, jetstream.ErrNoHeartbeat):
+			MissedHeartbeat(c.cfg.Log, c.cfg.Durable)
+			continue
 		default:
 			return fmt.Errorf("consume %s: %w", c.cfg.Durable, err)
 		}
@@ -333,6 +336,20 @@ func (c *Consumer) runPeriod(ctx context.Context, it jetstream.MessagesContext, 
 			return nil
 		}
 	}
+}
+
+// MissedHeartbeat logs a jetstream.ErrNoHeartbeat from an iterator's Next
+// and is all a consumer should do about it. The error is a report, not an
+// end: the client's iterator stays usable and, having forgotten the pull
+// it was waiting for, issues a new one at the next Next. It happens when
+// the server has had no pull request from this client for two heartbeats,
+// typically after the handler held the iterator up (a long snapshot or
+// scrape) long enough for the pull to expire or its status messages to be
+// dropped by the full client buffer; the messages left unacknowledged
+// meanwhile are delivered again, and the consumers drop those already
+// handled.
+func MissedHeartbeat(log *slog.Logger, durable string) {
+	log.Warn("no heartbeat from the server for a while, pulling again", "consumer", durable)
 }
 
 // deliver hands jm to h unless it was already handled, filling any gap

@@ -73,3 +73,59 @@ func TestConsumerFillsGaps(t *testing.T) {
 		}
 	}
 }
+
+// heartbeatIterator reports a missed heartbeat before each delivery, as
+// the client does after a stall, then blocks until its context ends.
+type heartbeatIterator struct {
+	jetstream.MessagesContext
+	msgs   []jetstream.Msg
+	missed bool
+}
+
+func (it *heartbeatIterator) Next(opts ...jetstream.NextOpt) (jetstream.Msg, error) {
+	if !it.missed && len(it.msgs) > 0 {
+		it.missed = true
+		return nil, jetstream.ErrNoHeartbeat
+	}
+	if len(it.msgs) > 0 {
+		it.missed = false
+		m := it.msgs[0]
+		it.msgs = it.msgs[1:]
+		return m, nil
+	}
+	return nil, context.DeadlineExceeded // the period's end
+}
+
+// seqMsg is a delivery of stream sequence seq; only what deliver calls is
+// implemented.
+type seqMsg struct {
+	jetstream.Msg
+	seq uint64
+}
+
+func (m seqMsg) Metadata() (*jetstream.MsgMetadata, error) {
+	return &jetstream.MsgMetadata{Sequence: jetstream.SequencePair{Stream: m.seq}, NumDelivered: 1}, nil
+}
+func (m seqMsg) Subject() string      { return "exhaust.test" }
+func (m seqMsg) Headers() nats.Header { return nil }
+func (m seqMsg) Data() []byte         { return nil }
+func (m seqMsg) Ack() error           { return nil }
+
+// TestConsumerSurvivesMissedHeartbeats: a missed heartbeat is a report
+// from the client (its iterator stays usable), so the period goes on and
+// every message is handled.
+func TestConsumerSurvivesMissedHeartbeats(t *testing.T) {
+	c := &Consumer{cfg: ConsumerConfig{Log: slog.New(slog.DiscardHandler)}.withDefaults()}
+	it := &heartbeatIterator{msgs: []jetstream.Msg{seqMsg{seq: 1}, seqMsg{seq: 2}}}
+	var got []uint64
+	err := c.runPeriod(t.Context(), it, func(_ context.Context, m *Message) error {
+		got = append(got, m.Seq)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("runPeriod: %v", err)
+	}
+	if len(got) != 2 || got[0] != 1 || got[1] != 2 {
+		t.Errorf("handled %v, want [1 2]", got)
+	}
+}

@@ -214,6 +214,11 @@ func (r *reader) run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
+			if errors.Is(err, jetstream.ErrNoHeartbeat) {
+				// A report, not an end: see natsbus.MissedHeartbeat.
+				natsbus.MissedHeartbeat(r.s.log, name)
+				continue
+			}
 			return fmt.Errorf("consume %s: %w", name, err)
 		}
 		md, err := jm.Metadata()

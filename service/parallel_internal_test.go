@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,11 +42,13 @@ func (m *fakeMsg) InProgress() error               { return errors.New("unexpect
 func (m *fakeMsg) DoubleAck(context.Context) error { return errors.New("unexpected DoubleAck") }
 
 // fakeIterator hands out scripted deliveries, then blocks until stopped.
-// nexts counts the calls to Next.
+// nexts counts the calls to Next; errs holds errors Next returns instead
+// of a delivery, by call number.
 type fakeIterator struct {
 	jetstream.MessagesContext
 	mu      sync.Mutex
 	msgs    []jetstream.Msg
+	errs    map[int]error
 	nexts   int
 	onNext  func(n int)
 	stopped chan struct{}
@@ -56,12 +59,18 @@ func (it *fakeIterator) Next(...jetstream.NextOpt) (jetstream.Msg, error) {
 	it.mu.Lock()
 	it.nexts++
 	n := it.nexts
+	if err := it.errs[n]; err != nil {
+		it.mu.Unlock()
+		return nil, err
+	}
 	var m jetstream.Msg
 	if len(it.msgs) > 0 {
 		m, it.msgs = it.msgs[0], it.msgs[1:]
 	}
 	it.mu.Unlock()
-	it.onNext(n)
+	if it.onNext != nil {
+		it.onNext(n)
+	}
 	if m != nil {
 		return m, nil
 	}
@@ -267,4 +276,54 @@ func testDay(t *testing.T) *world.Day {
 		t.Fatal(err)
 	}
 	return w.Day(1)
+}
+
+// TestPipelineSurvivesMissedHeartbeats: the client reports a missed
+// heartbeat from Next (the server had no pull from it for a while, as after
+// a long stall of the applier) and the iterator stays usable. The reader
+// must keep pulling, not end the run.
+func TestPipelineSurvivesMissedHeartbeats(t *testing.T) {
+	raws := testEvents(t, 3)
+	validator, err := event.NewValidator(producers.Schemas(producers.All()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine := aggregator.New(aggregator.DefaultConfig())
+	s, err := New(Config{JS: noJS{}, Engine: engine, Validator: validator, Workers: 2,
+		SnapshotEvery: -1, SnapshotInterval: -1, Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var acked atomic.Int64
+	msg := func(seq uint64) *fakeMsg {
+		return &fakeMsg{seq: seq, delivered: 1, data: raws[seq-1], onAck: func(uint64) { acked.Add(1) }}
+	}
+	it := &fakeIterator{
+		msgs: []jetstream.Msg{msg(1), msg(2), msg(3)},
+		// Before the second message, and twice in a row before the third.
+		errs:    map[int]error{2: jetstream.ErrNoHeartbeat, 4: jetstream.ErrNoHeartbeat, 5: jetstream.ErrNoHeartbeat},
+		stopped: make(chan struct{}),
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- s.pipeline(ctx, it, &fakeStream{}, time.Hour) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for acked.Load() < 3 {
+		select {
+		case err := <-done:
+			t.Fatalf("pipeline ended after %d messages: %v", s.handled.Load(), err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("handled %d messages, want 3", s.handled.Load())
+		}
+		time.Sleep(time.Millisecond) // polling interval
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("pipeline: %v, want context.Canceled", err)
+	}
+	if got := engine.Seq(); got != 3 {
+		t.Errorf("engine at sequence %d, want 3", got)
+	}
 }

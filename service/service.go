@@ -57,6 +57,17 @@ const (
 	// DefaultSnapshotInterval bounds the replay in time when events trickle
 	// in at demo speed.
 	DefaultSnapshotInterval = 30 * time.Second
+	// SnapshotSpacing keeps snapshots a bounded share of the work: after a
+	// snapshot that took d (serialising the state, then storing it, both on
+	// the applying goroutine), neither the count nor the interval triggers
+	// another until SnapshotSpacing×d has passed, so snapshots take at most
+	// 1/(SnapshotSpacing+1) of the applier's time whatever the size of the
+	// state. A snapshot's cost grows with the city while SnapshotEvery is
+	// fixed in messages: at 10,000 people (a state of ~170 MB, seconds to
+	// save) a snapshot every 20,000 messages would take most of the time.
+	// The price is a longer replay after a crash: up to SnapshotSpacing×d
+	// of applying, about ten times what a snapshot costs.
+	SnapshotSpacing = 10
 	// finalSnapshotTimeout bounds the snapshot taken on a clean stop, after
 	// the run's context has ended.
 	finalSnapshotTimeout = 30 * time.Second
@@ -81,10 +92,12 @@ type Config struct {
 	// consumers need different snapshot objects.
 	SnapshotObject string
 	// SnapshotEvery is how many messages may be handled between two
-	// snapshots (DefaultSnapshotEvery; negative: never by count).
+	// snapshots (DefaultSnapshotEvery; negative: never by count), once
+	// SnapshotSpacing times the last snapshot's duration has passed.
 	SnapshotEvery int
 	// SnapshotInterval is the longest time between two snapshots while
-	// something changed (DefaultSnapshotInterval; negative: never by time).
+	// something changed (DefaultSnapshotInterval; negative: never by time),
+	// also held back by SnapshotSpacing.
 	SnapshotInterval time.Duration
 	// AckWait and MaxAckPending tune the consumer (natsbus defaults).
 	AckWait       time.Duration
@@ -146,8 +159,9 @@ type Service struct {
 	latest    time.Time // latest accepted event time
 	last      uint64
 	sinceSnap int
-	snapAt    time.Time
-	buf       bytes.Buffer
+	snapAt    time.Time // when the last snapshot started
+	snapNext  time.Time // no snapshot by count or interval before (SnapshotSpacing)
+	snapSize  int       // bytes of the last snapshot, to size the next buffer
 
 	handled, applied, duplicates, stale, rejected atomic.Uint64
 	lastSeq, restored, pending                    atomic.Uint64
@@ -403,11 +417,14 @@ func (s *Service) handleValidated(ctx context.Context, m *natsbus.Message, ev *e
 	s.obs.Pending(m.Pending)
 	s.obs.Processed(took + s.now().Sub(start))
 	s.sinceSnap++
-	if s.cfg.SnapshotEvery > 0 && s.sinceSnap >= s.cfg.SnapshotEvery {
+	if s.cfg.SnapshotEvery > 0 && s.sinceSnap >= s.cfg.SnapshotEvery && s.snapshotSpaced() {
 		return s.snapshotNow(ctx)
 	}
 	return nil
 }
+
+// snapshotSpaced reports whether SnapshotSpacing allows a snapshot now.
+func (s *Service) snapshotSpaced() bool { return !s.now().Before(s.snapNext) }
 
 // checkTime rejects absurd event times (see ReasonAbsurdTime).
 func (s *Service) checkTime(ev *event.Event) error {
@@ -479,7 +496,7 @@ func (s *Service) reject(ctx context.Context, m *natsbus.Message, cause error) e
 // tick takes a snapshot when the interval has passed and something
 // changed. It runs on the consuming goroutine.
 func (s *Service) tick(ctx context.Context) error {
-	if s.sinceSnap > 0 && s.cfg.SnapshotInterval > 0 && s.now().Sub(s.snapAt) >= s.cfg.SnapshotInterval {
+	if s.sinceSnap > 0 && s.cfg.SnapshotInterval > 0 && s.now().Sub(s.snapAt) >= s.cfg.SnapshotInterval && s.snapshotSpaced() {
 		return s.snapshotNow(ctx)
 	}
 	return nil
@@ -498,25 +515,38 @@ func (s *Service) snapshotNow(ctx context.Context) error {
 	return nil
 }
 
-// snapshot saves the Engine's state with the position it covers.
+// snapshot saves the Engine's state with the position it covers. The
+// state is serialised into memory under the locks, then stored with none
+// held. The buffer is not kept between snapshots: at city scale it is as
+// big as the state, and a buffer kept for good would double the live heap
+// the garbage collector paces itself on, so the process's memory with it.
 func (s *Service) snapshot(ctx context.Context) error {
-	s.sinceSnap, s.snapAt = 0, s.now()
-	s.buf.Reset()
+	start := s.now()
+	s.sinceSnap, s.snapAt = 0, start
+	// Sized like the last one (plus room to grow) so that the buffer does
+	// not double its way up, holding up to twice the state meanwhile.
+	var buf bytes.Buffer
+	buf.Grow(s.snapSize + s.snapSize/8)
 	s.engineMu.Lock()
 	h := SnapshotHeader{Seq: s.last, StreamCreated: s.created, Latest: s.latest, Events: s.cfg.Engine.Stats().Events}
-	err := encodeSnapshot(&s.buf, h, s.cfg.Engine)
+	err := encodeSnapshot(&buf, h, s.cfg.Engine)
 	s.engineMu.Unlock()
+	encoded := s.now()
 	if err == nil {
-		err = s.store.Save(ctx, h.Seq, s.buf.Bytes())
+		err = s.store.Save(ctx, h.Seq, buf.Bytes())
 	}
+	end := s.now()
+	s.snapNext = end.Add(SnapshotSpacing * end.Sub(start))
 	if err != nil {
 		s.snapshotErrs.Add(1)
 		s.sinceSnap = max(s.sinceSnap, 1) // still unsaved
 		return err
 	}
+	s.snapSize = buf.Len()
 	s.snapshots.Add(1)
 	s.snapshotSeq.Store(h.Seq)
-	s.log.Debug("snapshot saved", "seq", h.Seq, "bytes", s.buf.Len(), "took", s.now().Sub(s.snapAt))
+	s.log.Debug("snapshot saved", "seq", h.Seq, "bytes", buf.Len(), "encode", encoded.Sub(start), "store", end.Sub(encoded),
+		"next_after", s.snapNext.Sub(end))
 	return nil
 }
 

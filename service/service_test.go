@@ -609,3 +609,46 @@ func TestNewRejectsIncompleteConfig(t *testing.T) {
 		t.Error("second Run accepted")
 	}
 }
+
+// TestSnapshotsAreSpacedByTheirCost: with a snapshot due after every
+// message, a snapshot that took d still holds the next one back for
+// service.SnapshotSpacing×d. The clock is the test's: every reading
+// advances it by a millisecond, so a snapshot (at least two readings) takes
+// at least 2 ms and the next waits at least 20 readings, several messages.
+func TestSnapshotsAreSpacedByTheirCost(t *testing.T) {
+	srv := natstest.RunServer(t)
+	_, js := natstest.Connect(t, srv)
+	ctx := testCtx(t, 30*time.Second)
+	if _, err := natsbus.EnsureStream(ctx, js, natsbus.DefaultStreamConfig()); err != nil {
+		t.Fatal(err)
+	}
+	g := generate(t, 4, 1)
+	const n = 200
+	if len(g.events) < n {
+		t.Fatalf("only %d events generated, want %d", len(g.events), n)
+	}
+	var last uint64
+	for _, ev := range g.events[:n] {
+		last = publishEvent(t, js, ev, ev.ID)
+	}
+	var mu sync.Mutex
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	r := start(t, js, newValidator(t), func(c *service.Config) {
+		c.SnapshotEvery, c.SnapshotInterval = 1, -1
+		c.Now = func() time.Time {
+			mu.Lock()
+			defer mu.Unlock()
+			clock = clock.Add(time.Millisecond)
+			return clock
+		}
+	})
+	r.waitSeq(t, last)
+	st := r.svc.Stats()
+	if st.Snapshots == 0 || st.Snapshots > n/2 {
+		t.Errorf("%d snapshots for %d messages, want some but fewer than one every two messages", st.Snapshots, n)
+	}
+	r.stop(t)
+	if st := r.svc.Stats(); st.SnapshotSeq != last {
+		t.Errorf("final snapshot covers %d, want %d: spacing must not hold back the one taken on stop", st.SnapshotSeq, last)
+	}
+}

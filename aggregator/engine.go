@@ -152,6 +152,10 @@ type Engine struct {
 	truthVersion uint64
 	summaries    []Summary
 	roots        map[string]event.ID // profile id -> cluster representative
+	// byRoot keeps each cluster's summary with the stamp it was made at
+	// (see clusterStamp): a listing made while events flow derives again
+	// only the clusters they touched, not the whole city.
+	byRoot map[event.ID]stampedSummary
 	summariesAt  [2]uint64
 	accuracy     *Accuracy
 	accuracyAt   [2]uint64
@@ -175,6 +179,7 @@ func New(cfg Config) *Engine {
 
 func (e *Engine) reset() {
 	e.side.settle()
+	e.byRoot = nil
 	e.seq, e.events, e.version = 0, 0, e.version+1
 	e.seen = newRecentIDs(e.cfg.DedupHorizon)
 	e.graph = graph.New()
@@ -278,14 +283,24 @@ func (e *Engine) index() ([]Summary, map[string]event.ID) {
 		e.cacheMu.Unlock()
 		return s, r
 	}
+	// Readers may build the index at the same time: each reads the last
+	// map published (never written to again) and publishes its own.
+	old := e.byRoot
 	e.cacheMu.Unlock()
 	roots := e.graph.Roots()
 	out := make([]Summary, 0, len(roots))
 	byID := make(map[string]event.ID, len(roots))
+	byRoot := make(map[event.ID]stampedSummary, len(roots))
+	global := e.facts.Version() ^ at[1]
 	for _, root := range roots {
-		members := e.graph.Members(root)
-		sum := e.summary(root, members, e.facts.Derive(members))
-		out = append(out, sum)
+		stamp := e.graph.Stamp(root) ^ global
+		sum, ok := old[root]
+		if !ok || sum.stamp != stamp {
+			members := e.graph.Members(root)
+			sum = stampedSummary{stamp, e.summary(root, members, e.facts.Derive(members))}
+		}
+		byRoot[root] = sum
+		out = append(out, sum.Summary)
 		byID[sum.ID] = root
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -295,9 +310,16 @@ func (e *Engine) index() ([]Summary, map[string]event.ID) {
 		return out[i].ID < out[j].ID
 	})
 	e.cacheMu.Lock()
-	e.summaries, e.roots, e.summariesAt = out, byID, at
+	e.summaries, e.roots, e.summariesAt, e.byRoot = out, byID, at, byRoot
 	e.cacheMu.Unlock()
 	return out, byID
+}
+
+// stampedSummary is a cluster's summary and the stamp of the cluster, the
+// facts store and the truth it was made at.
+type stampedSummary struct {
+	stamp uint64
+	Summary
 }
 
 // summary builds a profile's summary. Call with e.mu held.

@@ -198,3 +198,31 @@ func TestCashBreaksTheCardLoyaltyLink(t *testing.T) {
 		t.Errorf("paying cash left %d facts, with the card %d: want fewer", len(withCash.Facts), len(withCard.Facts))
 	}
 }
+
+// TestListingKeptAcrossEventsEqualsFresh checks the per-cluster summary
+// cache: listings taken while the events flow (each keeps the clusters
+// nothing touched since) end equal to a listing of the same events made
+// from scratch.
+func TestListingKeptAcrossEventsEqualsFresh(t *testing.T) {
+	s := genStream(t, 20, 2)
+	kept := aggregator.New(aggregator.DefaultConfig())
+	s.SetTruth(kept)
+	for _, cut := range []int{len(s.Events) / 5, len(s.Events) / 2, len(s.Events) - 3, len(s.Events)} {
+		apply(t, kept, s.Events[:cut], 1)
+		kept.Profiles()
+	}
+	fresh := aggregator.New(aggregator.DefaultConfig())
+	apply(t, fresh, s.Events, 1)
+	s.SetTruth(fresh)
+	got, err := json.Marshal(kept.Profiles())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := json.Marshal(fresh.Profiles())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("listing kept across events differs from a fresh one:\n%s\nwant\n%s", got, want)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"hash/maphash"
 	"slices"
 	"strings"
 	"sync"
@@ -424,6 +425,19 @@ func part[P any](m map[key]*P, k key) *P {
 	}
 	return p
 }
+
+// Version changes whenever what the store knows of the city changes:
+// towers and places learned, their names, app categories, the radio
+// model. Facts derived from an identifier depend on its own evidence and
+// on these only, so a reader may keep them while both stay the same.
+func (s *Store) Version() uint64 {
+	return maphash.Comparable(versionSeed, struct {
+		towers, places, names, apps int
+		radio                       radioModel
+	}{len(s.towers), len(s.places), len(s.names), len(s.appCat), s.radio})
+}
+
+var versionSeed = maphash.MakeSeed()
 
 // compareIDs orders identifiers by kind, then value.
 func compareIDs(a, b event.ID) int {

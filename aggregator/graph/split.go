@@ -200,3 +200,34 @@ func (g *Graph) EachMember(id event.ID, fn func(event.ID) bool) {
 		}
 	}
 }
+
+// Stamp returns a fingerprint of id's cluster: its members and how often
+// each was seen. It changes whenever a member joins or leaves or a sensor
+// sees one again, so a reader may keep what it derived from a cluster
+// while the stamp stays the same (0 if the graph does not know id).
+func (g *Graph) Stamp(id event.ID) uint64 {
+	i, ok := g.index[id]
+	if !ok {
+		return 0
+	}
+	var sum, mix uint64
+	n := uint64(0)
+	for m := i; ; {
+		n++
+		sum += uint64(g.nodes[m].seen)
+		mix ^= splitmix(uint64(m))
+		m = g.nodes[m].next
+		if m == i {
+			break
+		}
+	}
+	return splitmix(n ^ splitmix(sum^splitmix(mix)))
+}
+
+// splitmix is SplitMix64's finaliser: a cheap, well-mixed hash of x.
+func splitmix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	return x ^ x>>31
+}

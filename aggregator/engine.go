@@ -155,10 +155,10 @@ type Engine struct {
 	// byRoot keeps each cluster's summary with the stamp it was made at
 	// (see clusterStamp): a listing made while events flow derives again
 	// only the clusters they touched, not the whole city.
-	byRoot map[event.ID]stampedSummary
-	summariesAt  [2]uint64
-	accuracy     *Accuracy
-	accuracyAt   [2]uint64
+	byRoot      map[event.ID]stampedSummary
+	summariesAt [2]uint64
+	accuracy    *Accuracy
+	accuracyAt  [2]uint64
 }
 
 // New returns an empty Engine.

@@ -17,8 +17,8 @@ import (
 // time (rather than updating gauges as events arrive) keeps the Engine free
 // of Prometheus and makes a scrape show exactly the state the API serves.
 type stateCollector struct {
-	e      *aggregator.Engine
 	cap    int // per-person series for at most cap profiles; < 0: none
+	views  *refresher
 	person *personDescs
 
 	applied, sequence, profiles, identifiers, links *prometheus.Desc
@@ -33,8 +33,8 @@ func newStateCollector(e *aggregator.Engine, cap int) *stateCollector {
 		return prometheus.NewDesc(name, help, labels, nil)
 	}
 	return &stateCollector{
-		e:      e,
 		cap:    cap,
+		views:  newRefresher(e, cap),
 		person: newPersonDescs(),
 
 		applied:     d("exhaust_events_applied_total", "Events applied to the aggregator's state (duplicates and redeliveries excluded), including those restored from a snapshot."),
@@ -72,16 +72,18 @@ func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	c.person.describe(ch)
 }
 
-// Collect reads the Engine and sends one scrape's worth of metrics.
+// Collect reads the Engine (see refresh.go for what is read when) and
+// sends one scrape's worth of metrics.
 func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}
 
-	st := c.e.Stats()
+	v := c.views.view()
+	st := v.stats
 	ch <- prometheus.MustNewConstMetric(c.applied, prometheus.CounterValue, float64(st.Events))
 	ch <- prometheus.MustNewConstMetric(c.undone, prometheus.CounterValue, float64(st.LinksUndone))
-	gauge(c.sequence, float64(c.e.Seq()))
+	gauge(c.sequence, float64(v.seq))
 	gauge(c.profiles, float64(st.Profiles))
 	// Every kind of the vocabulary is exported, seen or not, so a dashboard
 	// shows a kind the aggregator never saw as 0 rather than as a gap.
@@ -92,7 +94,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(c.links, float64(st.LinksByKind[k]), string(k))
 	}
 
-	acc := c.e.Accuracy()
+	acc := v.acc
 	gauge(c.persons, float64(acc.Persons))
 	for _, m := range []struct {
 		method  string
@@ -128,16 +130,16 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(c.unicity, acc.Unicity[p], p)
 	}
 
-	c.collectPersons(ch, gauge)
+	c.collectPersons(ch, gauge, v)
 }
 
 // collectPersons sends the per-person series of the first cap profiles in
 // the Engine's order (most identifiers first), and the cap gauges.
-func (c *stateCollector) collectPersons(ch chan<- prometheus.Metric, gauge func(*prometheus.Desc, float64, ...string)) {
+func (c *stateCollector) collectPersons(ch chan<- prometheus.Metric, gauge func(*prometheus.Desc, float64, ...string), v view) {
 	limit := max(c.cap, 0)
 	gauge(c.seriesCap, float64(limit))
-	gauge(c.overCap, float64(max(c.e.Stats().Profiles-limit, 0)))
-	for _, p := range c.e.TopProfiles(limit) {
+	gauge(c.overCap, float64(max(v.stats.Profiles-limit, 0)))
+	for _, p := range v.top {
 		c.person.collect(ch, p)
 	}
 }

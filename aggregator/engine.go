@@ -3,8 +3,10 @@ package aggregator
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/gob"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -457,18 +459,15 @@ func (e *Engine) Stats() Stats {
 
 // snapshot is the serialised state. Truth is not in it: it is reloaded from
 // its own stream.
-type snapshot struct {
-	Version int
-	Seq     uint64
-	Events  uint64
-	Seen    []byte
-	Graph   []byte
-	Linker  []byte
-	Facts   []byte
-	Traces  []byte
-}
+// A snapshot is a header (snapshotMagic, the version, Seq and the events
+// applied, big-endian) and then the Engine's parts one after another, each
+// its own gob stream preceded by its length. It is written and read a part
+// at a time: at city scale the state is large, and neither side holds it
+// twice.
+var snapshotMagic = [8]byte{'e', 'x', 'h', 'a', 'u', 's', 't', 0}
 
-// snapshotVersion 2: the linker packs its candidates and histories.
+// snapshotVersion 2: parts framed one by one; the linker packs its
+// candidates and histories.
 const snapshotVersion = 2
 
 // Snapshot writes the whole state, Seq included.
@@ -476,44 +475,64 @@ func (e *Engine) Snapshot(w io.Writer) error {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	e.side.settle()
-	s := snapshot{Version: snapshotVersion, Seq: e.seq, Events: e.events}
-	parts := []struct {
-		dst  *[]byte
-		save func(io.Writer) error
-	}{{&s.Seen, e.seen.save}, {&s.Graph, e.graph.Save}, {&s.Linker, e.linker.Save}, {&s.Facts, e.facts.Save}, {&s.Traces, e.traces.Save}}
-	for _, p := range parts {
-		var b bytes.Buffer
-		if err := p.save(&b); err != nil {
+	var head [28]byte
+	copy(head[:], snapshotMagic[:])
+	binary.BigEndian.PutUint32(head[8:], snapshotVersion)
+	binary.BigEndian.PutUint64(head[12:], e.seq)
+	binary.BigEndian.PutUint64(head[20:], e.events)
+	if _, err := w.Write(head[:]); err != nil {
+		return fmt.Errorf("snapshot: %w", err)
+	}
+	var b bytes.Buffer
+	for _, save := range []func(io.Writer) error{e.seen.save, e.graph.Save, e.linker.Save, e.facts.Save, e.traces.Save} {
+		b.Reset()
+		if err := save(&b); err != nil {
 			return fmt.Errorf("snapshot: %w", err)
 		}
-		*p.dst = b.Bytes()
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(b.Len()))
+		if _, err := w.Write(n[:]); err != nil {
+			return fmt.Errorf("snapshot: %w", err)
+		}
+		if _, err := w.Write(b.Bytes()); err != nil {
+			return fmt.Errorf("snapshot: %w", err)
+		}
 	}
-	return gob.NewEncoder(w).Encode(&s)
+	return nil
 }
 
 // Restore replaces the state with a snapshot's.
 func (e *Engine) Restore(r io.Reader) error {
-	var s snapshot
-	if err := gob.NewDecoder(r).Decode(&s); err != nil {
+	var head [28]byte
+	if _, err := io.ReadFull(r, head[:]); err != nil {
 		return fmt.Errorf("restore snapshot: %w", err)
 	}
-	if s.Version != snapshotVersion {
-		return fmt.Errorf("restore snapshot: version %d, this build reads %d (delete the snapshot to rebuild from the stream)", s.Version, snapshotVersion)
+	if !bytes.Equal(head[:8], snapshotMagic[:]) {
+		return errors.New("restore snapshot: not in this build's format (written before version 2?): delete the snapshot to rebuild from the stream")
+	}
+	if v := binary.BigEndian.Uint32(head[8:]); v != snapshotVersion {
+		return fmt.Errorf("restore snapshot: version %d, this build reads %d (delete the snapshot to rebuild from the stream)", v, snapshotVersion)
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.reset()
-	parts := []struct {
-		src  []byte
-		load func(io.Reader) error
-	}{{s.Seen, e.seen.load}, {s.Graph, e.graph.Load}, {s.Linker, e.linker.Load}, {s.Facts, e.facts.Load}, {s.Traces, e.traces.Load}}
-	for _, p := range parts {
-		if err := p.load(bytes.NewReader(p.src)); err != nil {
+	for _, load := range []func(io.Reader) error{e.seen.load, e.graph.Load, e.linker.Load, e.facts.Load, e.traces.Load} {
+		var n [8]byte
+		if _, err := io.ReadFull(r, n[:]); err != nil {
+			e.reset()
+			return fmt.Errorf("restore snapshot: %w", err)
+		}
+		part := io.LimitReader(r, int64(binary.BigEndian.Uint64(n[:])))
+		err := load(part)
+		if err == nil {
+			_, err = io.Copy(io.Discard, part) // what the part's decoder left
+		}
+		if err != nil {
 			e.reset()
 			return fmt.Errorf("restore snapshot: %w", err)
 		}
 	}
-	e.seq, e.events = s.Seq, s.Events
+	e.seq, e.events = binary.BigEndian.Uint64(head[12:]), binary.BigEndian.Uint64(head[20:])
 	return nil
 }
 

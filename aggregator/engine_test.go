@@ -226,3 +226,33 @@ func TestListingKeptAcrossEventsEqualsFresh(t *testing.T) {
 		t.Fatalf("listing kept across events differs from a fresh one:\n%s\nwant\n%s", got, want)
 	}
 }
+
+// TestRestoreRefusesBadSnapshots checks that a snapshot cut short, or in
+// another format, is refused with an error and leaves the Engine empty.
+func TestRestoreRefusesBadSnapshots(t *testing.T) {
+	s := genStream(t, 8, 1)
+	e := aggregator.New(aggregator.DefaultConfig())
+	apply(t, e, s.Events, 1)
+	var snap bytes.Buffer
+	if err := e.Snapshot(&snap); err != nil {
+		t.Fatal(err)
+	}
+	whole := snap.Bytes()
+	for name, b := range map[string][]byte{
+		"cut in the header": whole[:10],
+		"cut in a part":     whole[:len(whole)/2],
+		"another format":    append([]byte("gob!"), whole[4:]...),
+	} {
+		r := aggregator.New(aggregator.DefaultConfig())
+		if err := r.Restore(bytes.NewReader(b)); err == nil {
+			t.Errorf("%s: restored without error", name)
+		}
+		if r.Seq() != 0 || len(r.Profiles()) != 0 {
+			t.Errorf("%s: a refused snapshot left state behind (seq %d)", name, r.Seq())
+		}
+	}
+	r := aggregator.New(aggregator.DefaultConfig())
+	if err := r.Restore(bytes.NewReader(whole)); err != nil || r.Seq() != e.Seq() {
+		t.Fatalf("whole snapshot: seq %d, error %v; want seq %d", r.Seq(), err, e.Seq())
+	}
+}

@@ -324,7 +324,7 @@ func (c *Consumer) runPeriod(ctx context.Context, it jetstream.MessagesContext, 
 		case errors.Is(err, context.DeadlineExceeded):
 			return nil
 		case errors.Is(err, jetstream.ErrNoHeartbeat):
-			MissedHeartbeat(c.cfg.Log, c.cfg.Durable)
+			MissedHeartbeat(c.cfg.Log.With("consumer", c.cfg.Durable))
 			continue
 		default:
 			return fmt.Errorf("consume %s: %w", c.cfg.Durable, err)
@@ -348,8 +348,8 @@ func (c *Consumer) runPeriod(ctx context.Context, it jetstream.MessagesContext, 
 // dropped by the full client buffer; the messages left unacknowledged
 // meanwhile are delivered again, and the consumers drop those already
 // handled.
-func MissedHeartbeat(log *slog.Logger, durable string) {
-	log.Warn("no heartbeat from the server for a while, pulling again", "consumer", durable)
+func MissedHeartbeat(log *slog.Logger) {
+	log.Warn("no heartbeat from the server for a while, pulling again")
 }
 
 // deliver hands jm to h unless it was already handled, filling any gap

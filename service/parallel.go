@@ -216,7 +216,7 @@ func (r *reader) run(ctx context.Context) error {
 			}
 			if errors.Is(err, jetstream.ErrNoHeartbeat) {
 				// A report, not an end: see natsbus.MissedHeartbeat.
-				natsbus.MissedHeartbeat(r.s.log, name)
+				natsbus.MissedHeartbeat(r.s.log) // which names the consumer
 				continue
 			}
 			return fmt.Errorf("consume %s: %w", name, err)

@@ -28,9 +28,10 @@ import (
 //
 // While a read is running, the Engine's lock may be held for long, and a
 // reader queues behind the applier waiting for it: so a scrape then serves
-// the cheap figures (events, profiles, identifiers, links) from the last
-// read as well, rather than wait. Otherwise they are read live, which costs
-// microseconds.
+// the newest cheap figures (events, profiles, identifiers, links) any
+// scrape or read has seen, rather than wait; never older ones, which would
+// make exhaust_events_applied_total go back (a counter reset to
+// Prometheus). Otherwise they are read live, which costs microseconds.
 //
 // Staleness: the slow figures are as old as the last read's start, at most
 // about (RefreshSpacing+1)×d plus one scrape interval. A small city's read
@@ -47,10 +48,15 @@ const syncRead = 100 * time.Millisecond
 
 // view is what one scrape exports of the Engine's state.
 type view struct {
+	cheap
+	acc aggregator.Accuracy
+	top []*aggregator.Profile
+}
+
+// cheap are the figures read live.
+type cheap struct {
 	stats aggregator.Stats
 	seq   uint64
-	acc   aggregator.Accuracy
-	top   []*aggregator.Profile
 }
 
 // refresher keeps the last slow view and decides when to read it again.
@@ -60,6 +66,7 @@ type refresher struct {
 	now func() time.Time
 
 	mu      sync.Mutex
+	newest  cheap         // the newest cheap figures read
 	last    *view         // nil until the first read
 	took    time.Duration // how long the last read took
 	next    time.Time     // no read before
@@ -74,17 +81,18 @@ func newRefresher(e *aggregator.Engine, cap int) *refresher {
 // view returns what a scrape should export now.
 func (r *refresher) view() view {
 	r.mu.Lock()
-	last, running := r.last, r.running
+	last, running, newest := r.last, r.running, r.newest
 	r.mu.Unlock()
 	if last == nil {
 		return *r.read(nil)
 	}
+	v := *last
 	if running {
-		return *last
+		v.cheap = newest
+		return v
 	}
 	// Read before any background read starts, not to queue behind it.
-	v := *last
-	v.stats, v.seq = r.e.Stats(), r.e.Seq()
+	v.cheap = r.readCheap()
 	r.mu.Lock()
 	due := !r.running && !r.now().Before(r.next)
 	if due {
@@ -106,7 +114,7 @@ func (r *refresher) view() view {
 // next read is due, and closes done (if not nil).
 func (r *refresher) read(done chan struct{}) *view {
 	start := r.now()
-	v := &view{stats: r.e.Stats(), seq: r.e.Seq(), acc: r.e.Accuracy(), top: r.e.TopProfiles(max(r.cap, 0))}
+	v := &view{cheap: r.readCheap(), acc: r.e.Accuracy(), top: r.e.TopProfiles(max(r.cap, 0))}
 	end := r.now()
 	r.mu.Lock()
 	r.last, r.took = v, end.Sub(start)
@@ -117,4 +125,16 @@ func (r *refresher) read(done chan struct{}) *view {
 		close(done)
 	}
 	return v
+}
+
+// readCheap reads the cheap figures live and returns the newest seen: two
+// scrapes reading at once may finish in either order.
+func (r *refresher) readCheap() cheap {
+	c := cheap{stats: r.e.Stats(), seq: r.e.Seq()}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c.stats.Events >= r.newest.stats.Events && c.seq >= r.newest.seq {
+		r.newest = c
+	}
+	return r.newest
 }

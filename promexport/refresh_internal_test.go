@@ -64,6 +64,18 @@ func TestSlowViewIsSpacedAndRefreshed(t *testing.T) {
 		t.Errorf("slow figures read again right after a read that took 1s, want them kept %v", RefreshSpacing*time.Second)
 	}
 
+	// While a read runs, the cheap figures are the newest seen, not the
+	// last read's: a counter must not go back.
+	r.mu.Lock()
+	r.running = true
+	r.mu.Unlock()
+	if w := r.view(); w.stats.Events != v.stats.Events || w.seq != v.seq {
+		t.Errorf("during a read: %d events at %d, want the newest seen, %d at %d", w.stats.Events, w.seq, v.stats.Events, v.seq)
+	}
+	r.mu.Lock()
+	r.running = false
+	r.mu.Unlock()
+
 	// Due: this scrape starts the read and serves the old view; the next
 	// one, once the read is done, the new.
 	tick(RefreshSpacing * time.Second)

@@ -27,6 +27,16 @@ const (
 	// DefaultBatch is how many messages the consumer asks for at a time;
 	// the client refills at half, so pulls overlap with processing.
 	DefaultBatch = 512
+	// PullExpiry is how long one pull request waits on the server; the
+	// client expects a heartbeat every half of it while waiting and, after
+	// two missed, reports jetstream.ErrNoHeartbeat and pulls again (see
+	// MissedHeartbeat). The library's default, 30 s, is also how long a
+	// consumer whose pull the client lost track of stands idle: at 10,000
+	// people that happened after stalls of the applier (a snapshot of
+	// several seconds) and at start, a 30 s hole each time, with the
+	// stream full. Short pulls cost one request every 2 s on an idle stream
+	// and bound such a hole to 2 s.
+	PullExpiry = 2 * time.Second
 	// DefaultTick is the longest the consume loop waits without calling
 	// the tick callback, so time-based work (snapshots) runs when the
 	// stream is idle.
@@ -269,7 +279,7 @@ func (c *Consumer) Last() uint64 { return c.last }
 // messages, also when no message arrives; it runs on Run's goroutine, so it
 // may touch whatever h touches without locking.
 func (c *Consumer) Run(ctx context.Context, h Handler, tick func(context.Context) error) error {
-	it, err := c.cons.Messages(jetstream.PullMaxMessages(c.cfg.Batch))
+	it, err := c.cons.Messages(PullOptions(c.cfg.Batch)...)
 	if err != nil {
 		return fmt.Errorf("consume %s: %w", c.cfg.Durable, err)
 	}
@@ -284,6 +294,12 @@ func (c *Consumer) Run(ctx context.Context, h Handler, tick func(context.Context
 			}
 		}
 	}
+}
+
+// PullOptions are the options of a consumer's message iterator asking
+// for batch messages at a time: PullExpiry, not the library's default.
+func PullOptions(batch int) []jetstream.PullMessagesOpt {
+	return []jetstream.PullMessagesOpt{jetstream.PullMaxMessages(batch), jetstream.PullExpiry(PullExpiry)}
 }
 
 // StopIterator stops it and waits (briefly) until its subscription is

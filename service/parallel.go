@@ -107,7 +107,7 @@ func (s *Service) runParallel(ctx context.Context, period time.Duration) error {
 	if err != nil {
 		return fmt.Errorf("consume %s: stream %s: %w", s.cfg.Consumer, natsbus.StreamName, err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(natsbus.DefaultBatch))
+	it, err := cons.Messages(natsbus.PullOptions(natsbus.DefaultBatch)...)
 	if err != nil {
 		return fmt.Errorf("consume %s: %w", s.cfg.Consumer, err)
 	}

@@ -181,7 +181,7 @@ func New(cfg Config) *Engine {
 
 func (e *Engine) reset() {
 	e.side.settle()
-	e.byRoot = nil
+	e.byRoot = map[event.ID]stampedSummary{}
 	e.seq, e.events, e.version = 0, 0, e.version+1
 	e.seen = newRecentIDs(e.cfg.DedupHorizon)
 	e.graph = graph.New()
@@ -268,6 +268,7 @@ func (e *Engine) stamp() [2]uint64 {
 
 // Profiles lists every profile: most identifiers first, then by id.
 func (e *Engine) Profiles() []Summary {
+	e.warm()
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	s, _ := e.index()
@@ -285,9 +286,6 @@ func (e *Engine) index() ([]Summary, map[string]event.ID) {
 		e.cacheMu.Unlock()
 		return s, r
 	}
-	// Readers may build the index at the same time: each reads the last
-	// map published (never written to again) and publishes its own.
-	old := e.byRoot
 	e.cacheMu.Unlock()
 	roots := e.graph.Roots()
 	out := make([]Summary, 0, len(roots))
@@ -295,12 +293,7 @@ func (e *Engine) index() ([]Summary, map[string]event.ID) {
 	byRoot := make(map[event.ID]stampedSummary, len(roots))
 	global := e.facts.Version() ^ at[1]
 	for _, root := range roots {
-		stamp := e.graph.Stamp(root) ^ global
-		sum, ok := old[root]
-		if !ok || sum.stamp != stamp {
-			members := e.graph.Members(root)
-			sum = stampedSummary{stamp, e.summary(root, members, e.facts.Derive(members))}
-		}
+		sum := e.summaryOf(root, global)
 		byRoot[root] = sum
 		out = append(out, sum.Summary)
 		byID[sum.ID] = root
@@ -312,9 +305,81 @@ func (e *Engine) index() ([]Summary, map[string]event.ID) {
 		return out[i].ID < out[j].ID
 	})
 	e.cacheMu.Lock()
-	e.summaries, e.roots, e.summariesAt, e.byRoot = out, byID, at, byRoot
+	e.summaries, e.roots, e.summariesAt = out, byID, at
+	e.byRoot = byRoot // the clusters that are no more are dropped
 	e.cacheMu.Unlock()
 	return out, byID
+}
+
+// summaryOf returns root's summary, from byRoot if nothing changed since
+// it was made, else derived (and kept). global is the stamp of the facts
+// store and the truth. Call with e.mu held.
+func (e *Engine) summaryOf(root event.ID, global uint64) stampedSummary {
+	stamp := e.graph.Stamp(root) ^ global
+	e.cacheMu.Lock()
+	sum, ok := e.byRoot[root]
+	e.cacheMu.Unlock()
+	if ok && sum.stamp == stamp {
+		return sum
+	}
+	members := e.graph.Members(root)
+	sum = stampedSummary{stamp, e.summary(root, members, e.facts.Derive(members))}
+	e.cacheMu.Lock()
+	e.byRoot[root] = sum
+	e.cacheMu.Unlock()
+	return sum
+}
+
+// warmChunk is how many stale summaries warm derives under one hold of
+// the read lock: a second or so of work, after which the applier gets its
+// turn.
+var warmChunk = 1000
+
+// warm derives the summaries a listing would derive, a chunk at a time,
+// releasing the Engine's lock between chunks: after a burst of events
+// (a city's every phone seen again) deriving them all takes minutes, and
+// a listing holding the lock that long stalls the applier (and, past 30 s,
+// the consumer's heartbeats). The listing then finds little left to do
+// under its own hold of the lock. Under a steady flow some cluster is
+// always stale, hence the bound on rounds.
+func (e *Engine) warm() {
+	for range 64 {
+		e.mu.RLock()
+		n := e.deriveStale(warmChunk)
+		e.mu.RUnlock()
+		if n < warmChunk {
+			return
+		}
+	}
+}
+
+// deriveStale derives up to limit stale summaries and returns how many it
+// derived. Call with e.mu held.
+func (e *Engine) deriveStale(limit int) int {
+	e.side.settle()
+	at := e.stamp()
+	e.cacheMu.Lock()
+	current := e.summaries != nil && e.summariesAt == at
+	e.cacheMu.Unlock()
+	if current {
+		return 0
+	}
+	global := e.facts.Version() ^ at[1]
+	n := 0
+	for _, root := range e.graph.Roots() {
+		if n == limit {
+			break
+		}
+		stamp := e.graph.Stamp(root) ^ global
+		e.cacheMu.Lock()
+		sum, ok := e.byRoot[root]
+		e.cacheMu.Unlock()
+		if !ok || sum.stamp != stamp {
+			e.summaryOf(root, global)
+			n++
+		}
+	}
+	return n
 }
 
 // stampedSummary is a cluster's summary and the stamp of the cluster, the
@@ -386,6 +451,7 @@ func (e *Engine) Splits() []linker.Split {
 // TopProfiles returns the first n profiles in Profiles' order, in full, all
 // read under one lock: what a metrics scrape needs at once.
 func (e *Engine) TopProfiles(n int) []*Profile {
+	e.warm()
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	sums, byID := e.index()

@@ -205,6 +205,7 @@ func TestCashBreaksTheCardLoyaltyLink(t *testing.T) {
 // from scratch.
 func TestListingKeptAcrossEventsEqualsFresh(t *testing.T) {
 	s := genStream(t, 20, 2)
+	defer aggregator.SetWarmChunk(7)() // many chunks, each releasing the lock
 	kept := aggregator.New(aggregator.DefaultConfig())
 	s.SetTruth(kept)
 	for _, cut := range []int{len(s.Events) / 5, len(s.Events) / 2, len(s.Events) - 3, len(s.Events)} {
@@ -254,5 +255,29 @@ func TestRestoreRefusesBadSnapshots(t *testing.T) {
 	r := aggregator.New(aggregator.DefaultConfig())
 	if err := r.Restore(bytes.NewReader(whole)); err != nil || r.Seq() != e.Seq() {
 		t.Fatalf("whole snapshot: seq %d, error %v; want seq %d", r.Seq(), err, e.Seq())
+	}
+}
+
+// TestListingWhileApplying lists profiles while events are applied, a few
+// summaries per hold of the lock: run under -race, it checks that the
+// summary cache is shared safely between readers and the applier.
+func TestListingWhileApplying(t *testing.T) {
+	s := genStream(t, 10, 1)
+	defer aggregator.SetWarmChunk(3)()
+	e := aggregator.New(aggregator.DefaultConfig())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 20 {
+			e.Profiles()
+			e.TopProfiles(3)
+		}
+	}()
+	apply(t, e, s.Events, 1)
+	<-done
+	fresh := aggregator.New(aggregator.DefaultConfig())
+	apply(t, fresh, s.Events, 1)
+	if got, want := len(e.Profiles()), len(fresh.Profiles()); got != want {
+		t.Fatalf("%d profiles after listing while applying, %d without", got, want)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -57,9 +58,29 @@ func OpenSnapshotStore(ctx context.Context, js jetstream.JetStream, name string)
 // Name returns the snapshot's object name.
 func (s *SnapshotStore) Name() string { return s.name }
 
+// SaveTimeout bounds a Save of n bytes when its context has no deadline:
+// a minute, plus a second for every 8 MiB (the server storing at least
+// 8 MiB/s).
+//
+// Without a deadline the client gives the ack of every chunk the
+// JetStream context's default timeout (5 s) from its publish, and
+// publishes the chunks without waiting: at 100,000 people a snapshot of
+// hundreds of megabytes is thousands of chunks in flight at once, which a
+// busy server does not ack within 5 s ("timeout waiting for ack"), and the
+// snapshot failed. A deadline for the whole object bounds the save instead.
+func SaveTimeout(n int) time.Duration {
+	return time.Minute + time.Duration(n>>23)*time.Second
+}
+
 // Save stores data as the snapshot covering stream sequences up to seq,
-// replacing the previous one.
+// replacing the previous one. Without a deadline on ctx, it takes at most
+// SaveTimeout(len(data)).
 func (s *SnapshotStore) Save(ctx context.Context, seq uint64, data []byte) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, SaveTimeout(len(data)))
+		defer cancel()
+	}
 	_, err := s.store.Put(ctx, jetstream.ObjectMeta{
 		Name:     s.name,
 		Metadata: map[string]string{snapshotSeqKey: strconv.FormatUint(seq, 10)},

@@ -71,3 +71,26 @@ func TestSnapshotStoreRoundTrip(t *testing.T) {
 		t.Errorf("second Delete: %v", err)
 	}
 }
+
+// TestSaveTimeoutGrowsWithTheSnapshot: a save's deadline covers storing
+// the snapshot at 8 MiB/s on top of a minute, so a city's hundreds of
+// megabytes are not held to a small object's deadline.
+func TestSaveTimeoutGrowsWithTheSnapshot(t *testing.T) {
+	tests := []struct {
+		name string
+		n    int
+		want time.Duration
+	}{
+		{"empty", 0, time.Minute},
+		{"small", 5 << 20, time.Minute},
+		{"10,000 people", 96 << 20, time.Minute + 12*time.Second},
+		{"100,000 people", 1 << 30, time.Minute + 128*time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := natsbus.SaveTimeout(tt.n); got != tt.want {
+				t.Errorf("SaveTimeout(%d) = %s, want %s", tt.n, got, tt.want)
+			}
+		})
+	}
+}

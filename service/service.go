@@ -68,9 +68,6 @@ const (
 	// The price is a longer replay after a crash: up to SnapshotSpacing×d
 	// of applying, about ten times what a snapshot costs.
 	SnapshotSpacing = 10
-	// finalSnapshotTimeout bounds the snapshot taken on a clean stop, after
-	// the run's context has ended.
-	finalSnapshotTimeout = 30 * time.Second
 	// rejectRetryMax caps the pause between attempts to store a reject.
 	rejectRetryMax = 2 * time.Second
 )
@@ -317,7 +314,10 @@ func (s *Service) Run(ctx context.Context) (err error) {
 	// Save what was done, on a clean stop and after a failed message alike
 	// (the state is consistent up to the last message handled).
 	if s.sinceSnap > 0 {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalSnapshotTimeout)
+		// The run's context has ended: the final snapshot gets the time
+		// any save of the last snapshot's size gets (a big city's state
+		// takes a while to store).
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), natsbus.SaveTimeout(s.snapSize))
 		serr := s.snapshot(sctx)
 		cancel()
 		if serr != nil && ctx.Err() != nil {

@@ -2,6 +2,7 @@ package aggregator
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/gob"
@@ -11,6 +12,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -449,15 +451,31 @@ func (e *Engine) Splits() []linker.Split {
 }
 
 // TopProfiles returns the first n profiles in Profiles' order, in full, all
-// read under one lock: what a metrics scrape needs at once.
+// read under one lock: what a metrics scrape needs at once. The order
+// needs only each cluster's size and id, so only the n profiles returned
+// have their facts derived.
 func (e *Engine) TopProfiles(n int) []*Profile {
-	e.warm()
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	sums, byID := e.index()
-	out := make([]*Profile, 0, min(n, len(sums)))
-	for _, s := range sums[:min(max(n, 0), len(sums))] {
-		out = append(out, e.profile(byID[s.ID]))
+	type ranked struct {
+		root event.ID
+		size int
+		id   string
+	}
+	roots := e.graph.Roots()
+	rs := make([]ranked, len(roots))
+	for i, root := range roots {
+		rs[i] = ranked{root, e.graph.Size(root), ProfileID(root)}
+	}
+	slices.SortFunc(rs, func(a, b ranked) int {
+		if a.size != b.size {
+			return cmp.Compare(b.size, a.size)
+		}
+		return cmp.Compare(a.id, b.id)
+	})
+	out := make([]*Profile, 0, min(max(n, 0), len(rs)))
+	for _, r := range rs[:min(max(n, 0), len(rs))] {
+		out = append(out, e.profile(r.root))
 	}
 	return out
 }

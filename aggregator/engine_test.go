@@ -281,3 +281,23 @@ func TestListingWhileApplying(t *testing.T) {
 		t.Fatalf("%d profiles after listing while applying, %d without", got, want)
 	}
 }
+
+// TestTopProfilesInListingOrder checks that TopProfiles, which ranks
+// clusters without deriving their facts, returns the listing's first ones.
+func TestTopProfilesInListingOrder(t *testing.T) {
+	s := genStream(t, 12, 1)
+	e := aggregator.New(aggregator.DefaultConfig())
+	apply(t, e, s.Events, 1)
+	list := e.Profiles()
+	for _, n := range []int{0, 1, 5, len(list), len(list) + 3} {
+		top := e.TopProfiles(n)
+		if len(top) != min(n, len(list)) {
+			t.Fatalf("TopProfiles(%d): %d profiles, want %d", n, len(top), min(n, len(list)))
+		}
+		for i, p := range top {
+			if p.ID != list[i].ID || p.Summary.Facts != list[i].Facts {
+				t.Fatalf("TopProfiles(%d)[%d] = %s (%d facts), listing has %s (%d facts)", n, i, p.ID, p.Summary.Facts, list[i].ID, list[i].Facts)
+			}
+		}
+	}
+}

@@ -318,14 +318,24 @@ func (e *Engine) index() ([]Summary, map[string]event.ID) {
 // store and the truth. Call with e.mu held.
 func (e *Engine) summaryOf(root event.ID, global uint64) stampedSummary {
 	stamp := e.graph.Stamp(root) ^ global
-	e.cacheMu.Lock()
-	sum, ok := e.byRoot[root]
-	e.cacheMu.Unlock()
-	if ok && sum.stamp == stamp {
+	if sum, ok := e.kept(root, stamp); ok {
 		return sum
 	}
+	return e.derive(root, stamp)
+}
+
+// kept returns root's summary if it was made at stamp.
+func (e *Engine) kept(root event.ID, stamp uint64) (stampedSummary, bool) {
+	e.cacheMu.Lock()
+	defer e.cacheMu.Unlock()
+	sum, ok := e.byRoot[root]
+	return sum, ok && sum.stamp == stamp
+}
+
+// derive makes root's summary at stamp and keeps it. Call with e.mu held.
+func (e *Engine) derive(root event.ID, stamp uint64) stampedSummary {
 	members := e.graph.Members(root)
-	sum = stampedSummary{stamp, e.summary(root, members, e.facts.Derive(members))}
+	sum := stampedSummary{stamp, e.summary(root, members, e.facts.Derive(members))}
 	e.cacheMu.Lock()
 	e.byRoot[root] = sum
 	e.cacheMu.Unlock()
@@ -373,11 +383,8 @@ func (e *Engine) deriveStale(limit int) int {
 			break
 		}
 		stamp := e.graph.Stamp(root) ^ global
-		e.cacheMu.Lock()
-		sum, ok := e.byRoot[root]
-		e.cacheMu.Unlock()
-		if !ok || sum.stamp != stamp {
-			e.summaryOf(root, global)
+		if _, ok := e.kept(root, stamp); !ok {
+			e.derive(root, stamp)
 			n++
 		}
 	}

@@ -19,10 +19,12 @@ const SubjectRoot = "exhaust"
 const SchemaVersion = 1
 
 // IDKind names a kind of identifier a sensor can see. The vocabulary is
-// closed: see Kinds.
+// the built-in kinds below plus those producers declare (Declare); see
+// Kinds.
 type IDKind string
 
-// The identifier vocabulary. No event ever carries a person's true id.
+// The built-in identifier vocabulary. No event ever carries a person's true
+// id.
 const (
 	IMSI      IDKind = "imsi"      // SIM subscriber identity, seen by the mobile network
 	IMEI      IDKind = "imei"      // handset identity, seen by the mobile network
@@ -36,19 +38,6 @@ const (
 	Loyalty   IDKind = "loyalty"   // shop loyalty account number
 	Email     IDKind = "email"     // e-mail address, given at a registration or a captive portal
 )
-
-// Kinds lists every identifier kind, in documentation order.
-var Kinds = []IDKind{IMSI, IMEI, MSISDN, ADID, MAC, Wristband, Card, Pass, Ticket, Loyalty, Email}
-
-// Valid reports whether k belongs to the vocabulary.
-func (k IDKind) Valid() bool {
-	for _, v := range Kinds {
-		if v == k {
-			return true
-		}
-	}
-	return false
-}
 
 // ID is one identifier as a sensor saw it.
 type ID struct {

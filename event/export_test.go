@@ -17,3 +17,14 @@ func FastVerdict(v *Validator, raw []byte) (ev *Event, reason, typ string, decid
 	}
 	return vd.ev, vd.reason, vd.typ, true
 }
+
+// ForgetDeclared restores the built-in vocabulary, forgetting the kinds
+// tests declared, when t ends.
+func ForgetDeclared(t interface{ Cleanup(func()) }) {
+	t.Cleanup(func() {
+		declareMu.Lock()
+		defer declareMu.Unlock()
+		declared = nil
+		vocab.Store(build(nil))
+	})
+}

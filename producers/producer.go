@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"exhaust/event"
+	"exhaust/meaning"
 	"exhaust/world"
 )
 
@@ -39,6 +40,11 @@ type KindSpec struct {
 	Reveals string         // one sentence: what it gives away
 	IDKinds []event.IDKind // identifier kinds the event may carry
 	Schema  []byte         // JSON Schema (draft 2020-12) of the event's data
+	// Means declares what the kind's events mean, in the vocabulary the
+	// aggregator derives its facts from (package meaning): a kind without
+	// meanings is still linked by its identifiers and places, but feeds
+	// no fact.
+	Means []meaning.Meaning
 }
 
 // PrivacyRule declares a privacy setting the producer honours: with the
@@ -49,12 +55,28 @@ type PrivacyRule struct {
 	Suppresses []string             // kinds that must no longer be emitted
 }
 
+// IDKindSpec declares an identifier kind that the built-in vocabulary
+// (event.Kinds) lacks and only this producer's sensor sees: a parking
+// camera reads number plates. Register adds it to the vocabulary.
+type IDKindSpec struct {
+	Kind event.IDKind // one lower-case word: "plate"
+	// Summary is one sentence: what the identifier is and who sees it.
+	Summary string
+	// Exclusive is set when a person has at most one at a time (like a
+	// SIM or a bank card), which the aggregator's linker can use.
+	Exclusive bool
+}
+
 // Spec is a producer's description, as data.
 type Spec struct {
 	Name    string // lower-case, one NATS token: "phone", "transit", …
 	Summary string
 	Kinds   []KindSpec
 	Privacy []PrivacyRule
+	// NewIDKinds declares the identifier kinds this producer adds to the
+	// vocabulary. Its owners' values must be in the world's ground truth
+	// (Person.Identifiers: see world.Extend).
+	NewIDKinds []IDKindSpec
 }
 
 // SchemaFS returns the schema of kind, schemas/<kind>.json in fsys (a

@@ -2,6 +2,7 @@ package producers
 
 import (
 	"exhaust/event"
+	"exhaust/meaning"
 	"fmt"
 	"regexp"
 	"slices"
@@ -17,9 +18,11 @@ var (
 
 var nameRE = regexp.MustCompile(`^[a-z][a-z0-9]*$`)
 
-// Register adds a producer to the registry. Producer packages call it from
-// init(); it panics on an invalid or duplicate name, which is a programming
-// error caught by any test run.
+// Register adds a producer to the registry and the identifier kinds it
+// declares (Spec.NewIDKinds) to the vocabulary (event.Declare). Producer
+// packages call it from init(); it panics on an invalid or duplicate name
+// or an invalid identifier kind (see event.Declare), which is a
+// programming error caught by any test run.
 func Register(p Producer) {
 	spec := p.Spec()
 	if !nameRE.MatchString(spec.Name) {
@@ -29,6 +32,15 @@ func Register(p Producer) {
 	defer mu.Unlock()
 	if _, dup := registry[spec.Name]; dup {
 		panic(fmt.Sprintf("producers: producer %q registered twice", spec.Name))
+	}
+	for _, k := range spec.NewIDKinds {
+		event.Declare(event.KindInfo(k))
+	}
+	for _, k := range spec.Kinds {
+		if err := meaning.Check(k.Means, k.IDKinds); err != nil {
+			panic(fmt.Sprintf("producers: %s.%s: %v", spec.Name, k.Name, err))
+		}
+		meaning.Declare(event.Type(spec.Name, k.Name), k.Means)
 	}
 	registry[spec.Name] = p
 }

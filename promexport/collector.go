@@ -87,7 +87,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.profiles, float64(st.Profiles))
 	// Every kind of the vocabulary is exported, seen or not, so a dashboard
 	// shows a kind the aggregator never saw as 0 rather than as a gap.
-	for _, k := range union(event.Kinds, st.IdentifiersByKind) {
+	for _, k := range union(event.Kinds(), st.IdentifiersByKind) {
 		gauge(c.identifiers, float64(st.IdentifiersByKind[k]), string(k))
 	}
 	for _, k := range union(graph.EvidenceKinds, st.LinksByKind) {

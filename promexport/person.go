@@ -59,7 +59,7 @@ func (p *personDescs) collect(ch chan<- prometheus.Metric, pr *aggregator.Profil
 	}
 	// Only the kinds present: a person has a handful of the vocabulary, and
 	// eleven zero series per person would triple the cardinality for nothing.
-	for _, k := range union(event.Kinds, byKind) {
+	for _, k := range union(event.Kinds(), byKind) {
 		if n := byKind[k]; n > 0 {
 			gauge(p.identifiers, float64(n), string(k))
 		}

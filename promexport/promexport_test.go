@@ -195,7 +195,7 @@ func TestScrapeMatchesEngine(t *testing.T) {
 		{"over cap", "exhaust_profiles_over_cap", nil, 0},
 		{"links undone", "exhaust_links_undone_total", nil, float64(st.LinksUndone)},
 	}
-	for _, k := range event.Kinds {
+	for _, k := range event.Kinds() {
 		checks = append(checks, check{"identifiers " + string(k), "exhaust_identifiers", []string{"kind", string(k)}, float64(st.IdentifiersByKind[k])})
 	}
 	for _, k := range graph.EvidenceKinds {

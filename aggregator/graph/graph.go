@@ -156,7 +156,7 @@ func fromNanos(n int64) time.Time {
 // kindName interns identifier kinds: decoded events carry fresh copies of
 // the same few strings.
 func kindName(k event.IDKind) event.IDKind {
-	for _, v := range event.Kinds {
+	for _, v := range event.Kinds() {
 		if v == k {
 			return v
 		}

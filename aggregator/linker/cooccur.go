@@ -841,11 +841,11 @@ func appendCand(cs []cand, c cand) []cand {
 	return append(cs, c)
 }
 
-// Bits of a cluster's kind mask (see kinds) beyond event.Kinds.
+// Bits of a cluster's kind mask (see kinds) beyond event.Kinds().
 const deviceBit = 1 << 63
 
 // kinds returns a bit set of what the cluster of id holds: the
-// exclusive kinds (bit i for event.Kinds[i]), and deviceBit if it holds a
+// exclusive kinds (bit i for event.Kinds()[i]), and deviceBit if it holds a
 // device kind. Two clusters whose exclusive kinds intersect are never
 // linked by co-occurrence.
 func (l *Linker) kinds(id event.ID) uint64 {
@@ -862,7 +862,7 @@ func (l *Linker) kindBit(k event.IDKind) uint64 {
 	if l.dev[k] {
 		m |= deviceBit
 	}
-	if i := slices.Index(event.Kinds, k); i >= 0 && l.excl[k] {
+	if i := slices.Index(event.Kinds(), k); i >= 0 && l.excl[k] {
 		m |= 1 << i
 	}
 	return m

@@ -138,11 +138,11 @@ func (l *Linker) link(k graph.Link) {
 	}
 }
 
-// exclusiveOf returns, for each exclusive kind of mask in event.Kinds
+// exclusiveOf returns, for each exclusive kind of mask in event.Kinds()
 // order, one identifier of that kind in root's cluster.
 func (l *Linker) exclusiveOf(root event.ID, mask uint64) []event.ID {
 	var out []event.ID
-	for i, kind := range event.Kinds {
+	for i, kind := range event.Kinds() {
 		if mask&(1<<i) == 0 {
 			continue
 		}

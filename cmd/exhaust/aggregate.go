@@ -161,7 +161,7 @@ func (f *idKindsFlag) Set(v string) error {
 		}
 		k := event.IDKind(part)
 		if !k.Valid() {
-			return fmt.Errorf("%q is not an identifier kind (want some of %v)", part, event.Kinds)
+			return fmt.Errorf("%q is not an identifier kind (want some of %v)", part, event.Kinds())
 		}
 		out = append(out, k)
 	}

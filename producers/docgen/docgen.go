@@ -17,26 +17,12 @@ import (
 // names it so nobody edits it by hand.
 const UpdateCommand = "go test ./producers/all -run TestEventsDoc -update"
 
-// idDocs describes each identifier kind for people reading the reference.
-// The vocabulary is closed (event.Kinds), and a test checks every kind has a
-// line here.
-var idDocs = map[event.IDKind]string{
-	event.IMSI:      "SIM subscriber identity (IMSI): the mobile network sees it on every attach, handover and call.",
-	event.IMEI:      "Handset identity (IMEI): the mobile network sees it alongside the SIM.",
-	event.MSISDN:    "Phone number: the operator's records of calls and SMS, and apps that log in with it.",
-	event.ADID:      "Mobile advertising id: apps, their analytics and the OS vendor see it; one per phone or tablet.",
-	event.MAC:       "Wi-Fi address of a phone or tablet: the hardware one, or one per network when the device randomises it.",
-	event.Wristband: "Fitness wristband serial number: the vendor's cloud sees it at every sync.",
-	event.Card:      "Bank card token (never the card number): the bank sees it at every card payment.",
-	event.Pass:      "Transit pass number: gates read it at every tap, ticket machines when it is topped up.",
-	event.Ticket:    "Single transit ticket number: sold by a ticket machine, read by the gate once.",
-	event.Loyalty:   "Shop loyalty account number: the till reads it when the card is shown.",
-	event.Email:     "E-mail address: typed in by the person at a loyalty registration or a Wi-Fi captive portal, or the account an app is signed in with.",
+// IDDoc returns the reference's description of an identifier kind, its
+// summary in the vocabulary (event.Describe), or "" for a kind outside it.
+func IDDoc(k event.IDKind) string {
+	info, _ := event.Describe(k)
+	return info.Summary
 }
-
-// IDDoc returns the reference's description of an identifier kind, or ""
-// for a kind outside the vocabulary.
-func IDDoc(k event.IDKind) string { return idDocs[k] }
 
 // Markdown renders the event reference: the envelope, the identifier
 // vocabulary, then for every producer and kind its subject, type, schema,
@@ -92,11 +78,19 @@ func writeEnvelope(w io.Writer) {
 
 func writeIdentifiers(w io.Writer, ps []producers.Producer) {
 	fmt.Fprintf(w, "## Identifiers\n\n")
-	fmt.Fprintf(w, "A closed vocabulary: an event carries only identifiers its sensor could really see, and never a "+
+	fmt.Fprintf(w, "A controlled vocabulary: an event carries only identifiers its sensor could really see, and never a "+
 		"person's name or true id (names and e-mails appear only where people typed them in themselves). "+
-		"Linking them is the aggregator's job.\n\n")
+		"Linking them is the aggregator's job. The built-in kinds come first; a producer whose sensor sees a "+
+		"kind of its own declares it in its spec (`NewIDKinds`), and it follows, marked with its producer. "+
+		"*One per person* marks the kinds a person has at most one of at a time.\n\n")
 	fmt.Fprintf(w, "| kind | what it is | carried by |\n|---|---|---|\n")
-	for _, k := range event.Kinds {
+	declaredBy := map[event.IDKind][]string{}
+	for _, p := range ps {
+		for _, nk := range p.Spec().NewIDKinds {
+			declaredBy[nk.Kind] = append(declaredBy[nk.Kind], p.Spec().Name)
+		}
+	}
+	for _, k := range event.Kinds() {
 		var by []string
 		for _, p := range ps {
 			s := p.Spec()
@@ -111,7 +105,17 @@ func writeIdentifiers(w io.Writer, ps []producers.Producer) {
 		if carried == "" {
 			carried = "(no registered producer)"
 		}
-		fmt.Fprintf(w, "| `%s` | %s | %s |\n", k, cell(idDocs[k]), carried)
+		doc := cell(IDDoc(k))
+		if event.Exclusive(k) {
+			doc += " *One per person.*"
+		}
+		if by := declaredBy[k]; len(by) > 0 {
+			for i, name := range by {
+				by[i] = fmt.Sprintf("[%s](#%s)", name, anchor(name))
+			}
+			doc += fmt.Sprintf(" Declared by %s.", strings.Join(by, ", "))
+		}
+		fmt.Fprintf(w, "| `%s` | %s | %s |\n", k, doc, carried)
 	}
 	fmt.Fprintln(w)
 }

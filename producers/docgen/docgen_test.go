@@ -67,8 +67,8 @@ func TestMarkdown(t *testing.T) {
 	}{
 		{"producer table links kinds", "| [demo](#demo) | A demo sensor for &lt;tests&gt;. | [`demo.ping`](#demoping), [`demo.quiet`](#demoquiet) |"},
 		{"envelope attributes", "| `specversion` | always `\"1.0\"` | yes |"},
-		{"identifier carried by", "| `mac` | " + cell(idDocs[event.MAC]) + " | [`demo.ping`](#demoping), [`demo.quiet`](#demoquiet) |"},
-		{"identifier nobody carries", "| `imsi` | " + cell(idDocs[event.IMSI]) + " | (no registered producer) |"},
+		{"identifier carried by", "| `mac` | " + cell(IDDoc(event.MAC)) + " | [`demo.ping`](#demoping), [`demo.quiet`](#demoquiet) |"},
+		{"identifier nobody carries, one per person", "| `imsi` | " + cell(IDDoc(event.IMSI)) + " *One per person.* | (no registered producer) |"},
 		{"privacy rule", "- *wifi off*: no more `demo.ping`."},
 		{"kind heading", "### demo.ping\n\nA ping.\n"},
 		{"subject row", "| subject | `exhaust.demo.ping` |"},
@@ -100,8 +100,24 @@ func TestMarkdown(t *testing.T) {
 	}
 }
 
+// A kind a producer declares is listed after the built-in ones, with its
+// summary and its producer.
+func TestMarkdownDeclaredKind(t *testing.T) {
+	plate := producers.IDKindSpec{Kind: "plate", Summary: "Car number plate: parking cameras read it.", Exclusive: true}
+	event.Declare(event.KindInfo(plate)) // what producers.Register does; the test binary keeps it
+	p := demoProducer()
+	p.spec.NewIDKinds = []producers.IDKindSpec{plate}
+	p.spec.Kinds[0].IDKinds = []event.IDKind{"plate"}
+	md := string(Markdown([]producers.Producer{p}, func(producers.Producer, string) []byte { return nil }))
+	row := "| `plate` | Car number plate: parking cameras read it. *One per person.* Declared by [demo](#demo). | [`demo.ping`](#demoping) |"
+	i, email := strings.Index(md, row), strings.Index(md, "| `email` |")
+	if i < 0 || email < 0 || i < email {
+		t.Errorf("declared kind's row missing or before the built-in kinds (at %d, email at %d):\n%s", i, email, md)
+	}
+}
+
 func TestIDDocs(t *testing.T) {
-	for _, k := range event.Kinds {
+	for _, k := range event.Kinds() {
 		if IDDoc(k) == "" {
 			t.Errorf("identifier kind %q has no description in docgen", k)
 		}

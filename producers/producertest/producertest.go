@@ -308,7 +308,7 @@ func SpecProblems(s producers.Spec) []string {
 		seen := map[event.IDKind]bool{}
 		for _, id := range k.IDKinds {
 			if !id.Valid() {
-				add("kind %q: identifier kind %q is not in the vocabulary %v", k.Name, id, event.Kinds)
+				add("kind %q: identifier kind %q is not in the vocabulary %v", k.Name, id, event.Kinds())
 			}
 			if seen[id] {
 				add("kind %q: identifier kind %q listed twice", k.Name, id)

@@ -107,10 +107,11 @@ func readYAML(t *testing.T, path string, v any) {
 	}
 }
 
-func loadCompose(t *testing.T) composeFile {
+// loadCompose reads the compose file of the deploy directory dir.
+func loadCompose(t *testing.T, dir string) composeFile {
 	t.Helper()
 	var c composeFile
-	readYAML(t, "compose.yaml", &c)
+	readYAML(t, filepath.Join(dir, "compose.yaml"), &c)
 	return c
 }
 
@@ -127,8 +128,19 @@ func exhaustServices(c composeFile) []string {
 }
 
 func TestComposeServices(t *testing.T) {
-	c := loadCompose(t)
-	want := append([]string{"nats", "nats-exporter", "setup", "aggregate", "truth", "prometheus", "grafana"}, producers.Names()...)
+	if _, err := os.Stat(filepath.Join("..", "Dockerfile")); err != nil {
+		t.Error(err)
+	}
+	checkComposeServices(t, ".", producers.Names())
+}
+
+// checkComposeServices checks the services of dir's compose file: the
+// fixed ones and one publisher per producer, each run on the exhaust image
+// after setup.
+func checkComposeServices(t *testing.T, dir string, producers []string) {
+	t.Helper()
+	c := loadCompose(t, dir)
+	want := append([]string{"nats", "nats-exporter", "setup", "aggregate", "truth", "prometheus", "grafana"}, producers...)
 	var got []string
 	for name := range c.Services {
 		got = append(got, name)
@@ -139,7 +151,7 @@ func TestComposeServices(t *testing.T) {
 		t.Fatalf("services %v, want %v (one publisher per registered producer)", got, want)
 	}
 
-	wantExhaust := append([]string{"setup", "aggregate", "truth"}, producers.Names()...)
+	wantExhaust := append([]string{"setup", "aggregate", "truth"}, producers...)
 	sort.Strings(wantExhaust)
 	if got := exhaustServices(c); !slices.Equal(got, wantExhaust) {
 		t.Fatalf("services on the exhaust image %v, want %v", got, wantExhaust)
@@ -149,9 +161,6 @@ func TestComposeServices(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			if s.Build == nil || s.Build.Context != ".." || s.Build.Dockerfile != "Dockerfile" {
 				t.Errorf("build %+v, want the repository's Dockerfile (context ..)", s.Build)
-			}
-			if _, err := os.Stat(filepath.Join("..", "Dockerfile")); err != nil {
-				t.Error(err)
 			}
 			if nats, _ := s.flag("nats"); nats != "nats://nats:4222" {
 				t.Errorf("--nats %q, want the nats service: nats://nats:4222", nats)
@@ -175,13 +184,20 @@ func TestComposeServices(t *testing.T) {
 // user deploy/nats/nats.conf has for it, with the password the nats service
 // gives that user.
 func TestComposeNATSUsers(t *testing.T) {
-	c := loadCompose(t)
+	checkComposeNATSUsers(t, ".", producers.Names(), deploytest.Users)
+}
+
+// checkComposeNATSUsers is TestComposeNATSUsers for the deploy directory
+// dir, configured for producers and users.
+func checkComposeNATSUsers(t *testing.T, dir string, producers []string, users []deploytest.User) {
+	t.Helper()
+	c := loadCompose(t, dir)
 	userOf := map[string]string{"setup": "admin", "aggregate": "aggregator", "truth": "truth"}
-	for _, p := range producers.Names() {
+	for _, p := range producers {
 		userOf[p] = p
 	}
 	envOf := map[string]string{}
-	for _, u := range deploytest.Users {
+	for _, u := range users {
 		envOf[u.Name] = u.PasswordEnv
 	}
 	nats := c.Services["nats"]
@@ -206,7 +222,7 @@ func TestComposeNATSUsers(t *testing.T) {
 	}
 
 	// The server's variables are exactly those nats.conf reads.
-	b, err := os.ReadFile("nats/nats.conf")
+	b, err := os.ReadFile(filepath.Join(dir, "nats", "nats.conf"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,8 +236,8 @@ func TestComposeNATSUsers(t *testing.T) {
 	}
 	sort.Strings(inConf)
 	sort.Strings(inCompose)
-	if !slices.Equal(inConf, inCompose) || len(inConf) != len(deploytest.Users) {
-		t.Errorf("nats.conf reads %v, compose gives nats %v, deploytest knows %d users", inConf, inCompose, len(deploytest.Users))
+	if !slices.Equal(inConf, inCompose) || len(inConf) != len(users) {
+		t.Errorf("nats.conf reads %v, compose gives nats %v, want %d users", inConf, inCompose, len(users))
 	}
 	if got := nats.mount("/etc/nats/nats.conf"); got != "./nats/nats.conf" {
 		t.Errorf("nats.conf mounted from %q", got)
@@ -234,7 +250,7 @@ func TestComposeNATSUsers(t *testing.T) {
 // TestComposeNATSImageMatchesTests checks that compose runs the nats-server
 // minor version the tests run (go.mod), so the permission tests hold for it.
 func TestComposeNATSImageMatchesTests(t *testing.T) {
-	c := loadCompose(t)
+	c := loadCompose(t, ".")
 	b, err := os.ReadFile("../go.mod")
 	if err != nil {
 		t.Fatal(err)
@@ -262,7 +278,7 @@ type prometheusConfig struct {
 }
 
 func TestPrometheusScrapesTheStack(t *testing.T) {
-	c := loadCompose(t)
+	c := loadCompose(t, ".")
 	var p prometheusConfig
 	readYAML(t, "prometheus/prometheus.yml", &p)
 	prom := c.Services["prometheus"]
@@ -320,7 +336,7 @@ func TestPrometheusScrapesTheStack(t *testing.T) {
 }
 
 func TestGrafanaProvisioning(t *testing.T) {
-	c := loadCompose(t)
+	c := loadCompose(t, ".")
 	g := c.Services["grafana"]
 	prov := g.mount("/etc/grafana/provisioning")
 	if prov != "./grafana/provisioning" {
@@ -418,11 +434,11 @@ func referencedVar(v string) string {
 	return m[1]
 }
 
-// envExample reads deploy/.env.example: required settings (VAR=) and
-// documented optional ones (#VAR=default).
-func envExample(t *testing.T) (required map[string]bool, optional map[string]string) {
+// envExample reads the .env.example of the deploy directory dir: required
+// settings (VAR=) and documented optional ones (#VAR=default).
+func envExample(t *testing.T, dir string) (required map[string]bool, optional map[string]string) {
 	t.Helper()
-	f, err := os.Open(".env.example")
+	f, err := os.Open(filepath.Join(dir, ".env.example"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -447,11 +463,18 @@ func envExample(t *testing.T) (required map[string]bool, optional map[string]str
 }
 
 func TestComposeVariablesAreDocumented(t *testing.T) {
-	b, err := os.ReadFile("compose.yaml")
+	checkComposeVariables(t, ".")
+}
+
+// checkComposeVariables checks that every variable the compose file of the
+// deploy directory dir reads is in its .env.example, and the reverse.
+func checkComposeVariables(t *testing.T, dir string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "compose.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	required, optional := envExample(t)
+	required, optional := envExample(t, dir)
 	used := map[string]bool{}
 	for _, m := range envRef.FindAllStringSubmatch(string(b), -1) {
 		name, op, arg := m[1], m[2], m[3]
@@ -531,7 +554,7 @@ func TestGenEnvMakesUsableSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	required, _ := envExample(t)
+	required, _ := envExample(t, ".")
 	seen := map[string]string{}
 	for _, line := range strings.Split(string(b), "\n") {
 		if k, v, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(k, "#") {

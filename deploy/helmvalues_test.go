@@ -3,6 +3,7 @@ package deploy_test
 import (
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
@@ -21,15 +22,23 @@ import (
 // the permission tests run. Passwords are compared as the variables they
 // read.
 func TestHelmNATSAccountsMatchCompose(t *testing.T) {
-	for _, u := range deploytest.Users {
+	checkHelmNATSAccounts(t, ".", deploytest.Users)
+}
+
+// checkHelmNATSAccounts is TestHelmNATSAccountsMatchCompose for the deploy
+// directory dir, whose NATS users are users. It sets environment
+// variables, so its test cannot be parallel.
+func checkHelmNATSAccounts(t *testing.T, dir string, users []deploytest.User) {
+	t.Helper()
+	for _, u := range users {
 		t.Setenv(u.PasswordEnv, "valueOf"+u.PasswordEnv)
 	}
-	fromConf, err := conf.ParseFile("nats/nats.conf")
+	fromConf, err := conf.ParseFile(filepath.Join(dir, "nats", "nats.conf"))
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	b, err := os.ReadFile("helm/exhaust/values.yaml")
+	b, err := os.ReadFile(filepath.Join(dir, "helm", "exhaust", "values.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +102,14 @@ func TestHelmNATSAccountsMatchCompose(t *testing.T) {
 // TestHelmRunsEveryProducer checks that the chart runs a publisher for
 // every registered producer, as compose does.
 func TestHelmRunsEveryProducer(t *testing.T) {
-	b, err := os.ReadFile("helm/exhaust/values.yaml")
+	checkHelmProducers(t, ".", producers.Names())
+}
+
+// checkHelmProducers checks that the chart of the deploy directory dir runs
+// a publisher for each of producers.
+func checkHelmProducers(t *testing.T, dir string, producers []string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "helm", "exhaust", "values.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +119,7 @@ func TestHelmRunsEveryProducer(t *testing.T) {
 	if err := yaml.Unmarshal(b, &values); err != nil {
 		t.Fatal(err)
 	}
-	got, want := slices.Sorted(slices.Values(values.Producers.Names)), slices.Sorted(slices.Values(producers.Names()))
+	got, want := slices.Sorted(slices.Values(values.Producers.Names)), slices.Sorted(slices.Values(producers))
 	if !slices.Equal(got, want) {
 		t.Errorf("values.yaml producers.names %v, want the registered producers %v", got, want)
 	}

@@ -124,9 +124,16 @@ func TestUnknownUsersAreRefused(t *testing.T) {
 }
 
 func TestProducersPublishOnlyTheirOwnSubjects(t *testing.T) {
-	url := deploytest.StartNATS(t)
+	checkProducersPublishOnlyTheirOwn(t, deploytest.StartNATS(t), producers.Names())
+}
+
+// checkProducersPublishOnlyTheirOwn checks, on the server at url, that each
+// of producers may publish its own subjects and nothing else, and may not
+// read the stream.
+func checkProducersPublishOnlyTheirOwn(t *testing.T, url string, producers []string) {
+	t.Helper()
 	admin := setupStreams(t, url)
-	for _, p := range producers.Names() {
+	for _, p := range producers {
 		t.Run(p, func(t *testing.T) {
 			c := connectAs(t, url, p)
 			ctx := testCtx(t)
@@ -170,7 +177,7 @@ func TestProducersPublishOnlyTheirOwnSubjects(t *testing.T) {
 		})
 	}
 
-	// The stream holds exactly the six accepted messages.
+	// The stream holds exactly the accepted messages, one per producer.
 	ctx := testCtx(t)
 	s, err := admin.js.Stream(ctx, natsbus.StreamName)
 	if err != nil {
@@ -180,10 +187,10 @@ func TestProducersPublishOnlyTheirOwnSubjects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.State.Msgs != uint64(len(producers.Names())) {
-		t.Errorf("stream holds %d messages, want %d: %v", info.State.Msgs, len(producers.Names()), info.State.Subjects)
+	if info.State.Msgs != uint64(len(producers)) {
+		t.Errorf("stream holds %d messages, want %d: %v", info.State.Msgs, len(producers), info.State.Subjects)
 	}
-	for _, p := range producers.Names() {
+	for _, p := range producers {
 		if info.State.Subjects["exhaust."+p+".test"] != 1 {
 			t.Errorf("stream subjects %v, want one exhaust.%s.test", info.State.Subjects, p)
 		}

@@ -11,21 +11,30 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+
+	"exhaust/deploy/internal/fromregistry"
+	"exhaust/producers"
+	_ "exhaust/producers/all" // registers every producer
 )
 
 // Users are the NATS users of deploy/nats/nats.conf, each with the
-// environment variable that holds its password.
-var Users = []User{
-	{"admin", "NATS_ADMIN_PASSWORD"},
-	{"aggregator", "NATS_AGGREGATOR_PASSWORD"},
-	{"truth", "NATS_TRUTH_PASSWORD"},
-	{"phone", "NATS_PHONE_PASSWORD"},
-	{"wristband", "NATS_WRISTBAND_PASSWORD"},
-	{"transit", "NATS_TRANSIT_PASSWORD"},
-	{"card", "NATS_CARD_PASSWORD"},
-	{"loyalty", "NATS_LOYALTY_PASSWORD"},
-	{"wifi", "NATS_WIFI_PASSWORD"},
+// environment variable that holds its password: admin, aggregator, truth,
+// and one per registered producer (the file's producer accounts are
+// generated from the registry: go generate ./deploy).
+var Users = UsersFor(producers.Names())
+
+// UsersFor returns the NATS users of a configuration with these producers.
+func UsersFor(names []string) []User {
+	users := []User{NewUser("admin"), NewUser("aggregator"), NewUser("truth")}
+	for _, p := range names {
+		users = append(users, NewUser(fromregistry.User(p)))
+	}
+	return users
 }
+
+// NewUser returns the user name with its password variable,
+// NATS_<NAME>_PASSWORD.
+func NewUser(name string) User { return User{name, fromregistry.PasswordEnv(name)} }
 
 // User is a NATS user of the deploy configuration.
 type User struct {
@@ -56,12 +65,19 @@ func ConfigPath() string {
 // environment variables, so its test cannot be parallel.
 func StartNATS(tb testing.TB) string {
 	tb.Helper()
-	for _, u := range Users {
+	return StartNATSWith(tb, ConfigPath(), Users)
+}
+
+// StartNATSWith is StartNATS with another configuration file (one
+// generated for other producers), whose users are users.
+func StartNATSWith(tb testing.TB, path string, users []User) string {
+	tb.Helper()
+	for _, u := range users {
 		tb.Setenv(u.PasswordEnv, Password(u.Name))
 	}
-	opts, err := server.ProcessConfigFile(ConfigPath())
+	opts, err := server.ProcessConfigFile(path)
 	if err != nil {
-		tb.Fatalf("load %s: %v", ConfigPath(), err)
+		tb.Fatalf("load %s: %v", path, err)
 	}
 	// What the container fixes (addresses, paths) is replaced by what a
 	// test can use; accounts, users and permissions stay as configured.
@@ -71,7 +87,7 @@ func StartNATS(tb testing.TB) string {
 	opts.NoSigs, opts.NoLog = true, true
 	ns, err := server.NewServer(opts)
 	if err != nil {
-		tb.Fatalf("configure nats-server from %s: %v", ConfigPath(), err)
+		tb.Fatalf("configure nats-server from %s: %v", path, err)
 	}
 	ns.Start()
 	tb.Cleanup(func() {

@@ -43,6 +43,7 @@ type World struct {
 	City   *City
 	People []*Person
 	cfg    Config
+	exts   []*ext // the extensions registered when the world was built
 }
 
 var _ = event.IMSI

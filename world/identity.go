@@ -503,6 +503,7 @@ func (p *Person) scanAddresses(day int) []event.ID {
 
 // Identifiers returns every identifier p can emit, sorted by kind then value,
 // without duplicates: the ground truth the aggregator is scored against.
+// It includes those p's extension values give (Extension.Identifiers).
 // Single tickets are per day: see (*Day).Truth.
 func (p *Person) Identifiers(c *City) []event.ID {
 	var ids []event.ID
@@ -535,6 +536,7 @@ func (p *Person) Identifiers(c *City) []event.ID {
 		add(event.Loyalty, v)
 	}
 	add(event.Email, p.Email)
+	ids = append(ids, p.extIdentifiers()...)
 	return sortIDs(ids)
 }
 

@@ -206,6 +206,7 @@ func (w *World) plan(p *Person, day int) *Plan {
 	sort.SliceStable(plan.Messages, func(i, j int) bool { return plan.Messages[i].Time.Before(plan.Messages[j].Time) })
 	sort.SliceStable(plan.Searches, func(i, j int) bool { return plan.Searches[i].Time.Before(plan.Searches[j].Time) })
 	sort.SliceStable(plan.Purchases, func(i, j int) bool { return plan.Purchases[i].Time.Before(plan.Purchases[j].Time) })
+	w.extendPlan(plan)
 	return plan
 }
 

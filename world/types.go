@@ -184,7 +184,8 @@ type Person struct {
 	Habits  Habits
 	Privacy Privacy
 
-	life life // work rota and local places, drawn by settle
+	life life       // work rota and local places, drawn by settle
+	ext  []extValue // the values of the world's person extensions (Extend)
 }
 
 // Segment is a stretch of a person's day at one place, or moving between
@@ -306,6 +307,8 @@ type Plan struct {
 	Workouts  []Workout
 	// TabletUse is set when the person works on the tablet (on Wi-Fi) somewhere.
 	TabletUse []AppSession
+
+	ext []extValue // the values of the world's day extensions (ExtendDay)
 }
 
 // Moment is a named stretch of the hero's day (DESIGN.md's table).

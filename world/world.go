@@ -55,7 +55,7 @@ func New(cfg Config) (*World, error) {
 		cfg.Start = DefaultStart()
 	}
 	c := NewCity()
-	w := &World{City: c, cfg: cfg}
+	w := &World{City: c, cfg: cfg, exts: registered()}
 	emails := newAddressBook()
 	for i := range cfg.Persons {
 		occ := genOccupation(cfg.Seed, i)
@@ -68,6 +68,9 @@ func New(cfg Config) (*World, error) {
 		w.People = append(w.People, p)
 	}
 	linkContacts(cfg.Seed, w.People)
+	for i, p := range w.People {
+		w.extendPerson(p, i)
+	}
 	if cfg.Adjust != nil {
 		for _, p := range w.People {
 			cfg.Adjust(p)

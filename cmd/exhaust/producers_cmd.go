@@ -3,19 +3,33 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
 
 	"exhaust/event"
 	"exhaust/producers"
+	"exhaust/producers/asyncapi"
 )
 
 func runProducers(_ context.Context, args []string, env *cliEnv) error {
-	fs := newFlagSet("producers", "producers [--json]",
+	fs := newFlagSet("producers", "producers [--json | --asyncapi]",
 		"Lists every registered producer: its event kinds, their NATS subjects,\nthe identifier kinds each may carry, and the schema of its data.", env.stdout)
 	asJSON := fs.Bool("json", false, "print the listing as JSON")
+	asAsyncAPI := fs.Bool("asyncapi", false, "print an AsyncAPI 3.0 document (YAML) of every channel, message and schema, as in docs/asyncapi.yaml")
 	if err := parseFlags(fs, args, env.getenv); err != nil {
+		return err
+	}
+	if *asJSON && *asAsyncAPI {
+		return usageError{errors.New("--json and --asyncapi print different things: choose one")}
+	}
+	if *asAsyncAPI {
+		doc, err := asyncapi.YAML(producers.All())
+		if err != nil {
+			return err
+		}
+		_, err = env.stdout.Write(doc)
 		return err
 	}
 	type kindOut struct {
@@ -70,6 +84,6 @@ func runProducers(_ context.Context, args []string, env *cliEnv) error {
 		tw.Flush()
 		fmt.Fprintln(env.stdout)
 	}
-	fmt.Fprintln(env.stdout, "Event reference: docs/events.md. Adding a producer: docs/adding-a-producer.md.")
+	fmt.Fprintln(env.stdout, "Event reference: docs/events.md (AsyncAPI: docs/asyncapi.yaml). Adding a producer: docs/adding-a-producer.md.")
 	return nil
 }

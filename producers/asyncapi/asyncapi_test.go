@@ -51,7 +51,7 @@ func at(t *testing.T, v any, keys ...string) any {
 // TestYAMLCoversRegistry walks the registry: every kind has a channel at
 // its subject, a send operation on that channel, and a message whose
 // payload is the envelope with the kind's schema as data.
-func TestYAMLCoversRegistry(t *testing.T) {
+func TestAsyncAPICoversRegistry(t *testing.T) {
 	ps := producers.All()
 	if len(ps) == 0 {
 		t.Fatal("no producer registered")
@@ -129,7 +129,7 @@ func TestYAMLCoversRegistry(t *testing.T) {
 	}
 }
 
-func TestYAMLDeterministic(t *testing.T) {
+func TestAsyncAPIDeterministic(t *testing.T) {
 	a, err := asyncapi.YAML(producers.All())
 	if err != nil {
 		t.Fatal(err)
@@ -148,7 +148,7 @@ type demo struct{ spec producers.Spec }
 func (d demo) Spec() producers.Spec                                  { return d.spec }
 func (demo) Observe(*world.Day, *rand.Rand, producers.Emitter) error { return nil }
 
-func TestYAMLRefusesSchemas(t *testing.T) {
+func TestAsyncAPIRefusesSchemas(t *testing.T) {
 	tests := []struct {
 		name, schema, want string
 	}{
@@ -173,7 +173,7 @@ func TestYAMLRefusesSchemas(t *testing.T) {
 	}
 }
 
-func TestYAMLAcceptsDraft07Subset(t *testing.T) {
+func TestAsyncAPIAcceptsDraft07Subset(t *testing.T) {
 	schema := `{"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
 		"properties": {"a": {"type": "array", "items": {"enum": [1, 2]}}, "b": {"oneOf": [true, {"const": "x"}]},
 		"c/d": {"type": "object", "additionalProperties": {"type": "integer", "exclusiveMinimum": 0}}}}`

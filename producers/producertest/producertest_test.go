@@ -70,6 +70,13 @@ func TestSpecProblems(t *testing.T) {
 		{"ids not required", func(s *producers.Spec) {
 			s.Kinds[0].Schema = []byte(strings.Replace(goodSchema, `"required": ["ids"],`, "", 1))
 		}, "not required"},
+		{"new id kind", withPlate(func(*producers.Spec) {}), ""},
+		{"new id kind not a word", withPlate(func(s *producers.Spec) { s.NewIDKinds[0].Kind = "Plate" }), "one lower-case word"},
+		{"new id kind built in", withPlate(func(s *producers.Spec) { s.NewIDKinds[0].Kind = event.Card }), "built in"},
+		{"new id kind without a sentence", withPlate(func(s *producers.Spec) { s.NewIDKinds[0].Summary = "a plate" }), "want one sentence"},
+		{"new id kind declared twice", withPlate(func(s *producers.Spec) { s.NewIDKinds = append(s.NewIDKinds, s.NewIDKinds[0]) }), "declared twice"},
+		{"new id kind nobody carries", withPlate(func(s *producers.Spec) { s.Kinds[0].IDKinds = []event.IDKind{event.MAC} }), "carried by none"},
+		{"new id kind at odds with the vocabulary", withPlate(func(s *producers.Spec) { s.NewIDKinds[0].Summary = "A licence plate." }), "already has it"},
 		{"rule without Apply", func(s *producers.Spec) { s.Privacy[0].Apply = nil }, "no Apply"},
 		{"rule suppressing an unknown kind", func(s *producers.Spec) { s.Privacy[0].Suppresses = []string{"pong"} }, "undeclared kind"},
 		{"rule suppressing nothing", func(s *producers.Spec) { s.Privacy[0].Suppresses = nil }, "suppresses no kind"},
@@ -92,6 +99,17 @@ func TestSpecProblems(t *testing.T) {
 			}
 			t.Errorf("problems %q, want one containing %q", got, tt.want)
 		})
+	}
+}
+
+// withPlate returns change applied to a spec that declares the plate
+// identifier kind (see parking_test.go) and carries it in its kind.
+func withPlate(change func(*producers.Spec)) func(*producers.Spec) {
+	return func(s *producers.Spec) {
+		s.NewIDKinds = []producers.IDKindSpec{plateKind}
+		s.Kinds[0].IDKinds = []event.IDKind{plateKind.Kind}
+		s.Kinds[0].Schema = []byte(strings.Replace(goodSchema, `"enum": ["mac"]`, `"enum": ["plate"]`, 1))
+		change(s)
 	}
 }
 
@@ -139,11 +157,12 @@ func checkProblems(t *testing.T, got []string, want string) {
 }
 
 func TestIdentifierProblems(t *testing.T) {
-	tr := &truth{
-		ids:       map[event.ID]bool{{Kind: event.MAC, Value: "02:00:00:00:00:01"}: true, {Kind: event.Email, Value: "a@example.net"}: true},
-		personIDs: map[string]bool{"p001": true},
-		names:     map[string]bool{"Ada Lovelace": true},
-	}
+	tr := &truth{ids: map[event.ID]bool{}, needles: map[string]needle{}}
+	tr.addPerson("p001", "Ada Lovelace")
+	tr.addID(event.ID{Kind: event.MAC, Value: "02:00:00:00:00:01"})
+	tr.addID(event.ID{Kind: event.Email, Value: "a@example.net"})
+	tr.addID(event.ID{Kind: event.Pass, Value: "NAV-0123456789"})
+	tr.addID(event.ID{Kind: event.Ticket, Value: "T1234"}) // too short to look for
 	mac := event.ID{Kind: event.MAC, Value: "02:00:00:00:00:01"}
 	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 	ev := func(ids []event.ID, note string) event.Event {
@@ -160,7 +179,21 @@ func TestIdentifierProblems(t *testing.T) {
 		{"undeclared kind", ev([]event.ID{mac, {Kind: event.Email, Value: "a@example.net"}}, ""), "the spec declares"},
 		{"right value, wrong kind", ev([]event.ID{{Kind: event.IMEI, Value: mac.Value}}, ""), "belongs to nobody"},
 		{"true person id", ev([]event.ID{mac}, "p001"), "true person id"},
+		{"true person id inside a string", ev([]event.ID{mac}, "seen p001 twice"), "true person id"},
 		{"a name the sensor cannot know", ev([]event.ID{mac}, "Ada Lovelace"), "cannot know"},
+		{"a name inside a string", ev([]event.ID{mac}, "for Ada Lovelace, with love"), "cannot know"},
+		{"someone else's identifier in a note", ev([]event.ID{mac}, "pass NAV-0123456789 seen"), `hides pass "NAV-0123456789"`},
+		{"an identifier alone in a field, undeclared", ev([]event.ID{mac}, "NAV-0123456789"), "hides pass"},
+		{"the event's own identifier in a note", ev([]event.ID{mac}, "from 02:00:00:00:00:01 at noon"), "hides mac"},
+		{"the event's own identifier, whole, in a field", ev([]event.ID{mac}, "02:00:00:00:00:01"), ""},
+		{"identifier glued to a word", ev([]event.ID{mac}, "xNAV-0123456789"), ""},
+		{"identifier glued to digits", ev([]event.ID{mac}, "NAV-01234567890"), ""},
+		{"short identifier not searched", ev([]event.ID{mac}, "ticket T1234"), ""},
+		{"person id inside a word", ev([]event.ID{mac}, "p0012"), ""},
+		{"identifier in a nested field", event.New("id", "demo", "ping", now, map[string]any{
+			"ids":   []event.ID{mac},
+			"items": []map[string]any{{"name": "book"}, {"name": "gift for a@example.net"}},
+		}), `items[1].name hides email "a@example.net"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -25,6 +25,7 @@ type acc struct {
 	Ticket  *ticketPart
 	Basket  *basketPart
 	Reg     *regPart
+	Attr    *attrPart
 }
 
 // view is the accumulators of one cluster, in identifier order.
@@ -56,7 +57,7 @@ func (s *Store) Derive(ids []event.ID) []Fact {
 		v.ids = append(v.ids, id)
 		v.accs = append(v.accs, &acc{
 			head: h, Cell: s.cells[k], GPS: s.gps[k], Apps: s.apps[k], Msg: s.msgs[k], WiFi: s.wifi[k],
-			Band: s.bands[k], Pay: s.pays[k], Transit: s.transits[k], Ticket: s.tickets[k], Basket: s.baskets[k], Reg: s.regs[k],
+			Band: s.bands[k], Pay: s.pays[k], Transit: s.transits[k], Ticket: s.tickets[k], Basket: s.baskets[k], Reg: s.regs[k], Attr: s.attrs[k],
 		})
 	}
 	if len(v.accs) == 0 {
@@ -71,6 +72,10 @@ func (s *Store) Derive(ids []event.ID) []Fact {
 		if f, ok := derive(); ok {
 			out = append(out, f)
 		}
+	}
+	out = append(out, v.attributes()...)
+	for i := range out {
+		out[i].Evidence.Sources = s.sources(out[i].types)
 	}
 	return out
 }
@@ -120,18 +125,13 @@ func (e *evidence) fact(name string, value any, display, why string, confidence 
 		}
 		ids = append(ids, formatUUID(r.ID))
 	}
-	var sources []string
-	for i, t := range eventTypes {
-		if e.types&(1<<i) != 0 {
-			sources = append(sources, t)
-		}
-	}
 	return Fact{
 		Name:       name,
 		Value:      value,
 		Display:    display,
 		Confidence: round(math.Max(0, math.Min(1, confidence)), 2),
-		Evidence:   Evidence{Why: why, Count: e.n, EventIDs: ids, Sources: sources},
+		Evidence:   Evidence{Why: why, Count: e.n, EventIDs: ids},
+		types:      e.types, // named by Derive, which knows the store's types
 		FirstSeen:  e.first.Time(),
 		LastSeen:   e.last.Time(),
 	}

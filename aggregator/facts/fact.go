@@ -16,6 +16,8 @@ type Fact struct {
 	// FirstSeen and LastSeen bound the supporting events.
 	FirstSeen time.Time `json:"first_seen"`
 	LastSeen  time.Time `json:"last_seen"`
+
+	types uint32 // the evidence's event types, while Derive names them
 }
 
 // Evidence is why a fact holds.

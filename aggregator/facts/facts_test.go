@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"exhaust/aggregator/facts"
+	"exhaust/aggregator/obs"
 	"exhaust/event"
 	"exhaust/world"
 )
@@ -439,7 +440,7 @@ func TestObserveOddRecords(t *testing.T) {
 	odd.Type = "demo.ping"
 	s.Observe(&odd)
 	bare := *rec
-	bare.Where, bare.Measurements = nil, nil
+	bare.Where, bare.Data = nil, obs.Value{}
 	s.Observe(&bare)
 	id := rec.IDs[0]
 	fs := s.Derive([]event.ID{id})

@@ -4,20 +4,27 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"time"
 
 	"exhaust/aggregator/obs"
 	"exhaust/event"
+	"exhaust/meaning"
 )
 
-func (s *Store) observeCell(r *obs.Record) {
-	if r.Event == "handover" {
+// cafeCode is the ISO 18245 merchant category code of fast food
+// restaurants and cafés.
+const cafeCode = "5814"
+
+func (s *Store) observeRadio(r *obs.Record, m meaning.Radio) {
+	if r.Is(m.Moving) {
 		return // the phone is moving: no use for where it stays
 	}
 	night, work, day := timeClass(r.Time)
 	if !night && !work {
 		return
 	}
-	for _, k := range keys(r, event.IMSI) {
+	list := r.Get(m.List).Elems()
+	for _, k := range keys(r, m.Of) {
 		cp := part(s.cells, k)
 		c := &cp.Work
 		if night {
@@ -27,9 +34,9 @@ func (s *Store) observeCell(r *obs.Record) {
 			c.Days++
 			c.LastDay = day
 		}
-		c.Ev.add(r)
-		for _, m := range r.Measurements {
-			ti := s.intern(m.Tower)
+		c.Ev.add(r, s.bit)
+		for _, e := range list {
+			ti := s.intern(e.Get(m.EmitterKey).Str())
 			i := slices.IndexFunc(c.Towers, func(ts towerStat) bool { return ts.T == ti })
 			if i < 0 {
 				c.Towers = appendSmall(c.Towers, towerStat{T: ti})
@@ -37,7 +44,7 @@ func (s *Store) observeCell(r *obs.Record) {
 			}
 			ts := &c.Towers[i]
 			ts.N++
-			ts.Sum += int32(m.RSSI)
+			ts.Sum += int32(e.Get(m.StrengthKey).Int())
 			if ts.Days == 0 || ts.LastDay != day {
 				ts.Days++
 				ts.LastDay = day
@@ -49,15 +56,15 @@ func (s *Store) observeCell(r *obs.Record) {
 	}
 }
 
-func (s *Store) observeGPS(r *obs.Record) {
-	if r.Where == nil || r.App == "system" {
+func (s *Store) observePosition(r *obs.Record, m meaning.Position) {
+	if r.Where == nil || r.Is(m.Moving) {
 		return // the OS's own fixes are taken while moving
 	}
 	night, work, _ := timeClass(r.Time)
 	if !night && !work {
 		return
 	}
-	for _, k := range keys(r, event.ADID) {
+	for _, k := range keys(r, m.Of) {
 		gp := part(s.gps, k)
 		g := &gp.Work
 		if night {
@@ -73,7 +80,7 @@ func (s *Store) observeGPS(r *obs.Record) {
 		g.SumLat += r.Where.Lat
 		g.SumLon += r.Where.Lon
 		g.SumAcc += r.Where.AccuracyM
-		g.Ev.add(r)
+		g.Ev.add(r, s.bit)
 	}
 }
 
@@ -82,28 +89,28 @@ func (s *Store) observeGPS(r *obs.Record) {
 // before 04:30.
 const firstSessionAfter = 3*60 + 30
 
-func (s *Store) observeApp(r *obs.Record) {
+func (s *Store) observeApp(r *obs.Record, m meaning.AppUse) {
 	dev := devPhone
-	if r.Device == "tablet" {
+	if d := r.Str(m.Device); d != m.PhoneValue {
 		dev = devTablet
 	}
-	app := s.intern(r.App)
+	app := s.intern(r.Str(m.App))
 	if _, ok := s.appCat[app]; !ok {
-		s.appCat[app] = s.intern(r.Category)
+		s.appCat[app] = s.intern(r.Str(m.Category))
 	}
 	lt := r.Time.In(paris())
 	first := dev == devPhone && lt.Hour()*60+lt.Minute() >= firstSessionAfter
-	for _, k := range keys(r, event.ADID) {
+	for _, k := range keys(r, m.Of) {
 		p := part(s.apps, k)
 		p.Device |= dev
-		p.Ev.add(r)
+		p.Ev.add(r, s.bit)
 		i := slices.IndexFunc(p.Apps, func(st appStat) bool { return st.App == app && st.Device == dev })
 		if i < 0 {
 			p.Apps = appendSmall(p.Apps, appStat{App: app, Device: dev})
 			i = len(p.Apps) - 1
 		}
 		p.Apps[i].N++
-		p.Apps[i].Secs += int32(r.DurationS)
+		p.Apps[i].Secs += int32(r.Int(m.Duration))
 		if first {
 			p.Firsts = addFirst(p.Firsts, firstSession{Day: dayKey(r.Time), T: toStamp(r.Time), App: app})
 		}
@@ -130,12 +137,12 @@ func addFirst(fs []firstSession, f firstSession) []firstSession {
 	return fs
 }
 
-func (s *Store) observeSearch(r *obs.Record) {
-	topic := s.intern(r.Topic)
-	for _, k := range keys(r, event.ADID) {
+func (s *Store) observeInterest(r *obs.Record, m meaning.Interest) {
+	topic := s.intern(r.Str(m.Topic))
+	for _, k := range keys(r, m.Of) {
 		p := part(s.apps, k)
 		p.Topics = addCount(p.Topics, topic, 1)
-		p.Search.add(r)
+		p.Search.add(r, s.bit)
 	}
 }
 
@@ -150,17 +157,19 @@ func addCount(cs []count, s int32, n int32) []count {
 	return appendSmall(cs, count{S: s, N: n})
 }
 
-func (s *Store) observeMessage(r *obs.Record) {
-	h, ok := parseHash(r.Correspondent)
+func (s *Store) observeContact(r *obs.Record, m meaning.Contact) {
+	corr := r.Str(m.Correspondent)
+	h, ok := parseHash(corr)
 	raw := int32(-1)
 	if !ok {
-		raw = s.intern(r.Correspondent)
+		raw = s.intern(corr)
 	}
-	in := r.Direction == "in"
-	call := r.Type == "phone.call"
-	for _, k := range keys(r, event.MSISDN) {
+	in := r.Str(m.Direction) == m.Incoming
+	call := m.Voice
+	dur := int32(r.Int(m.Duration))
+	for _, k := range keys(r, m.Of) {
 		m := part(s.msgs, k)
-		m.Ev.add(r)
+		m.Ev.add(r, s.bit)
 		i := slices.IndexFunc(m.Contacts, func(cs contactStat) bool { return cs.H == h && cs.Raw == raw })
 		if i < 0 {
 			if len(m.Contacts) >= maxContacts {
@@ -182,7 +191,7 @@ func (s *Store) observeMessage(r *obs.Record) {
 			cs.SMSOut++
 		}
 		if call {
-			cs.CallS += int32(r.DurationS)
+			cs.CallS += dur
 		}
 	}
 }
@@ -190,17 +199,17 @@ func (s *Store) observeMessage(r *obs.Record) {
 // visitGap separates two probe visits of a device to one place.
 const visitGap = 15 * 60
 
-func (s *Store) observeWiFi(r *obs.Record) {
+func (s *Store) observePresence(r *obs.Record, m meaning.Presence) {
 	place := where(r)
 	if place == "" {
 		return
 	}
 	s.learnPlace(place, r.Where)
-	p, ssid := s.intern(place), s.intern(r.SSID)
+	p, ssid := s.intern(place), s.intern(r.Str(m.Label))
 	t := toStamp(r.Time)
-	for _, k := range keys(r, event.MAC) {
+	for _, k := range keys(r, m.Of) {
 		w := part(s.wifi, k)
-		w.Ev.add(r)
+		w.Ev.add(r, s.bit)
 		i := slices.IndexFunc(w.Places, func(wp wifiPlace) bool { return wp.P == p && wp.SSID == ssid })
 		if i < 0 {
 			if len(w.Places) >= maxPlaces {
@@ -210,8 +219,8 @@ func (s *Store) observeWiFi(r *obs.Record) {
 			i = len(w.Places) - 1
 		}
 		wp := &w.Places[i]
-		switch r.Type {
-		case "wifi.probe":
+		switch m.How {
+		case meaning.Sighted:
 			wp.Probes++
 			switch {
 			case wp.Visits == 0 || t-wp.LastProbe > visitGap:
@@ -221,83 +230,101 @@ func (s *Store) observeWiFi(r *obs.Record) {
 				wp.SpanS += int32(t - wp.LastProbe)
 				wp.LastProbe = t
 			}
-		case "wifi.association":
+		case meaning.Connected:
 			wp.Assoc++
-			wp.DwellS += int32(r.DurationS)
-		case "wifi.portal":
+			wp.DwellS += int32(r.Int(m.Duration))
+		case meaning.SignedIn:
 			wp.Portal++
 		}
 	}
-	if r.Type == "wifi.portal" {
-		for _, k := range keys(r, event.Email) {
-			g := part(s.regs, k)
-			g.Portals = addCount(g.Portals, ssid, 1)
-			g.Ev.add(r)
-		}
+}
+
+func (s *Store) observeSignUp(r *obs.Record, m meaning.SignUp) {
+	service := s.intern(r.Str(m.Service))
+	for _, k := range keys(r, m.Of) {
+		g := part(s.regs, k)
+		g.Portals = addCount(g.Portals, service, 1)
+		g.Ev.add(r, s.bit)
 	}
 }
 
-func (s *Store) observeBand(r *obs.Record) {
-	for _, k := range keys(r, event.Wristband) {
+func (s *Store) observeSync(r *obs.Record, m meaning.Sync) {
+	for _, k := range keys(r, m.Of) {
 		b := part(s.bands, k)
-		switch r.Type {
-		case "wristband.sync":
-			b.Syncs++
-			b.SyncEv.add(r)
-		case "wristband.sleep":
-			observeSleep(b, r)
-		case "wristband.activity":
-			b.Hours++
-			b.Steps += int64(r.Steps)
-			b.Kcal += int64(r.Calories)
-			b.HRSum += int64(r.HeartRate)
-			switch d := dayKey(r.Start); {
-			case b.Days == 0 || d > b.LastDay:
-				b.Days++
-				b.LastDay = d
-				b.DaySteps = int32(r.Steps)
-			case d == b.LastDay:
-				b.DaySteps += int32(r.Steps)
-			}
-			b.ActEv.add(r)
-		case "wristband.workout":
-			sp := s.intern(r.Sport)
-			i := slices.IndexFunc(b.Workouts, func(w workoutStat) bool { return w.Sport == sp })
-			if i < 0 {
-				b.Workouts = appendSmall(b.Workouts, workoutStat{Sport: sp})
-				i = len(b.Workouts) - 1
-			}
-			b.Workouts[i].N++
-			b.Workouts[i].Secs += int32(r.DurationS)
-			b.Workouts[i].Kcal += int32(r.Calories)
-			b.WorkoutEv.add(r)
-		}
+		b.Syncs++
+		b.SyncEv.add(r, s.bit)
 	}
 }
 
-func observeSleep(b *bandPart, r *obs.Record) {
-	if r.Bed.IsZero() || r.Wake.IsZero() {
+func (s *Store) observeActivity(r *obs.Record, m meaning.Activity) {
+	steps, kcal, hr := r.Int(m.Steps), r.Int(m.Calories), r.Int(m.HeartRate)
+	start := r.Get(m.Start).Time()
+	for _, k := range keys(r, m.Of) {
+		b := part(s.bands, k)
+		b.Hours++
+		b.Steps += int64(steps)
+		b.Kcal += int64(kcal)
+		b.HRSum += int64(hr)
+		switch d := dayKey(start); {
+		case b.Days == 0 || d > b.LastDay:
+			b.Days++
+			b.LastDay = d
+			b.DaySteps = int32(steps)
+		case d == b.LastDay:
+			b.DaySteps += int32(steps)
+		}
+		b.ActEv.add(r, s.bit)
+	}
+}
+
+func (s *Store) observeWorkout(r *obs.Record, m meaning.Workout) {
+	sp := s.intern(r.Str(m.Sport))
+	for _, k := range keys(r, m.Of) {
+		b := part(s.bands, k)
+		i := slices.IndexFunc(b.Workouts, func(w workoutStat) bool { return w.Sport == sp })
+		if i < 0 {
+			b.Workouts = appendSmall(b.Workouts, workoutStat{Sport: sp})
+			i = len(b.Workouts) - 1
+		}
+		b.Workouts[i].N++
+		b.Workouts[i].Secs += int32(r.Int(m.Duration))
+		b.Workouts[i].Kcal += int32(r.Int(m.Calories))
+		b.WorkoutEv.add(r, s.bit)
+	}
+}
+
+func (s *Store) observeSleep(r *obs.Record, m meaning.Sleep) {
+	bed, wakeT := r.Get(m.Bed).Time(), r.Get(m.Wake).Time()
+	if bed.IsZero() || wakeT.IsZero() {
 		return
 	}
-	wake := toStamp(r.Wake)
+	for _, k := range keys(r, m.Of) {
+		observeSleep(part(s.bands, k), r, s.bit, m, bed, wakeT)
+	}
+}
+
+func observeSleep(b *bandPart, r *obs.Record, bit uint32, m meaning.Sleep, bed, wakeT time.Time) {
+	wake := toStamp(wakeT)
 	if slices.Contains(b.Wakes, wake) {
 		return // the same night uploaded again
 	}
 	b.Nights++
-	dur := int64(r.DurationS)
+	dur := int64(r.Int(m.Duration))
 	if dur <= 0 {
-		dur = r.Wake.Unix() - r.Bed.Unix()
+		dur = wakeT.Unix() - bed.Unix()
 	}
 	b.SumDur += dur
-	bl, wl := r.Bed.In(paris()), r.Wake.In(paris())
+	bl, wl := bed.In(paris()), wakeT.In(paris())
 	b.SumBed += int64((bl.Hour()*60 + bl.Minute() + 12*60) % (24 * 60)) // minutes after noon
 	b.SumWake += int64(wl.Hour()*60 + wl.Minute())
 	if wake > b.LastWake {
-		b.LastBed, b.LastWake, b.LastDur = toStamp(r.Bed), wake, int32(dur)
+		b.LastBed, b.LastWake, b.LastDur = toStamp(bed), wake, int32(dur)
 		b.LastTot = [len(phaseNames)]int32{}
-		for k, v := range r.TotalsS {
-			if i := slices.Index(phaseNames[:], k); i >= 0 {
-				b.LastTot[i] = int32(v)
+		if tot := r.Get(m.Totals); tot.Kind == obs.Object {
+			for _, e := range tot.Members {
+				if i := slices.Index(phaseNames[:], e.Key); i >= 0 {
+					b.LastTot[i] = int32(e.Int())
+				}
 			}
 		}
 	}
@@ -306,26 +333,27 @@ func observeSleep(b *bandPart, r *obs.Record) {
 	if len(b.Wakes) > maxMornings {
 		b.Wakes = slices.Delete(b.Wakes, 0, 1)
 	}
-	b.SleepEv.add(r)
+	b.SleepEv.add(r, bit)
 }
 
-func (s *Store) observePayment(r *obs.Record) {
+func (s *Store) observePayment(r *obs.Record, m meaning.Payment) {
 	place := where(r)
-	s.nameOf(place, r.Merchant, false)
+	s.nameOf(place, r.Str(m.Merchant), false)
 	s.learnPlace(place, r.Where)
-	cat, p := s.intern(r.Category), s.intern(place)
-	cents := int64(r.AmountCents)
-	for _, k := range keys(r, event.Card) {
+	cat, p := s.intern(r.Str(m.Category)), s.intern(place)
+	cents := int64(r.Int(m.Amount))
+	cafe := r.Str(m.Code) == cafeCode
+	for _, k := range keys(r, m.Of) {
 		y := part(s.pays, k)
-		y.Ev.add(r)
+		y.Ev.add(r, s.bit)
 		y.Cats = addCat(y.Cats, cat, cents, maxPlaces)
 		var ok bool
 		if y.Places, ok = addCatOK(y.Places, p, cents, maxPlaces); !ok {
 			y.OtherPays++
 		}
-		if r.MCC == "5814" { // fast food and cafés
+		if cafe {
 			y.Cafe = addCat(y.Cafe, p, cents, maxPlaces)
-			y.CafeEv.add(r)
+			y.CafeEv.add(r, s.bit)
 		}
 	}
 }
@@ -353,40 +381,53 @@ func addCatOK(cs []catStat, c int32, cents int64, limit int) ([]catStat, bool) {
 // maxTripS is the longest a metro trip may take from gate to gate.
 const maxTripS = 4 * 3600
 
-func (s *Store) observeTransit(r *obs.Record) {
-	st := r.Station
+func (s *Store) observeFare(r *obs.Record, m meaning.Fare) {
+	if m.SingleUse {
+		for _, k := range keys(r, m.Of) {
+			tk := part(s.tickets, k)
+			tk.Ev.add(r, s.bit)
+			tk.Bought = true
+		}
+		return
+	}
+	product := r.Str(m.Product)
+	// Tickets loaded on a pass count one by one, a top-up once.
+	n := int32(1)
+	if m.Unit != "" && product == m.Unit {
+		n = int32(max(r.Int(m.Count), 1))
+	}
+	for _, k := range keys(r, m.Of) {
+		tp := part(s.transits, k)
+		tp.Products = addCount(tp.Products, s.intern(product), n)
+		tp.BuyEv.add(r, s.bit)
+	}
+}
+
+func (s *Store) observeGate(r *obs.Record, m meaning.Gate) {
+	st := r.Str(m.Station)
 	if st == "" {
 		st = where(r)
 	}
-	s.nameOf(st, r.StationName, true)
+	s.nameOf(st, r.Str(m.StationName), true)
 	s.learnPlace(st, r.Where)
 	si := s.intern(st)
 	t := toStamp(r.Time)
 	day := dayKey(r.Time)
-	in := r.Direction == "in"
-	li := s.intern(r.Line)
-	for _, k := range keys(r, event.Pass) {
-		tp := part(s.transits, k)
-		if r.Type == "transit.purchase" {
-			// Tickets loaded on a pass count one by one, a top-up once.
-			n := int32(1)
-			if r.Product == "ticket" {
-				n = int32(max(r.Count, 1))
-			}
-			tp.Products = addCount(tp.Products, s.intern(r.Product), n)
-			tp.BuyEv.add(r)
-			continue
+	in := r.Str(m.Direction) == m.Entering
+	li := s.intern(r.Str(m.Line))
+	if !m.SingleUse {
+		for _, k := range keys(r, m.Of) {
+			tp := part(s.transits, k)
+			tp.Ev.add(r, s.bit)
+			tp.Lines = addCount(tp.Lines, li, 1)
+			tp.tap(si, li, t, day, in)
 		}
-		tp.Ev.add(r)
-		tp.Lines = addCount(tp.Lines, li, 1)
-		tp.tap(si, li, t, day, in)
+		return
 	}
-	for _, k := range keys(r, event.Ticket) {
+	for _, k := range keys(r, m.Of) {
 		tk := part(s.tickets, k)
-		tk.Ev.add(r)
+		tk.Ev.add(r, s.bit)
 		switch {
-		case r.Type == "transit.purchase":
-			tk.Bought = true
 		case in && tk.Trip.In == 0:
 			tk.Trip.FromS, tk.Trip.FromL, tk.Trip.In = si, li, t
 		case !in && tk.Trip.Out == 0:
@@ -465,9 +506,9 @@ func (tp *transitPart) push(tr trip) {
 	tp.Trips = appendSmall(tp.Trips, tr)
 }
 
-func (s *Store) observeBasket(r *obs.Record) {
-	chain := s.intern(r.Chain)
-	store := r.Store
+func (s *Store) observeBasket(r *obs.Record, m meaning.Basket) {
+	chain := s.intern(r.Str(m.Chain))
+	store := r.Str(m.Store)
 	if store == "" {
 		store = where(r)
 	}
@@ -478,24 +519,26 @@ func (s *Store) observeBasket(r *obs.Record) {
 		qty          int32
 	}
 	var lines []line
-	for _, it := range r.Items {
-		q := int32(max(it.Qty, 1))
+	for _, it := range r.Get(m.Items).Elems() {
+		q := int32(max(it.Get(m.ItemQty).Int(), 1))
 		items += q
 		l := line{genre: -1, drink: -1, qty: q}
-		if it.Genre != "" {
-			l.genre = s.intern(it.Genre)
+		if g := it.Get(m.ItemGenre).Str(); g != "" {
+			l.genre = s.intern(g)
 		}
-		if it.Category == "drink" {
-			l.drink = s.intern(it.Name)
+		if m.DrinkCategory != "" && it.Get(m.ItemCategory).Str() == m.DrinkCategory {
+			l.drink = s.intern(it.Get(m.ItemName).Str())
 			drinks++
 		}
 		lines = append(lines, l)
 	}
-	for _, k := range keys(r, event.Loyalty) {
+	total := int64(r.Int(m.Total))
+	ownCup := r.Get(m.Reusable).True()
+	for _, k := range keys(r, m.Of) {
 		b := part(s.baskets, k)
 		b.Chain = chain
 		b.Baskets++
-		b.Cents += int64(r.TotalCents)
+		b.Cents += total
 		b.Items += items
 		b.Stores = addCount(b.Stores, st, 1)
 		for _, l := range lines {
@@ -506,33 +549,35 @@ func (s *Store) observeBasket(r *obs.Record) {
 				b.Drinks = addCount(b.Drinks, l.drink, l.qty)
 			}
 		}
-		b.Ev.add(r)
+		b.Ev.add(r, s.bit)
 		if drinks > 0 {
 			b.CafeVisits++
-			if r.OwnCup {
+			if ownCup {
 				b.OwnCup++
 			}
-			b.CafeEv.add(r)
+			b.CafeEv.add(r, s.bit)
 		}
 	}
 }
 
-func (s *Store) observeRegistration(r *obs.Record) {
-	reg := registration{Chain: s.intern(r.Chain), Name: s.intern(r.Name), Email: -1, Registered: s.intern(r.Registered)}
+func (s *Store) observeRegistration(r *obs.Record, m meaning.Registration) {
+	reg := registration{Chain: s.intern(r.Str(m.Chain)), Name: s.intern(r.Str(m.Name)), Email: -1, Registered: s.intern(r.Str(m.Registered))}
 	// The e-mail is also one of the event's identifiers, so the cluster has
 	// it: keep the record once, on the loyalty account.
-	if _, ok := r.Has(event.Email); !ok && r.Email != "" {
-		reg.Email = s.intern(r.Email)
+	if email := r.Str(m.Email); email != "" {
+		if _, ok := r.Has(event.Email); !ok {
+			reg.Email = s.intern(email)
+		}
 	}
-	targets := keys(r, event.Loyalty)
-	if len(targets) == 0 {
-		targets = keys(r, event.Email)
+	targets := keys(r, m.Of)
+	if len(targets) == 0 && m.Fallback != "" {
+		targets = keys(r, m.Fallback)
 	}
 	for _, k := range targets {
 		g := part(s.regs, k)
 		if !slices.Contains(g.Regs, reg) {
 			g.Regs = appendSmall(g.Regs, reg)
 		}
-		g.Ev.add(r)
+		g.Ev.add(r, s.bit)
 	}
 }

@@ -13,7 +13,9 @@ import (
 // fitted radio model: a version 1 snapshot has none, and refitting it from
 // the accumulators at load would give another model than the one an
 // uninterrupted store holds, so it is refused (replay the stream).
-const snapshotVersion = 2
+// Version 3 keeps the event types in the order the store met them (the
+// evidence's sources) and the facts producers declare (meaning.Attribute).
+const snapshotVersion = 3
 
 // entries is one accumulator map as a slice sorted by key.
 type entries[P any] struct {
@@ -67,6 +69,8 @@ type snapshot struct {
 	Tickets  entries[ticketPart]
 	Baskets  entries[basketPart]
 	Regs     entries[regPart]
+	Attrs    entries[attrPart]
+	Types    []string // event types, in bit order (see Store.typeBit)
 
 	Radio                  radioModel
 	RadioPlaces, RadioNext int
@@ -90,6 +94,7 @@ func (s *Store) Save(w io.Writer) error {
 		Cells:    entriesOf(s.cells), GPS: entriesOf(s.gps), Apps: entriesOf(s.apps), Msgs: entriesOf(s.msgs),
 		WiFi: entriesOf(s.wifi), Bands: entriesOf(s.bands), Pays: entriesOf(s.pays),
 		Transits: entriesOf(s.transits), Tickets: entriesOf(s.tickets), Baskets: entriesOf(s.baskets), Regs: entriesOf(s.regs),
+		Attrs: entriesOf(s.attrs), Types: s.types,
 		Radio: s.radio, RadioPlaces: s.radioPlaces, RadioNext: s.radioNext,
 	}
 	snap.Heads = make([]head, len(snap.HeadKeys))
@@ -148,10 +153,17 @@ func (s *Store) Load(r io.Reader) error {
 		n.byHash[hashNumber(num)] = num
 	}
 	n.radio, n.radioPlaces, n.radioNext = snap.Radio, snap.RadioPlaces, snap.RadioNext
+	if len(snap.Types) > maxTypes {
+		return fmt.Errorf("load facts: %d event types, at most %d", len(snap.Types), maxTypes)
+	}
+	for i, t := range snap.Types {
+		n.typeAt[t] = uint8(i)
+	}
+	n.types = snap.Types
 	if err := errors.Join(
 		snap.Cells.into(n.cells), snap.GPS.into(n.gps), snap.Apps.into(n.apps), snap.Msgs.into(n.msgs),
 		snap.WiFi.into(n.wifi), snap.Bands.into(n.bands), snap.Pays.into(n.pays),
-		snap.Transits.into(n.transits), snap.Tickets.into(n.tickets), snap.Baskets.into(n.baskets), snap.Regs.into(n.regs),
+		snap.Transits.into(n.transits), snap.Tickets.into(n.tickets), snap.Baskets.into(n.baskets), snap.Regs.into(n.regs), snap.Attrs.into(n.attrs),
 	); err != nil {
 		return fmt.Errorf("load facts: %w", err)
 	}

@@ -14,36 +14,39 @@ import (
 
 	"exhaust/aggregator/obs"
 	"exhaust/event"
+	"exhaust/meaning"
 )
 
-// eventTypes are the event types the store reads, sorted: a type's index is
-// its bit in sample.Types, so sources come out sorted.
-var eventTypes = []string{
-	"card.payment",
-	"loyalty.basket",
-	"loyalty.registration",
-	"phone.app",
-	"phone.call",
-	"phone.cell",
-	"phone.gps",
-	"phone.search",
-	"phone.sms",
-	"transit.purchase",
-	"transit.tap",
-	"wifi.association",
-	"wifi.portal",
-	"wifi.probe",
-	"wristband.activity",
-	"wristband.sleep",
-	"wristband.sync",
-	"wristband.workout",
-}
+// maxTypes is how many event types a store tells apart as evidence
+// sources: a type's bit in sample.Types is its place in Store.types, in
+// the order the store first saw it. Later types still count as evidence,
+// without a source.
+const maxTypes = 32
 
-func typeBit(typ string) uint32 {
-	if i, ok := slices.BinarySearch(eventTypes, typ); ok {
+// typeBit returns the bit of event type typ, assigning the next one to a
+// type seen for the first time.
+func (s *Store) typeBit(typ string) uint32 {
+	if i, ok := s.typeAt[typ]; ok {
 		return 1 << i
 	}
-	return 0
+	if len(s.types) == maxTypes {
+		return 0
+	}
+	s.typeAt[typ] = uint8(len(s.types))
+	s.types = append(s.types, typ)
+	return 1 << (len(s.types) - 1)
+}
+
+// sources names the event types of a bit set, sorted.
+func (s *Store) sources(bits uint32) []string {
+	var out []string
+	for i, t := range s.types {
+		if bits&(1<<i) != 0 {
+			out = append(out, t)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // paris is the time zone of the simulated city: nights and working hours
@@ -107,6 +110,12 @@ type Store struct {
 	strs   []string
 	strIdx map[string]int32
 
+	// types are the event types seen, in that order (see typeBit); bit
+	// is the current event's, while Observe runs.
+	types  []string
+	typeAt map[string]uint8
+	bit    uint32
+
 	towers  []towerPos // in the order they were learned
 	towerAt map[int32]int
 
@@ -129,6 +138,7 @@ type Store struct {
 	tickets  map[key]*ticketPart  // ticket: transit.*
 	baskets  map[key]*basketPart  // loyalty: loyalty.basket
 	regs     map[key]*regPart     // loyalty, email: loyalty.registration, wifi.portal
+	attrs    map[key]*attrPart    // any: facts the producers declare (meaning.Attribute)
 
 	// byHash maps the operator's hash of a phone number (its first 64
 	// bits) back to the number, for every number seen as an identifier.
@@ -146,6 +156,7 @@ type Store struct {
 func New() *Store {
 	return &Store{
 		strIdx:   map[string]int32{},
+		typeAt:   map[string]uint8{},
 		towerAt:  map[int32]int{},
 		names:    map[int32]int32{},
 		placeAt:  map[int32]int{},
@@ -162,6 +173,7 @@ func New() *Store {
 		tickets:  map[key]*ticketPart{},
 		baskets:  map[key]*basketPart{},
 		regs:     map[key]*regPart{},
+		attrs:    map[key]*attrPart{},
 		byHash:   map[uint64]string{},
 	}
 }
@@ -237,40 +249,58 @@ func (s *Store) Observe(r *obs.Record) {
 		h.Seen++
 		s.heads[k] = h
 	}
-	s.learnTower(r)
-	switch r.Type {
-	case "phone.cell":
-		s.observeCell(r)
-	case "phone.gps":
-		s.observeGPS(r)
-	case "phone.app":
-		s.observeApp(r)
-	case "phone.search":
-		s.observeSearch(r)
-	case "phone.sms", "phone.call":
-		s.observeMessage(r)
-	case "wifi.probe", "wifi.association", "wifi.portal":
-		s.observeWiFi(r)
-	case "wristband.sync", "wristband.sleep", "wristband.activity", "wristband.workout":
-		s.observeBand(r)
-	case "card.payment":
-		s.observePayment(r)
-	case "transit.tap", "transit.purchase":
-		s.observeTransit(r)
-	case "loyalty.basket":
-		s.observeBasket(r)
-	case "loyalty.registration":
-		s.observeRegistration(r)
+	s.bit = s.typeBit(r.Type)
+	// What the event means, as its producer declared it (see package
+	// meaning): each meaning feeds the accumulators of its identifiers.
+	for _, m := range r.Means {
+		switch m := m.(type) {
+		case meaning.Served:
+			s.learnTower(r, m)
+		case meaning.Radio:
+			s.observeRadio(r, m)
+		case meaning.Position:
+			s.observePosition(r, m)
+		case meaning.AppUse:
+			s.observeApp(r, m)
+		case meaning.Interest:
+			s.observeInterest(r, m)
+		case meaning.Contact:
+			s.observeContact(r, m)
+		case meaning.Presence:
+			s.observePresence(r, m)
+		case meaning.SignUp:
+			s.observeSignUp(r, m)
+		case meaning.Sync:
+			s.observeSync(r, m)
+		case meaning.Sleep:
+			s.observeSleep(r, m)
+		case meaning.Activity:
+			s.observeActivity(r, m)
+		case meaning.Workout:
+			s.observeWorkout(r, m)
+		case meaning.Payment:
+			s.observePayment(r, m)
+		case meaning.Gate:
+			s.observeGate(r, m)
+		case meaning.Fare:
+			s.observeFare(r, m)
+		case meaning.Basket:
+			s.observeBasket(r, m)
+		case meaning.Registration:
+			s.observeRegistration(r, m)
+		case meaning.Attribute:
+			s.observeAttribute(r, m)
+		}
 	}
 }
 
-// learnTower records the position of the tower serving a cell, SMS or call
-// event: the operator's own tower register, rebuilt from its events.
-func (s *Store) learnTower(r *obs.Record) {
+// learnTower records the position of the emitter serving an event: the
+// operator's own tower register, rebuilt from its events.
+func (s *Store) learnTower(r *obs.Record, m meaning.Served) {
 	if r.Where == nil {
 		return
 	}
-	id, ok := strings.CutPrefix(r.Where.Place, "tower:")
+	id, ok := strings.CutPrefix(r.Where.Place, m.Prefix)
 	if !ok || id == "" {
 		return
 	}
@@ -322,8 +352,8 @@ func (s *Store) placeName(p int32) string {
 	return s.str(p)
 }
 
-// add counts r as supporting evidence.
-func (e *sample) add(r *obs.Record) {
+// add counts r, of type bit, as supporting evidence.
+func (e *sample) add(r *obs.Record, bit uint32) {
 	t := toStamp(r.Time)
 	if e.N == 0 || t < e.First {
 		e.First = t
@@ -332,7 +362,7 @@ func (e *sample) add(r *obs.Record) {
 		e.Last = t
 	}
 	e.N++
-	e.Types |= typeBit(r.Type)
+	e.Types |= bit
 	// Event ids are UUIDs (the envelope schema says so): 16 bytes instead
 	// of a 36-character string. A non-canonical spelling could not be
 	// given back as it came, so it is counted but not sampled.

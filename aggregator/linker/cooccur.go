@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 	"time"
 
 	"exhaust/aggregator/graph"
 	"exhaust/aggregator/obs"
 	"exhaust/event"
+	"exhaust/meaning"
 )
 
 // Space-time co-occurrence, as a test of hypotheses.
@@ -230,8 +230,11 @@ func (l *Linker) presence(r *obs.Record, t int64) {
 		co.NextForget = co.Closed + 1
 	}
 	id := r.IDs[0]
-	if r.Type == "phone.cell" || len(r.Measurements) > 0 {
-		lat, lon, acc, ok := l.locate(r)
+	if m, radio := meaning.Find[meaning.Radio](r.Means); radio {
+		if x, ok := r.Has(m.Of); ok {
+			id = x
+		}
+		lat, lon, acc, ok := l.locate(r, m)
 		if !ok && r.Where != nil {
 			lat, lon, acc, ok = r.Where.Lat, r.Where.Lon, r.Where.AccuracyM, true
 		}
@@ -239,11 +242,12 @@ func (l *Linker) presence(r *obs.Record, t int64) {
 		if ok {
 			l.fixed(id, lat, lon, acc, t, r.ID)
 		}
-		l.moveTrack(id, lat, lon, acc, t, r.ID, ok, r.Event == "detach")
+		l.moveTrack(id, lat, lon, acc, t, r.ID, ok, r.Is(m.Leaving))
 		return
 	}
 	w := r.Where
-	if w == nil || strings.HasPrefix(w.Place, towerPlace) || w.AccuracyM > l.cfg.CooccurMaxAccuracyM {
+	_, served := meaning.Find[meaning.Served](r.Means)
+	if w == nil || served || w.AccuracyM > l.cfg.CooccurMaxAccuracyM {
 		// No position, or only the serving tower's: too coarse.
 		return
 	}
@@ -251,9 +255,13 @@ func (l *Linker) presence(r *obs.Record, t int64) {
 		l.fixed(x, w.Lat, w.Lon, w.AccuracyM, t, r.ID)
 	}
 	from, to := t-int64(l.cfg.CooccurPointWindow), t+int64(l.cfg.CooccurPointWindow)
-	span := !r.Start.IsZero() && r.End.After(r.Start)
+	var start, end time.Time
+	if m, ok := meaning.Find[meaning.Presence](r.Means); ok {
+		start, end = r.Get(m.Start).Time(), r.Get(m.End).Time()
+	}
+	span := !start.IsZero() && end.After(start)
 	if span {
-		from, to = r.Start.UnixNano(), r.End.UnixNano()
+		from, to = start.UnixNano(), end.UnixNano()
 	}
 	if l.dev[id.Kind] {
 		l.put(id, w.Lat, w.Lon, w.AccuracyM, from, to, r.ID, w.Place)

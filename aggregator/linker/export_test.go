@@ -3,6 +3,7 @@ package linker
 import (
 	"exhaust/aggregator/obs"
 	"exhaust/event"
+	"exhaust/meaning"
 )
 
 // Verdict returns why the anchor a is not linked by co-occurrence ("" if
@@ -18,5 +19,6 @@ func (l *Linker) Verdict(a event.ID) string {
 // Locate learns the serving tower of r and triangulates r.
 func (l *Linker) Locate(r *obs.Record) (lat, lon, acc float64, ok bool) {
 	l.learnTower(r)
-	return l.locate(r)
+	m, _ := meaning.Find[meaning.Radio](r.Means)
+	return l.locate(r, m)
 }

@@ -8,6 +8,7 @@ import (
 	"exhaust/aggregator/graph"
 	"exhaust/aggregator/obs"
 	"exhaust/event"
+	"exhaust/meaning"
 )
 
 // joinRec is a card payment or a loyalty basket waiting for its match.
@@ -32,28 +33,28 @@ type joiner struct {
 
 func newJoiner() joiner { return joiner{Pays: map[string][]joinRec{}} }
 
-func (j *joiner) addPayment(r *obs.Record) {
-	card, ok := r.Has(event.Card)
+func (j *joiner) addPayment(r *obs.Record, m meaning.Payment) {
+	card, ok := r.Has(m.Of)
 	if !ok || r.Where == nil || r.Where.Place == "" {
 		return
 	}
 	p := r.Where.Place
-	j.Pays[p] = append(j.Pays[p], joinRec{T: r.Time.UnixNano(), Place: p, Amount: r.AmountCents, ID: card, Event: r.ID})
+	j.Pays[p] = append(j.Pays[p], joinRec{T: r.Time.UnixNano(), Place: p, Amount: r.Int(m.Amount), ID: card, Event: r.ID})
 }
 
-func (j *joiner) addBasket(r *obs.Record) {
-	loy, ok := r.Has(event.Loyalty)
+func (j *joiner) addBasket(r *obs.Record, m meaning.Basket) {
+	loy, ok := r.Has(m.Of)
 	if !ok {
 		return
 	}
-	p := r.Store
+	p := r.Str(m.Store)
 	if r.Where != nil && r.Where.Place != "" {
 		p = r.Where.Place
 	}
 	if p == "" {
 		return
 	}
-	j.Baskets = append(j.Baskets, joinRec{T: r.Time.UnixNano(), Place: p, Amount: r.TotalCents, ID: loy, Event: r.ID})
+	j.Baskets = append(j.Baskets, joinRec{T: r.Time.UnixNano(), Place: p, Amount: r.Int(m.Total), ID: loy, Event: r.ID})
 }
 
 func absDur(d int64) int64 {

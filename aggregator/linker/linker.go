@@ -8,6 +8,7 @@ import (
 	"exhaust/aggregator/graph"
 	"exhaust/aggregator/obs"
 	"exhaust/event"
+	"exhaust/meaning"
 )
 
 // Linker finds evidence that identifiers belong together in the records it
@@ -100,11 +101,13 @@ func (l *Linker) Observe(r *obs.Record) {
 	l.sameEvent(r)
 	l.learnTower(r)
 	t := r.Time.UnixNano()
-	switch r.Type {
-	case "card.payment":
-		l.joins.addPayment(r)
-	case "loyalty.basket":
-		l.joins.addBasket(r)
+	for _, m := range r.Means {
+		switch m := m.(type) {
+		case meaning.Payment:
+			l.joins.addPayment(r, m)
+		case meaning.Basket:
+			l.joins.addBasket(r, m)
+		}
 	}
 	l.presence(r, t)
 	l.advance(t)

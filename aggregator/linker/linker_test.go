@@ -13,6 +13,8 @@ import (
 	"exhaust/aggregator/linker"
 	"exhaust/aggregator/obs"
 	"exhaust/event"
+	"exhaust/meaning"
+	_ "exhaust/producers/all"
 	"exhaust/world"
 )
 
@@ -40,7 +42,8 @@ var seq int
 // rec builds a record as obs.Decode would, with a fresh event id.
 func rec(typ string, at time.Time, where *event.Where, ids ...event.ID) *obs.Record {
 	seq++
-	return &obs.Record{ID: fmt.Sprintf("00000000-0000-0000-0000-%012d", seq), Type: typ, Time: at, IDs: ids, Where: where}
+	return &obs.Record{ID: fmt.Sprintf("00000000-0000-0000-0000-%012d", seq), Type: typ, Time: at, IDs: ids, Where: where,
+		Means: meaning.For(typ)}
 }
 
 func at(place string, lat, lon, acc float64) *event.Where {
@@ -55,15 +58,11 @@ var (
 )
 
 func payment(c event.ID, when time.Time, w *event.Where, cents int) *obs.Record {
-	r := rec("card.payment", when, w, c)
-	r.AmountCents = cents
-	return r
+	return rec("card.payment", when, w, c).Set("amount_cents", cents)
 }
 
 func basket(l event.ID, when time.Time, w *event.Where, cents int) *obs.Record {
-	r := rec("loyalty.basket", when, w, l)
-	r.Store, r.TotalCents = w.Place, cents
-	return r
+	return rec("loyalty.basket", when, w, l).Set("store", w.Place).Set("total_cents", cents)
 }
 
 func gps(a event.ID, when time.Time, w *event.Where) *obs.Record {
@@ -479,16 +478,18 @@ func TestLocate(t *testing.T) {
 		"T3": {Lat: 48.8610, Lon: 2.3545}, "T4": {Lat: 48.8575, Lon: 2.3465},
 	}
 	r := rec("phone.cell", t0, nil, imsi, imei)
+	var measured []obs.Member
 	for _, name := range []string{"T1", "T2", "T3", "T4"} {
 		p := towers[name]
 		// Learn where the tower is, as a cell event served by it says.
 		learn := rec("phone.cell", t0, at("tower:"+name, p.Lat, p.Lon, 300), imsi, imei)
-		learn.Tower = name
-		l.Locate(learn)
+		l.Locate(learn.Set("tower", name))
 		d := world.Distance(phone, p)
 		rssi := -60 - 30*math.Log10(d/100)
-		r.Measurements = append(r.Measurements, obs.Measurement{Tower: name, RSSI: int(math.Round(rssi))})
+		m := (&obs.Record{}).Set("tower", name).Set("rssi_dbm", int(math.Round(rssi))).Data
+		measured = append(measured, obs.Member{Value: m})
 	}
+	r.Set("measurements", obs.Value{Kind: obs.Array, Members: measured})
 	lat, lon, acc, ok := l.Locate(r)
 	if !ok {
 		t.Fatal("not located")
@@ -505,8 +506,8 @@ func TestLocate(t *testing.T) {
 	if acc <= 0 {
 		t.Errorf("accuracy %v", acc)
 	}
-	unknown := rec("phone.cell", t0, nil, imsi)
-	unknown.Measurements = []obs.Measurement{{Tower: "T99", RSSI: -70}}
+	unknown := rec("phone.cell", t0, nil, imsi).Set("measurements", obs.Value{Kind: obs.Array, Members: []obs.Member{
+		{Value: (&obs.Record{}).Set("tower", "T99").Set("rssi_dbm", -70).Data}}})
 	if _, _, _, ok := l.Locate(unknown); ok {
 		t.Error("located from towers never seen")
 	}

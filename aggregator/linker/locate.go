@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"exhaust/aggregator/obs"
+	"exhaust/meaning"
 )
 
 // mPerDeg is the length of a degree of latitude, in metres.
@@ -25,19 +26,19 @@ func project(lat, lon float64) point {
 // fixed bias (buildings) makes the error repeat.
 const cellAccMin, cellAccMax = 200.0, 300.0
 
-// towerPlace is the prefix of the place id cell events give their serving
-// tower: "tower:T042".
-const towerPlace = "tower:"
-
 // learnTower records a tower's position from an event located at it: the
 // operator's events carry the serving tower's position, so the linker
 // builds the tower map an analyst would get from the public antenna
 // registry.
 func (l *Linker) learnTower(r *obs.Record) {
-	if r.Where == nil || !strings.HasPrefix(r.Where.Place, towerPlace) {
+	m, ok := meaning.Find[meaning.Served](r.Means)
+	if !ok || r.Where == nil {
 		return
 	}
-	id := r.Where.Place[len(towerPlace):]
+	id, ok := strings.CutPrefix(r.Where.Place, m.Prefix)
+	if !ok || id == "" {
+		return
+	}
 	if _, ok := l.towers[id]; !ok {
 		l.towers[id] = [2]float64{r.Where.Lat, r.Where.Lon}
 	}
@@ -53,7 +54,7 @@ func (l *Linker) learnTower(r *obs.Record) {
 // returns the position and an accuracy in metres, which grows with the
 // spread of the towers that share the weight; ok is false when no
 // measured tower's position is known.
-func (l *Linker) locate(r *obs.Record) (lat, lon, acc float64, ok bool) {
+func (l *Linker) locate(r *obs.Record, m meaning.Radio) (lat, lon, acc float64, ok bool) {
 	var sw, x, y float64
 	var lat0 float64
 	type wt struct {
@@ -62,8 +63,8 @@ func (l *Linker) locate(r *obs.Record) (lat, lon, acc float64, ok bool) {
 	}
 	var ts [8]wt
 	n := 0
-	for _, m := range r.Measurements {
-		pos, known := l.towers[m.Tower]
+	for _, e := range r.Get(m.List).Elems() {
+		pos, known := l.towers[e.Get(m.EmitterKey).Str()]
 		if !known || n == len(ts) {
 			continue
 		}
@@ -72,7 +73,7 @@ func (l *Linker) locate(r *obs.Record) (lat, lon, acc float64, ok bool) {
 		}
 		// Project at one latitude so that the towers share a frame.
 		p := point{x: pos[1] * mPerDeg * math.Cos(lat0*math.Pi/180), y: pos[0] * mPerDeg}
-		w := math.Pow(10, float64(m.RSSI)/10)
+		w := math.Pow(10, e.Get(m.StrengthKey).Float()/10)
 		ts[n] = wt{p, w}
 		n++
 		sw += w

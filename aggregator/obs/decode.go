@@ -14,39 +14,37 @@ import (
 
 // The fast decoder.
 //
-// encoding/json decodes a Record by reflection, at about a fifth of the
+// encoding/json decodes data by reflection, at about a fifth of the
 // aggregator's time per event. decodeFast reads the data object by hand
-// into the Record's fields instead, in one pass over the bytes. Decode
-// runs it first and falls back to encoding/json, the reference, whenever
-// decodeFast gives up, which it does on anything it cannot be sure to
-// decode exactly as encoding/json does: a key encoding/json would match
-// to a field only by case folding, an escaped or non-ASCII key, an array
-// given twice (encoding/json decodes the second into the first one's
-// elements), a number that is not a plain integer where an int goes, a
-// type mismatch, malformed input. So Decode returns what json.Unmarshal
-// returns for every input, and the fast path only ever decides the well
-// formed, common case; the differential tests and FuzzDecode hold it to
-// that.
+// instead, in one pass over the bytes. Decode runs it first and falls back
+// to the reference (decodeReference, encoding/json) whenever decodeFast
+// gives up, which it does on anything it cannot be sure to decode exactly
+// as the reference does: a key of ids' or where's objects that encoding/json
+// would match to a field only by case folding, an escaped or non-ASCII key
+// there, ids or where given twice, malformed input, nesting deeper than
+// maxDepth. So Decode returns what the reference returns for every input,
+// and the fast path only ever decides the well formed, common case; the
+// differential tests and FuzzDecode hold it to that.
 //
-// Everything else follows encoding/json's rules for a Record: null leaves
-// a field as it is (and empties a slice, a map or a pointer), a later
-// value of a field given twice wins, an object given twice is merged into
-// the first, unknown keys are skipped.
+// The other members are plain JSON values, as encoding/json decodes them
+// into an interface: numbers as float64, an object's members sorted by key
+// with the last of a repeated key winning.
+
+// maxDepth is the deepest nesting the fast decoder follows; deeper input
+// is left to encoding/json, which knows its own limit.
+const maxDepth = 64
 
 // decoder is the state of one fast decode.
 type decoder struct {
 	b []byte
 	i int
 	// where is a Where allocated along with the Record, used by the
-	// first where object (see Decode).
+	// where object (see Decode).
 	where *event.Where
-	// Scratch for arrays, kept across decodes (see decoders): an array is
-	// decoded here and copied once into a slice of its exact length,
-	// instead of growing a slice element by element.
-	ids    []event.ID
-	meas   []Measurement
-	items  []Item
-	phases []Phase
+	// ids is scratch for the identifiers, kept across decodes (see
+	// decoders): decoded here and copied once into a slice of its exact
+	// length, instead of growing a slice element by element.
+	ids []event.ID
 }
 
 // decoders recycles decoders and their scratch arrays; the service
@@ -61,7 +59,7 @@ type withWhere struct {
 }
 
 // decodeFast decodes the data object raw into a new Record, or returns
-// nil when it leaves raw to encoding/json.
+// nil when it leaves raw to the reference.
 func decodeFast(raw []byte) *Record {
 	rw := &withWhere{}
 	d := decoders.Get().(*decoder)
@@ -78,12 +76,8 @@ func decodeFast(raw []byte) *Record {
 // Field names, as encoding/json sees them, to recognise a key that
 // matches one only by case folding.
 var (
-	recordKeys      = jsonNames(reflect.TypeFor[Record]())
-	whereKeys       = jsonNames(reflect.TypeFor[event.Where]())
-	idKeys          = jsonNames(reflect.TypeFor[event.ID]())
-	measurementKeys = jsonNames(reflect.TypeFor[Measurement]())
-	itemKeys        = jsonNames(reflect.TypeFor[Item]())
-	phaseKeys       = jsonNames(reflect.TypeFor[Phase]())
+	whereKeys = jsonNames(reflect.TypeFor[event.Where]())
+	idKeys    = jsonNames(reflect.TypeFor[event.ID]())
 )
 
 // jsonNames returns the JSON names of t's fields.
@@ -289,8 +283,6 @@ func (d *decoder) digits() int {
 
 // skip scans over a value of a key no field takes.
 func (d *decoder) skip(depth int) bool {
-	// Deeper input is left to encoding/json, which knows its own limit.
-	const maxDepth = 64
 	if depth > maxDepth {
 		return false
 	}
@@ -558,212 +550,108 @@ func (d *decoder) whereObject(dst **event.Where) bool {
 	return ok
 }
 
-func (d *decoder) measurement(m *Measurement) bool {
-	more, ok := d.object()
-	for n := 0; more && ok; n++ {
-		var key []byte
-		if key, more, ok = d.member(n); !more || !ok {
-			break
-		}
-		switch string(key) {
-		case "tower":
-			ok = d.text(&m.Tower, true)
-		case "rssi_dbm":
-			ok = d.integer(&m.RSSI)
-		default:
-			ok = d.unknown(key, measurementKeys)
-		}
-	}
-	return ok
-}
-
-func (d *decoder) item(it *Item) bool {
-	more, ok := d.object()
-	for n := 0; more && ok; n++ {
-		var key []byte
-		if key, more, ok = d.member(n); !more || !ok {
-			break
-		}
-		switch string(key) {
-		case "name":
-			ok = d.text(&it.Name, true)
-		case "category":
-			ok = d.text(&it.Category, true)
-		case "genre":
-			ok = d.text(&it.Genre, true)
-		case "price_cents":
-			ok = d.integer(&it.PriceCents)
-		case "qty":
-			ok = d.integer(&it.Qty)
-		default:
-			ok = d.unknown(key, itemKeys)
-		}
-	}
-	return ok
-}
-
-func (d *decoder) phase(p *Phase) bool {
-	more, ok := d.object()
-	for n := 0; more && ok; n++ {
-		var key []byte
-		if key, more, ok = d.member(n); !more || !ok {
-			break
-		}
-		switch string(key) {
-		case "phase":
-			ok = d.text(&p.Phase, true)
-		case "start":
-			ok = d.timestamp(&p.Start)
-		case "end":
-			ok = d.timestamp(&p.End)
-		default:
-			ok = d.unknown(key, phaseKeys)
-		}
-	}
-	return ok
-}
-
-// totals decodes a map of integers; like encoding/json, it adds to a map
-// given before, and a null value counts as 0.
-func (d *decoder) totals(dst *map[string]int) bool {
-	if d.peek() == 'n' {
-		*dst = nil
-		return d.null()
-	}
-	more, ok := d.object()
-	if !ok {
-		return false
-	}
-	if *dst == nil {
-		*dst = map[string]int{}
-	}
-	for n := 0; more && ok; n++ {
-		var key []byte
-		if key, more, ok = d.member(n); !more || !ok {
-			break
-		}
-		v := 0
-		if ok = d.integer(&v); ok {
-			(*dst)[intern(key)] = v
-		}
-	}
-	return ok
-}
-
-// record decodes the data object into r. Strings from small vocabularies
-// are interned; identifiers, free text and personal data are not.
+// record decodes the data object into r: ids and where into their types,
+// every other member as a plain value.
 func (d *decoder) record(r *Record) bool {
-	if d.peek() != '{' {
-		return false // null would be a no-op; anything else an error
-	}
-	d.i++
-	ok := true
-	for n := 0; ok; n++ {
+	r.Data.Kind = Object
+	more, ok := d.object()
+	var sawIDs, sawWhere bool
+	for n := 0; more && ok; n++ {
 		var key []byte
-		var more bool
 		if key, more, ok = d.member(n); !more || !ok {
 			break
 		}
 		switch string(key) {
 		case "ids":
+			if sawIDs {
+				return false // given twice: the reference keeps the last only
+			}
+			sawIDs = true
 			ok = array(d, &r.IDs, &d.ids, (*decoder).id)
 		case "where":
+			if sawWhere {
+				return false
+			}
+			sawWhere = true
 			ok = d.whereObject(&r.Where)
-		case "event":
-			ok = d.text(&r.Event, true)
-		case "tower":
-			ok = d.text(&r.Tower, true)
-		case "measurements":
-			ok = array(d, &r.Measurements, &d.meas, (*decoder).measurement)
-		case "app":
-			ok = d.text(&r.App, true)
-		case "category":
-			ok = d.text(&r.Category, true)
-		case "device":
-			ok = d.text(&r.Device, true)
-		case "duration_s":
-			ok = d.integer(&r.DurationS)
-		case "direction":
-			ok = d.text(&r.Direction, true)
-		case "correspondent":
-			ok = d.text(&r.Correspondent, false)
-		case "topic":
-			ok = d.text(&r.Topic, true)
-		case "query":
-			ok = d.text(&r.Query, false)
-		case "merchant":
-			ok = d.text(&r.Merchant, true)
-		case "mcc":
-			ok = d.text(&r.MCC, true)
-		case "amount_cents":
-			ok = d.integer(&r.AmountCents)
-		case "currency":
-			ok = d.text(&r.Currency, true)
-		case "terminal":
-			ok = d.text(&r.Terminal, true)
-		case "chain":
-			ok = d.text(&r.Chain, true)
-		case "store":
-			ok = d.text(&r.Store, true)
-		case "items":
-			ok = array(d, &r.Items, &d.items, (*decoder).item)
-		case "total_cents":
-			ok = d.integer(&r.TotalCents)
-		case "points":
-			ok = d.integer(&r.Points)
-		case "own_cup":
-			ok = d.boolean(&r.OwnCup)
-		case "name":
-			ok = d.text(&r.Name, false)
-		case "email":
-			ok = d.text(&r.Email, false)
-		case "registered":
-			ok = d.text(&r.Registered, false)
-		case "station":
-			ok = d.text(&r.Station, true)
-		case "station_name":
-			ok = d.text(&r.StationName, true)
-		case "line":
-			ok = d.text(&r.Line, true)
-		case "product":
-			ok = d.text(&r.Product, true)
-		case "count":
-			ok = d.integer(&r.Count)
-		case "payment":
-			ok = d.text(&r.Payment, true)
-		case "ap":
-			ok = d.text(&r.AP, true)
-		case "ssid":
-			ok = d.text(&r.SSID, true)
-		case "rssi_dbm":
-			ok = d.integer(&r.RSSI)
-		case "start":
-			ok = d.timestamp(&r.Start)
-		case "end":
-			ok = d.timestamp(&r.End)
-		case "records":
-			ok = d.integer(&r.Records)
-		case "battery_pct":
-			ok = d.integer(&r.BatteryPct)
-		case "bed":
-			ok = d.timestamp(&r.Bed)
-		case "wake":
-			ok = d.timestamp(&r.Wake)
-		case "phases":
-			ok = array(d, &r.Phases, &d.phases, (*decoder).phase)
-		case "totals_s":
-			ok = d.totals(&r.TotalsS)
-		case "steps":
-			ok = d.integer(&r.Steps)
-		case "heart_rate_avg_bpm":
-			ok = d.integer(&r.HeartRate)
-		case "calories_kcal":
-			ok = d.integer(&r.Calories)
-		case "sport":
-			ok = d.text(&r.Sport, true)
 		default:
-			ok = d.unknown(key, recordKeys)
+			var v Value
+			if ok = d.value(&v, 1); ok {
+				r.Data.Members = appendMember(r.Data.Members, Member{Key: intern(key), Value: v})
+			}
 		}
 	}
+	sortMembers(r.Data.Members)
 	return ok
+}
+
+// appendMember adds m to an object's members; a key given again replaces
+// the earlier value, as in encoding/json's maps.
+func appendMember(ms []Member, m Member) []Member {
+	for i := range ms {
+		if ms[i].Key == m.Key {
+			ms[i] = m
+			return ms
+		}
+	}
+	return append(ms, m)
+}
+
+// value decodes any JSON value into v.
+func (d *decoder) value(v *Value, depth int) bool {
+	if depth > maxDepth {
+		return false
+	}
+	switch c := d.peek(); {
+	case c == '"':
+		v.Kind = String
+		return d.text(&v.S, true)
+	case c == 't' || c == 'f':
+		v.Kind = Bool
+		var b bool
+		ok := d.boolean(&b)
+		if b {
+			v.N = 1
+		}
+		return ok
+	case c == 'n':
+		v.Kind = Null
+		return d.null()
+	case c == '-' || c >= '0' && c <= '9':
+		v.Kind = Number
+		return d.float(&v.N)
+	case c == '{':
+		d.i++
+		v.Kind = Object
+		v.Members = []Member{} // never nil, like the reference's
+		for n := 0; ; n++ {
+			key, more, ok := d.member(n)
+			if !ok || !more {
+				sortMembers(v.Members)
+				return ok
+			}
+			var m Member
+			if !d.value(&m.Value, depth+1) {
+				return false
+			}
+			m.Key = intern(key)
+			v.Members = appendMember(v.Members, m)
+		}
+	case c == '[':
+		d.i++
+		v.Kind = Array
+		v.Members = []Member{} // never nil, like encoding/json's
+		for n := 0; ; n++ {
+			more, ok := d.element(n)
+			if !ok || !more {
+				return ok
+			}
+			var m Member
+			if !d.value(&m.Value, depth+1) {
+				return false
+			}
+			v.Members = append(v.Members, m)
+		}
+	}
+	return false
 }

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"exhaust/aggregator/obs"
-	"exhaust/event"
+	"exhaust/meaning"
 )
 
 // DefaultMaxPoints bounds a trace: a phone seen every half hour by two or
@@ -48,17 +48,23 @@ func HourBin(t time.Time) int64 {
 	return hour
 }
 
-// Observe adds the point of a phone.cell record, (serving tower,
-// HourBin), to its SIM's trace; other records are ignored.
+// Observe adds the point of a record that names the radio emitter serving
+// a device (meaning.Radio's Emitter), (emitter, HourBin), to the trace of
+// the device's identifier; other records are ignored.
 func (t *Traces) Observe(r *obs.Record) {
-	if r.Type != "phone.cell" || r.Tower == "" {
-		return
-	}
-	imsi, ok := r.Has(event.IMSI)
+	m, ok := meaning.Find[meaning.Radio](r.Means)
 	if !ok {
 		return
 	}
-	t.Add(imsi.Value, r.Tower, HourBin(r.Time))
+	tower := r.Str(m.Emitter)
+	if tower == "" {
+		return
+	}
+	id, ok := r.Has(m.Of)
+	if !ok {
+		return
+	}
+	t.Add(id.Value, tower, HourBin(r.Time))
 }
 
 // Add adds the point (place, bin) to the trace of key, creating the trace:

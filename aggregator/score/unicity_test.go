@@ -10,18 +10,22 @@ import (
 	"exhaust/aggregator/obs"
 	"exhaust/aggregator/score"
 	"exhaust/event"
+	"exhaust/meaning"
 )
 
 var day = time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC)
 
 // cell is a phone.cell record of SIM imsi served by tower at hour h.
 func cell(imsi, tower string, h int) *obs.Record {
-	return &obs.Record{
+	return (&obs.Record{
 		ID: fmt.Sprintf("ev-%s-%s-%d", imsi, tower, h), Type: "phone.cell", Time: day.Add(time.Duration(h)*time.Hour + 17*time.Minute),
 		IDs:   []event.ID{{Kind: event.IMSI, Value: imsi}, {Kind: event.IMEI, Value: "35" + imsi}},
-		Tower: tower,
-	}
+		Means: []meaning.Meaning{radio},
+	}).Set("tower", tower)
 }
+
+// radio is what a cell report means, as the phone producer declares it.
+var radio = meaning.Radio{Of: event.IMSI, Emitter: "tower", List: "measurements", EmitterKey: "tower", StrengthKey: "rssi_dbm"}
 
 // traces builds traces from (imsi → towers by hour) tables.
 func traces(t *testing.T, m map[string][]string) *score.Traces {
@@ -118,8 +122,8 @@ func TestTracesObserve(t *testing.T) {
 	tr.MaxPoints = 3
 	tr.Observe(cell("1", "T1", 0))
 	tr.Observe(cell("1", "T1", 0)) // same point
-	tr.Observe(&obs.Record{Type: "phone.sms", Time: day, IDs: []event.ID{{Kind: event.IMSI, Value: "1"}}, Tower: "T9"})
-	tr.Observe(&obs.Record{Type: "phone.cell", Time: day, IDs: []event.ID{{Kind: event.IMEI, Value: "x"}}, Tower: "T9"})
+	tr.Observe((&obs.Record{Type: "phone.sms", Time: day, IDs: []event.ID{{Kind: event.IMSI, Value: "1"}}}).Set("tower", "T9"))
+	tr.Observe((&obs.Record{Type: "phone.cell", Time: day, IDs: []event.ID{{Kind: event.IMEI, Value: "x"}}, Means: []meaning.Meaning{radio}}).Set("tower", "T9"))
 	if got := tr.Points("1"); got != 1 {
 		t.Errorf("points = %d, want 1 (duplicates and other records ignored)", got)
 	}

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 
 	"exhaust/event"
+	"exhaust/meaning"
 	"exhaust/producers"
 	"exhaust/world"
 )
@@ -60,6 +61,8 @@ func (*Card) Spec() producers.Spec {
 			Reveals: "Where and when the cardholder was, what kind of shop, how much they spent; a ticket-machine payment ties the card to a transit pass, a till payment to a loyalty basket.",
 			IDKinds: []event.IDKind{event.Card},
 			Schema:  paymentSchema,
+			Means: []meaning.Meaning{meaning.Payment{Of: event.Card,
+				Amount: "amount_cents", Merchant: "merchant", Category: "category", Code: "mcc"}},
 		}},
 		Privacy: []producers.PrivacyRule{{
 			Setting:    "pays cash",

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"exhaust/event"
+	"exhaust/meaning"
 	"exhaust/producers"
 	"exhaust/world"
 )
@@ -106,6 +107,10 @@ func (*Loyalty) Spec() producers.Spec {
 				Reveals: "Tastes (book genres, café orders, own cup or not) and purchase rhythm; same store and amount as a card payment, within a minute or two, so the loyalty account links to the card.",
 				IDKinds: []event.IDKind{event.Loyalty},
 				Schema:  schema(KindBasket),
+				Means: []meaning.Meaning{meaning.Basket{Of: event.Loyalty,
+					Chain: "chain", Store: "store", Total: "total_cents", Items: "items",
+					ItemName: "name", ItemCategory: "category", ItemGenre: "genre", ItemQty: "qty",
+					DrinkCategory: "drink", Reusable: "own_cup"}},
 			},
 			{
 				Name:    KindRegistration,
@@ -113,6 +118,8 @@ func (*Loyalty) Spec() producers.Spec {
 				Reveals: "The real name and e-mail behind a loyalty account: whatever links to that account is no longer anonymous.",
 				IDKinds: []event.IDKind{event.Loyalty, event.Email},
 				Schema:  schema(KindRegistration),
+				Means: []meaning.Meaning{meaning.Registration{Of: event.Loyalty, Fallback: event.Email,
+					Chain: "chain", Name: "name", Email: "email", Registered: "registered"}},
 			},
 		},
 		Privacy: []producers.PrivacyRule{{

@@ -123,7 +123,7 @@ func (o *observer) towerWhere(t *world.Tower) *event.Where {
 	if t == nil {
 		return nil
 	}
-	return &event.Where{Place: "tower:" + t.ID, Lat: round(t.Point.Lat, 6), Lon: round(t.Point.Lon, 6), AccuracyM: o.radio.cellRadius(t)}
+	return &event.Where{Place: towerPlace + t.ID, Lat: round(t.Point.Lat, 6), Lon: round(t.Point.Lon, 6), AccuracyM: o.radio.cellRadius(t)}
 }
 
 // randDur returns a uniform duration in [lo, hi), to the millisecond.

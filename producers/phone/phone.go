@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"exhaust/event"
+	"exhaust/meaning"
 	"exhaust/producers"
 	"exhaust/world"
 )
@@ -38,6 +39,9 @@ const (
 // SystemApp is the app name of GPS fixes the operating system takes on its
 // own while the phone moves (significant-location-change tracking).
 const SystemApp = "system"
+
+// towerPlace starts the place id of a cell tower in where: "tower:T042".
+const towerPlace = "tower:"
 
 // Measurement is one tower in a phone's measurement report.
 type Measurement struct {
@@ -117,22 +121,38 @@ func (*Phone) Spec() producers.Spec {
 		Kinds: []producers.KindSpec{
 			{Name: KindCell, Summary: "The network saw the phone through a cell tower: attach, handover, periodic update or detach, with the signal of the strongest towers.",
 				Reveals: "Where the phone is, to a few hundred metres by triangulation, day and night, even with location services off.",
-				IDKinds: []event.IDKind{event.IMSI, event.IMEI}, Schema: schema(KindCell)},
+				IDKinds: []event.IDKind{event.IMSI, event.IMEI}, Schema: schema(KindCell),
+				Means: []meaning.Meaning{
+					meaning.Served{Of: event.IMSI, Prefix: towerPlace},
+					meaning.Radio{Of: event.IMSI, Emitter: "tower", List: "measurements", EmitterKey: "tower", StrengthKey: "rssi_dbm",
+						Moving: meaning.Match{Field: "event", Value: "handover"}, Leaving: meaning.Match{Field: "event", Value: "detach"}},
+				}},
 			{Name: KindGPS, Summary: "A GPS fix handed to an app or to the OS while moving.",
 				Reveals: "Where the person is, to a few metres.",
-				IDKinds: []event.IDKind{event.ADID}, Schema: schema(KindGPS)},
+				IDKinds: []event.IDKind{event.ADID}, Schema: schema(KindGPS),
+				Means: []meaning.Meaning{meaning.Position{Of: event.ADID, Moving: meaning.Match{Field: "app", Value: SystemApp}}}},
 			{Name: KindApp, Summary: "An app session on the phone or the tablet.",
 				Reveals: "Habits and interests, and when the person is awake; messaging and social apps add the phone number.",
-				IDKinds: []event.IDKind{event.ADID, event.MSISDN, event.Email}, Schema: schema(KindApp)},
+				IDKinds: []event.IDKind{event.ADID, event.MSISDN, event.Email}, Schema: schema(KindApp),
+				Means: []meaning.Meaning{meaning.AppUse{Of: event.ADID, App: "app", Category: "category", Device: "device", Duration: "duration_s", PhoneValue: "phone"}}},
 			{Name: KindSMS, Summary: "An SMS sent or received, as the operator records it.",
 				Reveals: "The social graph: who, when, how often, and where the phone was.",
-				IDKinds: []event.IDKind{event.MSISDN, event.IMSI}, Schema: schema(KindSMS)},
+				IDKinds: []event.IDKind{event.MSISDN, event.IMSI}, Schema: schema(KindSMS),
+				Means: []meaning.Meaning{
+					meaning.Served{Of: event.IMSI, Prefix: towerPlace},
+					meaning.Contact{Of: event.MSISDN, Correspondent: "correspondent", Direction: "direction", Incoming: "in"},
+				}},
 			{Name: KindCall, Summary: "A phone call made or received, as the operator records it.",
 				Reveals: "The social graph with call lengths, and where the phone was.",
-				IDKinds: []event.IDKind{event.MSISDN, event.IMSI}, Schema: schema(KindCall)},
+				IDKinds: []event.IDKind{event.MSISDN, event.IMSI}, Schema: schema(KindCall),
+				Means: []meaning.Meaning{
+					meaning.Served{Of: event.IMSI, Prefix: towerPlace},
+					meaning.Contact{Of: event.MSISDN, Correspondent: "correspondent", Direction: "direction", Incoming: "in", Duration: "duration_s", Voice: true},
+				}},
 			{Name: KindSearch, Summary: "A web search made on the phone or the tablet.",
 				Reveals: "Interests, worries and plans, tied to the advertising id.",
-				IDKinds: []event.IDKind{event.ADID}, Schema: schema(KindSearch)},
+				IDKinds: []event.IDKind{event.ADID}, Schema: schema(KindSearch),
+				Means: []meaning.Meaning{meaning.Interest{Of: event.ADID, Topic: "topic"}}},
 		},
 		Privacy: []producers.PrivacyRule{
 			{Setting: "location services off", Apply: func(p *world.Privacy) { p.LocationServices = false },

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"exhaust/event"
+	"exhaust/meaning"
 	"exhaust/producers"
 	"exhaust/world"
 )
@@ -95,6 +96,10 @@ func (*Transit) Spec() producers.Spec {
 				Reveals: "Itineraries: where and when each trip started, on which line; the next tap-in tells where the last trip probably ended; day after day, home and work stations.",
 				IDKinds: []event.IDKind{event.Pass, event.Ticket},
 				Schema:  schema(KindTap),
+				Means: []meaning.Meaning{
+					meaning.Gate{Of: event.Pass, Station: "station", StationName: "station_name", Line: "line", Direction: "direction", Entering: "in"},
+					meaning.Gate{Of: event.Ticket, Station: "station", StationName: "station_name", Line: "line", Direction: "direction", Entering: "in", SingleUse: true},
+				},
 			},
 			{
 				Name:    KindPurchase,
@@ -102,6 +107,10 @@ func (*Transit) Spec() producers.Spec {
 				Reveals: "The pass or tickets bought and, when paid by card, the card: one event links the two, so the card's payments and the pass's trips become one person's.",
 				IDKinds: []event.IDKind{event.Pass, event.Ticket, event.Card},
 				Schema:  schema(KindPurchase),
+				Means: []meaning.Meaning{
+					meaning.Fare{Of: event.Pass, Product: "product", Count: "count", Unit: "ticket"},
+					meaning.Fare{Of: event.Ticket, Product: "product", Count: "count", Unit: "ticket", SingleUse: true},
+				},
 			},
 		},
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"exhaust/event"
+	"exhaust/meaning"
 	"exhaust/producers"
 	"exhaust/world"
 )
@@ -73,13 +74,19 @@ func (*WiFi) Spec() producers.Spec {
 		Kinds: []producers.KindSpec{
 			{Name: KindProbe, Summary: "An access point heard a device's probe request, with its signal strength.",
 				Reveals: "That a device is within a few tens of metres, and roughly how far: crossing two access points places it to a few metres.",
-				IDKinds: []event.IDKind{event.MAC}, Schema: schema(KindProbe)},
+				IDKinds: []event.IDKind{event.MAC}, Schema: schema(KindProbe),
+				Means: []meaning.Meaning{meaning.Presence{Of: event.MAC, How: meaning.Sighted, Label: "ssid"}}},
 			{Name: KindAssociation, Summary: "A device's session on an access point, logged when it ends.",
 				Reveals: "Dwell time at a precise spot; several devices of one person joining side by side.",
-				IDKinds: []event.IDKind{event.MAC}, Schema: schema(KindAssociation)},
+				IDKinds: []event.IDKind{event.MAC}, Schema: schema(KindAssociation),
+				Means: []meaning.Meaning{meaning.Presence{Of: event.MAC, How: meaning.Connected, Label: "ssid", Duration: "duration_s", Start: "start", End: "end"}}},
 			{Name: KindPortal, Summary: "A device's user logged in at the captive portal with an e-mail address.",
 				Reveals: "Who owns the MAC address: a name, from now on, every time the device comes back.",
-				IDKinds: []event.IDKind{event.MAC, event.Email}, Schema: schema(KindPortal)},
+				IDKinds: []event.IDKind{event.MAC, event.Email}, Schema: schema(KindPortal),
+				Means: []meaning.Meaning{
+					meaning.Presence{Of: event.MAC, How: meaning.SignedIn, Label: "ssid"},
+					meaning.SignUp{Of: event.Email, Service: "ssid"},
+				}},
 		},
 		Privacy: []producers.PrivacyRule{
 			{Setting: "Wi-Fi off", Apply: func(p *world.Privacy) { p.WifiEnabled = false },

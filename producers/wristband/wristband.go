@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"exhaust/event"
+	"exhaust/meaning"
 	"exhaust/producers"
 	"exhaust/world"
 )
@@ -104,16 +105,20 @@ func (*Wristband) Spec() producers.Spec {
 		Kinds: []producers.KindSpec{
 			{Name: KindSync, Summary: "The wristband synced through the phone's companion app.",
 				Reveals: "Links the wristband to the phone's advertising id; when the wearer picks up the phone.",
-				IDKinds: []event.IDKind{event.Wristband, event.ADID}, Schema: schema(KindSync)},
+				IDKinds: []event.IDKind{event.Wristband, event.ADID}, Schema: schema(KindSync),
+				Means: []meaning.Meaning{meaning.Sync{Of: event.Wristband}}},
 			{Name: KindSleep, Summary: "Last night as the device scored it: when sleep began and ended, and its phases.",
 				Reveals: "Sleep habits and quality, within a consumer device's error: bed and wake times within minutes, phases roughly.",
-				IDKinds: []event.IDKind{event.Wristband}, Schema: schema(KindSleep)},
+				IDKinds: []event.IDKind{event.Wristband}, Schema: schema(KindSleep),
+				Means: []meaning.Meaning{meaning.Sleep{Of: event.Wristband, Bed: "bed", Wake: "wake", Duration: "duration_s", Totals: "totals_s"}}},
 			{Name: KindActivity, Summary: "One hour of steps, average heart rate and calories.",
 				Reveals: "The shape of the day: when the wearer walks, sits, sleeps; fitness from the heart rate.",
-				IDKinds: []event.IDKind{event.Wristband}, Schema: schema(KindActivity)},
+				IDKinds: []event.IDKind{event.Wristband}, Schema: schema(KindActivity),
+				Means: []meaning.Meaning{meaning.Activity{Of: event.Wristband, Start: "start", Steps: "steps", Calories: "calories_kcal", HeartRate: "heart_rate_avg_bpm"}}},
 			{Name: KindWorkout, Summary: "A sport session, with its length, calories and heart rate.",
 				Reveals: "Sport habits and fitness.",
-				IDKinds: []event.IDKind{event.Wristband}, Schema: schema(KindWorkout)},
+				IDKinds: []event.IDKind{event.Wristband}, Schema: schema(KindWorkout),
+				Means: []meaning.Meaning{meaning.Workout{Of: event.Wristband, Sport: "sport", Duration: "duration_s", Calories: "calories_kcal"}}},
 		},
 		Privacy: []producers.PrivacyRule{
 			{Setting: "wristband not worn", Apply: func(p *world.Privacy) { p.WearsWristband = false },

@@ -3,6 +3,7 @@ package asyncapi
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -84,9 +85,19 @@ type message struct {
 	Title       string      `yaml:"title"`
 	Summary     string      `yaml:"summary"`
 	Description string      `yaml:"description"`
+	Means       []means     `yaml:"x-exhaust-means,omitempty"`
 	Tags        []ref       `yaml:"tags"`
 	Headers     ref         `yaml:"headers"`
 	Payload     multiFormat `yaml:"payload"`
+}
+
+// means is one meaning a kind declares (producers.KindSpec.Means, package
+// meaning), in the specification extension x-exhaust-means: what it is,
+// the identifier kind it is about and the data fields it reads.
+type means struct {
+	Meaning string   `yaml:"meaning"`
+	Of      string   `yaml:"of"`
+	Fields  []string `yaml:"fields,omitempty,flow"`
 }
 
 // multiFormat is AsyncAPI's Multi Format Schema Object.
@@ -194,6 +205,7 @@ func build(ps []producers.Producer) (*document, error) {
 				Title:       typ,
 				Summary:     k.Summary,
 				Description: messageDescription(s, k),
+				Means:       meansOf(k),
 				Tags:        tags,
 				Headers:     ref{"#/components/schemas/" + HeadersSchema},
 				Payload:     multiFormat{SchemaFormat: SchemaFormat, Schema: payload(envelope, s.Name, k.Name, data)},
@@ -231,6 +243,21 @@ func messageDescription(s producers.Spec, k producers.KindSpec) string {
 		b.WriteString(".")
 	}
 	return b.String()
+}
+
+// meansOf lists the meanings k declares, in its order, each field once.
+func meansOf(k producers.KindSpec) []means {
+	var out []means
+	for _, m := range k.Means {
+		var fields []string
+		for _, f := range m.Uses() {
+			if !slices.Contains(fields, f) {
+				fields = append(fields, f)
+			}
+		}
+		out = append(out, means{Meaning: m.Kind(), Of: string(m.About()), Fields: fields})
+	}
+	return out
 }
 
 // payload returns the envelope schema narrowed to one event type: type,

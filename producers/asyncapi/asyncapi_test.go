@@ -99,6 +99,17 @@ func TestAsyncAPICoversRegistry(t *testing.T) {
 				if got := at(t, doc, "components", "messages", typ, "description").(string); !strings.Contains(got, k.Reveals) {
 					t.Errorf("message description %q does not say what it reveals (%q)", got, k.Reveals)
 				}
+				if len(k.Means) > 0 {
+					ms := at(t, doc, "components", "messages", typ, "x-exhaust-means").([]any)
+					if len(ms) != len(k.Means) {
+						t.Fatalf("x-exhaust-means lists %d meanings, want %d", len(ms), len(k.Means))
+					}
+					for i, m := range k.Means {
+						if at(t, ms[i], "meaning") != m.Kind() || at(t, ms[i], "of") != string(m.About()) {
+							t.Errorf("x-exhaust-means[%d] = %v, want %s of %s", i, ms[i], m.Kind(), m.About())
+						}
+					}
+				}
 				pl := at(t, doc, "components", "messages", typ, "payload")
 				if got := at(t, pl, "schemaFormat"); got != asyncapi.SchemaFormat {
 					t.Errorf("schemaFormat = %v, want %s", got, asyncapi.SchemaFormat)

@@ -3,10 +3,12 @@
 // server `exhaust demo` embeds, one channel per event kind at its subject
 // exhaust.<producer>.<kind>, one send operation per channel (the sensor
 // publishes), and one message per kind whose payload is the CloudEvents
-// envelope with data being the kind's own JSON Schema. Output is
-// deterministic (channels, operations and messages sorted by event type;
-// schema keywords in their file's order), so producers/all's
-// TestAsyncAPIDoc can fail when the committed document is stale.
+// envelope with data being the kind's own JSON Schema; the meanings a kind
+// declares (package meaning) are in the message's specification extension
+// x-exhaust-means. Output is deterministic (channels, operations and
+// messages sorted by event type; schema keywords in their file's order), so
+// producers/all's TestAsyncAPIDoc can fail when the committed document is
+// stale.
 //
 // Why the payloads are declared draft-07: the schemas checked in next to
 // each producer are JSON Schema draft 2020-12, but AsyncAPI 3.0 names only

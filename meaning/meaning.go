@@ -102,6 +102,8 @@ type Presence struct {
 	// themselves to it).
 	How             How
 	Label, Duration string
+	// By names the sensors, for a person to read: "Wi-Fi access points".
+	By string
 	// Start and End, when set, are the times the presence spans.
 	Start, End string
 }

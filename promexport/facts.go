@@ -176,5 +176,26 @@ func factMetrics(d func(name, help string, labels ...string) *prometheus.Desc) [
 			})},
 		{d("exhaust_profile_contacts", "Distinct correspondents of a profile's calls and text messages (hashed by the operator)."),
 			one(facts.FactContacts, func(v facts.ContactsValue) float64 { return float64(len(v.Contacts)) })},
+		{d("exhaust_profile_declared_fact_events", "Events behind each value of the facts producers declare of their own (meaning.Attribute), by fact and value.", "fact", "value"),
+			declared},
 	}
+}
+
+// declared reads the facts producers declare (meaning.Attribute): any fact
+// whose value is a facts.AttributeValue, so a new producer's facts are
+// exported with no code here.
+func declared(p *aggregator.Profile) []sample {
+	var out []sample
+	seen := map[string]bool{}
+	for _, f := range p.Facts {
+		v, ok := f.Value.(facts.AttributeValue)
+		if !ok || seen[f.Name] {
+			continue // a name twice would repeat its series
+		}
+		seen[f.Name] = true
+		for _, c := range v.Values {
+			out = append(out, sample{value: float64(c.Count), labels: []string{f.Name, c.Name}})
+		}
+	}
+	return out
 }

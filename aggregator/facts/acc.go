@@ -197,6 +197,9 @@ const maxPlaces = 24
 type wifiPart struct {
 	Places []wifiPlace
 	Ev     sample
+	// By names the sensors that noticed the identifier (meaning.Presence),
+	// interned; 0 until one says.
+	By int32
 }
 
 // workoutStat is one sport's sessions.

@@ -382,10 +382,24 @@ func (v *view) places() (Fact, bool) {
 		return vs
 	}
 	var e evidence
-	var sessions, probes, payments, taps int
+	var payments, taps int
+	// Sessions and sightings by the sensors that noticed them.
+	type noticed struct{ sessions, seen int }
+	var by []string
+	byName := map[string]*noticed{}
 	for _, a := range v.accs {
 		if w := a.WiFi; w != nil {
 			e.add(&w.Ev)
+			name := "sensors at places"
+			if w.By != 0 {
+				name = v.s.str(w.By)
+			}
+			nt := byName[name]
+			if nt == nil {
+				nt = &noticed{}
+				byName[name] = nt
+				by = append(by, name)
+			}
 			// One device's time at each place (its networks together);
 			// several devices of one person are there at the same time,
 			// so across devices the longest counts, not the sum.
@@ -399,8 +413,8 @@ func (v *view) places() (Fact, bool) {
 				m.dwell += int(wp.DwellS)
 				m.dwell = max(m.dwell, int(wp.SpanS))
 				m.wifi += int(max(wp.Assoc, wp.Visits))
-				sessions += int(wp.Assoc)
-				probes += int(wp.Probes)
+				nt.sessions += int(wp.Assoc)
+				nt.seen += int(wp.Probes)
 			}
 			for p, m := range mine {
 				vs := get(p)
@@ -468,9 +482,16 @@ func (v *view) places() (Fact, bool) {
 	}
 	display := "places: " + strings.Join(shown, ", ")
 	var why []string
-	if sessions+probes > 0 {
-		why = append(why, fmt.Sprintf("Wi-Fi access points logged %s and %s of your devices",
-			plural(sessions, "session", "sessions"), plural(probes, "probe", "probes")))
+	slices.Sort(by)
+	for _, name := range by {
+		nt := byName[name]
+		switch {
+		case nt.sessions > 0:
+			why = append(why, fmt.Sprintf("%s logged %s and %s of your devices", name,
+				plural(nt.sessions, "session", "sessions"), plural(nt.seen, "sighting", "sightings")))
+		case nt.seen > 0:
+			why = append(why, fmt.Sprintf("%s noticed you %s", name, plural(nt.seen, "time", "times")))
+		}
 	}
 	if payments > 0 {
 		why = append(why, fmt.Sprintf("your card paid %s", plural(payments, "time", "times")))

@@ -210,6 +210,9 @@ func (s *Store) observePresence(r *obs.Record, m meaning.Presence) {
 	for _, k := range keys(r, m.Of) {
 		w := part(s.wifi, k)
 		w.Ev.add(r, s.bit)
+		if w.By == 0 && m.By != "" {
+			w.By = s.intern(m.By)
+		}
 		i := slices.IndexFunc(w.Places, func(wp wifiPlace) bool { return wp.P == p && wp.SSID == ssid })
 		if i < 0 {
 			if len(w.Places) >= maxPlaces {
@@ -340,7 +343,11 @@ func (s *Store) observePayment(r *obs.Record, m meaning.Payment) {
 	place := where(r)
 	s.nameOf(place, r.Str(m.Merchant), false)
 	s.learnPlace(place, r.Where)
-	cat, p := s.intern(r.Str(m.Category)), s.intern(place)
+	category := r.Str(m.Category)
+	if category == "" {
+		category = "other"
+	}
+	cat, p := s.intern(category), s.intern(place)
 	cents := int64(r.Int(m.Amount))
 	cafe := r.Str(m.Code) == cafeCode
 	for _, k := range keys(r, m.Of) {

@@ -15,6 +15,9 @@ import (
 // Name is the producer's name: subjects are exhaust.wifi.<kind>.
 const Name = "wifi"
 
+// accessPoints is who notices a device, as the places fact says it.
+const accessPoints = "Wi-Fi access points"
+
 // The Wi-Fi operators' event kinds.
 const (
 	KindProbe       = "probe"
@@ -75,16 +78,16 @@ func (*WiFi) Spec() producers.Spec {
 			{Name: KindProbe, Summary: "An access point heard a device's probe request, with its signal strength.",
 				Reveals: "That a device is within a few tens of metres, and roughly how far: crossing two access points places it to a few metres.",
 				IDKinds: []event.IDKind{event.MAC}, Schema: schema(KindProbe),
-				Means: []meaning.Meaning{meaning.Presence{Of: event.MAC, How: meaning.Sighted, Label: "ssid"}}},
+				Means: []meaning.Meaning{meaning.Presence{Of: event.MAC, How: meaning.Sighted, Label: "ssid", By: accessPoints}}},
 			{Name: KindAssociation, Summary: "A device's session on an access point, logged when it ends.",
 				Reveals: "Dwell time at a precise spot; several devices of one person joining side by side.",
 				IDKinds: []event.IDKind{event.MAC}, Schema: schema(KindAssociation),
-				Means: []meaning.Meaning{meaning.Presence{Of: event.MAC, How: meaning.Connected, Label: "ssid", Duration: "duration_s", Start: "start", End: "end"}}},
+				Means: []meaning.Meaning{meaning.Presence{Of: event.MAC, How: meaning.Connected, Label: "ssid", Duration: "duration_s", Start: "start", End: "end", By: accessPoints}}},
 			{Name: KindPortal, Summary: "A device's user logged in at the captive portal with an e-mail address.",
 				Reveals: "Who owns the MAC address: a name, from now on, every time the device comes back.",
 				IDKinds: []event.IDKind{event.MAC, event.Email}, Schema: schema(KindPortal),
 				Means: []meaning.Meaning{
-					meaning.Presence{Of: event.MAC, How: meaning.SignedIn, Label: "ssid"},
+					meaning.Presence{Of: event.MAC, How: meaning.SignedIn, Label: "ssid", By: accessPoints},
 					meaning.SignUp{Of: event.Email, Service: "ssid"},
 				}},
 		},

@@ -70,8 +70,9 @@ type Config struct {
 	CooccurForget time.Duration
 	// CooccurExclusive lists the identifier kinds a person has at most one
 	// of: two clusters holding different identifiers of one of these kinds
-	// are never linked by co-occurrence. Default imsi, imei, msisdn,
-	// wristband, card, pass, email.
+	// are never linked by co-occurrence. Default the exclusive kinds of the
+	// vocabulary (event.ExclusiveKinds): imsi, imei, msisdn, wristband,
+	// card, pass, email, and any a producer declares so.
 	CooccurExclusive []event.IDKind
 
 	// CooccurDevice lists the identifier kinds of a phone: the candidates
@@ -109,9 +110,9 @@ func DefaultConfig() Config {
 		CooccurRatio:        30,
 		CooccurLag:          10 * time.Minute,
 		CooccurForget:       7 * 24 * time.Hour,
-		CooccurExclusive: []event.IDKind{
-			event.IMSI, event.IMEI, event.MSISDN, event.Wristband, event.Card, event.Pass, event.Email,
-		},
+		// The vocabulary's one-per-person kinds, those producers declare
+		// included (event.Exclusive).
+		CooccurExclusive: event.ExclusiveKinds(),
 		CooccurDevice: []event.IDKind{event.IMSI, event.IMEI, event.MSISDN, event.ADID},
 		SplitWindow:   2 * time.Minute,
 		SplitSpeedKmh: 120,

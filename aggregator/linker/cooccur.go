@@ -870,7 +870,10 @@ func (l *Linker) kindBit(k event.IDKind) uint64 {
 	if l.dev[k] {
 		m |= deviceBit
 	}
-	if i := slices.Index(event.Kinds(), k); i >= 0 && l.excl[k] {
+	// Bits 0 to 62 name kinds; a vocabulary larger than that (producers
+	// declare kinds) leaves the later ones out of the mask: they are then
+	// not kept apart by co-occurrence.
+	if i := slices.Index(event.Kinds(), k); i >= 0 && i < 63 && l.excl[k] {
 		m |= 1 << i
 	}
 	return m

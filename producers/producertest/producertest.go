@@ -57,8 +57,8 @@ func Schemas(ps ...producers.Producer) map[string][]byte { return producers.Sche
 // emitted, every event valid against its schema, in the producer's own
 // namespace, carrying only declared identifier kinds with values from the
 // ground truth, deterministic, ordered inside its day, silent about people
-// not in the city that day; and every declared privacy rule silencing its
-// kinds.
+// not in the city that day, each declared meaning present in its events;
+// and every declared privacy rule silencing its kinds.
 func Run(t *testing.T, p producers.Producer) {
 	t.Helper()
 	spec := p.Spec()
@@ -145,9 +145,15 @@ func Run(t *testing.T, p producers.Producer) {
 			t.Error(problem)
 		}
 	})
-	// The check that each meaning a kind declares is present in its
-	// events comes here (issue 12): a subtest "means" over runs, next to
-	// "identifiers".
+	t.Run("means", func(t *testing.T) {
+		var all []event.Event
+		for _, r := range runs {
+			all = append(all, r.events...)
+		}
+		for _, problem := range meansProblems(spec, all) {
+			t.Error(problem)
+		}
+	})
 	base := countKinds(runs)
 	for _, rule := range spec.Privacy {
 		t.Run("privacy/"+strings.ReplaceAll(rule.Setting, " ", "_"), func(t *testing.T) {
@@ -350,6 +356,7 @@ func SpecProblems(s producers.Spec) []string {
 		for _, problem := range SchemaProblems(event.Type(s.Name, k.Name), k.Schema, k.IDKinds) {
 			add("kind %q: %s", k.Name, problem)
 		}
+		out = append(out, MeanProblems(k)...)
 	}
 	out = append(out, newIDKindProblems(s)...)
 	settings := map[string]bool{}

@@ -2,11 +2,13 @@ package producertest
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"exhaust/event"
+	"exhaust/meaning"
 	"exhaust/producers"
 	"exhaust/world"
 )
@@ -77,6 +79,18 @@ func TestSpecProblems(t *testing.T) {
 		{"new id kind declared twice", withPlate(func(s *producers.Spec) { s.NewIDKinds = append(s.NewIDKinds, s.NewIDKinds[0]) }), "declared twice"},
 		{"new id kind nobody carries", withPlate(func(s *producers.Spec) { s.Kinds[0].IDKinds = []event.IDKind{event.MAC} }), "carried by none"},
 		{"new id kind at odds with the vocabulary", withPlate(func(s *producers.Spec) { s.NewIDKinds[0].Summary = "A licence plate." }), "already has it"},
+		{"meaning", func(s *producers.Spec) {
+			s.Kinds[0].Means = []meaning.Meaning{meaning.Interest{Of: event.MAC, Topic: "note"}}
+		}, ""},
+		{"meaning about a kind not carried", func(s *producers.Spec) {
+			s.Kinds[0].Means = []meaning.Meaning{meaning.Interest{Of: event.Card, Topic: "note"}}
+		}, "does not carry"},
+		{"meaning without its role", func(s *producers.Spec) {
+			s.Kinds[0].Means = []meaning.Meaning{meaning.Payment{Of: event.MAC}}
+		}, "Amount names no field"},
+		{"meaning of a field the schema lacks", func(s *producers.Spec) {
+			s.Kinds[0].Means = []meaning.Meaning{meaning.Interest{Of: event.MAC, Topic: "topic"}}
+		}, `names field "topic", which its schema does not have`},
 		{"rule without Apply", func(s *producers.Spec) { s.Privacy[0].Apply = nil }, "no Apply"},
 		{"rule suppressing an unknown kind", func(s *producers.Spec) { s.Privacy[0].Suppresses = []string{"pong"} }, "undeclared kind"},
 		{"rule suppressing nothing", func(s *producers.Spec) { s.Privacy[0].Suppresses = nil }, "suppresses no kind"},
@@ -235,4 +249,47 @@ type fakeProducer struct{ spec producers.Spec }
 func (f fakeProducer) Spec() producers.Spec { return f.spec }
 func (fakeProducer) Observe(*world.Day, *rand.Rand, producers.Emitter) error {
 	return nil
+}
+
+// Declared meanings are checked against the events: a field the events
+// never fill, an identifier kind they never carry, a presence without a
+// place are reported.
+func TestMeansProblems(t *testing.T) {
+	spec := goodSpec()
+	ping := func(note string, where *event.Where, ids ...event.ID) event.Event {
+		return event.Event{Type: "demo.ping", Data: map[string]any{"ids": ids, "note": note, "where": where}}
+	}
+	mac := event.ID{Kind: event.MAC, Value: "3c:22:fb:ca:10:b2"}
+	here := &event.Where{Place: "cafe:one", Lat: 48.86, Lon: 2.35}
+	tests := []struct {
+		name  string
+		means []meaning.Meaning
+		evs   []event.Event
+		want  string // substring of the one problem; "" means none
+	}{
+		{"present", []meaning.Meaning{meaning.Interest{Of: event.MAC, Topic: "note"}},
+			[]event.Event{ping("", nil, mac), ping("books", nil, mac)}, ""},
+		{"field never filled", []meaning.Meaning{meaning.Interest{Of: event.MAC, Topic: "note"}},
+			[]event.Event{ping("", nil, mac)}, `names field "note", but no event fills it`},
+		{"identifier never carried", []meaning.Meaning{meaning.Interest{Of: event.Email, Topic: "note"}},
+			[]event.Event{ping("books", nil, mac)}, `is about "email", but no event carries one`},
+		{"presence nowhere", []meaning.Meaning{meaning.Presence{Of: event.MAC}},
+			[]event.Event{ping("", nil, mac)}, "needs where"},
+		{"presence somewhere", []meaning.Meaning{meaning.Presence{Of: event.MAC}},
+			[]event.Event{ping("", nil, mac), ping("", here, mac)}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := spec
+			s.Kinds = slices.Clone(spec.Kinds)
+			s.Kinds[0].Means = tt.means
+			got := meansProblems(s, tt.evs)
+			switch {
+			case tt.want == "" && len(got) > 0:
+				t.Errorf("problems %q, want none", got)
+			case tt.want != "" && (len(got) != 1 || !strings.Contains(got[0], tt.want)):
+				t.Errorf("problems %q, want one containing %q", got, tt.want)
+			}
+		})
+	}
 }

@@ -23,6 +23,7 @@ package meaning
 
 import (
 	"fmt"
+	"strings"
 
 	"exhaust/event"
 )
@@ -300,7 +301,9 @@ func (m Served) Uses() []string { return nil }
 func (m Radio) Uses() []string {
 	f := nonEmpty(m.Emitter, m.List)
 	f = append(f, m.Moving.fields()...)
-	f = append(f, m.Leaving.fields()...)
+	if !m.Moving.Set() || m.Leaving.Field != m.Moving.Field {
+		f = append(f, m.Leaving.fields()...)
+	}
 	return append(f, sub(m.List, m.EmitterKey, m.StrengthKey)...)
 }
 func (m Position) Uses() []string { return m.Moving.fields() }
@@ -421,4 +424,15 @@ func required(m Meaning) error {
 		}
 	}
 	return nil
+}
+
+// Describe says m in a few words for the docs: its kind, the identifier
+// kind it is about and the fields it reads, "payment of card (amount_cents,
+// merchant)".
+func Describe(m Meaning) string {
+	s := m.Kind() + " of " + string(m.About())
+	if f := m.Uses(); len(f) > 0 {
+		s += " (" + strings.Join(f, ", ") + ")"
+	}
+	return s
 }

@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"exhaust/event"
+	"exhaust/meaning"
 	"exhaust/producers"
 	"exhaust/world"
 )
@@ -149,7 +150,15 @@ func writeProducer(w io.Writer, p producers.Producer, example func(producers.Pro
 		fmt.Fprintf(w, "| type | `%s` |\n", typ)
 		fmt.Fprintf(w, "| dataschema | `%s` |\n", event.SchemaURI(typ, event.SchemaVersion))
 		fmt.Fprintf(w, "| identifiers | %s |\n", strings.Join(ids, ", "))
-		fmt.Fprintf(w, "| reveals | %s |\n\n", cell(k.Reveals))
+		fmt.Fprintf(w, "| reveals | %s |\n", cell(k.Reveals))
+		var means []string
+		for _, m := range k.Means {
+			means = append(means, meaning.Describe(m))
+		}
+		if len(means) == 0 {
+			means = []string{"nothing declared: linked by its identifiers, no fact"}
+		}
+		fmt.Fprintf(w, "| means | %s |\n\n", cell(strings.Join(means, "; ")))
 		root, err := parseSchema(k.Schema)
 		if err != nil {
 			fmt.Fprintf(w, "*The schema does not parse: %s.*\n\n", cell(err.Error()))

@@ -83,7 +83,7 @@ func TestMarkdown(t *testing.T) {
 		{"const shown", "| `unit` | always `\"ms\"` |  | Unit. |"},
 		{"example folded", `    "ids": [{"kind": "mac", "value": "02:00:00:00:00:01"}]`},
 		{"missing example said", "### demo.quiet\n\nNever emitted.\n"},
-		{"no fields, no table", "| reveals | Nothing. |\n\n*No example"},
+		{"no fields, no table", "| reveals | Nothing. |\n| means | nothing declared: linked by its identifiers, no fact |\n\n*No example"},
 		{"no example", "*No example: the generated days have no such event.*"},
 		{"regeneration command", UpdateCommand},
 	}

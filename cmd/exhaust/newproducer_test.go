@@ -299,6 +299,39 @@ func TestNewProducerEndToEnd(t *testing.T) {
 		}
 	}
 
+	// The page: its live stream shows the beast's facts about a car owner,
+	// the vehicle among them.
+	if len(found) > 0 {
+		owner := found[0].Truth
+		lctx, lcancel := context.WithTimeout(ctx, 30*time.Second)
+		req, err := http.NewRequestWithContext(lctx, http.MethodGet, base+"/live?person="+owner, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 1<<20), 16<<20)
+		var event string
+		shown := false
+		for !shown && sc.Scan() {
+			line := sc.Text()
+			if name, ok := strings.CutPrefix(line, "event: "); ok {
+				event = name
+			}
+			if data, ok := strings.CutPrefix(line, "data: "); ok && event == "beast" {
+				shown = strings.Contains(data, `"name":"vehicle"`)
+			}
+		}
+		resp.Body.Close()
+		lcancel()
+		if !shown {
+			t.Errorf("the page's live stream for %s never showed the vehicle fact", owner)
+		}
+	}
+
 	// /metrics, as Prometheus scrapes it: the declared fact of a profile.
 	resp, err := http.Get(base + "/metrics")
 	if err != nil {

@@ -18,7 +18,10 @@
 //   - OpenConsumer positions the aggregator's durable pull consumer right
 //     after the sequence its snapshot covers and hands it every message in
 //     stream order, once (redeliveries dropped, lost deliveries refetched);
-//     FollowTruth follows the ground truth from its start.
+//     FollowTruth follows the persons' ground truth from its start.
+//   - PublishFaults and ReadFaults write and read the fault reports (what
+//     the simulator did to each producer's events, package faults), kept in
+//     the ground-truth stream on truth.exhaust.faults.<producer>.<day>.<part>.
 //   - SnapshotStore keeps the aggregator's snapshot in the object store
 //     EXHAUST_SNAPSHOTS; PublishReject sends a rejected message, unchanged
 //     and with its reason in headers, to dlq.exhaust.<reason> (stream

@@ -119,3 +119,20 @@ func cut[T any](s []T, left *int) (head, tail []T) {
 	}
 	return s[:n:n], s[n:]
 }
+
+// With returns c with the count of kind k set to n.
+func (c Counts) With(k Kind, n uint64) Counts {
+	switch k {
+	case Delay:
+		c.Delay = n
+	case Duplicate:
+		c.Duplicate = n
+	case Drop:
+		c.Drop = n
+	case Corrupt:
+		c.Corrupt = n
+	case Skew:
+		c.Skew = n
+	}
+	return c
+}

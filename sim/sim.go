@@ -16,9 +16,11 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"exhaust/clock"
 	"exhaust/event"
+	"exhaust/faults"
 	"exhaust/producers"
 	"exhaust/world"
 )
@@ -35,6 +37,13 @@ type Sink interface {
 // apart from the exhaust so that only scoring ever reads it.
 type TruthSink interface {
 	PublishTruth(ctx context.Context, personID string, payload []byte) error
+}
+
+// FaultSink receives the fault reports (faults.Report, JSON), part after
+// part: what the run did to each producer's events of a day. They belong
+// with the ground truth, where scoring reads them.
+type FaultSink interface {
+	PublishFaults(ctx context.Context, producer string, day, part int, payload []byte) error
 }
 
 // Truth is the ground-truth record of one person, as published.
@@ -61,8 +70,15 @@ type Config struct {
 	// Restart).
 	OnDay func(day *world.Day)
 	// Tap, if set, receives every event after the sink accepted it (the
-	// classroom page follows the run through it).
+	// classroom page follows the run through it), with the message id it
+	// was published with; faults included, but for corrupt events.
 	Tap func(subject, id string, payload []byte)
+	// Faults are the faults done to the events on their way to the sink
+	// (package faults); the zero Plan does none.
+	Faults faults.Plan
+	// FaultLog, if set, receives the report of each day's faults once its
+	// events are published.
+	FaultLog FaultSink
 	// Memory bounds the encoded events a day holds in memory while it is
 	// made, in bytes; a larger day is spilled to temporary files under
 	// os.TempDir (producers.StreamDay). 0 means producers.DefaultMemory.
@@ -73,7 +89,9 @@ type Config struct {
 type Runner struct {
 	cfg       Config
 	names     []string
-	published []atomic.Uint64 // per producer, index as in cfg.Producers
+	published []atomic.Uint64   // per producer, index as in cfg.Producers
+	index     map[string]int    // producer name → index
+	faulted   [][]atomic.Uint64 // per producer, per faults.Kind
 	day       atomic.Int64
 	// owned accumulates each person's identifiers over the days played, so
 	// the truth of a multi-day run still covers day 1's single tickets.
@@ -106,9 +124,11 @@ func New(cfg Config) (*Runner, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	r := &Runner{cfg: cfg, published: make([]atomic.Uint64, len(cfg.Producers)), owned: world.Owned{}}
-	for _, p := range cfg.Producers {
+	r := &Runner{cfg: cfg, published: make([]atomic.Uint64, len(cfg.Producers)), owned: world.Owned{}, index: map[string]int{}}
+	for i, p := range cfg.Producers {
 		r.names = append(r.names, p.Spec().Name)
+		r.index[p.Spec().Name] = i
+		r.faulted = append(r.faulted, make([]atomic.Uint64, len(faults.Kinds)))
 	}
 	return r, nil
 }
@@ -118,6 +138,11 @@ type Stats struct {
 	Day       int               // day being played (0 before the first)
 	Published map[string]uint64 // events handed to the sink, by producer
 	Total     uint64
+	// Faults counts the faults done, by producer (Config.Faults); a day
+	// played again after a Restart counts again.
+	Faults map[string]faults.Counts
+	// FaultTotal is Faults summed over the producers.
+	FaultTotal faults.Counts
 }
 
 // Stats returns the run's progress so far.
@@ -127,6 +152,17 @@ func (r *Runner) Stats() Stats {
 		v := r.published[i].Load()
 		s.Published[n] = v
 		s.Total += v
+		var c faults.Counts
+		for _, k := range faults.Kinds {
+			c = c.With(k, r.faulted[i][k].Load())
+		}
+		if c != (faults.Counts{}) {
+			if s.Faults == nil {
+				s.Faults = map[string]faults.Counts{}
+			}
+			s.Faults[n] = c
+			s.FaultTotal = s.FaultTotal.Plus(c)
+		}
 	}
 	return s
 }
@@ -290,7 +326,7 @@ func (r *Runner) play(parent context.Context, from int) (int, error) {
 			}
 			return 0, err
 		}
-		if err := r.publish(ctx, b.events); err != nil {
+		if err := r.publish(ctx, b.day, b.events); err != nil {
 			if d, ok := interrupted(); ok {
 				return d, nil
 			}
@@ -306,22 +342,82 @@ func (r *Runner) play(parent context.Context, from int) (int, error) {
 }
 
 // publish hands a day's events to the sink in time order, as the clock
-// reaches them.
-func (r *Runner) publish(ctx context.Context, events *producers.Merged) error {
-	for events.Next() {
-		pi, it := events.Event()
-		if err := r.cfg.Clock.WaitUntil(ctx, it.Time); err != nil {
-			return err
+// reaches them, with the configured faults done on the way; then it
+// reports the day's faults.
+func (r *Runner) publish(ctx context.Context, day int, events *producers.Merged) error {
+	if r.cfg.Faults.IsZero() {
+		for events.Next() {
+			pi, it := events.Event()
+			if err := r.deliver(ctx, pi, it.Time, it.Subject, it.ID, it.Payload, true); err != nil {
+				return err
+			}
 		}
-		if err := r.cfg.Sink.Publish(ctx, it.Subject, it.ID, it.Payload); err != nil {
-			return fmt.Errorf("publish %s %s: %w", it.Subject, it.ID, err)
-		}
-		r.published[pi].Add(1)
-		if r.cfg.Tap != nil {
-			r.cfg.Tap(it.Subject, it.ID, it.Payload)
+		return events.Err()
+	}
+	fd := r.cfg.Faults.Day(r.cfg.Seed, day)
+	fd.Count = func(producer string, k faults.Kind) { r.faulted[r.index[producer]][k].Add(1) }
+	in := func(yield func(faults.Event) bool) {
+		for events.Next() {
+			pi, it := events.Event()
+			if !yield(faults.Event{Producer: r.names[pi], Time: it.Time, Subject: it.Subject, ID: it.ID, Payload: it.Payload}) {
+				return
+			}
 		}
 	}
-	return events.Err()
+	for d := range fd.Apply(in) {
+		// A duplicate goes with its own message id (d.MsgID, see
+		// faults.DuplicateSuffix): with the event's, JetStream's duplicate
+		// window would swallow it and no consumer would ever see it.
+		// The tap is spared corrupt events: the page would only log that
+		// it cannot read them, as the aggregator dead-letters them.
+		if err := r.deliver(ctx, r.index[d.Producer], d.At, d.Subject, d.MsgID, d.Payload, d.Fault != faults.Corrupt); err != nil {
+			return err
+		}
+	}
+	if err := events.Err(); err != nil {
+		return err
+	}
+	return r.reportFaults(ctx, fd.Reports())
+}
+
+// deliver hands one message to the sink once the clock reaches at, and to
+// the tap if tap is set.
+func (r *Runner) deliver(ctx context.Context, pi int, at time.Time, subject, msgID string, payload []byte, tap bool) error {
+	if err := r.cfg.Clock.WaitUntil(ctx, at); err != nil {
+		return err
+	}
+	if err := r.cfg.Sink.Publish(ctx, subject, msgID, payload); err != nil {
+		return fmt.Errorf("publish %s %s: %w", subject, msgID, err)
+	}
+	r.published[pi].Add(1)
+	if tap && r.cfg.Tap != nil {
+		r.cfg.Tap(subject, msgID, payload)
+	}
+	return nil
+}
+
+// reportPart is the most ids a part of a fault report lists: some 200
+// bytes each at most, so a part stays well under NATS's default 1 MB
+// message limit.
+const reportPart = 2000
+
+// reportFaults hands the day's fault reports to the fault log.
+func (r *Runner) reportFaults(ctx context.Context, reports []faults.Report) error {
+	if r.cfg.FaultLog == nil {
+		return nil
+	}
+	for _, rep := range reports {
+		for _, part := range rep.Split(reportPart) {
+			b, err := json.Marshal(part)
+			if err != nil {
+				return fmt.Errorf("encode faults of %s, day %d: %w", part.Producer, part.Day, err)
+			}
+			if err := r.cfg.FaultLog.PublishFaults(ctx, part.Producer, part.Day, part.Part, b); err != nil {
+				return fmt.Errorf("publish faults of %s, day %d: %w", part.Producer, part.Day, err)
+			}
+		}
+	}
+	return nil
 }
 
 // partPersons is how many people's plans make a part of a day: a day's

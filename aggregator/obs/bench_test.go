@@ -10,6 +10,7 @@ import (
 	"exhaust/aggregator/aggtest"
 	"exhaust/aggregator/obs"
 	"exhaust/event"
+	"exhaust/meaning"
 	"exhaust/producers"
 	_ "exhaust/producers/all" // every producer
 	"exhaust/world"
@@ -77,11 +78,15 @@ func validated(tb testing.TB) []*event.Event {
 	return evs
 }
 
-// referenceDecode is obs.Decode as it was: encoding/json into a Record.
+// referenceDecode is Decode with the reference decoder alone
+// (encoding/json, see DecodeReference).
 func referenceDecode(ev *event.Event) (*obs.Record, error) {
-	r := &obs.Record{ID: ev.ID, Type: ev.Type, Time: ev.Time}
-	err := json.Unmarshal(ev.Data.(json.RawMessage), r)
-	return r, err
+	r, err := obs.DecodeReference(ev.Data.(json.RawMessage))
+	if err != nil {
+		return nil, err
+	}
+	r.ID, r.Type, r.Time, r.Means = ev.ID, ev.Type, ev.Time, meaning.For(ev.Type)
+	return r, nil
 }
 
 // BenchmarkDecode decodes a simulated day's events, one event an

@@ -3,6 +3,7 @@ package obs
 import (
 	"encoding/json"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -45,6 +46,11 @@ type decoder struct {
 	// decoders): decoded here and copied once into a slice of its exact
 	// length, instead of growing a slice element by element.
 	ids []event.ID
+	// nodes, roots and kids are scratch for the other members (see
+	// record).
+	nodes []node
+	roots []int32
+	kids  []int32
 }
 
 // decoders recycles decoders and their scratch arrays; the service
@@ -552,8 +558,13 @@ func (d *decoder) whereObject(dst **event.Where) bool {
 
 // record decodes the data object into r: ids and where into their types,
 // every other member as a plain value.
+//
+// Values are parsed first into d.nodes, in document order (see node), and
+// then built into one slice of members for the whole event: an event's
+// values cost one allocation, however many objects and arrays it nests.
 func (d *decoder) record(r *Record) bool {
 	r.Data.Kind = Object
+	d.nodes, d.roots = d.nodes[:0], d.roots[:0]
 	more, ok := d.object()
 	var sawIDs, sawWhere bool
 	for n := 0; more && ok; n++ {
@@ -575,83 +586,148 @@ func (d *decoder) record(r *Record) bool {
 			sawWhere = true
 			ok = d.whereObject(&r.Where)
 		default:
-			var v Value
-			if ok = d.value(&v, 1); ok {
-				r.Data.Members = appendMember(r.Data.Members, Member{Key: intern(key), Value: v})
-			}
+			d.roots = append(d.roots, int32(len(d.nodes)))
+			ok = d.value(key, 1)
 		}
 	}
-	sortMembers(r.Data.Members)
-	return ok
-}
-
-// appendMember adds m to an object's members; a key given again replaces
-// the earlier value, as in encoding/json's maps.
-func appendMember(ms []Member, m Member) []Member {
-	for i := range ms {
-		if ms[i].Key == m.Key {
-			ms[i] = m
-			return ms
-		}
+	if !ok {
+		return false
 	}
-	return append(ms, m)
+	if len(d.roots) > 0 {
+		all := make([]Member, len(d.nodes))
+		b := builder{d: d, all: all}
+		r.Data.Members = b.block(d.roots, true)
+	}
+	return true
 }
 
-// value decodes any JSON value into v.
-func (d *decoder) value(v *Value, depth int) bool {
+// node is a value as parsed, before it is built: its members or elements
+// follow it in d.nodes, each with its own descendants, Size nodes in all.
+type node struct {
+	Key   string
+	Kind  Kind
+	S     string
+	N     float64
+	Count int32 // members or elements
+	Size  int32 // descendants
+}
+
+// value parses one value, with its key (nil for an array element), into
+// d.nodes.
+func (d *decoder) value(key []byte, depth int) bool {
 	if depth > maxDepth {
 		return false
 	}
+	at := len(d.nodes)
+	d.nodes = append(d.nodes, node{})
+	nd := &d.nodes[at]
+	if key != nil {
+		nd.Key = intern(key)
+	}
 	switch c := d.peek(); {
 	case c == '"':
-		v.Kind = String
-		return d.text(&v.S, true)
+		nd.Kind = String
+		return d.text(&nd.S, true)
 	case c == 't' || c == 'f':
-		v.Kind = Bool
+		nd.Kind = Bool
 		var b bool
 		ok := d.boolean(&b)
 		if b {
-			v.N = 1
+			nd.N = 1
 		}
 		return ok
 	case c == 'n':
-		v.Kind = Null
+		nd.Kind = Null
 		return d.null()
 	case c == '-' || c >= '0' && c <= '9':
-		v.Kind = Number
-		return d.float(&v.N)
+		nd.Kind = Number
+		return d.float(&nd.N)
 	case c == '{':
 		d.i++
-		v.Kind = Object
-		v.Members = []Member{} // never nil, like the reference's
+		nd.Kind = Object
+		var count int32
 		for n := 0; ; n++ {
 			key, more, ok := d.member(n)
 			if !ok || !more {
-				sortMembers(v.Members)
+				d.close(at, count)
 				return ok
 			}
-			var m Member
-			if !d.value(&m.Value, depth+1) {
+			if !d.value(key, depth+1) {
 				return false
 			}
-			m.Key = intern(key)
-			v.Members = appendMember(v.Members, m)
+			count++
 		}
 	case c == '[':
 		d.i++
-		v.Kind = Array
-		v.Members = []Member{} // never nil, like encoding/json's
+		d.nodes[at].Kind = Array
+		var count int32
 		for n := 0; ; n++ {
 			more, ok := d.element(n)
 			if !ok || !more {
+				d.close(at, count)
 				return ok
 			}
-			var m Member
-			if !d.value(&m.Value, depth+1) {
+			if !d.value(nil, depth+1) {
 				return false
 			}
-			v.Members = append(v.Members, m)
+			count++
 		}
 	}
 	return false
+}
+
+// close records the size of the container parsed at at.
+func (d *decoder) close(at int, count int32) {
+	d.nodes[at].Count = count
+	d.nodes[at].Size = int32(len(d.nodes) - at - 1)
+}
+
+// builder builds the parsed nodes into members, every block of members
+// (an object's, an array's) a piece of one slice, all.
+type builder struct {
+	d    *decoder
+	all  []Member
+	next int
+}
+
+// block builds the nodes at idx into the next block of all: an object's
+// members sorted by key, each key once (the last given wins, as in
+// encoding/json's maps), or an array's elements in order.
+func (b *builder) block(idx []int32, object bool) []Member {
+	if object {
+		slices.SortStableFunc(idx, func(x, y int32) int { return strings.Compare(b.d.nodes[x].Key, b.d.nodes[y].Key) })
+		kept := idx[:0]
+		for k, i := range idx {
+			if k+1 < len(idx) && b.d.nodes[idx[k+1]].Key == b.d.nodes[i].Key {
+				continue // a later value of the same key wins
+			}
+			kept = append(kept, i)
+		}
+		idx = kept
+	}
+	out := b.all[b.next : b.next+len(idx) : b.next+len(idx)]
+	b.next += len(idx)
+	for k, i := range idx {
+		out[k] = Member{Key: b.d.nodes[i].Key, Value: b.build(i)}
+	}
+	return out
+}
+
+// build builds node i.
+func (b *builder) build(i int32) Value {
+	nd := &b.d.nodes[i]
+	v := Value{Kind: nd.Kind, S: nd.S, N: nd.N}
+	if nd.Kind != Object && nd.Kind != Array {
+		return v
+	}
+	// The children: the first follows the node, each next one after the
+	// previous one's descendants. Their indices go on the shared stack d.kids.
+	from := len(b.d.kids)
+	for j, c := i+1, int32(0); c < nd.Count; c++ {
+		b.d.kids = append(b.d.kids, j)
+		j += 1 + b.d.nodes[j].Size
+	}
+	v.Members = b.block(b.d.kids[from:], nd.Kind == Object)
+	b.d.kids = b.d.kids[:from]
+	return v
 }

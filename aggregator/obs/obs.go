@@ -272,3 +272,15 @@ func (r *Record) Set(key string, x any) *Record {
 	sortMembers(r.Data.Members)
 	return r
 }
+
+// appendMember adds m to an object's members; a key given again replaces
+// the earlier value, as in encoding/json's maps.
+func appendMember(ms []Member, m Member) []Member {
+	for i := range ms {
+		if ms[i].Key == m.Key {
+			ms[i] = m
+			return ms
+		}
+	}
+	return append(ms, m)
+}

@@ -3,6 +3,12 @@
 // they buy and read, which devices they carry, whom they talk to and what
 // their name is, each with the evidence behind it.
 //
+// The Store knows no producer: it reads each event through the meanings its
+// producer declared (package meaning), and a meaning feeds the
+// accumulators of the identifier kind it is about. The six producers'
+// declarations give the facts below; a producer may declare facts of its
+// own (meaning.Attribute), returned after them, sorted by name.
+//
 // A Store keeps, per identifier, compact accumulators (counters, sums, small
 // bounded lists and a few sample event ids), never the events themselves.
 // Derive merges the accumulators of the identifiers of one profile (a
@@ -13,13 +19,13 @@
 // The facts, in the order Derive returns them (see FactNames), and what
 // they rest on:
 //
-//	home, work     cell measurement reports at night / in working hours,
+//	home, work     radio measurement reports at night / in working hours,
 //	               GPS fixes, the station where the day's trips start and end
 //	sleep          wristband sleep records: last night, phases, averages
 //	wake_to_phone  wristband wake time vs the first phone app session
 //	activity       wristband steps, calories, heart rate, workouts
 //	trips          metro gate taps paired into trips, ticket-machine sales
-//	places         Wi-Fi sessions and probes (dwell), card payments, taps
+//	places         presences (Wi-Fi sessions and probes, dwell), payments, taps
 //	spending       card payments by category (the bank's view)
 //	shopping       loyalty baskets by chain (the shops' view)
 //	interests      book genres from baskets, search topics

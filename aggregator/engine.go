@@ -124,6 +124,14 @@ type Stats struct {
 	LinksByKind       map[graph.EvidenceKind]int
 	// LinksUndone counts the links contradictions undid (see linker.Split).
 	LinksUndone int64
+	// Since the Engine was created or restored (counters of this process,
+	// not of the state): Duplicates are events whose id was already
+	// applied (a sensor repeating itself, a re-publication), ignored.
+	// LateWithin are events applied with a time before the newest one
+	// applied (out of order) but within the linker's co-occurrence lag:
+	// applied as if on time. LateBeyond are later than that lag: their
+	// same-event links and facts count, their co-occurrence is lost.
+	Duplicates, LateWithin, LateBeyond uint64
 }
 
 // Engine is the aggregator's domain: it applies validated events in stream
@@ -136,6 +144,8 @@ type Engine struct {
 	seq     uint64
 	events  uint64
 	version uint64
+	// See Stats.
+	duplicates, lateWithin, lateBeyond uint64
 	seen    *recentIDs
 	graph   *graph.Graph
 	linker  *linker.Linker
@@ -209,7 +219,15 @@ func (e *Engine) Apply(seq uint64, ev *event.Event) (Result, error) {
 		e.seq = seq
 	}
 	if !e.seen.add(ev.ID, ev.Time) {
+		e.duplicates++
 		return Duplicate, nil
+	}
+	if wm := e.linker.Watermark(); !wm.IsZero() && rec.Time.Before(wm) {
+		if wm.Sub(rec.Time) > e.linker.Config().CooccurLag {
+			e.lateBeyond++
+		} else {
+			e.lateWithin++
+		}
 	}
 	for i, id := range rec.IDs {
 		rec.IDs[i] = e.graph.Touch(id, rec.Time)
@@ -545,7 +563,7 @@ func (e *Engine) Stats() Stats {
 	defer e.mu.RUnlock()
 	gs := e.graph.Stats()
 	return Stats{Events: e.events, Profiles: gs.Clusters, IdentifiersByKind: gs.IdentifiersByKind, LinksByKind: gs.LinksByKind,
-		LinksUndone: e.linker.Stats().Undone}
+		LinksUndone: e.linker.Stats().Undone, Duplicates: e.duplicates, LateWithin: e.lateWithin, LateBeyond: e.lateBeyond}
 }
 
 // snapshot is the serialised state. Truth is not in it: it is reloaded from

@@ -22,7 +22,7 @@ type stateCollector struct {
 	person *personDescs
 
 	applied, sequence, profiles, identifiers, links *prometheus.Desc
-	undone                                          *prometheus.Desc
+	undone, duplicates, late                        *prometheus.Desc
 	persons, precision, recall, f1                  *prometheus.Desc
 	evidencePrecision, evidenceRecall, evidenceF1   *prometheus.Desc
 	unicity, seriesCap, overCap                     *prometheus.Desc
@@ -43,6 +43,8 @@ func newStateCollector(e *aggregator.Engine, cap int) *stateCollector {
 		identifiers: d("exhaust_identifiers", "Distinct identifiers seen, by identifier kind.", "kind"),
 		links:       d("exhaust_links", "Links in the identity graph, by the kind of evidence behind them.", "evidence"),
 		undone:      d("exhaust_links_undone_total", "Links a contradiction undid: two identifiers of one profile seen farther apart than a person travels (docs/linkage.md)."),
+		duplicates:  d("exhaust_events_duplicates_total", "Events whose id the aggregator had already applied (a sensor repeating itself, a re-publication): counted, never applied twice."),
+		late:        d("exhaust_events_late_total", "Events applied with a time before the newest applied: within the co-occurrence lag (applied as if on time) or beyond it (co-occurrence lost).", "horizon"),
 
 		persons:   d("exhaust_truth_persons", "Persons in the ground truth the accuracy gauges are scored against (0: no truth yet, accuracy reads 0)."),
 		precision: d("exhaust_linkage_precision", "Share of identifier pairs put in one profile that truly belong to one person.", "method"),
@@ -62,7 +64,7 @@ func newStateCollector(e *aggregator.Engine, cap int) *stateCollector {
 // Describe sends every descriptor the collector may use.
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
-		c.applied, c.sequence, c.profiles, c.identifiers, c.links, c.undone,
+		c.applied, c.sequence, c.profiles, c.identifiers, c.links, c.undone, c.duplicates, c.late,
 		c.persons, c.precision, c.recall, c.f1,
 		c.evidencePrecision, c.evidenceRecall, c.evidenceF1,
 		c.unicity, c.seriesCap, c.overCap,
@@ -83,6 +85,9 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	st := v.stats
 	ch <- prometheus.MustNewConstMetric(c.applied, prometheus.CounterValue, float64(st.Events))
 	ch <- prometheus.MustNewConstMetric(c.undone, prometheus.CounterValue, float64(st.LinksUndone))
+	ch <- prometheus.MustNewConstMetric(c.duplicates, prometheus.CounterValue, float64(st.Duplicates))
+	ch <- prometheus.MustNewConstMetric(c.late, prometheus.CounterValue, float64(st.LateWithin), "within")
+	ch <- prometheus.MustNewConstMetric(c.late, prometheus.CounterValue, float64(st.LateBeyond), "beyond")
 	gauge(c.sequence, float64(v.seq))
 	gauge(c.profiles, float64(st.Profiles))
 	// Every kind of the vocabulary is exported, seen or not, so a dashboard

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"exhaust/event"
+	"exhaust/meaning"
 	"exhaust/producers"
 	"exhaust/producers/asyncapi"
 )
@@ -40,6 +41,8 @@ func runProducers(_ context.Context, args []string, env *cliEnv) error {
 		IDKinds []event.IDKind `json:"id_kinds"`
 		Schema  string         `json:"schema"`
 		Privacy []string       `json:"suppressed_by,omitempty"`
+		// Means says what the kind's events mean (meaning.Describe each).
+		Means []string `json:"means"`
 	}
 	type producerOut struct {
 		Name    string    `json:"name"`
@@ -53,7 +56,10 @@ func runProducers(_ context.Context, args []string, env *cliEnv) error {
 		for _, k := range s.Kinds {
 			typ := event.Type(s.Name, k.Name)
 			ko := kindOut{Type: typ, Subject: event.Subject(s.Name, k.Name), Summary: k.Summary, Reveals: k.Reveals,
-				IDKinds: k.IDKinds, Schema: event.SchemaURI(typ, event.SchemaVersion)}
+				IDKinds: k.IDKinds, Schema: event.SchemaURI(typ, event.SchemaVersion), Means: []string{}}
+			for _, m := range k.Means {
+				ko.Means = append(ko.Means, meaning.Describe(m))
+			}
 			for _, r := range s.Privacy {
 				for _, sup := range r.Suppresses {
 					if sup == k.Name {
@@ -73,13 +79,17 @@ func runProducers(_ context.Context, args []string, env *cliEnv) error {
 	for _, p := range out {
 		fmt.Fprintf(env.stdout, "%s: %s\n", p.Name, p.Summary)
 		tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "  SUBJECT\tIDENTIFIERS\tSCHEMA\tSTOPPED BY")
+		fmt.Fprintln(tw, "  SUBJECT\tIDENTIFIERS\tMEANS\tSTOPPED BY")
 		for _, k := range p.Kinds {
 			ids := make([]string, len(k.IDKinds))
 			for i, id := range k.IDKinds {
 				ids[i] = string(id)
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", k.Subject, strings.Join(ids, ","), k.Schema, strings.Join(k.Privacy, "; "))
+			var means []string
+			for _, m := range k.Means {
+				means = append(means, strings.SplitN(m, " (", 2)[0]) // "payment of card"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", k.Subject, strings.Join(ids, ","), strings.Join(means, ", "), strings.Join(k.Privacy, "; "))
 		}
 		tw.Flush()
 		fmt.Fprintln(env.stdout)

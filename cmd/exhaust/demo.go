@@ -83,6 +83,9 @@ Open     http://%s/  (the classroom page; API /api/profiles, /api/accuracy; metr
 Keys     p pause/resume · + faster · - slower · q quit
 
 `, p.opts.persons, p.opts.seed, p.opts.speed, map[bool]string{true: " (fast)"}[p.opts.fast], p.URL(), where, p.URL(), l.Addr())
+	if !p.opts.plan.IsZero() {
+		fmt.Fprintf(env.stdout, "Faults   %s (docs/faults.md)\n\n", p.opts.plan)
+	}
 
 	go readKeys(ctx, env.stdin, p, cancel, env.stdout)
 	// The aggregator consumes what the simulation publishes, through NATS
@@ -158,6 +161,9 @@ func (s *statusPrinter) print() {
 	}
 	s.lastTotal, s.lastAt = stats.Total, time.Now()
 	fmt.Fprintf(&b, " │ total %d%s", stats.Total, rate)
+	if f := faultSummary(stats.FaultTotal); f != "" {
+		fmt.Fprintf(&b, " │ faults: %s", f)
+	}
 	if s.engine != nil {
 		es := s.engine.Stats()
 		fmt.Fprintf(&b, " │ beast: %d events, %d profiles", es.Events, es.Profiles)

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"exhaust/clock"
+	"exhaust/faults"
 	"exhaust/natsbus"
 	"exhaust/producers"
 	_ "exhaust/producers/all" // registers every producer
@@ -32,6 +33,8 @@ type simOptions struct {
 	fast      bool
 	start     string
 	producers csvFlag
+	faults    string      // --faults, as given
+	plan      faults.Plan // --faults, parsed by validate
 
 	dedup    time.Duration
 	maxAge   time.Duration
@@ -48,6 +51,7 @@ func (o *simOptions) register(fs *flag.FlagSet, days int) {
 	fs.BoolVar(&o.fast, "fast", false, "run as fast as possible, ignoring --speed (tests, benchmarks)")
 	fs.StringVar(&o.start, "start", defaultStart, "date of the first simulated day, YYYY-MM-DD (day 1 is the hero's seed day)")
 	fs.Var(&o.producers, "producers", "comma-separated producers to run (default: all; see exhaust producers)")
+	fs.StringVar(&o.faults, "faults", "", faultsUsage)
 	fs.DurationVar(&o.dedup, "dedup-window", stream.Duplicates, "JetStream duplicate window of the EXHAUST stream: a re-run within it adds nothing")
 	fs.DurationVar(&o.maxAge, "stream-max-age", stream.MaxAge, "oldest event the EXHAUST stream keeps (0: no limit)")
 	fs.Var(&o.maxBytes, "stream-max-bytes", "largest size of the EXHAUST stream, e.g. 512MiB (0: no limit)")
@@ -72,8 +76,18 @@ func (o *simOptions) validate() error {
 	if _, err := o.startDate(); err != nil {
 		return err
 	}
-	_, err := producers.Select(o.producers)
-	return err
+	if _, err := producers.Select(o.producers); err != nil {
+		return err
+	}
+	plan, err := faults.Parse(o.faults)
+	if err == nil {
+		err = plan.Check(producers.Names())
+	}
+	if err != nil {
+		return fmt.Errorf("--faults: %w", err)
+	}
+	o.plan = plan
+	return nil
 }
 
 func (o *simOptions) startDate() (time.Time, error) {
@@ -173,7 +187,10 @@ func (p *pipeline) Open(ctx context.Context) error {
 	}
 	cfg := sim.Config{
 		World: p.world, Seed: p.opts.seed, Days: p.opts.days, Producers: selected,
-		Clock: p.clock, Sink: sink, Truth: truth, Log: p.log,
+		Clock: p.clock, Sink: sink, Truth: truth, Log: p.log, Faults: p.opts.plan,
+	}
+	if !p.noTruth {
+		cfg.FaultLog = truthSink{p.js}
 	}
 	if p.withPage {
 		p.page, err = web.New(web.Config{
@@ -227,4 +244,9 @@ type truthSink struct{ js jetstream.JetStream }
 
 func (t truthSink) PublishTruth(ctx context.Context, personID string, payload []byte) error {
 	return natsbus.PublishTruth(ctx, t.js, personID, payload)
+}
+
+// PublishFaults puts the fault reports next to the truth, for scoring.
+func (t truthSink) PublishFaults(ctx context.Context, producer string, day, part int, payload []byte) error {
+	return natsbus.PublishFaults(ctx, t.js, producer, day, part, payload)
 }

@@ -9,7 +9,7 @@ import (
 func runProduce(ctx context.Context, args []string, env *cliEnv) error {
 	p := &pipeline{log: env.log}
 	fs := newFlagSet("produce", "produce --nats URL [flags]",
-		"Publishes the simulated city's exhaust to the EXHAUST JetStream stream of an\nexternal NATS server (created or updated as needed). Every publish is acked;\nre-running with the same seed and settings adds nothing (same event ids).",
+		"Publishes the simulated city's exhaust to the EXHAUST JetStream stream of an\nexternal NATS server (created or updated as needed). Every publish is acked;\nre-running with the same seed and settings adds nothing (same event ids).\n--faults makes the exhaust dirty on purpose: late, repeated, lost, broken\nevents and skewed clocks (docs/faults.md).",
 		env.stdout)
 	fs.StringVar(&p.natsURL, "nats", "nats://127.0.0.1:4222", "URL of the NATS server (JetStream enabled)")
 	p.opts.register(fs, 1)
@@ -46,7 +46,22 @@ func runProduce(ctx context.Context, args []string, env *cliEnv) error {
 	fmt.Fprintf(env.stdout, "published %d events (%d new, %d duplicates already in the stream) to %s in %v\n",
 		st.Total, ps.Published, ps.Duplicates, p.URL(), time.Since(began).Round(time.Millisecond))
 	for _, name := range p.runner.Names() {
-		fmt.Fprintf(env.stdout, "  %-10s %d\n", name, st.Published[name])
+		line := fmt.Sprintf("  %-10s %d", name, st.Published[name])
+		if f := faultSummary(st.Faults[name]); f != "" {
+			line += " (faults: " + f + ")"
+		}
+		fmt.Fprintln(env.stdout, line)
+	}
+	if !p.opts.plan.IsZero() {
+		fmt.Fprintf(env.stdout, "faults %s: %s (counted in the ground truth, truth.exhaust.faults.>)\n",
+			p.opts.plan, orNone(faultSummary(st.FaultTotal)))
 	}
 	return nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none done"
+	}
+	return s
 }

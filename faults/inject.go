@@ -114,13 +114,16 @@ func (d *Day) producer(name string) *producerDay {
 	return pd
 }
 
-// Reports returns what the day did to each producer that suffers faults,
-// by producer name, once Apply's sequence is done.
+// Reports returns what the day did to each producer that suffers faults
+// and had events, by producer name, once Apply's sequence is done; each is
+// whole, one part (Report.Split cuts it).
 func (d *Day) Reports() []Report {
 	var out []Report
 	for _, pd := range d.prods {
 		if pd != nil {
-			out = append(out, pd.report)
+			r := pd.report
+			r.Part, r.Parts = 0, 1
+			out = append(out, r)
 		}
 	}
 	slices.SortFunc(out, func(a, b Report) int { return strings.Compare(a.Producer, b.Producer) })

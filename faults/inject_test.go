@@ -160,6 +160,11 @@ func TestRates(t *testing.T) {
 	}
 	out, reports := apply(t, "all:delay=10%/5m,duplicate=5%,drop=3%,corrupt=2%", testSeed, evs)
 	c, n := total(reports)
+	for _, r := range reports {
+		if r.Part != 0 || r.Parts != 1 {
+			t.Errorf("%s report is part %d of %d, want the whole", r.Producer, r.Part, r.Parts)
+		}
+	}
 	if n != uint64(len(evs)) || len(reports) != len(producers.Names()) {
 		t.Fatalf("reports cover %d events of %d producers, want %d of %d", n, len(reports), len(evs), len(producers.Names()))
 	}

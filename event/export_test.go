@@ -18,13 +18,19 @@ func FastVerdict(v *Validator, raw []byte) (ev *Event, reason, typ string, decid
 	return vd.ev, vd.reason, vd.typ, true
 }
 
-// ForgetDeclared restores the built-in vocabulary, forgetting the kinds
-// tests declared, when t ends.
+// ForgetDeclared sets the vocabulary to the built-in kinds alone for the
+// test (the producers a test binary imports may have declared kinds), and
+// restores it, forgetting what the test declared, when t ends.
 func ForgetDeclared(t interface{ Cleanup(func()) }) {
+	declareMu.Lock()
+	saved := declared
+	declared = nil
+	vocab.Store(build(nil))
+	declareMu.Unlock()
 	t.Cleanup(func() {
 		declareMu.Lock()
 		defer declareMu.Unlock()
-		declared = nil
-		vocab.Store(build(nil))
+		declared = saved
+		vocab.Store(build(saved))
 	})
 }

@@ -187,11 +187,13 @@ type Fare struct {
 	SingleUse bool
 }
 
-// SignUp says the person gave the identifier to sign in to a service
-// (a network's captive portal) named by Service.
+// SignUp says the person gave the identifier to sign in to a service named
+// by Service; Via says what the person signed in at, for a person to read
+// ("captive portal", "customer area"): the e-mail fact says "at the
+// <service> <via>".
 type SignUp struct {
-	Of      event.IDKind
-	Service string
+	Of           event.IDKind
+	Service, Via string
 }
 
 // Registration says the person registered with a chain, giving Name and

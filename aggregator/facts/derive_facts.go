@@ -1027,7 +1027,7 @@ func (v *view) name() (Fact, bool) {
 				continue
 			}
 			val := NameValue{Name: n, Sources: []string{"e-mail address"}}
-			why := fmt.Sprintf("guessed from the e-mail address %s you typed in at a Wi-Fi portal", id.Value)
+			why := fmt.Sprintf("guessed from the e-mail address %s you gave to sign in", id.Value)
 			return ee.fact(FactName, val, "name: "+n+" (from the e-mail address)", why, 0.5), true
 		}
 	}
@@ -1076,15 +1076,15 @@ func (v *view) email() (Fact, bool) {
 	val := EmailValue{Emails: emails}
 	var where []string
 	for _, p := range v.counts(portals) {
-		val.Sources = append(val.Sources, p.Name+" captive portal")
-		where = append(where, p.Name)
+		val.Sources = append(val.Sources, p.Name)
+		where = append(where, "the "+p.Name)
 	}
 	for _, c := range chains {
 		val.Sources = append(val.Sources, c+" loyalty registration")
 	}
 	var why []string
 	if len(where) > 0 {
-		why = append(why, fmt.Sprintf("at the %s captive %s", list(where), pluralWord(len(where), "portal", "portals")))
+		why = append(why, "at "+list(where))
 	}
 	if len(chains) > 0 {
 		why = append(why, fmt.Sprintf("when you joined the %s loyalty %s", list(chains), pluralWord(len(chains), "scheme", "schemes")))

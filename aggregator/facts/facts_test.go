@@ -410,12 +410,21 @@ func TestFactOrder(t *testing.T) {
 			t.Errorf("%s: %v", f.Name, err)
 		}
 	}
-	var want []string
+	// The built-in facts in FactNames order, then those producers declare
+	// (meaning.Attribute), sorted by name.
+	var want, declared []string
 	for _, n := range facts.FactNames {
 		if slices.Contains(names, n) {
 			want = append(want, n)
 		}
 	}
+	for _, n := range names {
+		if !slices.Contains(facts.FactNames, n) {
+			declared = append(declared, n)
+		}
+	}
+	slices.Sort(declared)
+	want = append(want, declared...)
 	if !reflect.DeepEqual(names, want) {
 		t.Errorf("facts in order %v, want %v", names, want)
 	}

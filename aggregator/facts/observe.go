@@ -243,7 +243,11 @@ func (s *Store) observePresence(r *obs.Record, m meaning.Presence) {
 }
 
 func (s *Store) observeSignUp(r *obs.Record, m meaning.SignUp) {
-	service := s.intern(r.Str(m.Service))
+	label := r.Str(m.Service)
+	if m.Via != "" {
+		label += " " + m.Via
+	}
+	service := s.intern(label)
 	for _, k := range keys(r, m.Of) {
 		g := part(s.regs, k)
 		g.Portals = addCount(g.Portals, service, 1)

@@ -88,7 +88,7 @@ func (*WiFi) Spec() producers.Spec {
 				IDKinds: []event.IDKind{event.MAC, event.Email}, Schema: schema(KindPortal),
 				Means: []meaning.Meaning{
 					meaning.Presence{Of: event.MAC, How: meaning.SignedIn, Label: "ssid", By: accessPoints},
-					meaning.SignUp{Of: event.Email, Service: "ssid"},
+					meaning.SignUp{Of: event.Email, Service: "ssid", Via: "captive portal"},
 				}},
 		},
 		Privacy: []producers.PrivacyRule{

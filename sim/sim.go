@@ -14,6 +14,8 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -74,7 +76,8 @@ type Config struct {
 	// was published with; faults included, but for corrupt events.
 	Tap func(subject, id string, payload []byte)
 	// Faults are the faults done to the events on their way to the sink
-	// (package faults); the zero Plan does none.
+	// (package faults); the zero Plan does none. SetFaults changes them
+	// while the run plays.
 	Faults faults.Plan
 	// FaultLog, if set, receives the report of each day's faults once its
 	// events are published.
@@ -89,9 +92,10 @@ type Config struct {
 type Runner struct {
 	cfg       Config
 	names     []string
-	published []atomic.Uint64   // per producer, index as in cfg.Producers
-	index     map[string]int    // producer name → index
-	faulted   [][]atomic.Uint64 // per producer, per faults.Kind
+	published []atomic.Uint64             // per producer, index as in cfg.Producers
+	index     map[string]int              // producer name → index
+	faulted   [][]atomic.Uint64           // per producer, per faults.Kind
+	plan      atomic.Pointer[faults.Plan] // in force: Config.Faults, then SetFaults
 	day       atomic.Int64
 	// owned accumulates each person's identifiers over the days played, so
 	// the truth of a multi-day run still covers day 1's single tickets.
@@ -130,8 +134,23 @@ func New(cfg Config) (*Runner, error) {
 		r.index[p.Spec().Name] = i
 		r.faulted = append(r.faulted, make([]atomic.Uint64, len(faults.Kinds)))
 	}
+	r.SetFaults(cfg.Faults)
 	return r, nil
 }
+
+// SetFaults changes the faults done to the events, from the next event the
+// runner reads on, in the middle of a day if need be (a teacher turning a
+// knob during a demo). It may be called while the run plays. Events the
+// previous plan held back (delayed, duplicates) are still delivered as it
+// decided, and a day played again after a Restart has the plan in force
+// then. Each event's faults are drawn from the seed, its producer, its day
+// and its id (package faults), so a run is the same given the same plans
+// in force at the same events. A day with several plans reports, per
+// producer, what all of them did, their settings joined by " then ".
+func (r *Runner) SetFaults(p faults.Plan) { r.plan.Store(&p) }
+
+// Faults returns the faults in force: Config.Faults, or the last SetFaults.
+func (r *Runner) Faults() faults.Plan { return *r.plan.Load() }
 
 // Stats is a snapshot of a run's progress.
 type Stats struct {
@@ -342,42 +361,152 @@ func (r *Runner) play(parent context.Context, from int) (int, error) {
 }
 
 // publish hands a day's events to the sink in time order, as the clock
-// reaches them, with the configured faults done on the way; then it
-// reports the day's faults.
+// reaches them, with the faults in force done on the way; then it reports
+// the day's faults. The day is played in stretches, one per plan in force
+// (SetFaults): what a stretch's plan held back is delivered in time order
+// among the next stretches' events.
 func (r *Runner) publish(ctx context.Context, day int, events *producers.Merged) error {
-	if r.cfg.Faults.IsZero() {
-		for events.Next() {
-			pi, it := events.Event()
-			if err := r.deliver(ctx, pi, it.Time, it.Subject, it.ID, it.Payload, true); err != nil {
+	var (
+		later   []faults.Delivery // held back by an earlier stretch, in At order
+		reports []faults.Report
+	)
+	// catchUp delivers what earlier stretches held back, up to at.
+	catchUp := func(at time.Time) error {
+		for len(later) > 0 && !later[0].At.After(at) {
+			d := later[0]
+			later = later[1:]
+			if err := r.deliverFault(ctx, d); err != nil {
 				return err
 			}
 		}
-		return events.Err()
+		return nil
 	}
-	fd := r.cfg.Faults.Day(r.cfg.Seed, day)
-	fd.Count = func(producer string, k faults.Kind) { r.faulted[r.index[producer]][k].Add(1) }
-	in := func(yield func(faults.Event) bool) {
-		for events.Next() {
-			pi, it := events.Event()
-			if !yield(faults.Event{Producer: r.names[pi], Time: it.Time, Subject: it.Subject, ID: it.ID, Payload: it.Payload}) {
-				return
+	for more := true; more; {
+		plan := r.plan.Load()
+		more = false
+		// The events read while plan is in force.
+		stretch := func(yield func(int, producers.Encoded) bool) {
+			for {
+				if r.plan.Load() != plan {
+					more = true
+					return
+				}
+				if !events.Next() {
+					return
+				}
+				if !yield(events.Event()) {
+					return
+				}
 			}
 		}
-	}
-	for d := range fd.Apply(in) {
-		// A duplicate goes with its own message id (d.MsgID, see
-		// faults.DuplicateSuffix): with the event's, JetStream's duplicate
-		// window would swallow it and no consumer would ever see it.
-		// The tap is spared corrupt events: the page would only log that
-		// it cannot read them, as the aggregator dead-letters them.
-		if err := r.deliver(ctx, r.index[d.Producer], d.At, d.Subject, d.MsgID, d.Payload, d.Fault != faults.Corrupt); err != nil {
-			return err
+		if plan.IsZero() {
+			for pi, it := range stretch {
+				if err := catchUp(it.Time); err != nil {
+					return err
+				}
+				if err := r.deliver(ctx, pi, it.Time, it.Subject, it.ID, it.Payload, true); err != nil {
+					return err
+				}
+			}
+			continue
 		}
+		fd := plan.Day(r.cfg.Seed, day)
+		fd.Count = func(producer string, k faults.Kind) { r.faulted[r.index[producer]][k].Add(1) }
+		in := func(yield func(faults.Event) bool) {
+			for pi, it := range stretch {
+				if !yield(faults.Event{Producer: r.names[pi], Time: it.Time, Subject: it.Subject, ID: it.ID, Payload: it.Payload}) {
+					return
+				}
+			}
+		}
+		var held []faults.Delivery
+		for d := range fd.Apply(in) {
+			if more {
+				// The plan changed: what it still holds waits for its time
+				// among the next stretch's events.
+				held = append(held, d)
+				continue
+			}
+			if err := catchUp(d.At); err != nil {
+				return err
+			}
+			if err := r.deliverFault(ctx, d); err != nil {
+				return err
+			}
+		}
+		later = mergeByAt(later, held)
+		reports = mergeReports(reports, fd.Reports())
 	}
 	if err := events.Err(); err != nil {
 		return err
 	}
-	return r.reportFaults(ctx, fd.Reports())
+	for _, d := range later {
+		if err := r.deliverFault(ctx, d); err != nil {
+			return err
+		}
+	}
+	return r.reportFaults(ctx, reports)
+}
+
+// deliverFault delivers what a plan decided. A duplicate goes with its own
+// message id (d.MsgID, see faults.DuplicateSuffix): with the event's,
+// JetStream's duplicate window would swallow it and no consumer would ever
+// see it. The tap is spared corrupt events: the page would only log that it
+// cannot read them, as the aggregator dead-letters them.
+func (r *Runner) deliverFault(ctx context.Context, d faults.Delivery) error {
+	return r.deliver(ctx, r.index[d.Producer], d.At, d.Subject, d.MsgID, d.Payload, d.Fault != faults.Corrupt)
+}
+
+// mergeByAt merges two lists of deliveries in At order into one, a's first
+// on equal times.
+func mergeByAt(a, b []faults.Delivery) []faults.Delivery {
+	if len(b) == 0 {
+		return a
+	}
+	out := make([]faults.Delivery, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if b[0].At.Before(a[0].At) {
+			out, b = append(out, b[0]), b[1:]
+		} else {
+			out, a = append(out, a[0]), a[1:]
+		}
+	}
+	return append(append(out, a...), b...)
+}
+
+// then joins the settings of a day whose plan changed (mergeReports).
+const then = " then "
+
+// mergeReports adds one stretch's reports to the day's, producer by
+// producer: counts summed, lists joined (a device listed once), settings
+// joined by " then " when they changed.
+func mergeReports(day, stretch []faults.Report) []faults.Report {
+	for _, s := range stretch {
+		i := slices.IndexFunc(day, func(r faults.Report) bool { return r.Producer == s.Producer })
+		if i < 0 {
+			day = append(day, s)
+			continue
+		}
+		r := &day[i]
+		last := r.Faults
+		if i := strings.LastIndex(last, then); i >= 0 {
+			last = last[i+len(then):]
+		}
+		if last != s.Faults {
+			r.Faults += then + s.Faults
+		}
+		r.Events += s.Events
+		r.Counts = r.Counts.Plus(s.Counts)
+		r.Dropped = append(r.Dropped, s.Dropped...)
+		r.Corrupted = append(r.Corrupted, s.Corrupted...)
+		for _, d := range s.Skewed {
+			if !slices.ContainsFunc(r.Skewed, func(o faults.Device) bool { return o.ID == d.ID }) {
+				r.Skewed = append(r.Skewed, d)
+			}
+		}
+	}
+	slices.SortFunc(day, func(a, b faults.Report) int { return strings.Compare(a.Producer, b.Producer) })
+	return day
 }
 
 // deliver hands one message to the sink once the clock reaches at, and to

@@ -231,10 +231,10 @@ type Sync struct {
 	Of event.IDKind
 }
 
-// Attribute is a fact of the producer's own: the values of Field (or of
-// several, joined by a space), counted per identifier, shown as a fact named
-// Fact ("Vehicle"), its value the most frequent one. Say is the sentence
-// that explains it, with %s for the value ("drives a %s").
+// Attribute is a fact of the producer's own: the values of Fields (joined
+// by a space), counted per identifier, shown as a fact named Fact (a
+// lower-case key, "vehicle"), its value the most frequent one. Say is the
+// sentence that explains it, with %s for the value ("drives a %s").
 type Attribute struct {
 	Of     event.IDKind
 	Fact   string

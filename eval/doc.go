@@ -10,6 +10,15 @@
 // run. The ground truth (who owns which identifiers, visitors from their
 // arrival) is given to the Engine for scoring only.
 //
+// With a fault plan (Config.Faults, package faults), each day's events go
+// through the plan's faults before the Engine, as the runner does them on
+// the way to NATS: they are applied in delivery order (late, repeated,
+// skewed), dropped ones never arrive, and corrupted ones are rejected by
+// the validator, counted by reason and never applied, as the aggregator
+// service dead-letters them. Result.Faults says what was done and what the
+// Engine counted (duplicates ignored, late events within and beyond the
+// linker's co-occurrence lag).
+//
 // A Result holds the clustering's pairwise and B-cubed scores, overall and
 // per evidence kind (Engine.Accuracy), the recall of same-event evidence
 // (SameEvent), the error of the home and work facts in metres and of the

@@ -9,9 +9,9 @@ import (
 
 	"exhaust/aggregator"
 	"exhaust/aggregator/graph"
-	"exhaust/aggregator/obs"
 	"exhaust/aggregator/score"
 	"exhaust/event"
+	"exhaust/faults"
 	"exhaust/producers"
 	_ "exhaust/producers/all" // the sweep measures every sensor
 	"exhaust/world"
@@ -33,6 +33,18 @@ type Config struct {
 	// Now is the clock that times the Engine's Apply calls (time.Now when
 	// nil); only EventsPerS depends on it.
 	Now func() time.Time
+	// Faults are done to each day's events on their way to the Engine, as
+	// the runner does them on the way to NATS (package faults, seeded by
+	// Seed); the zero Plan does none.
+	Faults faults.Plan
+	// FaultLog, if set, receives each day's fault reports (one per producer
+	// that suffers faults, whole) once the day is applied.
+	FaultLog func(faults.Report)
+
+	// skip, if set, names events left out before any fault, as if never
+	// emitted (tests compare a faulty run with a clean one without some
+	// events).
+	skip func(id string) bool
 }
 
 // Errors of a Config that Run refuses.
@@ -72,6 +84,10 @@ type Result struct {
 	// validating nor decoding).
 	Events     uint64  `json:"events"`
 	EventsPerS float64 `json:"events_per_s"`
+	// Faults is what Config.Faults did and what the Engine made of it:
+	// the faults done, the duplicates and late events the Engine counted,
+	// the messages rejected by reason.
+	Faults Faults `json:"faults"`
 }
 
 // Unicity is the share of traces that p random points of their own single
@@ -133,21 +149,30 @@ type Quantiles struct {
 	P90 *float64 `json:"p90"`
 }
 
-// Grid is the sweep: every combination of its people, days and seeds.
+// Grid is the sweep: every combination of its people, days, seeds and
+// fault plans.
 type Grid struct {
 	Persons []int
 	Days    []int
 	Seeds   []int64
+	// Faults are the fault plans; none is one clean run per combination.
+	Faults []faults.Plan
 }
 
 // Configs lists the grid's combinations, people outermost, then days, then
-// seeds, each in the order given.
+// seeds, then fault plans, each in the order given.
 func (g Grid) Configs() []Config {
+	plans := g.Faults
+	if len(plans) == 0 {
+		plans = []faults.Plan{{}}
+	}
 	var out []Config
 	for _, p := range g.Persons {
 		for _, d := range g.Days {
 			for _, s := range g.Seeds {
-				out = append(out, Config{Persons: p, Days: d, Seed: s})
+				for _, f := range plans {
+					out = append(out, Config{Persons: p, Days: d, Seed: s, Faults: f})
+				}
 			}
 		}
 	}
@@ -194,6 +219,10 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		valid:  v,
 		owned:  world.Owned{},
 		joins:  newUnionFind(),
+		faults: Faults{Rejected: map[string]uint64{}},
+	}
+	for _, p := range cfg.Producers {
+		r.names = append(r.names, p.Spec().Name)
 	}
 	for d := 1; d <= cfg.Days; d++ {
 		if err := ctx.Err(); err != nil {
@@ -214,6 +243,7 @@ type run struct {
 	cfg    Config
 	engine *aggregator.Engine
 	valid  *event.Validator
+	names  []string // the producers', as cfg lists them
 	seq    uint64
 	events uint64
 	apply  time.Duration // wall time inside Engine.Apply
@@ -221,54 +251,14 @@ type run struct {
 	// from the first day they are in the city.
 	owned world.Owned
 	// joins connects the identifiers that share an event.
-	joins *unionFind
-	sleep sleepTally
+	joins  *unionFind
+	sleep  sleepTally
+	faults Faults // the faults done and the rejected (see faultResult)
 }
 
 // ctxEvery is how many events are applied between two looks at the
 // context: often enough to stop within a fraction of a second.
 const ctxEvery = 1 << 14
-
-// play generates day, as the runner publishes it, and applies it.
-func (r *run) play(ctx context.Context, day *world.Day) error {
-	perProducer, order, err := generate(r.cfg, day)
-	if err != nil {
-		return err
-	}
-	next := make([]int, len(perProducer))
-	for i, pi := range order {
-		if i%ctxEvery == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		it := &perProducer[pi][next[pi]]
-		next[pi]++
-		ev, err := r.valid.Validate(it.Payload)
-		if err != nil {
-			return fmt.Errorf("day %d: generated event %s does not validate: %w", day.Index, it.ID, err)
-		}
-		it.Payload = nil // applied: the day's bytes are freed as it plays
-		rec, err := obs.Decode(ev)
-		if err != nil {
-			return fmt.Errorf("day %d: %w", day.Index, err)
-		}
-		// Decoded ahead of Apply, as the aggregator service's workers do.
-		ev.Data = rec
-		r.joins.join(rec.IDs)
-		r.seq++
-		t0 := r.cfg.Now()
-		res, err := r.engine.Apply(r.seq, ev)
-		r.apply += r.cfg.Now().Sub(t0)
-		if err != nil {
-			return fmt.Errorf("day %d: apply %s %s: %w", day.Index, ev.Type, ev.ID, err)
-		}
-		if res == aggregator.Applied {
-			r.events++
-		}
-	}
-	return nil
-}
 
 // generate has every producer observe day on its own goroutine, each
 // encoding its events as emitted, and returns them with the order that
@@ -304,6 +294,7 @@ func (r *run) result(w *world.World) Result {
 		Unicity:    Unicity{P2: acc.Unicity["2"], P4: acc.Unicity["4"]},
 		Profiles:   len(profiles),
 		Events:     r.events,
+		Faults:     r.faultResult(),
 	}
 	if s := r.apply.Seconds(); s > 0 {
 		out.EventsPerS = float64(r.events) / s

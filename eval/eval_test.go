@@ -128,7 +128,7 @@ func TestResultJSONKeys(t *testing.T) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"persons", "days", "seed", "by_evidence", "work_error_m", "sleep_error_min", "events", "events_per_s", "same_event"} {
+	for _, k := range []string{"persons", "days", "seed", "by_evidence", "work_error_m", "sleep_error_min", "events", "events_per_s", "same_event", "faults"} {
 		if _, ok := m[k]; !ok {
 			t.Errorf("no key %q in %s", k, b)
 		}

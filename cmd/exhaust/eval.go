@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,8 @@ import (
 
 	"exhaust/aggregator"
 	"exhaust/eval"
+	"exhaust/faults"
+	"exhaust/producers"
 	"exhaust/world"
 )
 
@@ -27,8 +30,8 @@ func runEval(ctx context.Context, args []string, env *cliEnv) error {
 	// The flag package prints the usage on a bad flag too: it is kept for
 	// --help only, and a mistake gets its one line.
 	var help bytes.Buffer
-	fs := newFlagSet("eval", "eval [--persons N,…] [--days D,…] [--seed S,…] [--json]",
-		"Sweeps the accuracy of the aggregator: for every combination of --persons,\n--days and --seed, simulates the city and feeds its events to the aggregator\nin process (no NATS), then scores the profiles against the ground truth.\nPrints one row per combination (--json: one JSON object per line):\npairwise and B-cubed precision/recall/F1, per evidence kind, same-event\nrecall, home and work error in metres, sleep error in minutes, unicity ε2\nand ε4, and the aggregator's events/s. docs/accuracy.md defines each figure.",
+	fs := newFlagSet("eval", "eval [--persons N,…] [--days D,…] [--seed S,…] [--faults PLAN|…] [--json]",
+		"Sweeps the accuracy of the aggregator: for every combination of --persons,\n--days and --seed, simulates the city and feeds its events to the aggregator\nin process (no NATS), then scores the profiles against the ground truth.\nPrints one row per combination (--json: one JSON object per line):\npairwise and B-cubed precision/recall/F1, per evidence kind, same-event\nrecall, home and work error in metres, sleep error in minutes, unicity ε2\nand ε4, and the aggregator's events/s. docs/accuracy.md defines each figure.\n--faults dirties the events first, as produce --faults does, and sweeps\nplans separated by |: the curve of accuracy against the fault rate\n(docs/faults.md).",
 		&help)
 	persons := listFlag[int]{world.DefaultPersons}
 	days := listFlag[int]{7}
@@ -38,6 +41,7 @@ func runEval(ctx context.Context, args []string, env *cliEnv) error {
 	fs.Var(&seeds, "seed", "seeds of the city and its events: one or more, comma-separated")
 	start := fs.String("start", defaultStart, "date of the first simulated day, YYYY-MM-DD")
 	asJSON := fs.Bool("json", false, "print one JSON object per combination, one per line")
+	faultSpec := fs.String("faults", "", evalFaultsUsage)
 	engine := aggregator.DefaultConfig()
 	registerSecondary(fs, "Linker thresholds (the defaults are what the sweep is meant to measure)", func() {
 		registerLinkerFlags(fs, &engine.Linker)
@@ -57,7 +61,11 @@ func runEval(ctx context.Context, args []string, env *cliEnv) error {
 	if err != nil {
 		return usageError{err}
 	}
-	grid := eval.Grid{Persons: persons, Days: days, Seeds: seeds}
+	plans, err := parseFaultSweep(*faultSpec)
+	if err != nil {
+		return usageError{fmt.Errorf("--faults: %w", err)}
+	}
+	grid := eval.Grid{Persons: persons, Days: days, Seeds: seeds, Faults: plans}
 	var out resultPrinter = &evalTable{w: env.stdout}
 	if *asJSON {
 		out = &evalJSON{enc: json.NewEncoder(env.stdout)}
@@ -66,6 +74,9 @@ func runEval(ctx context.Context, args []string, env *cliEnv) error {
 		cfg.Start, cfg.Engine = first, &engine
 		r, err := eval.Run(ctx, cfg)
 		if err != nil {
+			if !cfg.Faults.IsZero() {
+				return fmt.Errorf("%d people, %d day(s), seed %d, faults %s: %w", cfg.Persons, cfg.Days, cfg.Seed, cfg.Faults, err)
+			}
 			return fmt.Errorf("%d people, %d day(s), seed %d: %w", cfg.Persons, cfg.Days, cfg.Seed, err)
 		}
 		if err := out.print(r); err != nil {
@@ -73,6 +84,36 @@ func runEval(ctx context.Context, args []string, env *cliEnv) error {
 		}
 	}
 	return nil
+}
+
+// evalFaultsUsage is eval's --faults usage: produce's grammar, swept.
+const evalFaultsUsage = "faults done to the events before the aggregator, as produce --faults does them (same seed and\n" +
+	"    \tsettings, same faults): `plans` separated by |, each " + faults.Syntax + "\n" +
+	"    \tor none (no faults), each measured in turn, e.g. 'none|all:drop=5%|all:drop=10%'; see docs/faults.md"
+
+// parseFaultSweep reads --faults: plans separated by "|", each in the
+// faults grammar or "none" (or nothing) for a clean run, checked against
+// the producer registry. "" is no plan at all: one clean run.
+func parseFaultSweep(s string) ([]faults.Plan, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []faults.Plan
+	for _, spec := range strings.Split(s, "|") {
+		spec = strings.TrimSpace(spec)
+		if spec == "none" {
+			spec = ""
+		}
+		p, err := faults.Parse(spec)
+		if err == nil {
+			err = p.Check(producers.Names())
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // checkEvalFlags checks the lists' values; errors are one line and name the
@@ -207,6 +248,21 @@ var evalColumns = []evalColumn{
 	{"", "ε4", func(r eval.Result) string { return f3(r.Unicity.P4) }},
 	{"aggregator", "events", func(r eval.Result) string { return strconv.FormatUint(r.Events, 10) }},
 	{"", "events/s", func(r eval.Result) string { return strconv.FormatFloat(r.EventsPerS, 'f', 0, 64) }},
+	{"faults", "dup", func(r eval.Result) string { return strconv.FormatUint(r.Faults.Duplicates, 10) }},
+	{"", "late≤", func(r eval.Result) string { return strconv.FormatUint(r.Faults.LateWithin, 10) }},
+	{"", "late>", func(r eval.Result) string { return strconv.FormatUint(r.Faults.LateBeyond, 10) }},
+	{"", "rejected", func(r eval.Result) string { return strconv.FormatUint(rejected(r.Faults), 10) }},
+	// Last: a plan is as wide as it is written.
+	{"", "plan", func(r eval.Result) string { return cmp.Or(r.Faults.Plan, "none") }},
+}
+
+// rejected is the number of messages rejected, whatever the reason.
+func rejected(f eval.Faults) uint64 {
+	var n uint64
+	for _, c := range f.Rejected {
+		n += c
+	}
+	return n
 }
 
 // evalWidths are the columns' widths: wide enough for the values

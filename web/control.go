@@ -19,11 +19,16 @@ const maxSpeed = 100000
 type controlRequest struct {
 	Speed  float64 `json:"speed"`  // speed
 	Moment string  `json:"moment"` // jump
+	// Faults is the plan to put in force, in the --faults grammar ("" for
+	// none): faults.
+	Faults *string `json:"faults"`
 }
 
 // control changes the simulation, and nothing else: pause, resume, speed,
-// restart (day 1, a new classroom session) and jump (to a moment of the
-// hero's day 1). It answers the clock.
+// restart (day 1, a new classroom session), jump (to a moment of the
+// hero's day 1) and faults (the plan of faults done to the events from now
+// on, for the dirty-data panel). It answers the clock; faults answers the
+// plan in force and what it did.
 func (s *Server) control(w http.ResponseWriter, r *http.Request) {
 	if err := sameOriginJSON(r); err != nil {
 		writeError(w, err.status, err.msg)
@@ -36,6 +41,24 @@ func (s *Server) control(w http.ResponseWriter, r *http.Request) {
 	}
 	c := s.cfg.Clock
 	switch action := r.PathValue("action"); action {
+	case "faults":
+		if req.Faults == nil {
+			writeError(w, http.StatusBadRequest, `the body must be {"faults": "<plan>"} in the --faults grammar, e.g. {"faults": "all:drop=5%"}, "" for none`)
+			return
+		}
+		if err := s.setFaults(*req.Faults); err != nil {
+			status := http.StatusBadRequest
+			if errors.Is(err, errNoFaultRunner) {
+				status = http.StatusServiceUnavailable
+			}
+			writeError(w, status, err.Error())
+			return
+		}
+		s.session.notify()
+		msg, _ := s.faultsMsg()
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(msg)
+		return
 	case "pause":
 		c.Pause()
 	case "resume":
@@ -70,7 +93,7 @@ func (s *Server) control(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	default:
-		writeError(w, http.StatusNotFound, fmt.Sprintf("unknown control %q: use pause, resume, speed, restart or jump", action))
+		writeError(w, http.StatusNotFound, fmt.Sprintf("unknown control %q: use pause, resume, speed, restart, jump or faults", action))
 		return
 	}
 	s.session.notify()

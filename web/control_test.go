@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -10,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"exhaust/faults"
+	"exhaust/sim"
 	"exhaust/world"
 )
 
@@ -168,5 +171,125 @@ func TestRestartAndJumpStartANewSession(t *testing.T) {
 	r.page.SetRunner(nil)
 	if status, _ := r.page.restart(time.Time{}); status != http.StatusServiceUnavailable {
 		t.Errorf("restart without a runner: %d, want 503", status)
+	}
+}
+
+// fakeFaultRunner records the plans put in force.
+type fakeFaultRunner struct {
+	fakeRunner
+	plan faults.Plan
+	set  int
+}
+
+func (f *fakeFaultRunner) Faults() faults.Plan {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.plan
+}
+
+func (f *fakeFaultRunner) SetFaults(p faults.Plan) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.plan = p
+	f.set++
+}
+
+func (f *fakeFaultRunner) Stats() sim.Stats { return sim.Stats{} }
+
+var _ FaultRunner = (*fakeFaultRunner)(nil)
+
+// POST /control/faults puts a plan in the --faults grammar in force and
+// answers it; anything else is a 400 with a one-line error, and the plan
+// in force is left alone.
+func TestFaultsControl(t *testing.T) {
+	r := newRun(t, 1, false, 240)
+	runner := &fakeFaultRunner{}
+	r.page.SetRunner(runner)
+	ts := httptest.NewServer(r.page.Handler())
+	defer ts.Close()
+	const js = "application/json"
+	tests := []struct {
+		name, contentType, body string
+		status                  int
+		plan                    string // in force afterwards
+	}{
+		{"every sensor", js, `{"faults": "all:drop=5%,duplicate=10%"}`, http.StatusOK, "all:duplicate=10%,drop=5%"},
+		{"per producer", js, `{"faults": "phone:delay=10%/5m; all:corrupt=25%"}`, http.StatusOK, "all:corrupt=25%;phone:delay=10%/5m"},
+		{"none", js, `{"faults": ""}`, http.StatusOK, ""},
+		{"no rate sign", js, `{"faults": "all:drop=5"}`, http.StatusBadRequest, ""},
+		{"unknown fault", js, `{"faults": "all:explode=5%"}`, http.StatusBadRequest, ""},
+		{"unknown producer", js, `{"faults": "drone:drop=2%"}`, http.StatusBadRequest, ""},
+		{"a newline in the plan", js, `{"faults": "all:drop=2%\nrm -rf"}`, http.StatusBadRequest, ""},
+		{"too high", js, `{"faults": "all:drop=250%"}`, http.StatusBadRequest, ""},
+		{"no faults field", js, `{}`, http.StatusBadRequest, ""},
+		{"not a string", js, `{"faults": 5}`, http.StatusBadRequest, ""},
+		{"a form post", "application/x-www-form-urlencoded", "faults=all:drop=5%25", http.StatusUnsupportedMediaType, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			runner.SetFaults(faults.Plan{})
+			status, body := post(t, ts.URL+"/control/faults", tc.contentType, "", tc.body)
+			if status != tc.status {
+				t.Fatalf("status %d (%s), want %d", status, body, tc.status)
+			}
+			if got := runner.Faults().String(); got != tc.plan {
+				t.Errorf("plan in force %q, want %q", got, tc.plan)
+			}
+			if status == http.StatusOK {
+				var m faultsMsg
+				if err := json.Unmarshal([]byte(body), &m); err != nil || m.Plan != tc.plan {
+					t.Errorf("answered %s, want the plan %q", body, tc.plan)
+				}
+				return
+			}
+			var e struct{ Error string }
+			if err := json.Unmarshal([]byte(body), &e); err != nil || e.Error == "" || strings.Contains(e.Error, "\n") {
+				t.Errorf("error body %q: want one line", body)
+			}
+		})
+	}
+
+	r.page.SetRunner(&fakeRunner{})
+	if status, body := post(t, ts.URL+"/control/faults", js, "", `{"faults": "all:drop=5%"}`); status != http.StatusServiceUnavailable {
+		t.Errorf("a runner without faults: %d (%s), want 503", status, body)
+	}
+	if _, ok := r.page.faultsMsg(); ok {
+		t.Error("a runner without faults still gets the dirty-data panel")
+	}
+}
+
+// With the real runner, a plan posted to the page is the one the run
+// does: every event sent twice, and the page's beast ignores every repeat
+// (what the panel shows side by side).
+func TestFaultsControlDrivesTheRun(t *testing.T) {
+	r := newRun(t, 1, true, 1)
+	ts := httptest.NewServer(r.page.Handler())
+	defer ts.Close()
+	if status, body := post(t, ts.URL+"/control/faults", "application/json", ts.URL, `{"faults": "all:duplicate=100%"}`); status != http.StatusOK {
+		t.Fatalf("status %d (%s)", status, body)
+	}
+	if got := r.runner.Faults().String(); got != "all:duplicate=100%" {
+		t.Fatalf("the runner does %q", got)
+	}
+	r.play(t)
+	msg, ok := r.page.faultsMsg()
+	if !ok || msg.Plan != "all:duplicate=100%" {
+		t.Fatalf("the panel shows %+v", msg)
+	}
+	st := r.runner.Stats()
+	if msg.Done.Duplicate == 0 || msg.Done.Duplicate != st.FaultTotal.Duplicate || 2*msg.Done.Duplicate != st.Total {
+		t.Errorf("the panel counts %d repeats; the run sent %d of %d messages", msg.Done.Duplicate, st.FaultTotal.Duplicate, st.Total)
+	}
+	s := r.page.session
+	s.refreshPopulation()
+	s.mu.RLock()
+	raw := s.pop
+	s.mu.RUnlock()
+	var pop population
+	if err := json.Unmarshal(raw, &pop); err != nil {
+		t.Fatal(err)
+	}
+	if pop.Duplicates != msg.Done.Duplicate || pop.Events != st.Total-msg.Done.Duplicate {
+		t.Errorf("the beast ignored %d repeats and applied %d events; want %d and %d", pop.Duplicates, pop.Events, msg.Done.Duplicate, st.Total-msg.Done.Duplicate)
 	}
 }

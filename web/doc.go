@@ -26,7 +26,8 @@
 //	mux.Handle("/", page.Handler()) // next to /api/…, /metrics, /healthz, /readyz
 //
 // The handler owns "/", "/assets/…", "/city.json", "/live" (server-sent
-// events), "/control/…" and "/whatif/…"; it never answers under /api/,
+// events), "/control/…" (pause, resume, speed, restart, jump, faults) and
+// "/whatif/…"; it never answers under /api/,
 // /metrics, /healthz or /readyz, which belong to other handlers.
 //
 // # What it keeps
@@ -47,6 +48,15 @@
 // label the promotion with the person who really received it. The engine
 // gets the truth for scoring (Accuracy, the profile a person's columns
 // show), never for linking.
+//
+// The dirty-data panel, behind a toggle so that the story stays clean,
+// lets the teacher turn fault knobs while the run plays (delay, duplicate,
+// drop, corrupt, skew for every sensor; package faults): POST
+// /control/faults with {"faults": "<plan>"} in the --faults grammar puts a
+// plan in force through the runner's SetFaults (FaultRunner), from the
+// next event on. The page shows the plan in force, the faults done, what
+// the session's beast made of them (repeats ignored, late events) and its
+// pairwise linkage accuracy, live.
 //
 // The challenge ("could you spend a whole day without feeding the beast?")
 // replays the hero's day 1 in memory, never on NATS: world.New with the

@@ -21,6 +21,8 @@ import (
 //	beast       what the beast infers about the profile matching the person
 //	population  every profile, accuracy and unicity
 //	promos      promotions shops pushed (all persons)
+//	faults      the plan of faults in force and the faults done (when the
+//	            runner can change them: the dirty-data panel)
 //	clock       simulated time, speed, pause, day, the hero's moment and the
 //	            selected person's true position
 //
@@ -109,6 +111,7 @@ type stream struct {
 	lastBeast []byte
 	popSeq    uint64
 	lastClock []byte
+	lastFault []byte
 }
 
 func (st *stream) send(name string, v any) error {
@@ -251,6 +254,16 @@ func (s *Server) update(st *stream) error {
 			return err
 		}
 		st.promos += len(sn.promos)
+	}
+	if fm, ok := s.faultsMsg(); ok {
+		b, err := json.Marshal(fm)
+		if err != nil {
+			return err
+		}
+		if !bytes.Equal(b, st.lastFault) {
+			st.raw("faults", b)
+			st.lastFault = b
+		}
 	}
 	b, err := json.Marshal(s.clockMsg(st.person, sn.day))
 	if err != nil {

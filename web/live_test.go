@@ -86,8 +86,8 @@ func names(ms []sseMessage) map[string]sseMessage {
 }
 
 // After a day, a new page's stream starts with hello, then the person's
-// day, their whole timeline, the beast's view, the population and the
-// clock, in that order.
+// day, their whole timeline, the beast's view, the population, the faults
+// (none) and the clock, in that order.
 func TestLiveStreamFormat(t *testing.T) {
 	r := newRun(t, 1, true, 1)
 	r.play(t)
@@ -101,12 +101,15 @@ func TestLiveStreamFormat(t *testing.T) {
 	for _, m := range msgs {
 		order = append(order, m.name)
 	}
-	want := []string{"hello", "person", "timeline", "beast", "population", "promos", "clock"}
+	want := []string{"hello", "person", "timeline", "beast", "population", "promos", "faults", "clock"}
 	got := strings.Join(order, " ")
-	if got != strings.Join(want, " ") && got != strings.Join(append(want[:5:5], "clock"), " ") {
+	if got != strings.Join(want, " ") && got != strings.Join(append(want[:5:5], "faults", "clock"), " ") {
 		t.Errorf("first messages %v, want %v (promos only if any)", order, want)
 	}
 	byName := names(msgs)
+	if f := byName["faults"].data; f != `{"plan":"","done":{"delay":0,"duplicate":0,"drop":0,"corrupt":0,"skew":0}}` {
+		t.Errorf("faults of a clean run: %s", f)
+	}
 	if !strings.Contains(byName["hello"].data, `"moments":[{"name":"night","start":`) {
 		t.Errorf("hello's moments are not in the page's shape: %.300s", byName["hello"].data)
 	}

@@ -21,7 +21,7 @@ import (
 var assetFS embed.FS
 
 // Runner is the part of the simulation runner the page drives: restarting a
-// day. *sim.Runner implements it.
+// day. *sim.Runner implements it, and FaultRunner too.
 type Runner interface {
 	Restart(day int) error
 }
@@ -68,8 +68,9 @@ type Server struct {
 	session *session
 	whatif  *whatif
 
-	runnerMu sync.Mutex
-	runner   Runner
+	runnerMu  sync.Mutex
+	runner    Runner
+	faultBase faultBase
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -144,7 +145,10 @@ func (s *Server) Close() error {
 
 // OnDay is sim.Config's OnDay hook: a day starts playing (again, after a
 // restart).
-func (s *Server) OnDay(d *world.Day) { s.session.onDay(d) }
+func (s *Server) OnDay(d *world.Day) {
+	s.session.onDay(d)
+	s.noteSession(s.session.generation())
+}
 
 // Tap is sim.Config's Tap hook: every event the run published. Events that
 // fail validation are logged and left out, as the aggregator would.

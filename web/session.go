@@ -116,6 +116,13 @@ func (s *session) notify() {
 	s.notifyLocked()
 }
 
+// generation returns the session's generation, bumped by every reset.
+func (s *session) generation() uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.gen
+}
+
 // changes returns a channel closed at the next change.
 func (s *session) changes() <-chan struct{} {
 	s.mu.RLock()
@@ -220,8 +227,16 @@ func (s *session) tap(payload []byte) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, err := s.engine.Apply(0, ev); err != nil {
+	res, err := s.engine.Apply(0, ev)
+	if err != nil {
 		return err
+	}
+	if res == aggregator.Duplicate {
+		// A repeat of an event already applied (a fault of the sensor's):
+		// the beast ignores it and counts it (Stats.Duplicates); it is the
+		// same event, already filed.
+		s.notifyLocked()
+		return nil
 	}
 	s.events++
 	// The narrator files the event under whoever really emitted it: the

@@ -165,6 +165,12 @@ type population struct {
 	Accuracy aggregator.Accuracy `json:"accuracy"`
 	Unicity  []float64           `json:"unicity"` // ε_p for p = 1…6
 	Rows     []popRow            `json:"rows"`
+	// Duplicates, LateWithin and LateBeyond are the beast's counts of
+	// events it ignored as already applied, applied late but as if on
+	// time, and applied too late for co-occurrence (aggregator.Stats).
+	Duplicates uint64 `json:"duplicates"`
+	LateWithin uint64 `json:"late_within"`
+	LateBeyond uint64 `json:"late_beyond"`
 }
 
 // refreshPopulation recomputes the population view if the beast changed
@@ -194,7 +200,9 @@ func (s *session) refreshPopulation() {
 
 func (s *session) population(engine *aggregator.Engine, events, rejected uint64) population {
 	acc := engine.Accuracy()
-	pop := population{Events: events, Rejected: rejected, Accuracy: acc, Persons: acc.Persons, Rows: []popRow{}}
+	st := engine.Stats()
+	pop := population{Events: events, Rejected: rejected, Accuracy: acc, Persons: acc.Persons, Rows: []popRow{},
+		Duplicates: st.Duplicates, LateWithin: st.LateWithin, LateBeyond: st.LateBeyond}
 	for p := 1; p <= 6; p++ {
 		pop.Unicity = append(pop.Unicity, acc.Unicity[strconv.Itoa(p)])
 	}

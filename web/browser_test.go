@@ -179,7 +179,8 @@ func scriptEventWithID(t *testing.T, w *world.World, at time.Time, id string) []
 // flushes the morning through, an event carrying a script tag is shown as
 // text and never runs, the language switch turns the page French, and
 // switching the hero to cash and no loyalty card then replaying lowers her
-// exposure score.
+// exposure score, and a preset of the dirty-data panel puts its plan in
+// force in the run.
 func TestBrowser(t *testing.T) {
 	ctx, exceptions := browser(t, 90*time.Second)
 	r := newRun(t, 0, false, 4000)
@@ -267,6 +268,32 @@ func TestBrowser(t *testing.T) {
 		home := eval[string](t, ctx, `(document.querySelector('.change[data-fact="home"]') || {dataset: {}}).dataset.status || ''`)
 		if home != "survived" && home != "weakened" {
 			t.Errorf("home is %q with location off, want survived (the cell towers still place her)", home)
+		}
+	})
+	t.Run("dirty data: a preset reaches the run", func(t *testing.T) {
+		poll(t, ctx, "the dirty-data toggle", `!document.querySelector('#btn-faults').hidden`, 5*time.Second)
+		if !eval[bool](t, ctx, `document.querySelector('#faults-panel').hidden`) {
+			t.Error("the dirty-data panel is open before the teacher opens it")
+		}
+		do(t, ctx, "open the panel", chromedp.Click(chromedp.ID("btn-faults")))
+		poll(t, ctx, "the panel", `!document.querySelector('#faults-panel').hidden && document.querySelector('#faults-plan').textContent === 'In force: none, clean data'`, 5*time.Second)
+		do(t, ctx, "repeat 25% of the events", chromedp.Click(chromedp.CSS(`#fault-knobs button[data-fault="duplicate"][data-rate="25"]`)))
+		poll(t, ctx, "the plan shown", `document.querySelector('#faults-plan').dataset.plan === 'all:duplicate=25%' &&
+			document.querySelector('#fault-knobs button[data-fault="duplicate"][data-rate="25"]').getAttribute('aria-pressed') === 'true'`, 5*time.Second)
+		if got := r.runner.Faults().String(); got != "all:duplicate=25%" {
+			t.Errorf("the run does %q, want all:duplicate=25%%", got)
+		}
+		poll(t, ctx, "repeats counted", `Number(document.querySelector('#faults-counts [data-count="done-duplicate"] b').textContent.replace(/\D/g, '')) > 0`, 10*time.Second)
+		if got := eval[string](t, ctx, `document.querySelector('#faults-accuracy').textContent`); !strings.Contains(got, "%") {
+			t.Errorf("the panel's accuracy reads %q, want percentages", got)
+		}
+		do(t, ctx, "switch to French", chromedp.Click(chromedp.ID("lang")))
+		poll(t, ctx, "the panel in French", `document.querySelector('#btn-faults').title === 'Données sales' && document.querySelector('#faults-plan').textContent === 'En vigueur : all:duplicate=25%'`, 5*time.Second)
+		do(t, ctx, "back to English", chromedp.Click(chromedp.ID("lang")))
+		do(t, ctx, "clean data again", chromedp.Click(chromedp.CSS(`#fault-knobs button[data-fault="duplicate"][data-rate="0"]`)))
+		poll(t, ctx, "no plan", `document.querySelector('#faults-plan').dataset.plan === ''`, 5*time.Second)
+		if !r.runner.Faults().IsZero() {
+			t.Errorf("the run still does %q", r.runner.Faults())
 		}
 	})
 	if ex := exceptions(); len(ex) > 0 {

@@ -23,6 +23,7 @@
     knownFacts: null, // fact names shown so far (null: first render)
     openWhy: new Set(),
     pop: null,
+    faults: null, // the plan in force and the faults done (dirty-data panel)
     promos: [],
     clock: null,
     clockAt: 0,
@@ -88,6 +89,7 @@
     on("population", onPopulation);
     on("promos", onPromos);
     on("clock", onClock);
+    on("faults", onFaults);
     es.onerror = () => { $("clock-state").textContent = t("offline"); };
   }
 
@@ -104,6 +106,7 @@
     renderPersonaPicker();
     renderToggles();
     renderFormula();
+    renderFaultKnobs();
   }
 
   function rerenderAll() {
@@ -111,6 +114,7 @@
     renderPersonDay();
     renderBeast();
     renderPopulation();
+    renderFaults();
     renderPhone(false);
     renderWhatif();
     renderClock();
@@ -597,6 +601,7 @@
   function onPopulation(p) {
     state.pop = p;
     renderPopulation();
+    renderFaults();
   }
 
   function stat(value, label) {
@@ -685,6 +690,139 @@
     return svg;
   }
 
+  // ---- dirty data: the teacher's fault knobs ----
+  // Each knob sets one fault's rate for every sensor (the plan's "all"
+  // clause, in the --faults grammar); a producer's own clauses, given with
+  // exhaust demo --faults, are kept as they are.
+  const FAULT_KINDS = ["delay", "duplicate", "drop", "corrupt", "skew"];
+  const FAULT_PRESETS = [0, 5, 10, 25];
+  const FAULT_AMOUNTS = { delay: "2m", skew: "90s" }; // when the plan gives none
+
+  function onFaults(f) {
+    state.faults = f;
+    $("btn-faults").hidden = false;
+    renderFaults();
+  }
+
+  // parsePlan splits a plan into its "all" clause's faults, by kind, and
+  // the other clauses, as they are.
+  function parsePlan(plan) {
+    const all = {}, others = [];
+    for (const c of String(plan || "").split(";")) {
+      const clause = c.trim();
+      if (!clause) continue;
+      const i = clause.indexOf(":");
+      if (clause.slice(0, i).trim() !== "all") {
+        others.push(clause);
+        continue;
+      }
+      for (const item of clause.slice(i + 1).split(",")) {
+        const m = /^\s*([a-z]+)\s*=\s*([0-9.]+)\s*%\s*(?:\/\s*(\S+))?\s*$/.exec(item);
+        if (m) all[m[1]] = { rate: Number(m[2]), amount: m[3] };
+      }
+    }
+    return { all, others };
+  }
+
+  // planWith returns the plan in force with kind's rate for all sensors.
+  function planWith(kind, rate) {
+    const { all, others } = parsePlan(state.faults && state.faults.plan);
+    all[kind] = { rate, amount: (all[kind] && all[kind].amount) || FAULT_AMOUNTS[kind] };
+    const items = FAULT_KINDS.filter((k) => all[k] && all[k].rate > 0)
+      .map((k) => `${k}=${all[k].rate}%` + (FAULT_AMOUNTS[k] ? "/" + (all[k].amount || FAULT_AMOUNTS[k]) : ""));
+    return (items.length ? ["all:" + items.join(",")] : []).concat(others).join(";");
+  }
+
+  // amountText writes a Go duration of the grammar for people: "1h30m"
+  // as "1 h 30 min".
+  function amountText(d) {
+    const units = { h: "h", m: "min", s: "s", ms: "ms" };
+    return String(d || "").replace(/([0-9.]+)(ms|h|m|s)/g, (_, n, u) => `${n} ${units[u]} `).trim();
+  }
+
+  async function setFault(kind, rate) {
+    $("faults-error").textContent = "";
+    try {
+      onFaults(await post("/control/faults", { faults: planWith(kind, rate) }));
+    } catch (err) {
+      $("faults-error").textContent = err.message;
+    }
+  }
+
+  // renderFaultKnobs builds the knobs (again when the language changes);
+  // renderFaults only updates them, so a click is never lost to a redraw.
+  function renderFaultKnobs() {
+    const box = $("fault-knobs");
+    box.replaceChildren();
+    for (const k of FAULT_KINDS) {
+      const row = h("div", "knob");
+      row.dataset.fault = k;
+      row.appendChild(h("b", null, t("fault." + k)));
+      const presets = h("div", "presets");
+      for (const p of FAULT_PRESETS) {
+        const b = h("button", null, I18N.num(state.lang, p) + " %");
+        b.type = "button";
+        b.dataset.fault = k;
+        b.dataset.rate = String(p);
+        b.setAttribute("aria-pressed", "false");
+        b.addEventListener("click", () => setFault(k, p));
+        presets.appendChild(b);
+      }
+      row.appendChild(presets);
+      row.appendChild(h("span", "hint"));
+      box.appendChild(row);
+    }
+    renderFaults();
+  }
+
+  function renderFaults() {
+    const f = state.faults;
+    if (!f) return;
+    const { all } = parsePlan(f.plan);
+    for (const row of document.querySelectorAll("#fault-knobs .knob")) {
+      const k = row.dataset.fault;
+      const rate = all[k] ? all[k].rate : 0;
+      for (const b of row.querySelectorAll("button")) b.setAttribute("aria-pressed", String(Number(b.dataset.rate) === rate));
+      let hint = t("fault_hint." + k, { amount: amountText((all[k] && all[k].amount) || FAULT_AMOUNTS[k]) });
+      if (!FAULT_PRESETS.includes(rate)) hint += ` (${I18N.num(state.lang, rate, 1)} %)`;
+      row.querySelector(".hint").textContent = hint;
+    }
+    const plan = $("faults-plan");
+    plan.dataset.plan = f.plan;
+    plan.textContent = t("faults_plan", { plan: f.plan || t("faults_none") });
+    const acc = $("faults-accuracy");
+    acc.replaceChildren();
+    const p = state.pop;
+    const pct = (x) => (p ? I18N.num(state.lang, 100 * (x || 0)) + " %" : "—");
+    const pw = p ? p.accuracy.pairwise : {};
+    acc.appendChild(stat(pct(pw.precision), t("pop_precision")));
+    acc.appendChild(stat(pct(pw.recall), t("pop_recall")));
+    acc.appendChild(stat(pct(pw.f1), t("faults_f1")));
+    const counts = $("faults-counts");
+    counts.replaceChildren();
+    const list = (title, items) => {
+      const d = h("div");
+      d.appendChild(h("h4", null, title));
+      const ul = h("ul");
+      for (const [key, n, label] of items) {
+        const li = h("li");
+        li.dataset.count = key;
+        li.appendChild(h("b", null, I18N.num(state.lang, n || 0)));
+        li.appendChild(document.createTextNode(" " + label));
+        ul.appendChild(li);
+      }
+      d.appendChild(ul);
+      counts.appendChild(d);
+    };
+    list(t("faults_done"), FAULT_KINDS.map((k) => ["done-" + k, f.done[k], t("done." + k)]));
+    list(t("faults_seen"), [
+      ["seen-duplicates", p && p.duplicates, t("seen_duplicates")],
+      ["seen-late-within", p && p.late_within, t("seen_late_within")],
+      ["seen-late-beyond", p && p.late_beyond, t("seen_late_beyond")],
+      ["seen-rejected", p && p.rejected, t("seen_rejected")],
+    ]);
+  }
+
   // ---- legend ----
   function renderLegend() {
     const lg = $("legend");
@@ -749,6 +887,11 @@
       rerenderAll();
     });
     $("replay").addEventListener("click", replay);
+    $("btn-faults").addEventListener("click", () => {
+      const open = $("faults-panel").hidden;
+      $("faults-panel").hidden = !open;
+      $("btn-faults").setAttribute("aria-expanded", String(open));
+    });
     $("legend-toggle").addEventListener("click", () => {
       const hidden = !$("legend").hidden;
       $("legend").hidden = hidden;

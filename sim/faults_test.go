@@ -139,6 +139,9 @@ func TestSetFaultsMidDay(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if got := r.Faults().String(); got != initial.String() {
+			t.Fatalf("a new runner does %q, want its Config.Faults %q", got, initial)
+		}
 		sink.switchTo = func() { r.SetFaults(then) }
 		if err := r.Run(context.Background()); err != nil {
 			t.Fatal(err)

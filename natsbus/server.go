@@ -183,7 +183,7 @@ func (f fatalEvent) userError(listen string) error {
 	var opErr *net.OpError
 	switch {
 	case errors.Is(f.cause, syscall.EADDRINUSE):
-		return fmt.Errorf("listen on %s: address already in use (choose another with --nats-listen, or use --nats URL)", listen)
+		return &AddrInUseError{Addr: listen, Err: f.cause}
 	case errors.As(f.cause, &opErr) && opErr.Op == "listen":
 		return fmt.Errorf("listen on %s: %v (choose another with --nats-listen, or use --nats URL)", listen, opErr.Err)
 	default:
@@ -229,3 +229,20 @@ func (l *slogLogger) Fatalf(format string, v ...any) {
 	default: // the first fatal report is the one StartServer explains
 	}
 }
+
+// AddrInUseError is StartServer's error when another program holds the
+// listen address. Its message says what to try; errors.Is(err,
+// syscall.EADDRINUSE) holds.
+type AddrInUseError struct {
+	Addr string // the listen address asked for, host:port
+	Err  error  // the bind error
+}
+
+func (e *AddrInUseError) Error() string {
+	host, _, _ := net.SplitHostPort(e.Addr)
+	return fmt.Sprintf("--nats-listen %s: address in use: try --nats-listen %s or another port, or --nats URL",
+		e.Addr, net.JoinHostPort(host, "0"))
+}
+
+// Unwrap returns the bind error.
+func (e *AddrInUseError) Unwrap() error { return e.Err }

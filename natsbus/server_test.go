@@ -1,10 +1,12 @@
 package natsbus_test
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -51,7 +53,7 @@ func TestStartServerErrors(t *testing.T) {
 		want   string // the whole error
 	}{
 		{"busy port", busyAddr,
-			"listen on " + busyAddr + ": address already in use (choose another with --nats-listen, or use --nats URL)"},
+			"--nats-listen " + busyAddr + ": address in use: try --nats-listen 127.0.0.1:0 or another port, or --nats URL"},
 		{"no port", "127.0.0.1", `invalid NATS listen address "127.0.0.1": want host:port (check --nats-listen)`},
 		{"bad port", "127.0.0.1:http", `invalid NATS listen port in "127.0.0.1:http" (check --nats-listen)`},
 		{"port out of range", "127.0.0.1:70000", `invalid NATS listen port in "127.0.0.1:70000" (check --nats-listen)`},
@@ -65,6 +67,9 @@ func TestStartServerErrors(t *testing.T) {
 			}
 			if err.Error() != tt.want {
 				t.Fatalf("error:\n got %q\nwant %q", err, tt.want)
+			}
+			if tt.name == "busy port" && !errors.Is(err, syscall.EADDRINUSE) {
+				t.Errorf("errors.Is(%v, EADDRINUSE) is false", err)
 			}
 			if strings.Contains(err.Error(), "\n") {
 				t.Fatalf("error spans several lines: %q", err)

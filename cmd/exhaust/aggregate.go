@@ -293,6 +293,13 @@ func runAggregate(ctx context.Context, args []string, env *cliEnv) error {
 	if err != nil {
 		return err
 	}
+	// Listen before anything else: a taken port is an error at once, before
+	// NATS is reached or a snapshot restored.
+	l, err := listen("--http", *httpAddr)
+	if err != nil {
+		return err
+	}
+	defer l.Close() // if we return before serving; Shutdown closes it too
 	log := env.log
 	nc, err := natsbus.Connect(ctx, url, "exhaust-aggregator", log)
 	if err != nil {
@@ -308,11 +315,6 @@ func runAggregate(ctx context.Context, args []string, env *cliEnv) error {
 		return err
 	}
 
-	// Listen before consuming, so a taken port is an error at once.
-	l, err := net.Listen("tcp", *httpAddr)
-	if err != nil {
-		return fmt.Errorf("--http %s: %w", *httpAddr, err)
-	}
 	srv := &http.Server{Handler: app.handler, ReadHeaderTimeout: 5 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()

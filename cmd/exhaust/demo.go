@@ -41,10 +41,15 @@ func runDemo(ctx context.Context, args []string, env *cliEnv) error {
 	if err := agg.validate(); err != nil {
 		return err
 	}
-	// Listen first: a taken port is an error before anything starts.
-	l, err := net.Listen("tcp", *httpAddr)
+	// Every flag is checked before anything is bound: a bad --persons is
+	// reported before a busy port, as the user reads the command line.
+	if err := p.opts.validate(); err != nil {
+		return err
+	}
+	// Then listen: a taken port is an error before anything starts.
+	l, err := listen("--http", *httpAddr)
 	if err != nil {
-		return fmt.Errorf("--http %s: %w (choose another address with --http)", *httpAddr, err)
+		return err
 	}
 	defer l.Close()
 	if err := p.Open(ctx); err != nil {

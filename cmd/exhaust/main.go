@@ -15,9 +15,6 @@ import (
 	"syscall"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
-
 type command struct {
 	name    string
 	summary string
@@ -43,10 +40,7 @@ var commands = []command{
 	{"city", "simulate the city in process and report it: people, places, events per person, unicity against the papers", runCity},
 	{"eval", "sweep the aggregator's accuracy over people, days and seeds, in process: linking, home, work, sleep, unicity", runEval},
 	{"bench", "measure throughput: bench publish (--fast publishing vs a raw JetStream publisher), bench aggregate (the aggregator vs raw consumers), bench scale (produce and aggregate as processes: rates, peak RSS, latency)", runBench},
-	{"version", "print the version", func(_ context.Context, _ []string, env *cliEnv) error {
-		fmt.Fprintln(env.stdout, "exhaust", version)
-		return nil
-	}},
+	{"version", "print the version and the commit it was built from", runVersion},
 }
 
 func usage(w io.Writer) {

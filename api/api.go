@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -18,6 +19,10 @@ const (
 	DefaultPerPage = 50  // page size when per_page is absent
 	MaxPerPage     = 500 // largest page size accepted
 )
+
+// MaxQuery is the longest q and truth accepted by GET /api/profiles, in
+// bytes: longer than any name, identifier or persona id.
+const MaxQuery = 200
 
 // allowed is the Allow header of every endpoint: all are read-only.
 const allowed = "GET, HEAD"
@@ -80,7 +85,14 @@ func New(cfg Config) http.Handler {
 	return s.recoverer(mux)
 }
 
-// profiles serves GET /api/profiles?page=&per_page=.
+// profiles serves GET /api/profiles?page=&per_page=&truth=&q=.
+//
+// truth keeps the profiles whose ground-truth persona is that person id
+// ("hero", "p002"): the truth is for scoring and teaching (find the hero on
+// the page), so this is a filter of the listing and nothing else; it feeds
+// no linking. q keeps the profiles whose name or one of whose identifiers'
+// values contains it, ignoring case. Both apply before pagination: total
+// counts the profiles that match.
 func (s *server) profiles(w http.ResponseWriter, r *http.Request) {
 	page, err := intParam(r, "page", 1, 1, 0)
 	if err != nil {
@@ -92,7 +104,30 @@ func (s *server) profiles(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
-	all := s.engine.Profiles()
+	query := r.URL.Query()
+	truth, q := query.Get("truth"), strings.TrimSpace(query.Get("q"))
+	for name, v := range map[string]string{"truth": truth, "q": q} {
+		if len(v) > MaxQuery {
+			s.error(w, r, http.StatusBadRequest, fmt.Sprintf("%s must be at most %d bytes, got %d", name, MaxQuery, len(v)))
+			return
+		}
+	}
+	var all []aggregator.Summary
+	if q != "" {
+		all = s.engine.Find(q)
+	} else {
+		all = s.engine.Profiles()
+	}
+	if truth != "" {
+		// A new slice: the Engine's listing is shared, never filtered in place.
+		var kept []aggregator.Summary
+		for _, p := range all {
+			if p.Truth == truth {
+				kept = append(kept, p)
+			}
+		}
+		all = kept
+	}
 	out := ProfileList{Profiles: []Summary{}, Total: len(all), Page: page, PerPage: perPage}
 	// A page past the end is empty, not an error: the total tells the
 	// client where the end is. Divide rather than multiply, so a huge page

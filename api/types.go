@@ -14,6 +14,19 @@ import (
 // The response bodies. They are the API's contract, kept apart from the
 // Engine's types so that a change inside the aggregator cannot silently
 // change what clients read.
+//
+// Every time is RFC 3339 with the offset of the city's zone, Europe/Paris
+// ("2026-11-29T23:29:38+01:00"), as the times of day facts give ("in bed
+// at 23:29") are: see local.
+
+// local returns t in the city's zone (facts.Zone), the one time convention
+// of every body; the zero time stays as it is.
+func local(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.In(facts.Zone())
+}
 
 // Summary is one profile in a listing.
 type Summary struct {
@@ -129,7 +142,7 @@ type Error struct {
 }
 
 func toSummary(s aggregator.Summary) Summary {
-	out := Summary{ID: s.ID, Name: s.Name, Identifiers: s.Identifiers, Facts: s.Facts, LastSeen: s.LastSeen}
+	out := Summary{ID: s.ID, Name: s.Name, Identifiers: s.Identifiers, Facts: s.Facts, LastSeen: local(s.LastSeen)}
 	if s.Truth != "" {
 		t := s.Truth
 		out.Truth = &t
@@ -151,13 +164,13 @@ func toProfile(p *aggregator.Profile) Profile {
 		out.Facts = append(out.Facts, toFact(f))
 	}
 	for _, i := range p.Identifiers {
-		out.Identifiers = append(out.Identifiers, Identifier{Kind: i.Kind, Value: i.Value, FirstSeen: i.FirstSeen, LastSeen: i.LastSeen, Seen: i.Seen})
+		out.Identifiers = append(out.Identifiers, Identifier{Kind: i.Kind, Value: i.Value, FirstSeen: local(i.FirstSeen), LastSeen: local(i.LastSeen), Seen: i.Seen})
 	}
 	for _, l := range p.Links {
 		out.Links = append(out.Links, toLink(l))
 	}
 	for _, sp := range p.Splits {
-		out.Splits = append(out.Splits, Split{Time: sp.Time, Link: toLink(sp.Link), A: sp.A, B: sp.B, EventA: sp.EventA, EventB: sp.EventB, Why: sp.Why})
+		out.Splits = append(out.Splits, Split{Time: local(sp.Time), Link: toLink(sp.Link), A: sp.A, B: sp.B, EventA: sp.EventA, EventB: sp.EventB, Why: sp.Why})
 	}
 	return out
 }
@@ -169,14 +182,14 @@ func toFact(f facts.Fact) Fact {
 			Why: f.Evidence.Why, Count: f.Evidence.Count,
 			EventIDs: orEmpty(f.Evidence.EventIDs), Sources: orEmpty(f.Evidence.Sources),
 		},
-		FirstSeen: f.FirstSeen, LastSeen: f.LastSeen,
+		FirstSeen: local(f.FirstSeen), LastSeen: local(f.LastSeen),
 	}
 }
 
 func toLink(l graph.Link) Link {
 	return Link{
 		A: l.A, B: l.B, Evidence: string(l.Kind), Score: finite(l.Score), Count: l.Count,
-		EventIDs: orEmpty(l.EventIDs), FirstSeen: l.FirstSeen, LastSeen: l.LastSeen, Why: l.Why,
+		EventIDs: orEmpty(l.EventIDs), FirstSeen: local(l.FirstSeen), LastSeen: local(l.LastSeen), Why: l.Why,
 	}
 }
 

@@ -51,8 +51,10 @@ func toStamp(t time.Time) stamp {
 	return stamp(max(math.MinInt32+1, min(math.MaxInt32, s)))
 }
 
-// Time returns the time of s, in UTC.
-func (s stamp) Time() time.Time { return time.Unix(int64(s)+stampEpoch, 0).UTC() }
+// Time returns the time of s in the city's zone (Zone), the zone of the
+// times of day facts give: a fact that says "in bed at 23:29" says
+// 23:29:38+01:00 for the same night, never 22:29:38Z.
+func (s stamp) Time() time.Time { return time.Unix(int64(s)+stampEpoch, 0).In(paris()) }
 
 // sampleCap is how many supporting event ids each accumulator keeps.
 const sampleCap = 2

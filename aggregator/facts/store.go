@@ -49,6 +49,10 @@ func (s *Store) sources(bits uint32) []string {
 	return out
 }
 
+// Zone returns the time zone of the simulated city, Europe/Paris: nights
+// and working hours are local, and the times facts carry are in it.
+func Zone() *time.Location { return paris() }
+
 // paris is the time zone of the simulated city: nights and working hours
 // are local.
 var paris = sync.OnceValue(func() *time.Location {

@@ -22,16 +22,18 @@ const (
 	// reconnectWait is the pause between reconnect attempts: short enough
 	// that a restarted server is picked up quickly, long enough not to spin.
 	reconnectWait = 250 * time.Millisecond
-	// reconnectBufSize is how much the client buffers while disconnected.
-	// It comfortably holds a full publisher window of events.
+	// reconnectBufSize is how much the client buffers while disconnected,
+	// for requests made meanwhile (a Publisher's connection buffers nothing,
+	// see NoReconnectBuffer).
 	reconnectBufSize = 16 << 20
 )
 
 // Connect dials the NATS server at url (a comma-separated list is allowed)
 // and names the connection name. If nothing answers, it fails at once with a
 // one-line error. Once connected, the connection reconnects forever and logs
-// disconnects and reconnects to log (nil means slog.Default()).
-func Connect(ctx context.Context, url, name string, log *slog.Logger) (*nats.Conn, error) {
+// disconnects and reconnects to log (nil means slog.Default()). opts come
+// after exhaust's own options, so they can change them (NoReconnectBuffer).
+func Connect(ctx context.Context, url, name string, log *slog.Logger, opts ...nats.Option) (*nats.Conn, error) {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -45,7 +47,7 @@ func Connect(ctx context.Context, url, name string, log *slog.Logger) (*nats.Con
 		}
 	}
 	log = log.With("component", "nats", "conn", name)
-	nc, err := nats.Connect(url,
+	nc, err := nats.Connect(url, append([]nats.Option{
 		nats.Name(name),
 		nats.Timeout(timeout),
 		nats.MaxReconnects(-1),
@@ -71,7 +73,7 @@ func Connect(ctx context.Context, url, name string, log *slog.Logger) (*nats.Con
 			}
 			log.Error("NATS async error", "err", err)
 		}),
-	)
+	}, opts...)...)
 	if err != nil {
 		if errors.Is(err, nats.ErrNoServers) {
 			// The client does not say why no server answered; a plain dial
@@ -84,6 +86,14 @@ func Connect(ctx context.Context, url, name string, log *slog.Logger) (*nats.Con
 	}
 	return nc, nil
 }
+
+// NoReconnectBuffer makes a connection refuse publishes while it
+// reconnects instead of buffering them for the next server. A Publisher
+// needs it to keep its messages in order across a server restart: a
+// buffered message would reach the restarted server before the older ones
+// it publishes again. Requests fail at once too while reconnecting, so
+// their callers retry (PublishTruth does).
+func NoReconnectBuffer() nats.Option { return nats.ReconnectBufSize(-1) }
 
 // dialCause dials the first server of urls and returns why it failed, or
 // nil if it answers (the failure was then above TCP).

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,13 +24,17 @@ const (
 	// a disconnect (a disconnect fails pending publishes at once).
 	DefaultAckTimeout = 10 * time.Second
 
-	// Retries back off exponentially while no ack arrives, so a publisher
-	// facing a stopped server does not spin.
+	// Retries back off exponentially while they fail, so a publisher
+	// facing a stopped server does not spin: 20 ms, 40 ms, … then one
+	// attempt a second until the server answers.
 	retryBackoffMin = 20 * time.Millisecond
 	retryBackoffMax = time.Second
 	// lookupTimeout bounds the stream lookup that tells "no stream for this
 	// subject" from "JetStream not answering right now".
 	lookupTimeout = 2 * time.Second
+	// attemptTimeout bounds one synchronous re-publication: a server that
+	// accepted the connection but does not answer is tried again.
+	attemptTimeout = 5 * time.Second
 )
 
 // ErrNoStream is the cause of a PublishError when no JetStream stream
@@ -69,6 +75,9 @@ type PublisherOptions struct {
 	// DefaultAckTimeout; negative disables it (an ack lost without a
 	// disconnect then stalls Flush until its context ends).
 	AckTimeout time.Duration
+	// Log receives a warning when publishing fails and is retried, and a
+	// line when it has recovered. Nil means slog.Default().
+	Log *slog.Logger
 }
 
 // Stats counts what a Publisher did.
@@ -79,7 +88,9 @@ type Stats struct {
 	// already stored. A retry whose first attempt was stored after all also
 	// counts here.
 	Duplicates uint64
-	// Retries counts re-publications after a failed or missing ack.
+	// Retries counts re-publications after a failed or missing ack
+	// (attempts, so one message retried while the server is down counts
+	// once per attempt).
 	Retries uint64
 	// Failed counts messages that failed for good (see PublishError).
 	Failed uint64
@@ -92,8 +103,18 @@ type Stats struct {
 // transient reason (disconnect, no responders while a server restarts, no
 // ack within AckTimeout) is published again with the same Nats-Msg-Id, with
 // exponential backoff, until it is acknowledged or the caller's context
-// ends; the stream's duplicate window makes the repeat safe. Retried
-// messages may be stored out of publication order.
+// ends; the stream's duplicate window makes the repeat safe.
+//
+// Publication order is kept across failures. After one, nothing new is
+// published until the library has settled every message in flight and the
+// unacknowledged ones have been published again, one at a time and in their
+// first publication order, each waiting for its ack. Messages a restarted
+// server had stored already are acknowledged as duplicates, so the stream
+// ends with every message once, in the order of Publish calls, as if the
+// server had never gone away. For that the connection must not buffer
+// publishes while it reconnects (Connect with NoReconnectBuffer): a
+// buffered message would reach the restarted server before the older ones
+// being retried.
 //
 // Publish, Flush and Close must be called from one goroutine at a time
 // (typically one publishing goroutine); Stats may be called from any
@@ -105,15 +126,18 @@ type Stats struct {
 // which alone republishes.
 type Publisher struct {
 	js         jetstream.JetStream // private context with the ack callbacks
-	max        int64               // window size
-	low        int64               // a blocked Publish resumes at this many pending
+	log        *slog.Logger
+	max        int64 // window size
+	low        int64 // a blocked Publish resumes at this many pending
 	ackTimeout time.Duration
 
-	pending atomic.Int64  // messages published and not yet acked or failed for good
-	waiting atomic.Bool   // Publish is blocked on a full window
-	space   chan struct{} // signalled when pending falls to low while waiting
-	idle    chan struct{} // signalled when pending falls to 0
-	wake    chan struct{} // signalled when a failure is queued
+	pending  atomic.Int64  // messages published and not yet acked or failed for good
+	inflight atomic.Int64  // messages the library awaits an ack for
+	waiting  atomic.Bool   // Publish is blocked on a full window
+	draining atomic.Bool   // recover waits for inflight to reach 0
+	space    chan struct{} // signalled when pending falls to low while waiting
+	idle     chan struct{} // signalled when pending falls to 0
+	wake     chan struct{} // signalled when a failure is queued, or inflight drained
 
 	mu        sync.Mutex
 	failed    []failure // queued by the callbacks, under mu
@@ -122,11 +146,10 @@ type Publisher struct {
 
 	// Owned by the publishing goroutine.
 	spare        []failure // swapped with failed to avoid reallocating
-	retryQ       []failure // waiting for retryAt
-	retryBuf     []failure
-	retryAt      time.Time
-	streak       int    // retry rounds in a row that saw no ack
-	ackedAtRetry uint64 // acks counted when the last round started
+	retryQ       []failure // unacknowledged after a failure, to publish again
+	sent         uint64    // messages handed to Publish so far
+	recent       []*nats.Msg
+	reconnects   uint64 // the connection's reconnect count when last checked
 	err          error  // first unreported permanent failure
 	timer        *time.Timer
 	watching     bool      // inside a blocking wait
@@ -155,7 +178,11 @@ func NewPublisher(js jetstream.JetStream, opts PublisherOptions) (*Publisher, er
 	if opts.AckTimeout == 0 {
 		opts.AckTimeout = DefaultAckTimeout
 	}
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
 	p := &Publisher{
+		log: opts.Log.With("component", "publisher"),
 		max: int64(opts.MaxPending),
 		// Resuming only once a quarter of the window is free lets a blocked
 		// Publish send a burst instead of waking once per ack.
@@ -164,6 +191,8 @@ func NewPublisher(js jetstream.JetStream, opts PublisherOptions) (*Publisher, er
 		space:      make(chan struct{}, 1),
 		idle:       make(chan struct{}, 1),
 		wake:       make(chan struct{}, 1),
+		recent:     make([]*nats.Msg, opts.MaxPending),
+		reconnects: js.Conn().Stats().Reconnects,
 	}
 	// No per-message ack timeout in the library: a timer per message costs
 	// about a fifth of the throughput. The stall watchdog in the blocking
@@ -200,31 +229,39 @@ func sibling(js jetstream.JetStream, opts ...jetstream.JetStreamOpt) (jetstream.
 }
 
 // Publish hands one message to JetStream with header Nats-Msg-Id = msgID and
-// returns without waiting for its ack. It blocks only while the window is
-// full. data must not be modified until the message is acknowledged (after
-// Flush).
+// returns without waiting for its ack. It blocks while the window is full,
+// and after a failure until every earlier message is stored again (see
+// Publisher). data must not be modified until the message is acknowledged
+// (after Flush).
 //
-// It returns ctx's error if ctx ends before the window has room; the
-// message was then not published. A *PublishError reports a message that
-// failed for good since the last report — possibly an earlier one, named in
-// the error; the current message was published anyway.
+// It returns ctx's error if ctx ends first; the message was then not
+// published. A *PublishError reports a message that failed for good since
+// the last report — possibly an earlier one, named in the error; the
+// current message was published anyway.
 func (p *Publisher) Publish(ctx context.Context, subject, msgID string, data []byte) error {
 	if msgID == "" {
 		return fmt.Errorf("publish %s: %w", subject, ErrNoMsgID)
 	}
-	if p.hasFailed.Load() || len(p.retryQ) > 0 {
-		p.handleFailures(ctx)
+	if err := p.recoverIfNeeded(ctx); err != nil {
+		return err
 	}
 	if err := p.acquire(ctx); err != nil {
 		return err
 	}
-	p.send(&nats.Msg{
+	m := &nats.Msg{
 		Subject: subject,
 		Data:    data,
 		// Set directly rather than with jetstream.WithMsgID: same header,
 		// without the per-call option closure and header canonicalisation.
 		Header: nats.Header{jetstream.MsgIDHeader: []string{msgID}},
-	})
+	}
+	p.recent[p.sent%uint64(len(p.recent))] = m
+	p.sent++
+	if err := p.send(m); err != nil {
+		// Not sent (typically: disconnected). It is the newest message, so
+		// queueing it last keeps the order.
+		p.queue(failure{msg: m, err: err})
+	}
 	return p.takeErr()
 }
 
@@ -235,7 +272,9 @@ func (p *Publisher) Publish(ctx context.Context, subject, msgID string, data []b
 func (p *Publisher) Flush(ctx context.Context) error {
 	defer p.endWait()
 	for {
-		p.handleFailures(ctx)
+		if err := p.recoverIfNeeded(ctx); err != nil {
+			return fmt.Errorf("flush: %d messages unacknowledged: %w", p.pending.Load(), err)
+		}
 		if p.pending.Load() == 0 {
 			return p.takeErr()
 		}
@@ -272,9 +311,9 @@ func (p *Publisher) Close() {
 }
 
 // acquire takes a window slot. When the window is full it waits until a
-// quarter of it is free, handling failures meanwhile: failed messages keep
-// their slot until they are acknowledged, so only the publishing goroutine's
-// retries can free the window in that case.
+// quarter of it is free, recovering from failures meanwhile: failed
+// messages keep their slot until they are acknowledged, so only the
+// publishing goroutine's retries can free the window in that case.
 func (p *Publisher) acquire(ctx context.Context) error {
 	// Only this goroutine adds to pending, so check-then-add is safe.
 	if p.pending.Load() < p.max {
@@ -294,36 +333,28 @@ func (p *Publisher) acquire(ctx context.Context) error {
 		select {
 		case <-p.space:
 		case <-p.wake:
-			p.handleFailures(ctx)
 		case <-p.arm():
-			p.handleFailures(ctx)
 			p.checkStall()
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+		if err := p.recoverIfNeeded(ctx); err != nil {
+			return err
+		}
 	}
 }
 
-// arm sets the publisher's timer for the next deadline of a blocking wait
-// (a retry round or the stall watchdog) and returns its channel, or nil
-// when there is none.
+// arm sets the publisher's timer for the stall watchdog of a blocking wait
+// and returns its channel, or nil when there is nothing to watch.
 func (p *Publisher) arm() <-chan time.Time {
-	now := time.Now()
-	var at time.Time
-	if len(p.retryQ) > 0 {
-		at = p.retryAt
-	}
-	if p.ackTimeout > 0 && p.pending.Load() > 0 {
-		if cur := p.progress.Load(); !p.watching || cur != p.progressSeen {
-			p.watching, p.progressSeen, p.progressAt = true, cur, now
-		}
-		if stall := p.progressAt.Add(p.ackTimeout); at.IsZero() || stall.Before(at) {
-			at = stall
-		}
-	}
-	if at.IsZero() {
+	if p.ackTimeout <= 0 || p.inflight.Load() <= 0 {
 		return nil
 	}
+	now := time.Now()
+	if cur := p.progress.Load(); !p.watching || cur != p.progressSeen {
+		p.watching, p.progressSeen, p.progressAt = true, cur, now
+	}
+	at := p.progressAt.Add(p.ackTimeout)
 	if p.timer == nil {
 		p.timer = time.NewTimer(at.Sub(now))
 	} else {
@@ -346,24 +377,30 @@ func (p *Publisher) endWait() {
 // publish at once so they are retried. This replaces the library's timer per
 // message, which costs throughput on every publish.
 func (p *Publisher) checkStall() {
-	if !p.watching || p.ackTimeout <= 0 || p.pending.Load() == 0 || !p.js.Conn().IsConnected() {
+	if !p.watching || p.ackTimeout <= 0 || p.inflight.Load() <= 0 || !p.js.Conn().IsConnected() {
 		return
 	}
 	if p.progress.Load() != p.progressSeen || time.Since(p.progressAt) < p.ackTimeout {
 		return
 	}
 	p.progressAt = time.Now()
+	p.log.Warn("no publish ack for a while although connected, publishing the unacknowledged messages again",
+		"in_flight", p.inflight.Load(), "ack_timeout", p.ackTimeout)
 	// This fails each pending publish with ErrJetStreamPublisherClosed
 	// through onErr; the context stays usable and resubscribes on the next
 	// publish.
 	p.js.CleanupPublisher()
 }
 
-// send publishes m asynchronously; its outcome arrives in onAck or onErr.
-func (p *Publisher) send(m *nats.Msg) {
+// send publishes m asynchronously; its outcome arrives in onAck or onErr,
+// unless it could not be sent at all (the error returned).
+func (p *Publisher) send(m *nats.Msg) error {
+	p.inflight.Add(1)
 	if _, err := p.js.PublishMsgAsync(m); err != nil {
-		p.resolve(failure{msg: m, err: err})
+		p.inflight.Add(-1)
+		return err
 	}
+	return nil
 }
 
 // onAck runs on the library's ack goroutine; it must not block.
@@ -374,6 +411,7 @@ func (p *Publisher) onAck(_ jetstream.JetStream, _ *nats.Msg, ack *jetstream.Pub
 		p.published.Add(1)
 	}
 	p.progress.Add(1)
+	p.settled()
 	p.release()
 }
 
@@ -385,7 +423,18 @@ func (p *Publisher) onErr(_ jetstream.JetStream, m *nats.Msg, err error) {
 	p.hasFailed.Store(true)
 	p.mu.Unlock()
 	p.progress.Add(1)
+	p.settled()
 	signal(p.wake)
+}
+
+// settled counts one message the library no longer awaits an ack for, and
+// wakes recover when it waits for the last one.
+func (p *Publisher) settled() {
+	// draining is set before recover loads inflight, and this decrement
+	// comes before the load of draining: one of the two sees the other.
+	if p.inflight.Add(-1) == 0 && p.draining.Load() {
+		signal(p.wake)
+	}
 }
 
 // release frees a window slot and wakes a blocked Publish once the window
@@ -408,85 +457,235 @@ func signal(c chan struct{}) {
 	}
 }
 
-// handleFailures sorts queued failures into permanent ones (reported, slot
-// freed) and transient ones (queued for retry), then runs a retry round if
-// one is due.
-func (p *Publisher) handleFailures(ctx context.Context) {
-	if p.hasFailed.Load() {
-		p.mu.Lock()
-		batch := p.failed
-		p.failed = p.spare[:0]
-		p.hasFailed.Store(false)
-		p.mu.Unlock()
-		for _, f := range batch {
-			p.resolve(f)
-		}
-		clear(batch)
-		p.spare = batch[:0]
-	}
-	if len(p.retryQ) == 0 || time.Now().Before(p.retryAt) {
-		return
-	}
-	p.retryRound(ctx)
-}
-
-// resolve reports f if it is permanent and queues it for retry otherwise.
-func (p *Publisher) resolve(f failure) {
+// queue sorts f into the permanent failures (reported, slot freed) and
+// the transient ones (published again by recover).
+func (p *Publisher) queue(f failure) {
 	if !retryable(f.err) {
 		p.fail(f.msg, f.err)
 		return
 	}
-	if len(p.retryQ) == 0 {
-		// A round that saw no ack since the previous one backs off further.
-		if acked := p.published.Load() + p.duplicates.Load(); acked == p.ackedAtRetry {
-			p.streak++
-		} else {
-			p.streak = 0
-		}
-		p.retryAt = time.Now().Add(backoff(p.streak))
-	}
 	p.retryQ = append(p.retryQ, f)
 }
 
-// retryRound republishes every queued failure, except those whose subject
-// no stream captures.
-func (p *Publisher) retryRound(ctx context.Context) {
-	p.ackedAtRetry = p.published.Load() + p.duplicates.Load()
-	q := p.retryQ
-	p.retryQ = p.retryBuf[:0]
-	var captured map[string]bool // per round: subject → a stream captures it
-	for _, f := range q {
-		if errors.Is(f.err, jetstream.ErrNoStreamResponse) {
+// takeFailed moves the failures the callbacks queued to the retry queue.
+func (p *Publisher) takeFailed() {
+	if !p.hasFailed.Load() {
+		return
+	}
+	p.mu.Lock()
+	batch := p.failed
+	p.failed = p.spare[:0]
+	p.hasFailed.Store(false)
+	p.mu.Unlock()
+	for _, f := range batch {
+		p.queue(f)
+	}
+	clear(batch)
+	p.spare = batch[:0]
+}
+
+// recoverIfNeeded recovers (see recover) if a publication failed or the
+// connection reconnected since the last check: the library then fails the
+// messages that were in flight, possibly after the reconnect, and nothing
+// new may be sent before they are published again.
+func (p *Publisher) recoverIfNeeded(ctx context.Context) error {
+	if !p.hasFailed.Load() && len(p.retryQ) == 0 {
+		// The connection's lock, briefly: cheap next to a publish.
+		if n := p.js.Conn().Stats().Reconnects; n == p.reconnects {
+			return nil
+		}
+	}
+	return p.recover(ctx)
+}
+
+// recover waits until the library has settled every message in flight,
+// then publishes the unacknowledged ones again in their publication order:
+// the first one synchronously, retried with backoff until the server
+// acknowledges it (or it fails for good), then the others asynchronously,
+// in order, on the connection that works again. A server stores what one
+// connection sends in order, so if it goes away again meanwhile it holds a
+// prefix of them, and the next recovery starts over from the first one it
+// did not acknowledge. It returns ctx's error if ctx ends first; what is
+// left is resumed by the next call.
+func (p *Publisher) recover(ctx context.Context) error {
+	p.reconnects = p.js.Conn().Stats().Reconnects
+	if err := p.drain(ctx); err != nil {
+		return err
+	}
+	p.takeFailed()
+	if len(p.retryQ) == 0 {
+		return nil
+	}
+	p.sortRetries()
+	began := time.Now()
+	p.log.Warn("publishing failed, publishing the unacknowledged messages again in order once NATS answers",
+		"messages", len(p.retryQ), "err", p.retryQ[0].err)
+	captured := map[string]bool{} // subject → a stream captures it
+	for len(p.retryQ) > 0 {
+		// The first one waits for its ack: it tells when NATS is back.
+		if err := p.republish(ctx, p.retryQ[0].msg, captured); err != nil {
+			return err
+		}
+		p.retryQ[0] = failure{}
+		p.retryQ = p.retryQ[1:]
+		if len(p.retryQ) == 0 || !p.js.Conn().IsConnected() {
+			continue
+		}
+		n := len(p.retryQ)
+		for i, f := range p.retryQ {
+			p.retries.Add(1)
+			if err := p.send(f.msg); err != nil {
+				// Lost the connection again: keep the rest, in order.
+				p.retryQ = p.retryQ[i:]
+				break
+			}
+			p.retryQ[i] = failure{}
+			if i == n-1 {
+				p.retryQ = p.retryQ[:0]
+			}
+		}
+	}
+	p.retryQ = nil
+	p.log.Info("NATS answers again, the unacknowledged messages are published again in order",
+		"took", time.Since(began).Round(time.Millisecond))
+	return nil
+}
+
+// drain waits until the library awaits no ack: each message in flight is
+// acknowledged or failed (a disconnect fails them all; the stall watchdog
+// catches acks lost otherwise).
+func (p *Publisher) drain(ctx context.Context) error {
+	p.draining.Store(true)
+	defer p.draining.Store(false)
+	defer p.endWait()
+	for p.inflight.Load() > 0 {
+		select {
+		case <-p.wake:
+		case <-p.arm():
+			p.checkStall()
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// sortRetries puts the retry queue in publication order. Failures arrive in
+// any order (the library fails a disconnect's messages from a map); the
+// ring of the latest publications says which came first. A message not in
+// it is older than all those that are, so it goes first.
+func (p *Publisher) sortRetries() {
+	if len(p.retryQ) < 2 {
+		return
+	}
+	index := make(map[*nats.Msg]uint64, len(p.recent))
+	n := uint64(len(p.recent))
+	for i := p.sent - min(p.sent, n); i < p.sent; i++ {
+		index[p.recent[i%n]] = i + 1 // 0: not in the ring
+	}
+	slices.SortStableFunc(p.retryQ, func(a, b failure) int {
+		return cmpUint(index[a.msg], index[b.msg])
+	})
+}
+
+func cmpUint(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// republish publishes m again and waits for its ack, retrying with backoff
+// while the failure is transient. It returns nil once m is acknowledged or
+// has failed for good (reported by takeErr), and ctx's error if ctx ends.
+func (p *Publisher) republish(ctx context.Context, m *nats.Msg, captured map[string]bool) error {
+	for attempt := 0; ; attempt++ {
+		p.retries.Add(1)
+		actx, cancel := context.WithTimeout(ctx, attemptTimeout)
+		ack, err := p.js.PublishMsg(actx, m)
+		cancel()
+		if err == nil {
+			if ack.Duplicate {
+				p.duplicates.Add(1)
+			} else {
+				p.published.Add(1)
+			}
+			p.progress.Add(1)
+			p.release()
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if !retryable(err) {
+			p.fail(m, err)
+			return nil
+		}
+		if errors.Is(err, jetstream.ErrNoStreamResponse) {
 			// No responders means either "JetStream is restarting" (retry)
 			// or "no stream has this subject" (give up): ask JetStream.
-			if captured == nil {
-				captured = make(map[string]bool)
-			}
-			c, known := captured[f.msg.Subject]
+			c, known := captured[m.Subject]
 			if !known {
-				c, known = p.streamCaptures(ctx, f.msg.Subject)
-				if known {
-					captured[f.msg.Subject] = c
+				if c, known = streamCaptures(ctx, p.js, m.Subject); known {
+					captured[m.Subject] = c
 				}
 			}
 			if known && !c {
-				p.fail(f.msg, ErrNoStream)
-				continue
+				p.fail(m, ErrNoStream)
+				return nil
 			}
 		}
-		p.retries.Add(1)
-		p.send(f.msg)
+		if attempt&(attempt+1) == 0 { // attempts 1, 2, 4, 8…: a line a second at worst, fewer as it lasts
+			p.log.Warn("cannot publish yet, retrying with backoff", "subject", m.Subject,
+				"msg_id", m.Header.Get(jetstream.MsgIDHeader), "attempt", attempt+1, "err", err)
+		}
+		t := time.NewTimer(backoff(attempt))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
 	}
-	clear(q)
-	p.retryBuf = q[:0]
+}
+
+// untilAcked calls publish, each attempt bounded by attemptTimeout, until
+// it succeeds, fails for good (see retryable) or ctx ends, backing off
+// between attempts: what a synchronous publish to subject needs to ride out
+// a server restart. No responders while JetStream answers that no stream
+// captures subject fails at once, with ErrNoStream.
+func untilAcked(ctx context.Context, js jetstream.JetStream, subject string, publish func(context.Context) error) error {
+	for attempt := 0; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, attemptTimeout)
+		err := publish(actx)
+		cancel()
+		if err == nil || ctx.Err() != nil || !retryable(err) {
+			return err
+		}
+		if errors.Is(err, jetstream.ErrNoStreamResponse) {
+			if c, known := streamCaptures(ctx, js, subject); known && !c {
+				return fmt.Errorf("%w: %s", ErrNoStream, subject)
+			}
+		}
+		t := time.NewTimer(backoff(attempt))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		}
+	}
 }
 
 // streamCaptures asks JetStream whether a stream captures subject; known is
 // false when JetStream did not answer.
-func (p *Publisher) streamCaptures(ctx context.Context, subject string) (captures, known bool) {
+func streamCaptures(ctx context.Context, js jetstream.JetStream, subject string) (captures, known bool) {
 	ctx, cancel := context.WithTimeout(ctx, lookupTimeout)
 	defer cancel()
-	_, err := p.js.StreamNameBySubject(ctx, subject)
+	_, err := js.StreamNameBySubject(ctx, subject)
 	switch {
 	case err == nil:
 		return true, true
@@ -533,8 +732,7 @@ func retryable(err error) bool {
 	return true
 }
 
-// backoff is the delay before the retry round after streak rounds without
-// an ack.
+// backoff is the delay before the next attempt after streak failed ones.
 func backoff(streak int) time.Duration {
 	d := retryBackoffMin
 	for i := 0; i < streak && d < retryBackoffMax; i++ {

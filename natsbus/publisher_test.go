@@ -151,7 +151,7 @@ func TestPublisherContextEndsWhileWindowFull(t *testing.T) {
 
 // TestPublisherSurvivesServerRestart stops the server while messages are in
 // flight, publishes while it is down, restarts it on the same port and store,
-// and checks that every message is stored exactly once.
+// and checks that every message is stored exactly once, in order.
 func TestPublisherSurvivesServerRestart(t *testing.T) {
 	const (
 		n          = 4000
@@ -165,7 +165,7 @@ func TestPublisherSurvivesServerRestart(t *testing.T) {
 	t.Cleanup(func() { srv.Shutdown() })
 	listen := fmt.Sprintf("127.0.0.1:%d", srv.Port())
 
-	nc, err := natsbus.Connect(testCtx(t, 5*time.Second), srv.URL(), t.Name(), quiet())
+	nc, err := natsbus.Connect(testCtx(t, 5*time.Second), srv.URL(), t.Name(), quiet(), natsbus.NoReconnectBuffer())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,8 +209,9 @@ func TestPublisherSurvivesServerRestart(t *testing.T) {
 	srv.Shutdown() // acks in flight are lost with the connection
 	waitFor(t, 5*time.Second, "client to notice the server is gone", func() bool { return nc.Status() != nats.CONNECTED })
 	close(down)
-	// Keep publishing while the server is down, until the window is full.
-	waitFor(t, 10*time.Second, "the window to fill while the server is down", func() bool { return p.Stats().Pending == maxPending })
+	// Publishing goes on into the outage: the publisher retries, with
+	// backoff, and publishes nothing newer meanwhile.
+	waitFor(t, 10*time.Second, "the publisher to retry while the server is down", func() bool { return p.Stats().Retries >= 3 })
 
 	srv, err = natsbus.StartServer(natsbus.ServerConfig{Listen: listen, DataDir: dir, Logger: quiet()})
 	if err != nil {
@@ -243,6 +244,16 @@ func TestPublisherSurvivesServerRestart(t *testing.T) {
 	}
 	if got := streamMsgs(t, stream); got != n {
 		t.Errorf("stream holds %d messages, want %d", got, n)
+	}
+	// In the order of the Publish calls, as if the server had stayed up.
+	for i := range n {
+		m, err := stream.GetMsg(testCtx(t, 5*time.Second), uint64(i+1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := m.Header.Get(jetstream.MsgIDHeader), "r-"+strconv.Itoa(i); got != want {
+			t.Fatalf("sequence %d holds %s, want %s: the restart changed the order", i+1, got, want)
+		}
 	}
 }
 

@@ -103,8 +103,16 @@ func PublishFaults(ctx context.Context, js jetstream.JetStream, producer string,
 }
 
 // publishLatest publishes data to a subject of the truth stream, which
-// keeps one message per subject, and waits for the ack.
+// keeps one message per subject, and waits for the ack, retrying with
+// backoff while NATS is unavailable (a server restarting mid-run). Each
+// attempt is safe to repeat: the stream keeps the latest message of the
+// subject only.
 func publishLatest(ctx context.Context, js jetstream.JetStream, subject string, data []byte) error {
+	return untilAcked(ctx, js, subject, func(ctx context.Context) error { return publishLatestOnce(ctx, js, subject, data) })
+}
+
+// publishLatestOnce is one attempt of publishLatest.
+func publishLatestOnce(ctx context.Context, js jetstream.JetStream, subject string, data []byte) error {
 	sum := sha256.Sum256(append([]byte(subject+"\n"), data...))
 	id := "truth-" + hex.EncodeToString(sum[:16])
 	ack, err := js.Publish(ctx, subject, data, jetstream.WithMsgID(id))

@@ -70,6 +70,11 @@ const (
 	SnapshotSpacing = 10
 	// rejectRetryMax caps the pause between attempts to store a reject.
 	rejectRetryMax = 2 * time.Second
+	// reopenBackoffMin and reopenBackoffMax bound the pause before opening
+	// the consumer again after consuming failed (NATS went away): 100 ms,
+	// doubling up to 5 s while it keeps failing.
+	reopenBackoffMin = 100 * time.Millisecond
+	reopenBackoffMax = 5 * time.Second
 )
 
 // Config sets up a Service.
@@ -159,6 +164,8 @@ type Service struct {
 	snapAt    time.Time // when the last snapshot started
 	snapNext  time.Time // no snapshot by count or interval before (SnapshotSpacing)
 	snapSize  int       // bytes of the last snapshot, to size the next buffer
+	// reconnects is the connection's reconnect count when consuming began.
+	reconnects uint64
 
 	handled, applied, duplicates, stale, rejected atomic.Uint64
 	lastSeq, restored, pending                    atomic.Uint64
@@ -290,9 +297,10 @@ func (s *Service) Run(ctx context.Context) (err error) {
 	if i := s.cfg.SnapshotInterval; i > 0 && i < tick {
 		tick = i // an idle stream still gets its snapshot on time
 	}
-	cons, err := natsbus.OpenConsumer(ctx, js, natsbus.ConsumerConfig{
+	ccfg := natsbus.ConsumerConfig{
 		Durable: s.cfg.Consumer, AckWait: s.cfg.AckWait, MaxAckPending: s.cfg.MaxAckPending, Tick: tick, Log: s.log,
-	}, s.last)
+	}
+	cons, err := natsbus.OpenConsumer(ctx, js, ccfg, s.last)
 	if err != nil {
 		return err
 	}
@@ -301,14 +309,41 @@ func (s *Service) Run(ctx context.Context) (err error) {
 		s.obs.Pending(n)
 	}
 	s.snapAt = s.now()
+	s.reconnects = js.Conn().Stats().Reconnects
 	s.phase.Store(nil)
 	s.log.Info("aggregator consuming", "after_seq", s.last)
 
-	var runErr error
-	if s.cfg.Workers > 0 {
-		runErr = s.runParallel(ctx, tick)
-	} else {
-		runErr = cons.Run(ctx, s.handle, s.tick)
+	runErr := s.consume(ctx, cons, tick)
+	// Consuming stops with an error when NATS goes away for longer than
+	// the client rides out (a server restart): open the consumer again,
+	// right after the last message handled, as a restart would, with
+	// backoff, until it works or ctx ends.
+	for attempt, at := 0, s.last; runErr != nil && ctx.Err() == nil; attempt++ {
+		if s.last != at {
+			attempt, at = 0, s.last // it got somewhere: start the backoff again
+		}
+		s.setPhase("reopening the consumer: " + runErr.Error())
+		if errors.Is(runErr, errReconnected) {
+			s.log.Info("reconnected to NATS, reopening the consumer after the last message handled", "after_seq", s.last)
+			attempt = -1
+		} else {
+			wait := min(reopenBackoffMin<<min(attempt, 8), reopenBackoffMax)
+			s.log.Warn("consuming stopped, reopening the consumer after the last message handled",
+				"after_seq", s.last, "attempt", attempt+1, "retry_in", wait, "err", runErr)
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				continue
+			}
+		}
+		if cons, runErr = natsbus.OpenConsumer(ctx, js, ccfg, s.last); runErr != nil {
+			continue
+		}
+		s.phase.Store(nil)
+		s.log.Info("aggregator consuming again", "after_seq", s.last)
+		runErr = s.consume(ctx, cons, tick)
 	}
 	s.setPhase("stopping")
 	// Save what was done, on a clean stop and after a failed message alike
@@ -328,6 +363,15 @@ func (s *Service) Run(ctx context.Context) (err error) {
 		return nil
 	}
 	return runErr
+}
+
+// consume hands the consumer's messages to the Engine until ctx ends or
+// consuming fails.
+func (s *Service) consume(ctx context.Context, cons *natsbus.Consumer, tick time.Duration) error {
+	if s.cfg.Workers > 0 {
+		return s.runParallel(ctx, tick)
+	}
+	return cons.Run(ctx, s.handle, s.tick)
 }
 
 // restore loads the snapshot, if any, into the Engine and sets the
@@ -493,9 +537,20 @@ func (s *Service) reject(ctx context.Context, m *natsbus.Message, cause error) e
 	return nil
 }
 
-// tick takes a snapshot when the interval has passed and something
+// errReconnected ends consuming after the connection reconnected, so that
+// the consumer is opened again right after the last message handled.
+// Deliveries lost with the old connection would otherwise come back only
+// after AckWait when no later message reveals the gap (the end of the
+// stream), and a restarted server may have lost the consumer's acks.
+var errReconnected = errors.New("reconnected to NATS")
+
+// tick notices a reconnect (errReconnected) and takes a snapshot when the interval has passed and something
 // changed. It runs on the consuming goroutine.
 func (s *Service) tick(ctx context.Context) error {
+	if n := s.cfg.JS.Conn().Stats().Reconnects; n != s.reconnects {
+		s.reconnects = n
+		return errReconnected
+	}
 	if s.sinceSnap > 0 && s.cfg.SnapshotInterval > 0 && s.now().Sub(s.snapAt) >= s.cfg.SnapshotInterval && s.snapshotSpaced() {
 		return s.snapshotNow(ctx)
 	}

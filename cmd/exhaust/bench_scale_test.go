@@ -16,6 +16,9 @@ const asMainEnv = "GO_EXHAUST_AS_MAIN"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(asMainEnv) == "1" {
+		if len(os.Args) > 1 && os.Args[1] == testServerCommand {
+			runTestServer(os.Args[2:]) // exits
+		}
 		main() // exits
 	}
 	os.Exit(m.Run())

@@ -148,7 +148,9 @@ func (p *pipeline) Open(ctx context.Context) error {
 		}
 		p.server, url = srv, srv.URL()
 	}
-	nc, err := natsbus.Connect(ctx, url, "exhaust-producers", p.log)
+	// No reconnect buffer: the publisher keeps the events in order across
+	// a server restart (natsbus.NoReconnectBuffer).
+	nc, err := natsbus.Connect(ctx, url, "exhaust-producers", p.log, natsbus.NoReconnectBuffer())
 	if err != nil {
 		return err
 	}
@@ -164,7 +166,7 @@ func (p *pipeline) Open(ctx context.Context) error {
 			return err
 		}
 	}
-	if p.pub, err = natsbus.NewPublisher(p.js, natsbus.PublisherOptions{}); err != nil {
+	if p.pub, err = natsbus.NewPublisher(p.js, natsbus.PublisherOptions{Log: p.log}); err != nil {
 		return err
 	}
 

@@ -1,0 +1,34 @@
+package graph_test
+
+import (
+	"bytes"
+	"testing"
+
+	"exhaust/aggregator/graph"
+)
+
+// FuzzLoad feeds arbitrary bytes to Graph.Load, a part of the snapshot the
+// aggregator reads back at start (seeds: testdata/fuzz/FuzzLoad, written by
+// the aggregator's TestWriteFuzzCorpus). It must never panic, and a graph
+// that accepted the bytes must work and save again.
+func FuzzLoad(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		g := graph.New()
+		if err := g.Load(bytes.NewReader(data)); err != nil {
+			return
+		}
+		g.Stats()
+		for _, root := range g.Roots() {
+			g.Members(root)
+			g.Links(root)
+		}
+		var b bytes.Buffer
+		if err := g.Save(&b); err != nil {
+			t.Fatalf("loaded, but cannot save again: %v", err)
+		}
+		again := graph.New()
+		if err := again.Load(&b); err != nil {
+			t.Fatalf("cannot load what it saved: %v", err)
+		}
+	})
+}

@@ -22,7 +22,9 @@ type Linker struct {
 	dev  map[event.IDKind]bool // device kinds
 
 	towers map[string][2]float64 // tower id → lat, lon, learned from events
-	wm     int64                 // watermark: the latest record time, unix ns (noTime before any)
+	wm     int64                 // watermark (see watermark.go), unix ns (noTime before any)
+	recent times                 // the recent record times the watermark follows
+	latest int64                 // the latest record time seen (noTime before any)
 
 	joins joiner
 	co    cooccur
@@ -72,7 +74,8 @@ func (l *Linker) reset() {
 	}
 	l.towers = map[string][2]float64{}
 	l.places = map[string]string{}
-	l.wm = noTime
+	l.wm, l.latest = noTime, noTime
+	l.recent = times{}
 	l.joins = newJoiner()
 	l.co = newCooccur()
 	l.whys = map[whyKey]string{}
@@ -212,18 +215,36 @@ func (l *Linker) sameWhy(a, b event.IDKind, typ string) string {
 	return s
 }
 
-// advance moves the watermark to t and closes what it leaves behind:
-// joins whose window has passed and co-occurrence bins past the lag.
+// advance records a record's time t and moves the watermark (see
+// watermark.go), closing what it leaves behind: joins whose window has
+// passed and co-occurrence bins past the lag.
 func (l *Linker) advance(t int64) {
-	if l.wm != noTime && t <= l.wm {
+	l.latest = max(l.latest, t)
+	l.moveTo(l.recent.add(t))
+}
+
+func (l *Linker) moveTo(wm int64) {
+	if l.wm != noTime && wm <= l.wm {
 		return
 	}
-	l.wm = t
+	l.wm = wm
 	l.resolveJoins()
 	l.closeBins()
 }
 
-// Watermark returns the latest record time observed (zero before any).
+// Flush moves the watermark to the latest record time seen, as if the
+// stream had ended there: joins and co-occurrence bins up to it (less the
+// lag) are decided. A batch job calls it after its last record; a live
+// aggregator never needs to.
+func (l *Linker) Flush() {
+	if l.latest != noTime {
+		l.moveTo(l.latest)
+	}
+}
+
+// Watermark returns how far the stream has gone in event time (zero before
+// any record): a high quantile of the recent record times, which clocks
+// running ahead do not move (see watermark.go).
 func (l *Linker) Watermark() time.Time {
 	if l.wm == noTime {
 		return time.Time{}

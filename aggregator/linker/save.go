@@ -12,7 +12,7 @@ import (
 )
 
 // snapshotVersion is the version of the Save format; Load refuses others.
-const snapshotVersion = 3
+const snapshotVersion = 4
 
 type savedTower struct {
 	ID       string
@@ -58,6 +58,8 @@ type savedContra struct {
 type snapshot struct {
 	Version   int
 	Watermark int64
+	Latest    int64
+	Recent    times
 	Towers    []savedTower
 	Pays      []joinRec // by place, then arrival order
 	Baskets   []joinRec
@@ -89,7 +91,7 @@ type snapshot struct {
 func (l *Linker) Save(w io.Writer) error {
 	co := &l.co
 	s := snapshot{
-		Version: snapshotVersion, Watermark: l.wm,
+		Version: snapshotVersion, Watermark: l.wm, Latest: l.latest, Recent: l.recent,
 		Baskets: l.joins.Baskets, NextPrune: l.joins.NextPrune,
 		Tracks: co.Tracks, Closed: co.Closed, NextForget: co.NextForget, NextReview: co.NextReview, InView: co.InView, Splits: co.Splits,
 		Late: co.Late, Crowded: co.Crowded, Links: co.Links, Unresolved: co.Unresolved, Undone: co.Undone,
@@ -149,7 +151,10 @@ func (l *Linker) Load(r io.Reader) error {
 		return fmt.Errorf("load linker: snapshot version %d, this build reads version %d", s.Version, snapshotVersion)
 	}
 	l.reset()
-	l.wm = s.Watermark
+	l.wm, l.latest, l.recent = s.Watermark, s.Latest, s.Recent
+	if len(l.recent.Ring) > recentN || len(l.recent.Sorted) != len(l.recent.Ring) || l.recent.Next < 0 || l.recent.Next >= recentN {
+		return fmt.Errorf("load linker: a window of %d recent times (%d sorted, next %d), at most %d", len(l.recent.Ring), len(l.recent.Sorted), l.recent.Next, recentN)
+	}
 	for _, t := range s.Towers {
 		l.towers[t.ID] = [2]float64{t.Lat, t.Lon}
 	}

@@ -144,14 +144,15 @@ type Engine struct {
 	seq     uint64
 	events  uint64
 	version uint64
-	// See Stats.
-	duplicates, lateWithin, lateBeyond uint64
 	seen    *recentIDs
 	graph   *graph.Graph
 	linker  *linker.Linker
 	facts   *facts.Store
 	traces  *score.Traces
 	side    *side
+
+	// Process counters (see Stats).
+	duplicates, lateWithin, lateBeyond uint64
 
 	// The ground truth, for scoring only: each person's id (one copy,
 	// shared by the owner table) and the owner of each identifier. A

@@ -392,7 +392,7 @@ func required(m Meaning) error {
 	switch m := m.(type) {
 	case Radio:
 		if m.List == "" || m.EmitterKey == "" || m.StrengthKey == "" {
-			return fmt.Errorf("List, EmitterKey and StrengthKey are required")
+			return fmt.Errorf("the roles List, EmitterKey and StrengthKey are required")
 		}
 	case AppUse:
 		return need("App", m.App)
@@ -414,7 +414,7 @@ func required(m Meaning) error {
 		return need("Product", m.Product)
 	case Sleep:
 		if m.Bed == "" || m.Wake == "" {
-			return fmt.Errorf("Bed and Wake are required")
+			return fmt.Errorf("the roles Bed and Wake are required")
 		}
 	case Activity:
 		return need("Steps", m.Steps)
@@ -422,7 +422,7 @@ func required(m Meaning) error {
 		return need("Sport", m.Sport)
 	case Attribute:
 		if m.Fact == "" || len(m.Fields) == 0 || m.Say == "" {
-			return fmt.Errorf("Fact, Fields and Say are required")
+			return fmt.Errorf("the roles Fact, Fields and Say are required")
 		}
 	}
 	return nil

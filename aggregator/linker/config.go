@@ -113,10 +113,10 @@ func DefaultConfig() Config {
 		// The vocabulary's one-per-person kinds, those producers declare
 		// included (event.Exclusive).
 		CooccurExclusive: event.ExclusiveKinds(),
-		CooccurDevice: []event.IDKind{event.IMSI, event.IMEI, event.MSISDN, event.ADID},
-		SplitWindow:   2 * time.Minute,
-		SplitSpeedKmh: 120,
-		SplitAfter:    2,
+		CooccurDevice:    []event.IDKind{event.IMSI, event.IMEI, event.MSISDN, event.ADID},
+		SplitWindow:      2 * time.Minute,
+		SplitSpeedKmh:    120,
+		SplitAfter:       2,
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 	"unicode/utf8"
 
 	"exhaust/event"
@@ -374,40 +373,6 @@ func (d *decoder) text(dst *string, shared bool) bool {
 	return true
 }
 
-// fastDigits is the most decimal digits an int always holds.
-const fastDigits = strconv.IntSize / 32 * 9
-
-// integer decodes a number without fraction or exponent into dst.
-func (d *decoder) integer(dst *int) bool {
-	c := d.peek()
-	if c == 'n' {
-		return d.null()
-	}
-	start := d.i
-	if frac, exp, ok := d.number(); !ok || frac || exp {
-		return false
-	}
-	lit := d.b[start:d.i]
-	digits := lit
-	if lit[0] == '-' {
-		digits = lit[1:]
-	}
-	if len(digits) > fastDigits {
-		n, err := strconv.ParseInt(string(lit), 10, strconv.IntSize)
-		*dst = int(n)
-		return err == nil
-	}
-	n := 0
-	for _, c := range digits {
-		n = n*10 + int(c-'0')
-	}
-	if lit[0] == '-' {
-		n = -n
-	}
-	*dst = n
-	return true
-}
-
 // float decodes a number into dst.
 func (d *decoder) float(dst *float64) bool {
 	if d.peek() == 'n' {
@@ -433,22 +398,6 @@ func (d *decoder) boolean(dst *bool) bool {
 		return d.literal("false")
 	case 'n':
 		return d.null()
-	}
-	return false
-}
-
-// timestamp decodes a time: time.Time's own UnmarshalJSON on the literal,
-// as encoding/json calls it (it takes null as a no-op).
-func (d *decoder) timestamp(dst *time.Time) bool {
-	switch d.peek() {
-	case 'n':
-		return d.null()
-	case '"':
-		start := d.i
-		if _, _, ok := d.str(); !ok {
-			return false
-		}
-		return dst.UnmarshalJSON(d.b[start:d.i]) == nil
 	}
 	return false
 }

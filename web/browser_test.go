@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -19,8 +18,6 @@ import (
 	"exhaust/event"
 	"exhaust/world"
 )
-
-var screenshotPath = flag.String("screenshot", "", "TestScreenshot writes a screenshot of the page (after the hero's day, with the map) to this PNG file")
 
 // chromium finds the browser: $EXHAUST_CHROMIUM, else Debian's chromium.
 func chromium() string {
@@ -321,38 +318,4 @@ func parseNum(t *testing.T, s string) float64 {
 		t.Fatalf("%q is not a number", s)
 	}
 	return v
-}
-
-// TestScreenshot writes docs/classroom.png:
-//
-//	go test ./web -run TestScreenshot -screenshot ../docs/classroom.png
-//
-// It plays the default population's day 1 to the hero's evening (a jump
-// flushes everything before it), opens the evidence of her home and takes
-// the page at 1280×720.
-func TestScreenshot(t *testing.T) {
-	if *screenshotPath == "" {
-		t.Skip("no -screenshot path")
-	}
-	ctx, _ := browser(t, 90*time.Second)
-	r := newRunOf(t, world.DefaultPersons, 0, false, 240)
-	url := r.serve(t)
-	do(t, ctx, "open the page", chromedp.Navigate(url))
-	poll(t, ctx, "the first events", `document.querySelectorAll('#timeline .ev').length > 0`, 20*time.Second)
-	jump(t, url, world.MomentEvening)
-	poll(t, ctx, "the hero's day", `document.querySelectorAll('#facts .fact').length >= 12 && document.querySelector('.group.current') && document.querySelector('.group.current').dataset.group === '7'`, 40*time.Second)
-	do(t, ctx, "open home's evidence, the legend, zoom on her", chromedp.Click(chromedp.CSS(`#facts .fact[data-fact="home"] .why-btn`)),
-		chromedp.Click(chromedp.ID("legend-toggle")), chromedp.Click(chromedp.CSS(`#map-tools button[data-zoom="person"]`)))
-	poll(t, ctx, "the promotions", `document.querySelectorAll('#phone-notes .note').length > 0`, 20*time.Second)
-	// Show the Starbucks moment's header: as a teacher who scrolled up would.
-	do(t, ctx, "scroll to the café", chromedp.Evaluate[chromedp.Void](
-		`(() => { document.querySelector('#left').dispatchEvent(new WheelEvent('wheel')); document.querySelector('.group[data-group="6"]').scrollIntoView(); })()`))
-	poll(t, ctx, "the animations to end", `document.getAnimations().length === 0`, 10*time.Second)
-	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(*screenshotPath, png, 0o644); err != nil {
-		t.Fatal(err)
-	}
 }

@@ -34,6 +34,11 @@
     userScrolledAt: 0,
   };
   let es = null;
+  // ?static=1: one snapshot of the state, then the stream closes and
+  // nothing moves (no animation, a frozen clock), so a headless browser
+  // with a virtual time budget can take a screenshot.
+  const STATIC = new URLSearchParams(location.search).get("static") === "1";
+  let staticTimer = 0;
 
   const t = (key, params) => I18N.t(state.lang, key, params);
 
@@ -91,6 +96,23 @@
     on("clock", onClock);
     on("faults", onFaults);
     es.onerror = () => { $("clock-state").textContent = t("offline"); };
+    if (STATIC) es.addEventListener("clock", snapshotTaken);
+  }
+
+  // snapshotTaken closes a static page's stream once the first update is
+  // in (it ends with the clock), giving the population a moment to follow
+  // if it was not computed yet.
+  function snapshotTaken() {
+    if (!es || !state.pmsg) return;
+    if (!state.pop && !staticTimer) {
+      staticTimer = setTimeout(() => { staticTimer = -1; snapshotTaken(); }, 3000);
+      return;
+    }
+    if (!state.pop && staticTimer !== -1) return;
+    es.close();
+    es = null;
+    if (staticTimer > 0) clearTimeout(staticTimer);
+    document.documentElement.dataset.snapshot = "ready";
   }
 
   // ---- static strings ----
@@ -269,7 +291,7 @@
     const c = state.clock;
     if (!c) return 0;
     const base = Date.parse(c.now);
-    if (c.paused || c.fast) return base;
+    if (c.paused || c.fast || STATIC) return base;
     return base + (performance.now() - state.clockAt) * c.speed;
   }
 
@@ -331,7 +353,7 @@
       frags.appendChild(h("p", "sub", t("splits_title")));
       for (const sp of prof.splits.slice(-3)) {
         // The engine's own JSON (graph.Link): A, B, Kind.
-        frags.appendChild(h("div", "frag split", t("split", { a: sp.link.A.kind, b: sp.link.B.kind, evidence: sp.link.Kind, why: sp.why })));
+        frags.appendChild(h("div", "frag split", t("split", { a: sp.link.A.kind, b: sp.link.B.kind, evidence: sp.link.Kind, why: I18N.server(state.lang, sp.why) })));
       }
     }
     if (state.reveal && b.fragments.length) {
@@ -411,7 +433,7 @@
     }
     const places = [];
     if (v.station_name) places.push(v.station_name);
-    for (const p of v.places || []) places.push(p.name || p.place);
+    for (const p of v.places || []) places.push(I18N.placeName(p.place, p.name));
     for (const c of v.chains || []) places.push(c.chain);
     if (places.length) {
       box.appendChild(h("p", null, t("evidence_places")));
@@ -656,7 +678,7 @@
 
   function unicityChart(ours, persons) {
     const svg = document.createElementNS(NS, "svg");
-    const W = 520, H = 250, L = 44, R = 30, T = 12, B = 58;
+    const W = 520, H = 270, L = 44, R = 30, T = 12, B = 78;
     svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
     const mk = (name, attrs, text) => {
       const e = document.createElementNS(NS, name);
@@ -673,15 +695,42 @@
     }
     mk("line", { class: "axis", x1: L, x2: W - R, y1: y(0), y2: y(0) });
     mk("line", { class: "axis", x1: L, x2: L, y1: y(0), y2: y(1) });
-    for (let p = 1; p <= 6; p++) mk("text", { x: x(p), y: H - B + 16, "text-anchor": "middle" }, "p = " + p);
+    // Below the axis, clear of the "0%" tick label and of points at 0.
+    for (let p = 1; p <= 6; p++) mk("text", { x: x(p), y: H - B + 22, "text-anchor": "middle" }, "p = " + p);
     const pts = (ours || []).map((v, i) => `${x(i + 1)},${y(v)}`).join(" ");
     if (pts) mk("polyline", { class: "ours", points: pts });
     (ours || []).forEach((v, i) => mk("circle", { class: "ours-dot", cx: x(i + 1), cy: y(v), r: 4.5 }));
     // The published figure: ε₄ ≈ 0.95, ε₂ > 0.5 (a lower bound: an arrow up).
     mk("path", { class: "paper", d: `M${x(4)} ${y(0.95) - 8} l7 12 h-14 z` });
-    mk("text", { x: x(4) + 10, y: y(0.95) + 16 }, "ε₄ ≈ 0.95");
     mk("path", { class: "paper", d: `M${x(2)} ${y(0.5) - 14} l7 10 h-4 v6 h-6 v-6 h-4 z` });
-    mk("text", { x: x(2) + 10, y: y(0.5) + 4 }, "ε₂ > 0.5");
+    // Their labels go where they cover no point, no stretch of our curve,
+    // no marker and no other label.
+    const boxes = (ours || []).map((v, i) => ({ x: x(i + 1) - 7, y: y(v) - 7, w: 14, h: 14 }));
+    boxes.push({ x: x(4) - 8, y: y(0.95) - 9, w: 16, h: 14 }, { x: x(2) - 8, y: y(0.5) - 15, w: 16, h: 17 });
+    const curve = [];
+    (ours || []).forEach((v, i) => {
+      if (i === 0) return;
+      const x0 = x(i), y0 = y(ours[i - 1]), x1 = x(i + 1), y1 = y(v);
+      const n = Math.ceil(Math.hypot(x1 - x0, y1 - y0) / 3);
+      for (let k = 0; k <= n; k++) curve.push([x0 + ((x1 - x0) * k) / n, y0 + ((y1 - y0) * k) / n]);
+    });
+    const label = (px, py, text) => {
+      const w = text.length * 7.4 + 2, hgt = 15;
+      const spots = [[10, 16, "start"], [10, -10, "start"], [10, 4, "start"], [-10, 16, "end"], [-10, -10, "end"], [-10, 4, "end"], [0, 28, "middle"], [0, -22, "middle"]];
+      const rectOf = ([dx, dy, anchor]) => {
+        const tx = px + dx, ty = py + dy;
+        const left = anchor === "start" ? tx : anchor === "end" ? tx - w : tx - w / 2;
+        return { x: left, y: ty - 12, w, h: hgt, tx, ty, anchor };
+      };
+      const clear = (r) => r.x >= L + 2 && r.x + r.w <= W - 2 && r.y >= 0 && r.y + r.h <= H - B &&
+        !boxes.some((b) => r.x < b.x + b.w && b.x < r.x + r.w && r.y < b.y + b.h && b.y < r.y + r.h) &&
+        !curve.some(([cx, cy]) => cx > r.x - 2 && cx < r.x + r.w + 2 && cy > r.y - 2 && cy < r.y + r.h + 2);
+      const r = spots.map(rectOf).find(clear) || rectOf(spots[0]);
+      boxes.push(r);
+      mk("text", { x: r.tx, y: r.ty, "text-anchor": r.anchor, class: "paper-label" }, text);
+    };
+    label(x(4), y(0.95), "ε₄ ≈ 0.95");
+    label(x(2), y(0.5), "ε₂ > 0.5");
     const ly = H - 26;
     mk("line", { class: "ours", x1: L, x2: L + 24, y1: ly - 4, y2: ly - 4 });
     mk("text", { x: L + 30, y: ly }, t("unicity_ours", { n: persons }));
@@ -901,15 +950,17 @@
     for (const b of document.querySelectorAll("#tabs button")) b.addEventListener("click", () => showTab(b.dataset.tab));
     for (const b of document.querySelectorAll("#map-tools button")) b.addEventListener("click", () => CityMap.zoom(b.dataset.zoom));
     for (const ev of ["wheel", "touchmove", "keydown"]) $("left").addEventListener(ev, () => { state.userScrolledAt = Date.now(); }, { passive: true });
-    setInterval(renderClock, 250);
+    if (!STATIC) setInterval(renderClock, 250);
   }
 
   async function start() {
+    document.documentElement.classList.toggle("static", STATIC);
     applyStatic();
     wire();
     showTab("map");
     const r = await fetch("/city.json");
     state.city = await r.json();
+    I18N.setPlaces(state.city);
     CityMap.init($("map"), state.city);
     connect();
   }

@@ -31,6 +31,30 @@ const I18N = (() => {
   function euros(lang, cents) {
     return new Intl.NumberFormat(lang === "fr" ? "fr-FR" : "en-GB", { style: "currency", currency: "EUR" }).format((cents || 0) / 100);
   }
+  // Place names: the city's own (from /city.json, public geography), so
+  // the page never shows an internal id such as "mall:forum-des-halles"
+  // where a person expects a name. The beast only knows the names its
+  // events carried (stations, merchants).
+  let placeNames = {};
+  function setPlaces(city) {
+    const m = {};
+    for (const p of [].concat((city && city.places) || [], (city && city.stations) || [])) {
+      if (p.id && p.name && p.name !== p.id) m[p.id] = p.name;
+    }
+    placeNames = m;
+  }
+  function placeName(id, name) { return placeNames[id] || name || id || ""; }
+
+  // server puts one of the beast's own sentences (a fact's display, the
+  // evidence's why, a split's reason) in the page's conventions: place ids
+  // become names, and in English its French money format ("93,90 €")
+  // becomes the English one ("€93.90"): one money format per language.
+  function server(lang, s) {
+    s = String(s || "").replace(/(^|[^\w:])([a-z]+:[a-z0-9-]+)(?![\w:-])/g, (m, pre, id) => pre + (placeNames[id] || id));
+    if (lang === "fr") return s;
+    return s.replace(/(-?)(\d{1,3}(?:\s\d{3})*),(\d{2})\s€/g, (m, sign, units, cents) => `${sign}€${units.replace(/\s/g, ",")}.${cents}`);
+  }
+
   function dur(lang, s) {
     s = Math.round(s || 0);
     if (s < 60) return s + " s";
@@ -409,8 +433,20 @@ const I18N = (() => {
 
   // factText: one line for a fact. English uses the beast's own display.
   function factText(lang, f) {
-    if (lang !== "fr") return f.display;
     const v = f.value || {};
+    if (lang !== "fr") {
+      // Money facts are written from their values: English amounts.
+      const E = "en";
+      switch (f.name) {
+        case "spending":
+          return `spending: ${euros(E, v.total_cents)} in ${plural(E, v.payments, "card payment", "card payments")} — ` +
+            list(E, (v.by_category || []).map((c) => `${CATEGORIES.en[c.category] || String(c.category).replace(/_/g, " ")} ${euros(E, c.cents)}`), 4);
+        case "shopping":
+          return `shopping: ${euros(E, v.total_cents)} in ${plural(E, v.baskets, "loyalty basket", "loyalty baskets")} — ` +
+            list(E, (v.chains || []).map((c) => `${c.chain} ${euros(E, c.cents)} (${plural(E, c.items, "item", "items")})`), 4);
+      }
+      return server(lang, f.display);
+    }
     const L = "fr";
     switch (f.name) {
       case "home":
@@ -435,7 +471,7 @@ const I18N = (() => {
         return `${plural(L, v.trips, "trajet", "trajets")} en métro — ${r.join(" ; ")}`;
       }
       case "places":
-        return list(L, (v.places || []).map((p) => (p.name || p.place) + (p.dwell_s ? " " + dur(L, p.dwell_s) : "")), 5);
+        return list(L, (v.places || []).map((p) => placeName(p.place, p.name) + (p.dwell_s ? " " + dur(L, p.dwell_s) : "")), 5);
       case "spending":
         return `${euros(L, v.total_cents)} en ${plural(L, v.payments, "paiement CB", "paiements CB")} — ` +
           list(L, (v.by_category || []).map((c) => `${CATEGORIES.fr[c.category] || c.category} ${euros(L, c.cents)}`), 4);
@@ -465,14 +501,14 @@ const I18N = (() => {
       case "email":
         return (v.emails || []).join(", ");
     }
-    return f.display;
+    return server(lang, f.display);
   }
 
   const REG_FR = (s) => String(s).replace(/^(\w+) loyalty registration$/, "inscription à la carte fidélité $1").replace(/^(.+) captive portal$/, "portail captif $1");
 
   // factWhy: the sentence behind a fact. English uses the beast's own.
   function factWhy(lang, f) {
-    if (lang !== "fr") return (f.evidence || {}).why || "";
+    if (lang !== "fr") return server(lang, (f.evidence || {}).why);
     const v = f.value || {};
     const e = f.evidence || {};
     const L = "fr";
@@ -507,8 +543,8 @@ const I18N = (() => {
       case "name":
       case "email": return "vous l'avez saisi vous-même : " + (v.sources || []).map(REG_FR).join(", ");
     }
-    return e.why || "";
+    return server(lang, e.why);
   }
 
-  return { t, describe, foldKey, factText, factWhy, source, sources, hm, dayTime, num, dur, euros, D };
+  return { t, describe, foldKey, factText, factWhy, source, sources, hm, dayTime, num, dur, euros, setPlaces, placeName, server, D };
 })();

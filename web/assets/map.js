@@ -10,7 +10,7 @@ const CityMap = (() => {
   const LINE_COLOURS = { 1: "#FFCD00", 2: "#003CA6", 4: "#CF009E", 6: "#6ECA97", 7: "#FA9ABA", 11: "#704B1C", 14: "#62259D" };
   const PRODUCER_COLOURS = { phone: "#1f6feb", wristband: "#8a3ffc", transit: "#00857c", card: "#c2410c", loyalty: "#b3122e", wifi: "#0e7490" };
   const W = 1000; // width of the city in user units
-  let svg, city, proj, layers = {}, full, view, zoomKind = "city";
+  let svg, city, proj, layers = {}, full, core, view, zoomKind = "city";
   let trail = [], home = null, me = null, areas = [], towerHL = new Set();
   const towerEls = new Map();
   const stationLabels = new Map();
@@ -40,6 +40,10 @@ const CityMap = (() => {
     proj = { lat1, lon0, cos, k: W / ((lon1 - lon0) * cos) };
     const h = (lat1 - lat0) * proj.k;
     full = { x: -20, y: -20, w: W + 40, h: h + 40 };
+    // The city view fits where people live and go (stations, the story's
+    // places, homes): the outskirts' towers and everyday places fill the
+    // rest of the panel instead of shrinking the city into a corner of it.
+    core = fit([].concat(c.stations, c.places.filter((p) => !p.minor), c.homes).map((p) => project(p.lat, p.lon)), 150);
     svg.replaceChildren();
     for (const name of ["homes", "lines", "towers", "stations", "places", "aps", "areas", "trail", "marks", "labels"]) {
       layers[name] = el("g", { class: name }, svg);
@@ -88,7 +92,7 @@ const CityMap = (() => {
       const e = el("circle", { class: "ap", cx: x, cy: y }, layers.aps);
       el("title", {}, e).textContent = a.ssid + " " + a.id;
     }
-    setView(full, "city");
+    setView(core, "city");
     window.addEventListener("resize", () => zoom(zoomKind));
   }
 
@@ -105,7 +109,9 @@ const CityMap = (() => {
     view = c;
     zoomKind = kind;
     const pw = svg.clientWidth || 500, ph = svg.clientHeight || 400;
-    const aw = Math.max(pw - reserved(), pw / 2);
+    // The city view spans the whole panel (the phone covers an outskirt);
+    // a person's or the mall's few places keep clear of the phone.
+    const aw = kind === "city" ? pw : Math.max(pw - reserved(), pw / 2);
     const k = Math.max(c.w / aw, c.h / ph);
     const v = { x: c.x - (aw * k - c.w) / 2, y: c.y - (ph * k - c.h) / 2, w: pw * k, h: ph * k };
     svg.setAttribute("viewBox", `${v.x} ${v.y} ${v.w} ${v.h}`);
@@ -116,10 +122,33 @@ const CityMap = (() => {
     // Station names only when they can be read: zoomed in to a few km.
     svg.classList.toggle("zoomed", v.w / proj.k * 111320 * proj.cos < 4000);
     for (const t of layers.labels.querySelectorAll(".shop-label")) t.style.display = kind === "mall" ? "inline" : "none";
+    declutter();
+  }
+
+  // declutter hides the labels that would overlap one shown before them,
+  // most important first: the inferred areas, the mall, the stations of the
+  // person's trail, the mall's shops, then the other stations.
+  function declutter() {
+    if (!layers.labels || !svg.isConnected) return;
+    const all = Array.from(layers.labels.querySelectorAll("text"));
+    const rank = (e) => (e.dataset.area ? 0 : !e.classList.contains("small-label") && !e.classList.contains("shop-label") ? 1
+      : e.classList.contains("on-trail") ? 2 : e.classList.contains("shop-label") ? 3 : 4);
+    for (const e of all) e.classList.remove("overlap");
+    // Measure everything first, then hide: one layout, not one per label
+    // (a hidden label moves no other).
+    const shown = all.filter((e) => getComputedStyle(e).display !== "none")
+      .map((e) => ({ e, r: e.getBoundingClientRect(), rank: rank(e) }))
+      .filter((x) => x.r.width > 0)
+      .sort((a, b) => a.rank - b.rank);
+    const kept = [];
+    for (const { e, r } of shown) {
+      if (kept.some((k) => r.left < k.right && k.left < r.right && r.top < k.bottom && k.top < r.bottom)) e.classList.add("overlap");
+      else kept.push(r);
+    }
   }
 
   function fit(points, padM) {
-    if (!points.length) return full;
+    if (!points.length) return full || core;
     let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
     for (const [x, y] of points) { x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y); }
     const pad = metres(padM);
@@ -143,7 +172,7 @@ const CityMap = (() => {
       setView(fit(pts, 350), "person");
       return;
     }
-    setView(full, "city");
+    setView(core, "city");
   }
 
   // setPerson starts a new person's day: no trail yet.
@@ -159,14 +188,19 @@ const CityMap = (() => {
 
   // addEntries extends the trail with the positions the sensors reported.
   function addEntries(entries) {
+    let relabel = false;
     for (const e of entries) {
       const w = e.data && e.data.where;
       if (!w || typeof w.lat !== "number") continue;
       trail.push({ lat: w.lat, lon: w.lon, producer: e.type.split(".")[0] });
       const label = e.data.station && stationLabels.get(e.data.station);
-      if (label) label.classList.add("on-trail");
+      if (label && !label.classList.contains("on-trail")) {
+        label.classList.add("on-trail");
+        relabel = true;
+      }
     }
     drawTrail();
+    if (relabel) declutter();
   }
 
   function drawTrail() {
@@ -225,6 +259,7 @@ const CityMap = (() => {
         tx.textContent = labels[a.kind];
       }
     }
+    declutter();
   }
 
   // highlightTowers marks the towers a fact rests on.

@@ -34,6 +34,22 @@ func servePlayed(t *testing.T) (*run, string) {
 	t.Helper()
 	r := newRun(t, 1, true, 1)
 	r.play(t)
+	// The population view is refreshed every popEvery at most: wait for
+	// the one of the whole day.
+	deadline := time.Now().Add(3 * popEvery)
+	for {
+		sn := r.page.session.read(world.HeroID, 0, 0)
+		var pop struct {
+			Events uint64 `json:"events"`
+		}
+		if sn.pop != nil && json.Unmarshal(sn.pop, &pop) == nil && pop.Events == sn.events && pop.Events > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the population view still counts %d events of %d", pop.Events, sn.events)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	ts := httptest.NewServer(r.page.Handler())
 	t.Cleanup(func() {
 		ts.CloseClientConnections() // the live streams never end on their own
@@ -80,14 +96,15 @@ const openAllEvidence = `(() => {
 // pageText is what the page shows as text in its three columns.
 const pageText = `['left', 'center', 'right'].map((id) => document.getElementById(id).innerText).join('\n')`
 
-// overlaps lists the pairs of visible elements matching the selector whose
-// boxes overlap, as "text | text".
+// overlaps lists the pairs of visible elements matching the selector, one
+// of them a label, whose boxes overlap, as "text | text".
 const overlaps = `((sel) => {
 	const els = Array.from(document.querySelectorAll(sel)).filter((e) => getComputedStyle(e).display !== 'none')
 		.map((e) => ({ e, r: e.getBoundingClientRect() })).filter((x) => x.r.width > 0);
 	const out = [];
 	for (let i = 0; i < els.length; i++) for (let j = i + 1; j < els.length; j++) {
 		const a = els[i].r, b = els[j].r;
+		if (els[i].e.tagName !== 'text' && els[j].e.tagName !== 'text') continue; // two marks may coincide: they are data
 		if (a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5) out.push((els[i].e.textContent || els[i].e.getAttribute('class')) + ' | ' + (els[j].e.textContent || els[j].e.getAttribute('class')));
 	}
 	return out;

@@ -209,16 +209,21 @@ func (s *Server) work() {
 	defer close(s.done)
 	var lastPop time.Time
 	popDirty := true
+	// Changes made while the worker works or sleeps must wake it: it takes
+	// the next change's channel before it looks at the session, never after
+	// (a day played in a few milliseconds would otherwise leave the
+	// population view empty until the next change).
+	ch := s.session.changes()
 	for {
 		var popDue <-chan time.Time
 		if popDirty {
 			popDue = time.After(time.Until(lastPop.Add(popEvery)))
 		}
-		ch := s.session.changes()
 		select {
 		case <-s.ctx.Done():
 			return
 		case <-ch:
+			ch = s.session.changes()
 			s.session.promote(s.cfg.Promote)
 			popDirty = true
 		case <-popDue:

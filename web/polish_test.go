@@ -235,6 +235,15 @@ func TestBrowserPolish(t *testing.T) {
 		if got := eval[[]string](t, ctx, overlaps+`('#unicity text, #unicity .ours-dot, #unicity path.paper')`); len(got) > 0 {
 			t.Errorf("the unicity chart's labels overlap: %q", got)
 		}
+		if got := eval[[]string](t, ctx, `(() => {
+			const box = document.querySelector('#unicity svg').getBoundingClientRect();
+			return Array.from(document.querySelectorAll('#unicity text')).filter((e) => {
+				const r = e.getBoundingClientRect();
+				return r.left < box.left - 0.5 || r.right > box.right + 0.5 || r.top < box.top - 0.5 || r.bottom > box.bottom + 0.5;
+			}).map((e) => e.textContent);
+		})()`); len(got) > 0 {
+			t.Errorf("the unicity chart's labels run off it: %q", got)
+		}
 		do(t, ctx, "the map tab", chromedp.Click(chromedp.CSS(`#tabs button[data-tab="map"]`)))
 	})
 

@@ -729,13 +729,19 @@
       boxes.push(r);
       mk("text", { x: r.tx, y: r.ty, "text-anchor": r.anchor, class: "paper-label" }, text);
     };
-    label(x(4), y(0.95), "ε₄ ≈ 0.95");
-    label(x(2), y(0.5), "ε₂ > 0.5");
+    label(x(4), y(0.95), "ε₄ ≈ " + I18N.num(state.lang, 0.95, 2));
+    label(x(2), y(0.5), "ε₂ > " + I18N.num(state.lang, 0.5, 1));
     const ly = H - 26;
     mk("line", { class: "ours", x1: L, x2: L + 24, y1: ly - 4, y2: ly - 4 });
-    mk("text", { x: L + 30, y: ly }, t("unicity_ours", { n: persons }));
+    // The legend's lines squeeze into the chart rather than run off it.
+    const fitted = (attrs, text) => {
+      const room = W - 4 - attrs.x;
+      if (text.length * 7.4 > room) Object.assign(attrs, { textLength: room, lengthAdjust: "spacingAndGlyphs" });
+      return mk("text", attrs, text);
+    };
+    fitted({ x: L + 30, y: ly }, t("unicity_ours", { n: persons }));
     mk("path", { class: "paper", d: `M${L + 12} ${ly + 8} l6 10 h-12 z` });
-    mk("text", { x: L + 30, y: ly + 18 }, t("unicity_paper"));
+    fitted({ x: L + 30, y: ly + 18 }, t("unicity_paper"));
     return svg;
   }
 

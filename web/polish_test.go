@@ -159,6 +159,25 @@ func TestBrowserPolish(t *testing.T) {
 		}
 	})
 
+	t.Run("everyone's places by name", func(t *testing.T) {
+		personas := eval[[]string](t, ctx, `Array.from(document.querySelectorAll('#persona option')).map((o) => o.value)`)
+		if len(personas) != testPersons {
+			t.Fatalf("%d personas in the picker, want %d", len(personas), testPersons)
+		}
+		for _, id := range personas {
+			do(t, ctx, "pick "+id, chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('#persona'); s.value = '`+id+`'; s.dispatchEvent(new Event('change')); })()`))
+			poll(t, ctx, id+"'s facts", `document.querySelectorAll('#timeline .ev').length > 0 && document.querySelectorAll('#facts .fact').length > 0`, 10*time.Second)
+			eval[int](t, ctx, openAllEvidence)
+			for _, m := range placeID.FindAllString(eval[string](t, ctx, pageText), -1) {
+				if name, ok := names[m]; ok {
+					t.Errorf("%s: the page shows the id %s where the city names it %q", id, m, name)
+				}
+			}
+		}
+		do(t, ctx, "back to the hero", chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('#persona'); s.value = 'hero'; s.dispatchEvent(new Event('change')); })()`))
+		poll(t, ctx, "the hero's money", `!!document.querySelector('#facts .fact[data-fact="spending"]')`, 10*time.Second)
+	})
+
 	t.Run("one money format per language", func(t *testing.T) {
 		cases := []struct{ name, expr, want string }{
 			{"English euros", `I18N.euros('en', 9390)`, "€93.90"},

@@ -30,6 +30,10 @@ type controlRequest struct {
 // on, for the dirty-data panel). It answers the clock; faults answers the
 // plan in force and what it did.
 func (s *Server) control(w http.ResponseWriter, r *http.Request) {
+	if s.class != nil && !isTeacher(r) {
+		writeError(w, http.StatusForbidden, "in class mode only the projector (the demo's own machine) drives the simulation")
+		return
+	}
 	if err := sameOriginJSON(r); err != nil {
 		writeError(w, err.status, err.msg)
 		return

@@ -60,6 +60,13 @@ func newRun(t testing.TB, days int, fast bool, speed float64) *run {
 // newRunOf is newRun with a population of persons.
 func newRunOf(t testing.TB, persons, days int, fast bool, speed float64) *run {
 	t.Helper()
+	return newRunWith(t, persons, days, fast, speed, nil)
+}
+
+// newRunWith is newRunOf with the page's Config adjusted by adjust (if not
+// nil) before the page is built.
+func newRunWith(t testing.TB, persons, days int, fast bool, speed float64, adjust func(*Config)) *run {
+	t.Helper()
 	w, err := world.New(world.Config{Seed: 1, Persons: persons, Start: world.DefaultStart()})
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +77,11 @@ func newRunOf(t testing.TB, persons, days int, fast bool, speed float64) *run {
 	}
 	ps := producers.All()
 	r := &run{world: w, clock: clk, promos: &promoSink{}}
-	r.page, err = New(Config{World: w, Clock: clk, Seed: 1, Producers: ps, Promote: r.promos.publish})
+	cfg := Config{World: w, Clock: clk, Seed: 1, Producers: ps, Promote: r.promos.publish}
+	if adjust != nil {
+		adjust(&cfg)
+	}
+	r.page, err = New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

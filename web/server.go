@@ -56,6 +56,10 @@ type Config struct {
 	Throttle time.Duration
 	// Log receives the page's warnings; nil discards them.
 	Log *slog.Logger
+	// Class, if set, turns class mode on (/class, the students' page):
+	// only the projector, the demo's own machine, then drives the
+	// simulation.
+	Class *ClassConfig
 }
 
 // Server is the classroom page: an http.Handler, the run's OnDay and Tap
@@ -67,6 +71,7 @@ type Server struct {
 	city    []byte // city geometry, JSON, built once
 	session *session
 	whatif  *whatif
+	class   *classroom // nil unless class mode
 
 	runnerMu  sync.Mutex
 	runner    Runner
@@ -115,6 +120,9 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, log: cfg.Log, city: city, runner: cfg.Runner, done: make(chan struct{})}
 	s.session = newSession(cfg, validator)
 	s.whatif = newWhatif(cfg)
+	if cfg.Class != nil {
+		s.class = newClassroom(*cfg.Class, cfg.World)
+	}
 	s.routes()
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	go s.work()
@@ -135,11 +143,15 @@ func (s *Server) getRunner() Runner {
 	return s.runner
 }
 
-// Close stops the worker and ends the live streams. The handler still
-// answers afterwards, without live updates.
+// Close stops the worker and ends the live streams, and in class mode
+// forgets the class. The handler still answers afterwards, without live
+// updates.
 func (s *Server) Close() error {
 	s.cancel()
 	<-s.done
+	if s.class != nil {
+		s.class.close()
+	}
 	return nil
 }
 
@@ -179,6 +191,9 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /control/{action}", s.control)
 	m.HandleFunc("GET /whatif/settings", s.whatifSettings)
 	m.HandleFunc("POST /whatif/replay", s.whatifReplay)
+	if s.class != nil {
+		s.classRoutes(m)
+	}
 	s.mux = http.NewServeMux()
 	s.mux.Handle("/", secure(m))
 }

@@ -94,12 +94,15 @@ type Outcome struct {
 	Settings Settings `json:"settings"`
 	// Profile is the hero's main profile: the one holding most of her
 	// identifiers. Its facts are what the beast can tie to her.
-	Profile   string       `json:"profile"`
-	Name      string       `json:"name"`
-	Facts     []facts.Fact `json:"facts"`
-	Linked    int          `json:"linked"` // her identifiers in that profile
-	Score     float64      `json:"score"`
-	Fragments []fragment   `json:"fragments"` // her other, unlinked profiles
+	Profile string       `json:"profile"`
+	Name    string       `json:"name"`
+	Facts   []facts.Fact `json:"facts"`
+	Linked  int          `json:"linked"` // her identifiers in that profile
+	// Kinds are the kinds of her identifiers in that profile: how the
+	// beast recognises her.
+	Kinds     []string   `json:"kinds"`
+	Score     float64    `json:"score"`
+	Fragments []fragment `json:"fragments"` // her other, unlinked profiles
 	// Events counts the events her identifiers left, by type.
 	Events map[string]int `json:"events"`
 	Total  int            `json:"total"`
@@ -193,13 +196,24 @@ func (wi *whatif) replay(st Settings) (*replayed, error) {
 // run plays day 1 of the run's world with the hero's privacy set to st
 // through the run's producers into a fresh beast.
 func (wi *whatif) run(st Settings) (*replayed, error) {
-	cfg := wi.cfg.World.Config()
+	rs, err := replayDay(wi.cfg, map[string]Settings{world.HeroID: st})
+	if err != nil {
+		return nil, err
+	}
+	return rs[world.HeroID], nil
+}
+
+// replayDay plays day 1 of the run's world through the run's producers into
+// a fresh beast, each person of set with their privacy set to their
+// settings, and answers the outcome of each person of set.
+func replayDay(rc Config, set map[string]Settings) (map[string]*replayed, error) {
+	cfg := rc.World.Config()
 	adjust := cfg.Adjust
 	cfg.Adjust = func(p *world.Person) {
 		if adjust != nil {
 			adjust(p)
 		}
-		if p.ID == world.HeroID {
+		if st, ok := set[p.ID]; ok {
 			st.apply(&p.Privacy)
 		}
 	}
@@ -208,11 +222,11 @@ func (wi *whatif) run(st Settings) (*replayed, error) {
 		return nil, fmt.Errorf("what-if world: %w", err)
 	}
 	day := w.Day(1)
-	evs, err := collectDay(wi.cfg.Producers, wi.cfg.Seed, day)
+	evs, err := collectDay(rc.Producers, rc.Seed, day)
 	if err != nil {
 		return nil, err
 	}
-	engine := aggregator.New(*wi.cfg.Engine)
+	engine := aggregator.New(*rc.Engine)
 	truth := day.Truth()
 	owner := map[event.ID]string{}
 	for _, pl := range day.Present() {
@@ -221,7 +235,14 @@ func (wi *whatif) run(st Settings) (*replayed, error) {
 			owner[id] = pl.Person.ID
 		}
 	}
-	out := Outcome{Settings: st, Facts: []facts.Fact{}, Fragments: []fragment{}, Events: map[string]int{}}
+	outs := map[string]*replayed{}
+	for id, st := range set {
+		outs[id] = &replayed{
+			out:       Outcome{Settings: st, Facts: []facts.Fact{}, Kinds: []string{}, Fragments: []fragment{}, Events: map[string]int{}},
+			fragFacts: map[string]string{},
+		}
+	}
+	var counted []string // the people one event was counted for
 	for i := range evs {
 		ev, err := reencode(&evs[i])
 		if err != nil {
@@ -230,30 +251,38 @@ func (wi *whatif) run(st Settings) (*replayed, error) {
 		if _, err := engine.Apply(0, ev); err != nil {
 			return nil, fmt.Errorf("what-if: apply %s: %w", ev.ID, err)
 		}
+		counted = counted[:0]
 		for _, id := range event.IDsOf(ev) {
-			if owner[id] == world.HeroID {
-				out.Events[ev.Type]++
-				out.Total++
-				break
+			who := owner[id]
+			r, ok := outs[who]
+			if !ok || slices.Contains(counted, who) {
+				continue
 			}
+			counted = append(counted, who)
+			r.out.Events[ev.Type]++
+			r.out.Total++
 		}
 	}
-	r := &replayed{fragFacts: map[string]string{}}
-	first := true
+	first := map[string]bool{}
 	for _, sum := range engine.Profiles() {
-		if sum.Truth != world.HeroID {
+		r, ok := outs[sum.Truth]
+		if !ok {
 			continue
 		}
 		p, ok := engine.Profile(sum.ID)
 		if !ok {
 			continue
 		}
-		if first {
-			first = false
+		out := &r.out
+		if !first[sum.Truth] {
+			first[sum.Truth] = true
 			out.Profile, out.Name, out.Facts = p.ID, p.Name, p.Facts
 			for _, id := range p.Identifiers {
-				if owner[event.ID{Kind: id.Kind, Value: id.Value}] == world.HeroID {
+				if owner[event.ID{Kind: id.Kind, Value: id.Value}] == sum.Truth {
 					out.Linked++
+					if k := string(id.Kind); !slices.Contains(out.Kinds, k) {
+						out.Kinds = append(out.Kinds, k)
+					}
 				}
 			}
 			out.Score = exposure(p.Facts, out.Linked)
@@ -273,8 +302,7 @@ func (wi *whatif) run(st Settings) (*replayed, error) {
 		}
 		out.Fragments = append(out.Fragments, f)
 	}
-	r.out = out
-	return r, nil
+	return outs, nil
 }
 
 // collectDay runs every producer over day and merges their events in time

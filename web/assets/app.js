@@ -908,7 +908,7 @@
   function showTab(name) {
     state.tab = name;
     for (const b of document.querySelectorAll("#tabs button")) b.setAttribute("aria-selected", String(b.dataset.tab === name));
-    for (const tab of ["map", "challenge", "population"]) $("tab-" + tab).hidden = tab !== name;
+    for (const tab of ["map", "challenge", "population", "class"]) $("tab-" + tab).hidden = tab !== name;
     if (name === "map") CityMap.zoom("person");
   }
 

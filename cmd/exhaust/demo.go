@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -12,7 +13,10 @@ import (
 	"strings"
 	"time"
 
+	qrcode "github.com/skip2/go-qrcode"
+
 	"exhaust/aggregator"
+	"exhaust/web"
 	"exhaust/world"
 )
 
@@ -26,6 +30,8 @@ func runDemo(ctx context.Context, args []string, env *cliEnv) error {
 	fs.StringVar(&p.dataDir, "data", "", "directory for the embedded server's JetStream store (default: a temporary directory)")
 	httpAddr := fs.String("http", "127.0.0.1:8080", "address of the page, the JSON API and /metrics (127.0.0.1 keeps it on this machine; 0.0.0.0:8080 shares it with a class)")
 	every := fs.Duration("status-every", 5*time.Second, "how often to print the status line (real time)")
+	class := fs.Bool("class", false, "class mode: students join from their phones or laptops at /class (implies --http 0.0.0.0:8080 unless --http is given); the day starts paused (docs/classroom.md#class-mode)")
+	classCap := fs.Int("class-cap", web.DefaultClassCap, "the most students who may join in class mode")
 	p.opts.register(fs, 0)
 	var agg aggregateOptions
 	registerSecondary(fs, "The aggregator's flags (as for exhaust aggregate)", func() { agg.register(fs) })
@@ -34,6 +40,12 @@ func runDemo(ctx context.Context, args []string, env *cliEnv) error {
 	}
 	if *every <= 0 {
 		return fmt.Errorf("--status-every must be positive, got %v", *every)
+	}
+	if *classCap < 1 || *classCap > maxClassCap {
+		return fmt.Errorf("--class-cap must be between 1 and %d, got %d", maxClassCap, *classCap)
+	}
+	if *class && !flagSet(fs, "http") {
+		*httpAddr = "0.0.0.0:8080" // the class reaches the page over the network
 	}
 	if _, _, err := net.SplitHostPort(*httpAddr); err != nil {
 		return fmt.Errorf("--http must be host:port or :port, got %q", *httpAddr)
@@ -52,6 +64,12 @@ func runDemo(ctx context.Context, args []string, env *cliEnv) error {
 		return err
 	}
 	defer l.Close()
+	var urls []string // class mode: the addresses students open
+	if *class {
+		ifaddrs, _ := net.InterfaceAddrs()
+		urls = classURLs(l.Addr(), ifaddrs)
+		p.class = &web.ClassConfig{Cap: *classCap, URL: urls[0]}
+	}
 	if err := p.Open(ctx); err != nil {
 		return err
 	}
@@ -77,6 +95,10 @@ func runDemo(ctx context.Context, args []string, env *cliEnv) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	open := l.Addr().String()
+	if *class {
+		open = projectorAddr(l.Addr())
+	}
 	where := "embedded"
 	if p.natsURL != "" {
 		where = "external"
@@ -87,7 +109,10 @@ Watch    nats sub 'exhaust.>' --server %s
 Open     http://%s/  (the classroom page; API /api/profiles, /api/accuracy; metrics /metrics)
 Keys     p pause/resume · + faster · - slower · q quit
 
-`, p.opts.persons, p.opts.seed, p.opts.speed, map[bool]string{true: " (fast)"}[p.opts.fast], p.URL(), where, p.URL(), l.Addr())
+`, p.opts.persons, p.opts.seed, p.opts.speed, map[bool]string{true: " (fast)"}[p.opts.fast], p.URL(), where, p.URL(), open)
+	if *class {
+		printClass(env.stdout, urls, projectorAddr(l.Addr()), *classCap)
+	}
 	if !p.opts.plan.IsZero() {
 		fmt.Fprintf(env.stdout, "Faults   %s (docs/faults.md)\n\n", p.opts.plan)
 	}
@@ -231,4 +256,78 @@ func readKeys(ctx context.Context, in io.Reader, p *pipeline, quit func(), out i
 func isTerminal(f *os.File) bool {
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// maxClassCap bounds --class-cap: a class, not a stadium.
+const maxClassCap = 200
+
+// flagSet reports whether the flag was given, on the command line or in
+// the environment.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// projectorAddr is the address the teacher opens on the demo's machine:
+// bound to all interfaces, the loopback one (only the machine itself may
+// drive the class).
+func projectorAddr(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// classURLs are the addresses of the student page: bound to all interfaces,
+// one per non-loopback address of the machine (IPv4 first); else the bound
+// address. There is always at least one.
+func classURLs(bound net.Addr, ifaddrs []net.Addr) []string {
+	host, port, err := net.SplitHostPort(bound.String())
+	if err != nil {
+		return []string{"http://" + bound.String() + "/class"}
+	}
+	if ip := net.ParseIP(host); ip != nil && !ip.IsUnspecified() {
+		return []string{"http://" + net.JoinHostPort(host, port) + "/class"}
+	}
+	var v4, v6 []string
+	for _, a := range ifaddrs {
+		n, ok := a.(*net.IPNet)
+		if !ok || n.IP.IsLoopback() || n.IP.IsLinkLocalUnicast() || n.IP.IsUnspecified() {
+			continue
+		}
+		u := "http://" + net.JoinHostPort(n.IP.String(), port) + "/class"
+		if n.IP.To4() != nil {
+			v4 = append(v4, u)
+		} else {
+			v6 = append(v6, u)
+		}
+	}
+	if urls := append(v4, v6...); len(urls) > 0 {
+		return urls
+	}
+	return []string{"http://" + net.JoinHostPort("127.0.0.1", port) + "/class"}
+}
+
+// printClass tells the teacher where students join, with a QR code of the
+// first address.
+func printClass(w io.Writer, urls []string, projector string, capacity int) {
+	fmt.Fprintf(w, "Class    students open %s (at most %d; nothing is kept after the demo)\n", urls[0], capacity)
+	if len(urls) > 1 {
+		fmt.Fprintf(w, "         or, on another network of this machine: %s\n", strings.Join(urls[1:], " "))
+	}
+	if host, _, err := net.SplitHostPort(strings.TrimSuffix(strings.TrimPrefix(urls[0], "http://"), "/class")); err == nil {
+		if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+			fmt.Fprintln(w, "         (only this machine can reach it: for the class, use --http 0.0.0.0:8080)")
+		}
+	}
+	fmt.Fprintf(w, "         projector: http://%s/ on this machine (only it can press Play and Reveal)\n", projector)
+	fmt.Fprintln(w, "         the day is paused: press Play on the projector once everyone has joined")
+	if q, err := qrcode.New(urls[0], qrcode.Low); err == nil {
+		fmt.Fprintln(w, q.ToSmallString(false))
+	}
 }

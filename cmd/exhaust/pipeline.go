@@ -121,6 +121,9 @@ type pipeline struct {
 	// withPage follows the run with the classroom page (demo only).
 	withPage bool
 	page     *web.Server
+	// class, if set with withPage, turns the page's class mode on, and the
+	// day starts paused.
+	class *web.ClassConfig
 
 	server *natsbus.Server
 	nc     *nats.Conn
@@ -178,6 +181,9 @@ func (p *pipeline) Open(ctx context.Context) error {
 	if p.clock, err = clock.New(start, p.opts.speed, p.opts.fast); err != nil {
 		return err
 	}
+	if p.class != nil {
+		p.clock.Pause() // class mode: students join first, the teacher presses Play
+	}
 	selected, _ := producers.Select(p.opts.producers)
 	var sink sim.Sink = p.pub
 	if p.noEvents {
@@ -196,7 +202,7 @@ func (p *pipeline) Open(ctx context.Context) error {
 	}
 	if p.withPage {
 		p.page, err = web.New(web.Config{
-			World: p.world, Clock: p.clock, Seed: p.opts.seed, Producers: selected, Log: p.log,
+			World: p.world, Clock: p.clock, Seed: p.opts.seed, Producers: selected, Log: p.log, Class: p.class,
 			// Shops' promotions go outside exhaust.>: promo.exhaust.<chain>.
 			Promote: func(subject string, payload []byte) {
 				if err := p.nc.Publish(subject, payload); err != nil {

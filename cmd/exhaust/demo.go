@@ -325,8 +325,8 @@ func printClass(w io.Writer, urls []string, projector string, capacity int) {
 			fmt.Fprintln(w, "         (only this machine can reach it: for the class, use --http 0.0.0.0:8080)")
 		}
 	}
-	fmt.Fprintf(w, "         projector: http://%s/ on this machine (only it can press Play and Reveal)\n", projector)
-	fmt.Fprintln(w, "         the day is paused: press Play on the projector once everyone has joined")
+	fmt.Fprintf(w, "         projector: http://%s/ on this machine (only it can press Resume and Reveal)\n", projector)
+	fmt.Fprintln(w, "         the day is paused at midnight: press Resume on the projector once everyone has joined")
 	if q, err := qrcode.New(urls[0], qrcode.Low); err == nil {
 		fmt.Fprintln(w, q.ToSmallString(false))
 	}

@@ -36,7 +36,7 @@ func TestDemoClass(t *testing.T) {
 	if !strings.Contains(out, "▀") && !strings.Contains(out, "▄") && !strings.Contains(out, "█") {
 		t.Errorf("no QR code printed:\n%s", out)
 	}
-	if !strings.Contains(out, "press Play") {
+	if !strings.Contains(out, "press Resume") {
 		t.Errorf("the teacher is not told the day is paused:\n%s", out)
 	}
 	// At ×6000 a running day would be well past midnight by the third line.

@@ -71,7 +71,8 @@ type classResult struct {
 	Persona  string `json:"persona"`
 	Name     string `json:"name"`
 	// Identified: the beast holds a profile whose truth is the persona (the
-	// one holding most of their identifiers). Named: it found their name.
+	// one holding most of their identifiers). Named is the name the beast
+	// gave that profile, "" if it found none.
 	Identified bool         `json:"identified"`
 	Named      string       `json:"named"`
 	Profile    string       `json:"profile"`
@@ -204,9 +205,15 @@ func (c *classroom) reveal(cfg Config) ([]*classResult, error) {
 			continue
 		}
 		o := r.out
+		named := "" // the profile's name, if the beast found one (else it is a pseudonym)
+		for _, f := range o.Facts {
+			if f.Name == facts.FactName {
+				named = o.Name
+			}
+		}
 		c.results[s.token] = &classResult{
 			Nickname: s.Nickname, Persona: s.Persona, Name: s.Name,
-			Identified: o.Profile != "", Named: o.Name, Profile: o.Profile,
+			Identified: o.Profile != "", Named: named, Profile: o.Profile,
 			Kinds: o.Kinds, Linked: o.Linked, Facts: o.Facts, Score: o.Score, Settings: s.Settings,
 		}
 	}

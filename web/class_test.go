@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
+	"exhaust/aggregator/facts"
 	"exhaust/clock"
 	"exhaust/producers"
 	"exhaust/world"
@@ -216,6 +218,11 @@ func TestClassReveal(t *testing.T) {
 	a := rev.Results[0]
 	if !a.Identified || a.Named != s.cfg.World.Person("hero").Name || len(a.Facts) == 0 || a.Score <= 0 || len(a.Kinds) == 0 {
 		t.Errorf("the hero with her own settings: identified %v as %q, %d facts, score %v, kinds %v", a.Identified, a.Named, len(a.Facts), a.Score, a.Kinds)
+	}
+	for _, r := range rev.Results {
+		if r.Named != "" && !slices.ContainsFunc(r.Facts, func(f facts.Fact) bool { return f.Name == facts.FactName }) {
+			t.Errorf("%s is named %q without a name fact", r.Nickname, r.Named)
+		}
 	}
 	if !rev.Results[1].Settings.Cash {
 		t.Errorf("Bo's settings lost: %+v", rev.Results[1].Settings)

@@ -10,15 +10,15 @@
       tab: "Class", title: "Join the day", how: "On your phone or laptop, on this network, open:",
       count: "{n} of {cap} joined", reveal: "Reveal", revealing: "Replaying the day for each student…",
       nick: "Student", persona: "Persona", identified: "Identified?", how_col: "How", score: "Exposure",
-      named: "yes, by name ({named})", anonymous: "yes, without a name", no: "no",
-      via: "{n} identifiers ({kinds})", facts: "knew: {facts}",
+      named: "yes, under the name {named}", by_name: "yes, by name", anonymous: "yes, without a name", no: "no",
+      via: "through {n} identifiers ({kinds})", facts: "knew: {facts}",
     },
     fr: {
       tab: "Classe", title: "Rejoindre la journée", how: "Sur votre téléphone ou ordinateur, sur ce réseau, ouvrez :",
       count: "{n} sur {cap} ont rejoint", reveal: "Révéler", revealing: "La journée est rejouée pour chaque élève…",
       nick: "Élève", persona: "Personnage", identified: "Identifié ?", how_col: "Comment", score: "Exposition",
-      named: "oui, par son nom ({named})", anonymous: "oui, sans nom", no: "non",
-      via: "{n} identifiants ({kinds})", facts: "savait : {facts}",
+      named: "oui, sous le nom {named}", by_name: "oui, par son nom", anonymous: "oui, sans nom", no: "non",
+      via: "par {n} identifiants ({kinds})", facts: "savait : {facts}",
     },
   };
   const $ = (id) => document.getElementById(id);
@@ -58,6 +58,7 @@
     }
     const table = $("class-results");
     table.hidden = !st.revealed;
+    $("tab-class").classList.toggle("revealed", !!st.revealed); // the table takes the whole tab
     const body = table.querySelector("tbody");
     body.replaceChildren();
     for (const r of st.results || []) {
@@ -65,9 +66,10 @@
       row.dataset.persona = r.persona;
       cell(row, r.nickname);
       cell(row, r.name);
-      cell(row, !r.identified ? tr("no") : r.named ? tr("named", { named: r.named }) : tr("anonymous"));
+      // The name the beast found, when it is not the persona's (a mix-up).
+      cell(row, !r.identified ? tr("no") : !r.named ? tr("anonymous") : r.named === r.name ? tr("by_name") : tr("named", { named: r.named }));
       const facts = (r.facts || []).map((f) => I18N.t(lang(), "fact." + f.name)).join(", ");
-      cell(row, [tr("via", { n: r.linked, kinds: (r.kinds || []).join(", ") }), facts ? tr("facts", { facts }) : ""].filter(Boolean).join("; "));
+      cell(row, [facts ? tr("facts", { facts }) : "", tr("via", { n: r.linked, kinds: (r.kinds || []).join(", ") })].filter(Boolean).join("; "));
       cell(row, I18N.num(lang(), r.score, 1), "score");
       body.appendChild(row);
     }

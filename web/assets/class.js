@@ -128,7 +128,9 @@
       const li = el("li", "fact");
       li.dataset.fact = f.name;
       li.appendChild(el("strong", "", I18N.t(lang, "fact." + f.name) + " "));
-      li.appendChild(document.createTextNode(I18N.factText(lang, f)));
+      // English facts are the beast's own lines, "home: …": the name is shown already.
+      const text = I18N.factText(lang, f);
+      li.appendChild(document.createTextNode(lang === "en" ? text.replace(/^[^:]{1,20}: /, "") : text));
       li.appendChild(el("span", "why", I18N.factWhy(lang, f)));
       ol.appendChild(li);
     }

@@ -27,7 +27,7 @@
 //
 // The handler owns "/", "/assets/…", "/city.json", "/live" (server-sent
 // events), "/control/…" (pause, resume, speed, restart, jump, faults) and
-// "/whatif/…"; it never answers under /api/,
+// "/whatif/…", and in class mode "/class…"; it never answers under /api/,
 // /metrics, /healthz or /readyz, which belong to other handlers.
 //
 // # What it keeps
@@ -63,4 +63,10 @@
 // hero's privacy settings changed, producers.Collect, a fresh Engine; then it
 // compares the facts and an exposure score before and after (see
 // docs/classroom.md for the formula).
+//
+// Class mode (Config.Class) lets students join from their own devices, each
+// as a person of the city with their own switches. The registry lives in
+// memory only and Close forgets it; the reveal is one replay of day 1 with
+// every student's switches, like the challenge's. Only requests from the
+// machine itself (the projector) may drive the simulation or reveal.
 package web

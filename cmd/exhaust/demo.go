@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -314,20 +315,23 @@ func classURLs(bound net.Addr, ifaddrs []net.Addr) []string {
 }
 
 // printClass tells the teacher where students join, with a QR code of the
-// first address.
+// first address. The block is written at once, so a reader never sees the
+// address without its code.
 func printClass(w io.Writer, urls []string, projector string, capacity int) {
-	fmt.Fprintf(w, "Class    students open %s (at most %d; nothing is kept after the demo)\n", urls[0], capacity)
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "Class    students open %s (at most %d; nothing is kept after the demo)\n", urls[0], capacity)
 	if len(urls) > 1 {
-		fmt.Fprintf(w, "         or, on another network of this machine: %s\n", strings.Join(urls[1:], " "))
+		fmt.Fprintf(&b, "         or, on another network of this machine: %s\n", strings.Join(urls[1:], " "))
 	}
 	if host, _, err := net.SplitHostPort(strings.TrimSuffix(strings.TrimPrefix(urls[0], "http://"), "/class")); err == nil {
 		if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-			fmt.Fprintln(w, "         (only this machine can reach it: for the class, use --http 0.0.0.0:8080)")
+			fmt.Fprintln(&b, "         (only this machine can reach it: for the class, use --http 0.0.0.0:8080)")
 		}
 	}
-	fmt.Fprintf(w, "         projector: http://%s/ on this machine (only it can press Resume and Reveal)\n", projector)
-	fmt.Fprintln(w, "         the day is paused at midnight: press Resume on the projector once everyone has joined")
+	fmt.Fprintf(&b, "         projector: http://%s/ on this machine (only it can press Resume and Reveal)\n", projector)
+	fmt.Fprintln(&b, "         the day is paused at midnight: press Resume on the projector once everyone has joined")
 	if q, err := qrcode.New(urls[0], qrcode.Low); err == nil {
-		fmt.Fprintln(w, q.ToSmallString(false))
+		fmt.Fprintln(&b, q.ToSmallString(false))
 	}
+	_, _ = w.Write(b.Bytes())
 }

@@ -19,16 +19,9 @@ func TestDemoClass(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end demo run")
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stdout, stderr syncBuffer
-	code := make(chan int, 1)
-	go func() {
-		code <- run(ctx, []string{"demo", "--class", "--class-cap", "3", "--nats-listen", "127.0.0.1:0", "--http", "127.0.0.1:0",
-			"--persons", "8", "--days", "1", "--speed", "6000", "--status-every", "200ms"},
-			&cliEnv{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" },
-				log: slog.New(slog.DiscardHandler)})
-	}()
+	d := startDemo(t, "--class", "--class-cap", "3", "--nats-listen", "127.0.0.1:0", "--http", "127.0.0.1:0",
+		"--persons", "8", "--days", "1", "--speed", "6000", "--status-every", "200ms")
+	stdout := &d.stdout
 	classRE := regexp.MustCompile(`Class +students open (http://\S+/class) \(at most 3`)
 	waitFor(t, 20*time.Second, "the demo to print the class's address", func() bool { return classRE.MatchString(stdout.String()) })
 	url := classRE.FindStringSubmatch(stdout.String())[1]
@@ -64,15 +57,7 @@ func TestDemoClass(t *testing.T) {
 	if resp.StatusCode != http.StatusCreated {
 		t.Errorf("a student joins: %d", resp.StatusCode)
 	}
-	cancel()
-	select {
-	case c := <-code:
-		if c != 0 {
-			t.Fatalf("demo exited %d; stderr: %s", c, stderr.String())
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("demo did not stop after Ctrl-C")
-	}
+	d.stop(t)
 }
 
 // TestDemoClassFlags checks --class-cap before anything is bound.

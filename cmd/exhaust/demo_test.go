@@ -24,16 +24,9 @@ func TestDemoEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end demo run")
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stdout, stderr syncBuffer
-	code := make(chan int, 1)
-	go func() {
-		code <- run(ctx, []string{"demo", "--nats-listen", "127.0.0.1:0", "--http", "127.0.0.1:0",
-			"--persons", "8", "--days", "1", "--speed", "6000", "--status-every", "1s"},
-			&cliEnv{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" },
-				log: slog.New(slog.DiscardHandler)})
-	}()
+	d := startDemo(t, "--nats-listen", "127.0.0.1:0", "--http", "127.0.0.1:0",
+		"--persons", "8", "--days", "1", "--speed", "6000", "--status-every", "1s")
+	stdout := &d.stdout
 	natsRE := regexp.MustCompile(`NATS +(nats://\S+)`)
 	httpRE := regexp.MustCompile(`Open +http://(\S+)/`)
 	waitFor(t, 20*time.Second, "the demo to print its addresses", func() bool {
@@ -88,11 +81,38 @@ func TestDemoEndToEnd(t *testing.T) {
 	if c := get("/readyz", nil); c != http.StatusOK {
 		t.Errorf("/readyz: %d", c)
 	}
-	cancel()
+	d.stop(t)
+}
+
+// demoRun is exhaust demo running in-process, as a teacher runs it.
+type demoRun struct {
+	stdout, stderr syncBuffer
+	cancel         context.CancelFunc
+	code           chan int
+}
+
+// startDemo runs exhaust demo with args; stop ends it.
+func startDemo(t *testing.T, args ...string) *demoRun {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	d := &demoRun{cancel: cancel, code: make(chan int, 1)}
+	t.Cleanup(cancel)
+	go func() {
+		d.code <- run(ctx, append([]string{"demo"}, args...),
+			&cliEnv{stdin: strings.NewReader(""), stdout: &d.stdout, stderr: &d.stderr, getenv: func(string) string { return "" },
+				log: slog.New(slog.DiscardHandler)})
+	}()
+	return d
+}
+
+// stop presses Ctrl-C and checks the demo ends cleanly.
+func (d *demoRun) stop(t *testing.T) {
+	t.Helper()
+	d.cancel()
 	select {
-	case c := <-code:
+	case c := <-d.code:
 		if c != 0 {
-			t.Fatalf("demo exited %d after Ctrl-C; stderr: %s", c, stderr.String())
+			t.Fatalf("demo exited %d after Ctrl-C; stderr: %s", c, d.stderr.String())
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("demo did not stop after Ctrl-C")

@@ -52,6 +52,9 @@ type Exporter struct {
 	lag        prometheus.Histogram
 	processing prometheus.Histogram
 	pending    prometheus.Gauge
+	snapshot   *prometheus.HistogramVec
+	snapBytes  prometheus.Gauge
+	snapFailed prometheus.Counter
 }
 
 // Bucket bounds, in seconds. Lag spans a local pipeline (milliseconds) to a
@@ -63,6 +66,9 @@ type Exporter struct {
 var (
 	lagBuckets        = []float64{.0005, .001, .002, .003, .005, .0075, .01, .015, .02, .03, .04, .05, .075, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300}
 	processingBuckets = []float64{.000005, .00001, .000025, .00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .1}
+	// A snapshot takes milliseconds for a class, seconds to a minute for a
+	// city of 100,000.
+	snapshotBuckets = []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120}
 )
 
 // New registers the pipeline metrics, the collector of e's state and the Go
@@ -102,6 +108,19 @@ func New(reg prometheus.Registerer, e *aggregator.Engine, opts Options) (*Export
 			Name: "exhaust_consumer_pending_messages",
 			Help: "Messages in the stream not yet delivered to the aggregator's consumer.",
 		}),
+		snapshot: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "exhaust_snapshot_seconds",
+			Help:    "Time to take one snapshot of the aggregator's state, by phase: encode (serialising it; events wait meanwhile) and store (uploading it to the snapshot bucket, in the background).",
+			Buckets: snapshotBuckets,
+		}, []string{"phase"}),
+		snapBytes: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "exhaust_snapshot_bytes",
+			Help: "Size of the last snapshot stored.",
+		}),
+		snapFailed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "exhaust_snapshot_failures_total",
+			Help: "Snapshots that could not be serialised or stored (the next trigger tries again).",
+		}),
 	}
 	// Zero every known series up front: a reason that never happens should
 	// read 0, not be absent, so alerts and dashboards need no "or vector(0)".
@@ -111,7 +130,11 @@ func New(reg prometheus.Registerer, e *aggregator.Engine, opts Options) (*Export
 	for _, t := range opts.EventTypes {
 		x.consumed.WithLabelValues(producerOf(t), t)
 	}
-	ours := []prometheus.Collector{x.consumed, x.rejected, x.lag, x.processing, x.pending, newStateCollector(e, opts.PersonCap)}
+	for _, phase := range []string{"encode", "store"} {
+		x.snapshot.WithLabelValues(phase)
+	}
+	ours := []prometheus.Collector{x.consumed, x.rejected, x.lag, x.processing, x.pending,
+		x.snapshot, x.snapBytes, x.snapFailed, newStateCollector(e, opts.PersonCap)}
 	for i, c := range ours {
 		if err := reg.Register(c); err != nil {
 			// All or nothing: a half-registered exporter would make a retry
@@ -172,4 +195,19 @@ func (x *Exporter) Lag(d time.Duration) {
 // Pending sets the number of messages waiting for the consumer.
 func (x *Exporter) Pending(n uint64) {
 	x.pending.Set(float64(n))
+}
+
+// Snapshot records one snapshot's phases and size; a failed one counts as a
+// failure, its phases are still observed (a store that timed out took that
+// long).
+func (x *Exporter) Snapshot(encode, store time.Duration, size int, err error) {
+	x.snapshot.WithLabelValues("encode").Observe(encode.Seconds())
+	if store > 0 {
+		x.snapshot.WithLabelValues("store").Observe(store.Seconds())
+	}
+	if err != nil {
+		x.snapFailed.Inc()
+		return
+	}
+	x.snapBytes.Set(float64(size))
 }

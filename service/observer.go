@@ -22,6 +22,10 @@ type Observer interface {
 	// Pending reports how many stream messages the consumer has not yet
 	// received.
 	Pending(n uint64)
+	// Snapshot reports one snapshot: how long serialising the state took
+	// (the applier waits for it), how long storing it took (in the
+	// background), its size in bytes, and err if it failed.
+	Snapshot(encode, store time.Duration, size int, err error)
 }
 
 // NopObserver is an Observer that ignores everything.
@@ -43,3 +47,6 @@ func (NopObserver) Lag(time.Duration) {}
 
 // Pending implements Observer.
 func (NopObserver) Pending(uint64) {}
+
+// Snapshot implements Observer.
+func (NopObserver) Snapshot(time.Duration, time.Duration, int, error) {}

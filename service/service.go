@@ -164,6 +164,9 @@ type Service struct {
 	snapAt    time.Time // when the last snapshot started
 	snapNext  time.Time // no snapshot by count or interval before (SnapshotSpacing)
 	snapSize  int       // bytes of the last snapshot, to size the next buffer
+	// storing receives the result of the snapshot being stored in the
+	// background; nil when none is.
+	storing chan storeResult
 	// reconnects is the connection's reconnect count when consuming began.
 	reconnects uint64
 
@@ -347,7 +350,13 @@ func (s *Service) Run(ctx context.Context) (err error) {
 	}
 	s.setPhase("stopping")
 	// Save what was done, on a clean stop and after a failed message alike
-	// (the state is consistent up to the last message handled).
+	// (the state is consistent up to the last message handled), once the
+	// snapshot being stored, if any, is.
+	if s.storing != nil {
+		if err := s.stored(<-s.storing); err != nil {
+			s.log.Warn("snapshot failed, saving another", "err", err)
+		}
+	}
 	if s.sinceSnap > 0 {
 		// The run's context has ended: the final snapshot gets the time
 		// any save of the last snapshot's size gets (a big city's state
@@ -461,8 +470,9 @@ func (s *Service) handleValidated(ctx context.Context, m *natsbus.Message, ev *e
 	s.obs.Pending(m.Pending)
 	s.obs.Processed(took + s.now().Sub(start))
 	s.sinceSnap++
+	s.collectStored()
 	if s.cfg.SnapshotEvery > 0 && s.sinceSnap >= s.cfg.SnapshotEvery && s.snapshotSpaced() {
-		return s.snapshotNow(ctx)
+		s.snapshotAsync(ctx)
 	}
 	return nil
 }
@@ -551,31 +561,97 @@ func (s *Service) tick(ctx context.Context) error {
 		s.reconnects = n
 		return errReconnected
 	}
+	s.collectStored()
 	if s.sinceSnap > 0 && s.cfg.SnapshotInterval > 0 && s.now().Sub(s.snapAt) >= s.cfg.SnapshotInterval && s.snapshotSpaced() {
-		return s.snapshotNow(ctx)
+		s.snapshotAsync(ctx)
 	}
 	return nil
 }
 
-// snapshotNow takes a snapshot; a failure is logged and retried at the next
-// trigger, not fatal: the stream still holds everything since the last
-// good one.
-func (s *Service) snapshotNow(ctx context.Context) error {
-	if err := s.snapshot(ctx); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		s.log.Warn("snapshot failed, will retry", "err", err)
-	}
-	return nil
+// storeResult is what storing one snapshot in the background gave.
+type storeResult struct {
+	seq    uint64
+	size   int
+	start  time.Time     // when its encoding began
+	encode time.Duration // serialising it, under the locks
+	store  time.Duration // storing it, with none held
+	err    error
 }
 
-// snapshot saves the Engine's state with the position it covers. The
-// state is serialised into memory under the locks, then stored with none
-// held. The buffer is not kept between snapshots: at city scale it is as
-// big as the state, and a buffer kept for good would double the live heap
-// the garbage collector paces itself on, so the process's memory with it.
+// snapshot saves the Engine's state with the position it covers, and
+// waits until it is stored. It is the final snapshot's way, after any
+// snapshot being stored in the background.
 func (s *Service) snapshot(ctx context.Context) error {
+	if s.storing != nil {
+		s.stored(<-s.storing)
+	}
+	r := s.encode()
+	if r.err == nil {
+		r.err = s.store.Save(ctx, r.seq, r.data)
+		r.store = s.now().Sub(r.start) - r.encode
+	}
+	s.finished(r.storeResult)
+	return s.stored(r.storeResult)
+}
+
+// snapshotAsync serialises the state, then stores it on a goroutine of its
+// own: the applier only pauses for the serialising, not for the
+// round trips of an object store upload (about as long again at city
+// scale, all of it on the latency of the events waiting meanwhile). One
+// snapshot is stored at a time; s.storing brings back its result.
+func (s *Service) snapshotAsync(ctx context.Context) {
+	if s.storing != nil {
+		return
+	}
+	r := s.encode()
+	done := make(chan storeResult, 1)
+	s.storing = done
+	if r.err != nil {
+		s.finished(r.storeResult)
+		done <- r.storeResult
+		return
+	}
+	go func() {
+		// Not cut short by the run's end: a clean stop waits for it, for
+		// as long as any save of its size gets.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), natsbus.SaveTimeout(len(r.data)))
+		defer cancel()
+		r.err = s.store.Save(sctx, r.seq, r.data)
+		r.store = s.now().Sub(r.start) - r.encode
+		r.data = nil
+		s.finished(r.storeResult)
+		done <- r.storeResult
+	}()
+}
+
+// collectStored takes the background snapshot's result once it is stored,
+// without waiting. A failure is logged; the next trigger tries again (the
+// stream still holds everything since the last good one).
+func (s *Service) collectStored() {
+	if s.storing == nil {
+		return
+	}
+	select {
+	case r := <-s.storing:
+		if err := s.stored(r); err != nil {
+			s.log.Warn("snapshot failed, will retry", "err", err)
+		}
+	default:
+	}
+}
+
+// encoded is a snapshot serialised, not yet stored.
+type encoded struct {
+	storeResult
+	data []byte
+}
+
+// encode serialises the Engine's state with the position it covers, under
+// the locks. The buffer is not kept between snapshots: at city scale it is
+// as big as the state, and a buffer kept for good would double the live
+// heap the garbage collector paces itself on, so the process's memory
+// with it.
+func (s *Service) encode() encoded {
 	start := s.now()
 	s.sinceSnap, s.snapAt = 0, start
 	// Sized like the last one (plus room to grow) so that the buffer does
@@ -586,21 +662,34 @@ func (s *Service) snapshot(ctx context.Context) error {
 	h := SnapshotHeader{Seq: s.last, StreamCreated: s.created, Latest: s.latest, Events: s.cfg.Engine.Stats().Events}
 	err := encodeSnapshot(&buf, h, s.cfg.Engine)
 	s.engineMu.Unlock()
-	encoded := s.now()
-	if err == nil {
-		err = s.store.Save(ctx, h.Seq, buf.Bytes())
-	}
-	end := s.now()
-	s.snapNext = end.Add(SnapshotSpacing * end.Sub(start))
-	if err != nil {
+	return encoded{storeResult{seq: h.Seq, size: buf.Len(), start: start, encode: s.now().Sub(start), err: err}, buf.Bytes()}
+}
+
+// finished counts a snapshot's outcome in the service's statistics and
+// metrics as soon as it is known (on the goroutine that stored it).
+func (s *Service) finished(r storeResult) {
+	s.obs.Snapshot(r.encode, r.store, r.size, r.err)
+	if r.err != nil {
 		s.snapshotErrs.Add(1)
-		s.sinceSnap = max(s.sinceSnap, 1) // still unsaved
-		return err
+		return
 	}
-	s.snapSize = buf.Len()
 	s.snapshots.Add(1)
-	s.snapshotSeq.Store(h.Seq)
-	s.log.Debug("snapshot saved", "seq", h.Seq, "bytes", buf.Len(), "encode", encoded.Sub(start), "store", end.Sub(encoded),
+	s.snapshotSeq.Store(r.seq)
+}
+
+// stored takes a snapshot's outcome into the consuming goroutine's state,
+// and holds the next snapshot back for SnapshotSpacing times what this one
+// took, serialising and storing.
+func (s *Service) stored(r storeResult) error {
+	s.storing = nil
+	end := s.now()
+	s.snapNext = end.Add(SnapshotSpacing * end.Sub(r.start))
+	if r.err != nil {
+		s.sinceSnap = max(s.sinceSnap, 1) // still unsaved
+		return r.err
+	}
+	s.snapSize = r.size
+	s.log.Debug("snapshot saved", "seq", r.seq, "bytes", r.size, "encode", r.encode, "store", r.store,
 		"next_after", s.snapNext.Sub(end))
 	return nil
 }

@@ -156,6 +156,8 @@ type recorder struct {
 	rejected  map[string]int
 	processed int
 	lags      int
+	snapshots int // stored
+	snapErrs  int
 }
 
 func newRecorder() *recorder {
@@ -171,6 +173,15 @@ func (r *recorder) Rejected(reason string) {
 func (r *recorder) Processed(time.Duration) { r.mu.Lock(); r.processed++; r.mu.Unlock() }
 func (r *recorder) Lag(time.Duration)       { r.mu.Lock(); r.lags++; r.mu.Unlock() }
 func (r *recorder) Pending(uint64)          {}
+func (r *recorder) Snapshot(_, _ time.Duration, _ int, err error) {
+	r.mu.Lock()
+	if err != nil {
+		r.snapErrs++
+	} else {
+		r.snapshots++
+	}
+	r.mu.Unlock()
+}
 
 var _ service.Observer = (*recorder)(nil)
 
@@ -643,6 +654,10 @@ func TestSnapshotsAreSpacedByTheirCost(t *testing.T) {
 		}
 	})
 	r.waitSeq(t, last)
+	// Snapshots are stored in the background: wait for the first.
+	for r.svc.Stats().Snapshots == 0 && ctx.Err() == nil {
+		time.Sleep(5 * time.Millisecond)
+	}
 	st := r.svc.Stats()
 	if st.Snapshots == 0 || st.Snapshots > n/2 {
 		t.Errorf("%d snapshots for %d messages, want some but fewer than one every two messages", st.Snapshots, n)

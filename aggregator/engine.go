@@ -154,13 +154,8 @@ type Engine struct {
 	// Process counters (see Stats).
 	duplicates, lateWithin, lateBeyond uint64
 
-	// The ground truth, for scoring only: each person's id (one copy,
-	// shared by the owner table) and the owner of each identifier. A
-	// person's truth only grows (a record covers the identifiers seen up
-	// to its day), so the records themselves are not kept: at city scale
-	// they would double the table.
-	truth map[string]string
-	owner map[event.ID]string
+	// The ground truth, for scoring only.
+	truth truthTable
 
 	// Caches, valid while version (and truthVersion) are unchanged.
 	cacheMu      sync.Mutex
@@ -184,7 +179,7 @@ func New(cfg Config) *Engine {
 	if cfg.DedupHorizon <= 0 {
 		cfg.DedupHorizon = DefaultConfig().DedupHorizon
 	}
-	e := &Engine{cfg: cfg, truth: map[string]string{}, owner: map[event.ID]string{}, side: newSide()}
+	e := &Engine{cfg: cfg, truth: newTruthTable(), side: newSide()}
 	// The side goroutine holds no reference to e: once e is unreachable,
 	// closing its queue ends it.
 	runtime.AddCleanup(e, func(s *side) { s.close() }, e.side)
@@ -260,14 +255,7 @@ func (e *Engine) Version() uint64 {
 func (e *Engine) SetTruth(t Truth) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	person, ok := e.truth[t.Person]
-	if !ok {
-		person = t.Person
-		e.truth[person] = person
-	}
-	for _, id := range t.IDs {
-		e.owner[id] = person
-	}
+	e.truth.set(t)
 	e.cacheMu.Lock()
 	e.truthVersion++
 	e.cacheMu.Unlock()
@@ -426,19 +414,19 @@ func (e *Engine) summary(root event.ID, members []event.ID, fs []facts.Fact) Sum
 			s.Name = v.Name
 		}
 	}
-	votes := map[string]int{}
+	votes := map[int32]int{}
 	for _, id := range members {
 		if n, ok := e.graph.Node(id); ok && n.LastSeen.After(s.LastSeen) {
 			s.LastSeen = n.LastSeen
 		}
-		if p, ok := e.owner[id]; ok {
+		if p, ok := e.truth.ownerOf(id); ok {
 			votes[p]++
 		}
 	}
 	best := 0
 	for p, n := range votes {
-		if n > best || (n == best && p < s.Truth) {
-			s.Truth, best = p, n
+		if person := e.truth.person(p); n > best || (n == best && person < s.Truth) {
+			s.Truth, best = person, n
 		}
 	}
 	return s
@@ -536,15 +524,15 @@ func (e *Engine) Accuracy() Accuracy {
 		return a
 	}
 	e.cacheMu.Unlock()
-	a := Accuracy{ByEvidence: map[string]score.PRF{}, Unicity: map[string]float64{}, Persons: len(e.truth)}
+	a := Accuracy{ByEvidence: map[string]score.PRF{}, Unicity: map[string]float64{}, Persons: e.truth.len()}
 	var clusters [][]event.ID
 	for _, root := range e.graph.Roots() {
 		clusters = append(clusters, e.graph.Members(root))
 	}
-	a.Pairwise = score.Pairwise(clusters, e.owner)
-	a.BCubed = score.BCubed(clusters, e.owner)
+	a.Pairwise = score.PairwiseOf(clusters, e.truth.ownerOf)
+	a.BCubed = score.BCubedOf(clusters, e.truth.ownerOf)
 	for _, k := range graph.EvidenceKinds {
-		a.ByEvidence[string(k)] = score.Pairwise(e.graph.ClustersBy(k), e.owner)
+		a.ByEvidence[string(k)] = score.PairwiseOf(e.graph.ClustersBy(k), e.truth.ownerOf)
 	}
 	e.side.settle()
 	// A fixed seed: the same state always reports the same unicity.

@@ -54,21 +54,21 @@ func Invert(byPerson map[string][]event.ID) map[event.ID]string {
 // table is the contingency table of a clustering against the truth, over
 // identifiers both know: for each cluster, how many of its identifiers
 // belong to each person.
-type table struct {
-	clusters []map[string]int // per cluster: person → identifiers
-	sizes    []int            // per cluster: identifiers the truth knows
-	persons  map[string]int   // person → identifiers seen
+type table[P comparable] struct {
+	clusters []map[P]int // per cluster: person → identifiers
+	sizes    []int       // per cluster: identifiers the truth knows
+	persons  map[P]int   // person → identifiers seen
 	items    int
 }
 
-func tabulate(clusters [][]event.ID, truth map[event.ID]string) table {
-	t := table{persons: map[string]int{}}
+func tabulate[P comparable](clusters [][]event.ID, owner func(event.ID) (P, bool)) table[P] {
+	t := table[P]{persons: map[P]int{}}
 	seen := map[event.ID]bool{}
 	for _, c := range clusters {
-		row := map[string]int{}
+		row := map[P]int{}
 		n := 0
 		for _, id := range c {
-			p, ok := truth[id]
+			p, ok := owner(id)
 			if !ok || seen[id] {
 				continue
 			}
@@ -86,6 +86,14 @@ func tabulate(clusters [][]event.ID, truth map[event.ID]string) table {
 	return t
 }
 
+// lookup reads truth (identifier → person) as an owner function.
+func lookup(truth map[event.ID]string) func(event.ID) (string, bool) {
+	return func(id event.ID) (string, bool) {
+		p, ok := truth[id]
+		return p, ok
+	}
+}
+
 func pairs(n int) float64 { return float64(n) * float64(n-1) / 2 }
 
 // Pairwise scores clusters against truth (identifier → person) by pairs of
@@ -95,7 +103,15 @@ func pairs(n int) float64 { return float64(n) * float64(n-1) / 2 }
 // ratio with nothing to count is 1; with no identifiers at all, the result
 // is zero.
 func Pairwise(clusters [][]event.ID, truth map[event.ID]string) PRF {
-	t := tabulate(clusters, truth)
+	return PairwiseOf(clusters, lookup(truth))
+}
+
+// PairwiseOf is Pairwise with the truth as a function: owner(id) returns
+// the person owning id, if the truth knows it. A person is any comparable
+// value, such as an index into a table of person ids (a truth held as
+// integers is a fraction of the size of a map of strings).
+func PairwiseOf[P comparable](clusters [][]event.ID, owner func(event.ID) (P, bool)) PRF {
+	t := tabulate(clusters, owner)
 	if t.items == 0 {
 		return PRF{}
 	}
@@ -118,7 +134,12 @@ func Pairwise(clusters [][]event.ID, truth map[event.ID]string) PRF {
 // averaged over the identifiers that appear in clusters and that truth
 // knows. With no such identifiers, the result is zero.
 func BCubed(clusters [][]event.ID, truth map[event.ID]string) PRF {
-	t := tabulate(clusters, truth)
+	return BCubedOf(clusters, lookup(truth))
+}
+
+// BCubedOf is BCubed with the truth as a function, as in PairwiseOf.
+func BCubedOf[P comparable](clusters [][]event.ID, owner func(event.ID) (P, bool)) PRF {
+	t := tabulate(clusters, owner)
 	if t.items == 0 {
 		return PRF{}
 	}

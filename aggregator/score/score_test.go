@@ -90,6 +90,20 @@ func TestPairwiseAndBCubed(t *testing.T) {
 			if !near(got.Precision, tt.bcubed.Precision) || !near(got.Recall, tt.bcubed.Recall) || !near(got.F1, tt.bcubed.F1) {
 				t.Errorf("BCubed = %+v, want %+v", got, tt.bcubed)
 			}
+			// The same truth as person numbers, read through a function.
+			number := map[string]int{"ann": 1, "bob": 2, "cyd": 3}
+			owner := func(id event.ID) (int, bool) {
+				p, ok := truth[id]
+				return number[p], ok
+			}
+			got = score.PairwiseOf(tt.clusters, owner)
+			if !near(got.Precision, tt.pair.Precision) || !near(got.Recall, tt.pair.Recall) || !near(got.F1, tt.pair.F1) {
+				t.Errorf("PairwiseOf = %+v, want %+v", got, tt.pair)
+			}
+			got = score.BCubedOf(tt.clusters, owner)
+			if !near(got.Precision, tt.bcubed.Precision) || !near(got.Recall, tt.bcubed.Recall) || !near(got.F1, tt.bcubed.F1) {
+				t.Errorf("BCubedOf = %+v, want %+v", got, tt.bcubed)
+			}
 		})
 	}
 }

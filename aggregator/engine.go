@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/gob"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -17,8 +16,6 @@ import (
 	"strconv"
 	"sync"
 	"time"
-
-	"github.com/google/uuid"
 
 	"exhaust/aggregator/facts"
 	"exhaust/aggregator/graph"
@@ -565,8 +562,8 @@ func (e *Engine) Stats() Stats {
 var snapshotMagic = [8]byte{'e', 'x', 'h', 'a', 'u', 's', 't', 0}
 
 // snapshotVersion 2: parts framed one by one; the linker packs its
-// candidates and histories.
-const snapshotVersion = 2
+// candidates and histories. 3: recent event ids as 64-bit hashes.
+const snapshotVersion = 3
 
 // Snapshot writes the whole state, Seq included.
 func (e *Engine) Snapshot(w io.Writer) error {
@@ -631,84 +628,5 @@ func (e *Engine) Restore(r io.Reader) error {
 		}
 	}
 	e.seq, e.events = binary.BigEndian.Uint64(head[12:]), binary.BigEndian.Uint64(head[20:])
-	return nil
-}
-
-// recentIDs remembers event ids by hour of event time, forgetting hours
-// older than the horizon behind the newest event seen.
-type recentIDs struct {
-	horizon time.Duration
-	newest  int64 // newest hour bucket seen
-	buckets map[int64]map[[16]byte]struct{}
-}
-
-func newRecentIDs(h time.Duration) *recentIDs {
-	return &recentIDs{horizon: h, buckets: map[int64]map[[16]byte]struct{}{}}
-}
-
-// add records id and reports whether it was new.
-func (r *recentIDs) add(id string, t time.Time) bool {
-	var key [16]byte
-	if u, err := uuid.Parse(id); err == nil {
-		key = u
-	} else {
-		h := sha256.Sum256([]byte(id))
-		key = [16]byte(h[:16])
-	}
-	for _, b := range r.buckets {
-		if _, ok := b[key]; ok {
-			return false
-		}
-	}
-	hour := t.Unix() / 3600
-	b := r.buckets[hour]
-	if b == nil {
-		b = map[[16]byte]struct{}{}
-		r.buckets[hour] = b
-	}
-	b[key] = struct{}{}
-	if hour > r.newest {
-		r.newest = hour
-		keep := int64(r.horizon/time.Hour) + 1
-		for h := range r.buckets {
-			if h < r.newest-keep {
-				delete(r.buckets, h)
-			}
-		}
-	}
-	return true
-}
-
-type recentState struct {
-	Newest  int64
-	Buckets map[int64][][16]byte
-}
-
-func (r *recentIDs) save(w io.Writer) error {
-	s := recentState{Newest: r.newest, Buckets: map[int64][][16]byte{}}
-	for h, b := range r.buckets {
-		ids := make([][16]byte, 0, len(b))
-		for id := range b {
-			ids = append(ids, id)
-		}
-		sort.Slice(ids, func(i, j int) bool { return bytes.Compare(ids[i][:], ids[j][:]) < 0 })
-		s.Buckets[h] = ids
-	}
-	return gob.NewEncoder(w).Encode(&s)
-}
-
-func (r *recentIDs) load(rd io.Reader) error {
-	var s recentState
-	if err := gob.NewDecoder(rd).Decode(&s); err != nil {
-		return err
-	}
-	r.newest, r.buckets = s.Newest, map[int64]map[[16]byte]struct{}{}
-	for h, ids := range s.Buckets {
-		b := make(map[[16]byte]struct{}, len(ids))
-		for _, id := range ids {
-			b[id] = struct{}{}
-		}
-		r.buckets[h] = b
-	}
 	return nil
 }

@@ -57,17 +57,19 @@ const (
 	// DefaultSnapshotInterval bounds the replay in time when events trickle
 	// in at demo speed.
 	DefaultSnapshotInterval = 30 * time.Second
-	// SnapshotSpacing keeps snapshots a bounded share of the work: after a
-	// snapshot that took d (serialising the state, then storing it, both on
-	// the applying goroutine), neither the count nor the interval triggers
-	// another until SnapshotSpacing×d has passed, so snapshots take at most
-	// 1/(SnapshotSpacing+1) of the applier's time whatever the size of the
-	// state. A snapshot's cost grows with the city while SnapshotEvery is
-	// fixed in messages: at 10,000 people (a state of ~170 MB, seconds to
-	// save) a snapshot every 20,000 messages would take most of the time.
-	// The price is a longer replay after a crash: up to SnapshotSpacing×d
-	// of applying, about ten times what a snapshot costs.
-	SnapshotSpacing = 10
+	// DefaultSnapshotSpacing keeps snapshots a bounded share of the work:
+	// after a snapshot that took d (serialising the state, during which the
+	// applier waits, then storing it in the background), neither the count
+	// nor the interval triggers another until DefaultSnapshotSpacing×d has
+	// passed, so snapshots take at most 1/(DefaultSnapshotSpacing+1) of the
+	// applier's time whatever the size of the state. A snapshot's cost
+	// grows with the city while SnapshotEvery is fixed in messages: at
+	// 10,000 people (a state of ~100 MB, a second or more to serialise) a
+	// snapshot every 20,000 messages would take most of the time. A
+	// hundred keeps the pauses under 1 % of the time, so that they stay
+	// out of the 99th percentile of the events' lag. The price is a longer
+	// replay after a crash: up to DefaultSnapshotSpacing×d of events.
+	DefaultSnapshotSpacing = 100
 	// rejectRetryMax caps the pause between attempts to store a reject.
 	rejectRetryMax = 2 * time.Second
 	// reopenBackoffMin and reopenBackoffMax bound the pause before opening
@@ -101,6 +103,10 @@ type Config struct {
 	// something changed (DefaultSnapshotInterval; negative: never by time),
 	// also held back by SnapshotSpacing.
 	SnapshotInterval time.Duration
+	// SnapshotSpacing holds a snapshot back for this many times the last
+	// one's duration after it (DefaultSnapshotSpacing if zero; it must
+	// not be negative).
+	SnapshotSpacing float64
 	// AckWait and MaxAckPending tune the consumer (natsbus defaults).
 	AckWait       time.Duration
 	MaxAckPending int
@@ -162,7 +168,7 @@ type Service struct {
 	last      uint64
 	sinceSnap int
 	snapAt    time.Time // when the last snapshot started
-	snapNext  time.Time // no snapshot by count or interval before (SnapshotSpacing)
+	snapNext  time.Time // no snapshot by count or interval before (Config.SnapshotSpacing)
 	snapSize  int       // bytes of the last snapshot, to size the next buffer
 	// storing receives the result of the snapshot being stored in the
 	// background; nil when none is.
@@ -196,6 +202,12 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.SnapshotInterval == 0 {
 		cfg.SnapshotInterval = DefaultSnapshotInterval
+	}
+	if cfg.SnapshotSpacing < 0 {
+		return nil, fmt.Errorf("service: snapshot spacing %v is negative", cfg.SnapshotSpacing)
+	}
+	if cfg.SnapshotSpacing == 0 {
+		cfg.SnapshotSpacing = DefaultSnapshotSpacing
 	}
 	if err := (natsbus.ConsumerConfig{Durable: cfg.Consumer, AckWait: cfg.AckWait, MaxAckPending: cfg.MaxAckPending}).Validate(); err != nil {
 		return nil, fmt.Errorf("service: %w", err)
@@ -683,7 +695,7 @@ func (s *Service) finished(r storeResult) {
 func (s *Service) stored(r storeResult) error {
 	s.storing = nil
 	end := s.now()
-	s.snapNext = end.Add(SnapshotSpacing * end.Sub(r.start))
+	s.snapNext = end.Add(time.Duration(s.cfg.SnapshotSpacing * float64(end.Sub(r.start))))
 	if r.err != nil {
 		s.sinceSnap = max(s.sinceSnap, 1) // still unsaved
 		return r.err

@@ -623,9 +623,9 @@ func TestNewRejectsIncompleteConfig(t *testing.T) {
 
 // TestSnapshotsAreSpacedByTheirCost: with a snapshot due after every
 // message, a snapshot that took d still holds the next one back for
-// service.SnapshotSpacing×d. The clock is the test's: every reading
+// service.DefaultSnapshotSpacing×d. The clock is the test's: every reading
 // advances it by a millisecond, so a snapshot (at least two readings) takes
-// at least 2 ms and the next waits at least 20 readings, several messages.
+// at least 2 ms and the next waits at least 200 readings, several messages.
 func TestSnapshotsAreSpacedByTheirCost(t *testing.T) {
 	srv := natstest.RunServer(t)
 	_, js := natstest.Connect(t, srv)

@@ -38,6 +38,7 @@ type aggregateOptions struct {
 	snapshotObject   string
 	snapshotEvery    int
 	snapshotInterval time.Duration
+	snapshotSpacing  float64
 	ackWait          time.Duration
 	maxAckPending    int
 	maxEventSize     byteSize
@@ -51,7 +52,8 @@ func (o *aggregateOptions) register(fs *flag.FlagSet) {
 	o.maxEventSize = byteSize(event.DefaultMaxSize)
 	fs.StringVar(&o.consumer, "consumer", natsbus.DefaultConsumer, "name of the durable JetStream consumer on EXHAUST (one aggregator process per name)")
 	fs.StringVar(&o.snapshotObject, "snapshot", "", "object name of the snapshot in the "+natsbus.SnapshotBucket+" bucket (default: "+natsbus.DefaultSnapshotObject+" for the default consumer, else the consumer's name)")
-	fs.IntVar(&o.snapshotEvery, "snapshot-every", service.DefaultSnapshotEvery, "save a snapshot after this many messages (negative: never by count); after a snapshot that took d, none for 10×d, so a big state is saved less often (docs/architecture.md)")
+	fs.IntVar(&o.snapshotEvery, "snapshot-every", service.DefaultSnapshotEvery, "save a snapshot after this many messages (negative: never by count), spaced by --snapshot-spacing")
+	fs.Float64Var(&o.snapshotSpacing, "snapshot-spacing", service.DefaultSnapshotSpacing, "after a snapshot that took d, none for this many times d, so a big state is saved less often and its pauses stay out of the events' lag (docs/architecture.md)")
 	fs.DurationVar(&o.snapshotInterval, "snapshot-interval", service.DefaultSnapshotInterval, "save a snapshot at least this often while events arrive, spaced as for --snapshot-every (negative: never by time)")
 	fs.DurationVar(&o.ackWait, "ack-wait", natsbus.DefaultAckWait, "how long JetStream waits for an ack before delivering a message again")
 	fs.IntVar(&o.maxAckPending, "max-ack-pending", natsbus.DefaultMaxAckPending, "most messages delivered and not yet acked")
@@ -176,6 +178,8 @@ func (o *aggregateOptions) validate() error {
 		return errors.New("--snapshot-every must not be 0 (negative: never by count)")
 	case o.snapshotInterval == 0:
 		return errors.New("--snapshot-interval must not be 0 (negative: never by time)")
+	case !(o.snapshotSpacing > 0): // NaN too
+		return fmt.Errorf("--snapshot-spacing must be positive, got %v", o.snapshotSpacing)
 	case o.snapshotEvery < 0 && o.snapshotInterval < 0:
 		return errors.New("--snapshot-every and --snapshot-interval are both negative: no snapshot would ever be taken but the final one")
 	case o.ackWait <= 0:
@@ -234,7 +238,7 @@ func newAggregatorApp(nc *nats.Conn, js jetstream.JetStream, o *aggregateOptions
 	svc, err := service.New(service.Config{
 		JS: js, Engine: engine, Validator: validator,
 		Consumer: o.consumer, SnapshotObject: o.snapshotName(),
-		SnapshotEvery: o.snapshotEvery, SnapshotInterval: o.snapshotInterval,
+		SnapshotEvery: o.snapshotEvery, SnapshotInterval: o.snapshotInterval, SnapshotSpacing: o.snapshotSpacing,
 		AckWait: o.ackWait, MaxAckPending: o.maxAckPending, Workers: o.workers,
 		Log: log, Observer: exporter,
 	})

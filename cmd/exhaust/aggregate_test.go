@@ -40,6 +40,7 @@ func TestAggregateBadFlagsGiveOneLineError(t *testing.T) {
 	}{
 		{"zero snapshot count", nil, []string{"--snapshot-every", "0"}, "--snapshot-every"},
 		{"no snapshots at all", nil, []string{"--snapshot-every", "-1", "--snapshot-interval", "-1s"}, "both negative"},
+		{"zero snapshot spacing", nil, []string{"--snapshot-spacing", "0"}, "--snapshot-spacing must be positive"},
 		{"dotted consumer", nil, []string{"--consumer", "a.b"}, "consumer"},
 		{"unknown identifier kind", nil, []string{"--cooccur-exclusive", "imsi,dna"}, `"dna" is not an identifier kind`},
 		{"invalid threshold", nil, []string{"--cooccur-odds", "0.5"}, "odds"},

@@ -8,6 +8,7 @@
 package sim
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -97,9 +98,12 @@ type Runner struct {
 	faulted   [][]atomic.Uint64           // per producer, per faults.Kind
 	plan      atomic.Pointer[faults.Plan] // in force: Config.Faults, then SetFaults
 	day       atomic.Int64
-	// owned accumulates each person's identifiers over the days played, so
-	// the truth of a multi-day run still covers day 1's single tickets.
-	owned world.Owned
+	// tickets accumulates each person's single tickets over the days
+	// played, so the truth of a multi-day run still covers day 1's. The
+	// rest of a person's identifiers are the same every day
+	// (Person.Identifiers): they are made again for each record rather
+	// than held, which at 100,000 people was some 150 MB.
+	tickets map[*world.Person][]event.ID
 
 	mu        sync.Mutex
 	interrupt context.CancelFunc // cancels the days being played
@@ -128,7 +132,7 @@ func New(cfg Config) (*Runner, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	r := &Runner{cfg: cfg, published: make([]atomic.Uint64, len(cfg.Producers)), owned: world.Owned{}, index: map[string]int{}}
+	r := &Runner{cfg: cfg, published: make([]atomic.Uint64, len(cfg.Producers)), tickets: map[*world.Person][]event.ID{}, index: map[string]int{}}
 	for i, p := range cfg.Producers {
 		r.names = append(r.names, p.Spec().Name)
 		r.index[p.Spec().Name] = i
@@ -195,18 +199,19 @@ type batch struct {
 	// events is the day merged in time order, in memory or spilled to
 	// temporary files: it must be closed.
 	events *producers.Merged
-	// owns is each present person's identifiers of the day, in population
-	// order, until the truth (which accumulates over days) is made of them
-	// in day order.
+	// owns is each present person's single tickets of the day, in
+	// population order, until the truth (which accumulates over days) is
+	// made of them in day order.
 	owns  []owns
-	truth []Truth
+	truth []owns
 	err   error
 }
 
-// owns is a person's identifiers of one day.
+// owns is a person's single tickets: those bought on one day, or in the
+// truth, all those bought up to its day.
 type owns struct {
-	person *world.Person
-	ids    []event.ID
+	person  *world.Person
+	tickets []event.ID
 }
 
 // Run plays the configured days (or until ctx ends) and flushes the sink.
@@ -317,7 +322,7 @@ func (r *Runner) play(parent context.Context, from int) (int, error) {
 			}
 			if b.err == nil {
 				// Truth accumulates over days, so it is made in day order.
-				b.truth = r.truthOf(b.day, b.owns)
+				b.truth = r.truthOf(b.owns)
 				b.owns = nil
 			}
 			select {
@@ -339,7 +344,7 @@ func (r *Runner) play(parent context.Context, from int) (int, error) {
 		if r.cfg.OnDay != nil {
 			r.cfg.OnDay(b.world)
 		}
-		if err := r.publishTruth(ctx, b.truth); err != nil {
+		if err := r.publishTruth(ctx, b.day, b.truth); err != nil {
 			if d, ok := interrupted(); ok {
 				return d, nil
 			}
@@ -566,9 +571,12 @@ func (r *Runner) generate(ctx context.Context, d int) batch {
 	parts := func(yield func(*world.Day) bool) {
 		for from := 0; from < len(w.People); from += partPersons {
 			part := w.Part(d, from, min(from+partPersons, len(w.People)))
-			ids := part.Truth()
 			for _, pl := range part.Present() {
-				b.owns = append(b.owns, owns{person: pl.Person, ids: ids[pl.Person.ID]})
+				var tickets []event.ID
+				for _, t := range pl.TicketIDs() {
+					tickets = append(tickets, event.ID{Kind: event.Ticket, Value: t})
+				}
+				b.owns = append(b.owns, owns{person: pl.Person, tickets: tickets})
 			}
 			if r.cfg.OnDay != nil {
 				if from == 0 && len(part.Plans) == len(w.People) {
@@ -589,24 +597,36 @@ func (r *Runner) generate(ctx context.Context, d int) batch {
 	return b
 }
 
-// truthOf lists who owns which identifiers up to day, for the people in
-// the city that day (a visitor's truth is published from their arrival, and
-// kept once they leave). It is called for each day in order, from one
-// goroutine.
-func (r *Runner) truthOf(day int, present []owns) []Truth {
-	out := make([]Truth, 0, len(present))
+// truthOf adds the single tickets of day to those of the days before, for
+// the people in the city that day (a visitor's truth is published from
+// their arrival, and kept once they leave), and returns each one's tickets
+// so far. It is called for each day in order, from one goroutine. A
+// person's list is replaced, never appended to in place, so the lists
+// returned stay as they are while the next days are added.
+func (r *Runner) truthOf(present []owns) []owns {
+	out := make([]owns, 0, len(present))
 	for _, o := range present {
-		p := o.person
-		out = append(out, Truth{Person: p.ID, Name: p.Name, Email: p.Email, Day: day, IDs: r.owned.AddPerson(p.ID, o.ids)})
+		all := r.tickets[o.person]
+		if len(o.tickets) > 0 {
+			all = sortIDs(append(slices.Clip(all), o.tickets...))
+			r.tickets[o.person] = all
+		}
+		out = append(out, owns{person: o.person, tickets: all})
 	}
 	return out
 }
 
-func (r *Runner) publishTruth(ctx context.Context, truth []Truth) error {
+// publishTruth publishes the truth of day: for each person, every
+// identifier they emitted up to that day, by kind then value, as
+// world.Owned accumulates them.
+func (r *Runner) publishTruth(ctx context.Context, day int, truth []owns) error {
 	if r.cfg.Truth == nil {
 		return nil
 	}
-	for _, t := range truth {
+	for _, o := range truth {
+		p := o.person
+		t := Truth{Person: p.ID, Name: p.Name, Email: p.Email, Day: day,
+			IDs: sortIDs(append(p.Identifiers(r.cfg.World.City), o.tickets...))}
 		b, err := json.Marshal(t)
 		if err != nil {
 			return fmt.Errorf("encode truth of %s: %w", t.Person, err)
@@ -616,6 +636,17 @@ func (r *Runner) publishTruth(ctx context.Context, truth []Truth) error {
 		}
 	}
 	return nil
+}
+
+// sortIDs sorts identifiers by kind, then value, and drops duplicates.
+func sortIDs(ids []event.ID) []event.ID {
+	slices.SortFunc(ids, func(a, b event.ID) int {
+		if c := cmp.Compare(a.Kind, b.Kind); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Value, b.Value)
+	})
+	return slices.Compact(ids)
 }
 
 // Names returns the producers' names in run order.

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"sort"
 	"strconv"
-	"sync"
 	"time"
 )
 
@@ -250,9 +249,13 @@ type metroOption struct {
 }
 
 // metroCache maps a pair of points to the best stations between them (a
-// metroEntry; an empty one for no ride). Stations are the same in
-// every City, so the cache is shared.
-var metroCache sync.Map
+// metroEntry; an empty one for no ride). Stations are the same in every
+// City, so the cache is shared. A day asks for the same rides again and
+// again (estimates, then the trip), a city's next day for the same
+// commutes; but each home is a point of its own, so a large city's pairs
+// are too many to keep them all (at 100,000 people, some 50 MB a day
+// added): the most recent are kept.
+var metroCache = memo[[2]Point, metroEntry]{size: 1 << 15}
 
 type metroEntry struct {
 	from, to string
@@ -263,8 +266,7 @@ type metroEntry struct {
 // stations near each end.
 func (c *City) bestMetro(a, b Point) *metroOption {
 	key := [2]Point{a, b}
-	if v, ok := metroCache.Load(key); ok {
-		e := v.(metroEntry)
+	if e, ok := metroCache.get(key); ok {
 		if e.from == "" {
 			return nil
 		}
@@ -276,13 +278,21 @@ func (c *City) bestMetro(a, b Point) *metroOption {
 	if m != nil {
 		e = metroEntry{m.from.ID, m.to.ID, m.cost}
 	}
-	metroCache.Store(key, e)
+	metroCache.put(key, e)
 	return m
 }
 
 // nearStations caches stationsNear by point, as station ids: places do
-// not move, and every City has the same stations.
-var nearStations sync.Map
+// not move, and every City has the same stations. Bounded as metroCache
+// is: every home is a point.
+var nearStations = memo[Point, nearIDs]{size: 1 << 15}
+
+// nearIDs are the ids of the stations near a point (stationsNear): n of
+// them.
+type nearIDs struct {
+	ids [3]string
+	n   int
+}
 
 // stationsNear returns the station nearest to p, plus the next two if
 // within 700 m: where a trip from p may enter the metro.
@@ -313,20 +323,20 @@ func (c *City) stationsNear(p Point) []*Station {
 func (c *City) findMetro(a, b Point) *metroOption {
 	near := func(p Point) []*Station {
 		// Cached as ids: every City has its own Station values.
-		if v, ok := nearStations.Load(p); ok {
-			ids := v.([]string)
-			out := make([]*Station, len(ids))
-			for i, id := range ids {
+		if v, ok := nearStations.get(p); ok {
+			out := make([]*Station, v.n)
+			for i, id := range v.ids[:v.n] {
 				out[i] = c.Station(id)
 			}
 			return out
 		}
 		out := c.stationsNear(p)
-		ids := make([]string, len(out))
+		var v nearIDs
 		for i, s := range out {
-			ids[i] = s.ID
+			v.ids[i] = s.ID
 		}
-		nearStations.Store(p, ids)
+		v.n = len(out)
+		nearStations.put(p, v)
 		return out
 	}
 	var best *metroOption

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"reflect"
 	"strings"
 	"time"
@@ -280,6 +281,7 @@ func runAggregate(ctx context.Context, args []string, env *cliEnv) error {
 	natsURL := fs.String("nats", "nats://127.0.0.1:4222", "URL of the NATS server (JetStream enabled)")
 	auth.register(fs)
 	httpAddr := fs.String("http", "127.0.0.1:9090", "address of the API, /metrics, /healthz and /readyz (host:0 picks a free port)")
+	profile := fs.Bool("pprof", false, "also serve Go's profiles on --http under /debug/pprof/ (go tool pprof http://HOST/debug/pprof/profile); off by default, since a profile shows the process's internals")
 	o.register(fs)
 	if err := parseFlags(fs, args, env.getenv); err != nil {
 		return err
@@ -319,7 +321,11 @@ func runAggregate(ctx context.Context, args []string, env *cliEnv) error {
 		return err
 	}
 
-	srv := &http.Server{Handler: app.handler, ReadHeaderTimeout: 5 * time.Second}
+	handler := app.handler
+	if *profile {
+		handler = withPprof(handler)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
 	defer func() {
@@ -361,4 +367,18 @@ func drain(nc *nats.Conn) {
 		time.Sleep(10 * time.Millisecond) // no drain-complete notification on an existing connection
 	}
 	nc.Close()
+}
+
+// withPprof serves net/http/pprof's handlers under /debug/pprof/ and h
+// everywhere else. They are mounted on a mux of their own, not through the
+// package's registration on http.DefaultServeMux, which nothing serves.
+func withPprof(h http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.Handle("/", h)
+	return mux
 }

@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -541,4 +543,30 @@ func jsonString(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestWithPprof: --pprof serves Go's profiles next to the aggregator's own
+// handler, which still answers every other path.
+func TestWithPprof(t *testing.T) {
+	own := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "own "+r.URL.Path) })
+	srv := httptest.NewServer(withPprof(own))
+	defer srv.Close()
+	get := func(path string) (int, string) {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("/debug/pprof/"); code != http.StatusOK || !strings.Contains(body, "goroutine") {
+		t.Errorf("/debug/pprof/: %d %.80q, want the profile index", code, body)
+	}
+	if code, body := get("/debug/pprof/heap?debug=1"); code != http.StatusOK || !strings.Contains(body, "heap profile") {
+		t.Errorf("/debug/pprof/heap: %d %.80q, want a heap profile", code, body)
+	}
+	if code, body := get("/api/profiles"); code != http.StatusOK || body != "own /api/profiles" {
+		t.Errorf("/api/profiles: %d %q, want the aggregator's own handler", code, body)
+	}
 }

@@ -76,6 +76,17 @@ type scaleReport struct {
 	LatencySamples       uint64  `json:"latency_samples"`
 	LatencyP50Ms         float64 `json:"latency_p50_ms"`
 	LatencyP99Ms         float64 `json:"latency_p99_ms"`
+	// LatencySnapshots is how many snapshots the aggregator took while the
+	// paced events were applied: each pauses them for its encoding.
+	LatencySnapshots uint64 `json:"latency_snapshots"`
+
+	// The aggregator's snapshots, up to the end of the latency phase:
+	// how many, the mean time serialising one (events wait meanwhile) and
+	// storing one (in the background), the last one's size.
+	Snapshots                 uint64  `json:"snapshots"`
+	SnapshotEncodeSecondsMean float64 `json:"snapshot_encode_seconds_mean"`
+	SnapshotStoreSecondsMean  float64 `json:"snapshot_store_seconds_mean"`
+	SnapshotBytes             uint64  `json:"snapshot_bytes"`
 }
 
 const scaleAbout = `Runs the producer and the aggregator as a user would, each as its own process
@@ -269,6 +280,12 @@ func benchScale(ctx context.Context, o *simOptions, s *scaleOptions, exe string,
 	}
 	rep.LatencyP50Ms = lat.quantile(0.50) * 1000
 	rep.LatencyP99Ms = lat.quantile(0.99) * 1000
+	rep.LatencySnapshots = done.snapshots - caught.snapshots
+	if rep.Snapshots = done.snapshots; rep.Snapshots > 0 {
+		rep.SnapshotEncodeSecondsMean = done.encodeSecs / float64(done.snapshots)
+		rep.SnapshotStoreSecondsMean = done.storeSecs / float64(done.snapshots)
+	}
+	rep.SnapshotBytes = done.snapshotBytes
 
 	// 4. Stop the aggregator for its peak RSS.
 	if err := a.stop(); err != nil {
@@ -447,6 +464,8 @@ func (r *scaleReport) print(w io.Writer) {
 		mib(r.AggregatorPeakRSSBytes), r.AggregatorPeakRSSBytesPerPerson/1024)
 	fmt.Fprintf(w, "  latency, stored → facts applied, %d events at %.0f ev/s (published at %.0f ev/s): p50 %.2f ms, p99 %.2f ms (exhaust_event_lag_seconds, %d observations)\n",
 		r.LatencyEvents, r.LatencyRate, r.LatencyPublishedRate, r.LatencyP50Ms, r.LatencyP99Ms, r.LatencySamples)
+	fmt.Fprintf(w, "  snapshots: %d (%d while measuring latency), %.3f s serialising each on average (events wait), %.3f s storing (in the background); the last %s\n",
+		r.Snapshots, r.LatencySnapshots, r.SnapshotEncodeSecondsMean, r.SnapshotStoreSecondsMean, mib(r.SnapshotBytes))
 }
 
 func mib(b uint64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }

@@ -197,6 +197,11 @@ type scrape struct {
 	applied, rejected uint64
 	rss               uint64
 	lag               *dto.Histogram
+	// Snapshots: how many were serialised, seconds spent serialising and
+	// storing them (exhaust_snapshot_seconds), the last one's size.
+	snapshots             uint64
+	encodeSecs, storeSecs float64
+	snapshotBytes         uint64
 }
 
 func (s *scraper) scrape(ctx context.Context) (scrape, error) {
@@ -242,6 +247,20 @@ func (s *scraper) scrape(ctx context.Context) (scrape, error) {
 	if out.lag == nil {
 		return out, fmt.Errorf("scrape %s: no exhaust_event_lag_seconds histogram", s.url)
 	}
+	if f, ok := fams["exhaust_snapshot_seconds"]; ok {
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				switch h := m.GetHistogram(); {
+				case l.GetName() != "phase":
+				case l.GetValue() == "encode":
+					out.snapshots, out.encodeSecs = h.GetSampleCount(), h.GetSampleSum()
+				case l.GetValue() == "store":
+					out.storeSecs = h.GetSampleSum()
+				}
+			}
+		}
+	}
+	out.snapshotBytes, _ = sum("exhaust_snapshot_bytes")
 	return out, nil
 }
 

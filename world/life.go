@@ -78,8 +78,8 @@ func genHome(seed int64, i int, occ Occupation, c *City) *Place {
 // life is what a person's days are made of beyond their habits: where they
 // work and when, and the places near home they frequent.
 type life struct {
-	locals [nUses][]*Place // by use: nearest to home first
-	lunch  []*Place        // restaurants near work
+	locals [nUses]localSet // by use: nearest to home first
+	lunch  localSet        // restaurants near work
 	// shiftPhase staggers shift and night workers' rotas, so that a
 	// hospital is never empty.
 	shiftPhase int
@@ -119,10 +119,10 @@ func settle(seed int64, i int, p *Person, occ Occupation, c *City) {
 	}
 	p.life.shiftPhase = r.IntN(14)
 	for u := range nUses {
-		p.life.locals[u] = c.nearest(u, p.Home.Point, localChoices)
+		p.life.locals[u] = c.nearestSet(u, p.Home.Point)
 	}
 	if p.Work != nil {
-		p.life.lunch = c.nearest(useRestaurant, p.Work.Point, localChoices)
+		p.life.lunch = c.nearestSet(useRestaurant, p.Work.Point)
 	}
 	adjustHabits(r, p)
 }

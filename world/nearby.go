@@ -67,7 +67,39 @@ type placeIndex struct {
 	kx     float64
 	cells  [nUses]map[[2]int][]*Place
 	counts [nUses]int
+	// places are the places with a use, numbered from 1 by their index
+	// in it plus one (see localSet).
+	places []*Place
+	number map[string]uint16 // by place id
 }
+
+// localSet is a person's places of one use, nearest first: up to
+// localChoices of them, each by its number in the city's placeIndex (0:
+// none). Two bytes a place rather than a slice of pointers: a person has
+// one set per use, and at 100,000 people the slices took some 45 MB.
+type localSet [localChoices]uint16
+
+// nearestSet is nearest as a localSet.
+func (c *City) nearestSet(u use, p Point) localSet {
+	ix := c.index()
+	var s localSet
+	for i, pl := range c.nearest(u, p, localChoices) {
+		s[i] = ix.number[pl.ID]
+	}
+	return s
+}
+
+// len is how many places s holds.
+func (s localSet) len() int {
+	n := 0
+	for n < len(s) && s[n] != 0 {
+		n++
+	}
+	return n
+}
+
+// localPlace returns s's i-th place.
+func (c *City) localPlace(s localSet, i int) *Place { return c.index().places[s[i]-1] }
 
 func (c *City) index() *placeIndex {
 	c.nearOnce.Do(func() {
@@ -75,8 +107,14 @@ func (c *City) index() *placeIndex {
 		for u := range ix.cells {
 			ix.cells[u] = map[[2]int][]*Place{}
 		}
+		ix.number = map[string]uint16{}
 		for _, p := range c.Places {
 			if u := useOf(p); u >= 0 {
+				if len(ix.places) == math.MaxUint16 {
+					panic("world: too many local places to number in a localSet")
+				}
+				ix.places = append(ix.places, p)
+				ix.number[p.ID] = uint16(len(ix.places))
 				k := ix.cellOf(p.Point)
 				ix.cells[u][k] = append(ix.cells[u][k], p)
 				ix.counts[u]++

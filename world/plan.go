@@ -549,7 +549,7 @@ func (b *builder) workday(start, end time.Time, lunchOut float64) {
 	b.travel(work)
 	date := b.w.Date(b.plan.Day)
 	noon := date.Add(between(r, 12*time.Hour, 13*time.Hour))
-	if noon.After(b.t.Add(time.Hour)) && noon.Before(end.Add(-time.Hour)) && r.Float64() < lunchOut && len(b.p.life.lunch) > 0 {
+	if noon.After(b.t.Add(time.Hour)) && noon.Before(end.Add(-time.Hour)) && r.Float64() < lunchOut && b.p.life.lunch.len() > 0 {
 		b.stay(work, ActWork, noon)
 		b.lunchOut()
 		b.travel(work)
@@ -652,16 +652,16 @@ func (b *builder) freeDay() {
 
 // favourite picks among places nearest first: the usual one most of the
 // time, the others now and then.
-func (b *builder) favourite(ps []*Place) *Place {
-	switch x := b.r.Float64(); {
-	case len(ps) == 0:
+func (b *builder) favourite(s localSet) *Place {
+	switch x, n := b.r.Float64(), s.len(); {
+	case n == 0:
 		return nil
-	case x < 0.65 || len(ps) == 1:
-		return ps[0]
-	case x < 0.9 || len(ps) == 2:
-		return ps[1]
+	case x < 0.65 || n == 1:
+		return b.c.localPlace(s, 0)
+	case x < 0.9 || n == 2:
+		return b.c.localPlace(s, 1)
 	default:
-		return ps[2]
+		return b.c.localPlace(s, 2)
 	}
 }
 

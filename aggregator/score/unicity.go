@@ -84,6 +84,15 @@ func (t *Traces) Add(key, place string, bin int64) {
 	if found || (t.MaxPoints > 0 && len(tr) >= t.MaxPoints) {
 		return
 	}
+	if len(tr) == cap(tr) {
+		// Grown by an eighth, not doubled as append would: a trace is
+		// kept for good, and doubling leaves a quarter of it spare on
+		// average. Inserting moves the points after p anyway, so copying
+		// them more often costs little more.
+		grown := make([]uint64, len(tr), len(tr)+max(8, len(tr)/8))
+		copy(grown, tr)
+		tr = grown
+	}
 	t.traces[key] = slices.Insert(tr, i, p)
 }
 

@@ -76,6 +76,11 @@ func TestBenchScaleJSON(t *testing.T) {
 		LatencySamples                  uint64  `json:"latency_samples"`
 		LatencyP50Ms                    float64 `json:"latency_p50_ms"`
 		LatencyP99Ms                    float64 `json:"latency_p99_ms"`
+		LatencySnapshots                uint64  `json:"latency_snapshots"`
+		Snapshots                       uint64  `json:"snapshots"`
+		SnapshotEncodeSecondsMean       float64 `json:"snapshot_encode_seconds_mean"`
+		SnapshotStoreSecondsMean        float64 `json:"snapshot_store_seconds_mean"`
+		SnapshotBytes                   uint64  `json:"snapshot_bytes"`
 	}
 	decodeOne(t, stdout, &r)
 	if r.Persons != 30 || r.Days != 1 || r.LatencyRate != 500 {

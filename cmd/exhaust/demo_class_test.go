@@ -34,8 +34,11 @@ func TestDemoClass(t *testing.T) {
 	}
 	// At ×6000 a running day would be well past midnight by the third line.
 	waitFor(t, 10*time.Second, "three status lines", func() bool { return strings.Count(stdout.String(), "│ total") >= 3 })
+	// Day 0 is the status before the first day is made (slow on a busy
+	// machine); it must be paused at midnight too.
+	paused := regexp.MustCompile(` 00:00 day [01] PAUSED │`)
 	for _, line := range strings.Split(stdout.String(), "\n") {
-		if strings.Contains(line, "│ total") && !strings.Contains(line, " 00:00 day 1 PAUSED │") {
+		if strings.Contains(line, "│ total") && !paused.MatchString(line) {
 			t.Errorf("the day did not start paused at midnight: %s", line)
 		}
 	}

@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"exhaust/aggregator/graph"
@@ -92,6 +94,7 @@ func BenchmarkObserveScale(b *testing.B) {
 		b.Run(fmt.Sprintf("persons=%d", persons), func(b *testing.B) {
 			records := decodedDay(b, persons)
 			b.ResetTimer()
+			cpu0 := cpuTime(b)
 			var ids int
 			var st linker.Stats
 			for range b.N {
@@ -102,11 +105,25 @@ func BenchmarkObserveScale(b *testing.B) {
 			}
 			b.StopTimer()
 			b.ReportMetric(float64(len(records)*b.N)/b.Elapsed().Seconds(), "events/s")
+			// The process's CPU time (the collector's included) says what
+			// an event costs on a machine others share, where the wall
+			// clock says how busy they were.
+			b.ReportMetric(float64(cpuTime(b)-cpu0)/float64(len(records)*b.N), "cpu-ns/event")
 			b.ReportMetric(float64(ids)/float64(persons), "ids/person")
 			b.ReportMetric(float64(st.Candidates)/float64(persons), "candidates/person")
 			b.ReportMetric(heapPerID(records), "bytes/id")
 		})
 	}
+}
+
+// cpuTime returns the CPU time the process has used, in nanoseconds.
+func cpuTime(tb testing.TB) int64 {
+	tb.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		tb.Fatal(err)
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }
 
 // decodedDay returns day 1 of a world of n persons as records, in time
@@ -145,4 +162,41 @@ func decodedDay(tb testing.TB, n int) []*obs.Record {
 		}
 	}
 	return out
+}
+
+// savePersons is the population BenchmarkSave saves a day of.
+var savePersons = flag.Int("save.persons", 2000, "population of BenchmarkSave")
+
+// BenchmarkSave saves the graph and the linker after a day of
+// -save.persons people: with -benchmem, B/op against written-B/op says how
+// much a snapshot allocates beyond what it writes.
+func BenchmarkSave(b *testing.B) {
+	records := decodedDay(b, *savePersons)
+	g := graph.New()
+	l := linker.New(linker.DefaultConfig(), g)
+	apply(g, l, records)
+	for _, part := range []struct {
+		name string
+		save func(io.Writer) error
+	}{{"graph", g.Save}, {"linker", l.Save}} {
+		b.Run(part.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var w countingWriter
+			for b.Loop() {
+				w = 0
+				if err := part.save(&w); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(w), "written-B/op")
+		})
+	}
+}
+
+// countingWriter counts what is written to it, and keeps nothing.
+type countingWriter int64
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	*w += countingWriter(len(p))
+	return len(p), nil
 }

@@ -88,6 +88,7 @@ type bin struct {
 	grid     map[cellKey][]int32
 	byHandle map[int32]int32 // list index by graph handle
 	stamp    uint32
+	views    map[viewKey]*view // while the bin is read (see inView)
 }
 
 // phoneEntry is a phone's spots in a closed bin.
@@ -484,6 +485,7 @@ func (l *Linker) closeBin(b int64) {
 			l.observe(id, sp, b, bn, prev)
 		}
 	}
+	bn.views = nil
 	l.remember(b, bn)
 	l.review(b)
 	co.Prev, co.PrevBin = bn, b
@@ -575,69 +577,6 @@ func (l *Linker) clusterNear(o spot, c *cand, bn, prev *bin) (g float64, at spot
 	return g, at, located
 }
 
-// inView lists the phones of bn near o (g ≥ gHit), nearest first, and
-// counts those not far (g ≥ gMiss), each phone once. Cells beyond reach
-// of a g of gMiss (the corners of the square searched) are skipped.
-func (l *Linker) inView(o spot, bn *bin) ([]nearness, int) {
-	out := l.near[:0]
-	notFar := 0
-	c := l.cellOf(o.X, o.Y)
-	oa := float64(o.Acc)
-	side := l.cfg.CooccurCellM
-	s2 := oa*oa + cellAccMax*cellAccMax
-	rMiss := math.Sqrt(2 * qMiss * s2)
-	reach := int32(math.Ceil(rMiss / side))
-	bn.stamp++
-	for dx := -reach; dx <= reach; dx++ {
-		for dy := -reach; dy <= reach; dy++ {
-			k := cellKey{c.X + dx, c.Y + dy}
-			ix := bn.grid[k]
-			if len(ix) == 0 {
-				continue
-			}
-			// The cell's nearest point to o.
-			x0, y0 := float64(k.X)*side, float64(k.Y)*side
-			nx := max(x0, min(float64(o.X), x0+side)) - float64(o.X)
-			ny := max(y0, min(float64(o.Y), y0+side)) - float64(o.Y)
-			if math.Hypot(nx, ny) > rMiss {
-				continue
-			}
-			for _, i := range ix {
-				e := &bn.list[i]
-				if e.stamp == bn.stamp {
-					continue
-				}
-				e.stamp = bn.stamp
-				q, at := math.Inf(1), spot{}
-				for _, s := range e.spots {
-					if s.To < o.From || s.From > o.To {
-						continue
-					}
-					ddx, ddy := float64(o.X-s.X), float64(o.Y-s.Y)
-					sa := float64(s.Acc)
-					if v := (ddx*ddx + ddy*ddy) / (2 * (oa*oa + sa*sa)); v < q {
-						q, at = v, s
-					}
-				}
-				if q <= qMiss {
-					notFar++
-				}
-				if q <= qHit {
-					out = append(out, nearness{e.h, math.Exp(-q), at})
-				}
-			}
-		}
-	}
-	slices.SortFunc(out, func(a, b nearness) int {
-		if c := cmp.Compare(b.g, a.g); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.h, b.h)
-	})
-	l.near = out
-	return out, notFar
-}
-
 // evidence is what a phone's position says about one observation of an
 // anchor: the log-likelihood ratio of "this is the owner's phone" against
 // "a phone of the crowd". The owner's phone is where the anchor is, give
@@ -664,6 +603,9 @@ func (e evidence) of(q, acc float64) float64 {
 	return e.weight * (e.rarity + min(math.Log(r2/(2*s2)), maxSharp) - q)
 }
 
+// testObserve, set by tests only, sees each observation as it is read.
+var testObserve func(l *Linker, o spot, bn *bin)
+
 // observe scores one observation o of the anchor id, read in bin b.
 func (l *Linker) observe(id event.ID, o spot, b int64, bn, prev *bin) {
 	co := &l.co
@@ -677,7 +619,10 @@ func (l *Linker) observe(id event.ID, o spot, b int64, bn, prev *bin) {
 	if seen == 0 {
 		return
 	}
-	view, notFar := l.inView(o, bn)
+	if testObserve != nil {
+		testObserve(l, o, bn)
+	}
+	near, notFar := l.inView(o, bn)
 	a := co.Anchors[id]
 	if a == nil {
 		a = &anchor{LastBin: noTime}
@@ -744,7 +689,7 @@ func (l *Linker) observe(id event.ID, o spot, b int64, bn, prev *bin) {
 	for i := range a.Cands {
 		held = append(held, l.cluster(&a.Cands[i]))
 	}
-	for _, n := range view {
+	for n, ok := near.next(); ok; n, ok = near.next() {
 		h := n.h
 		r := l.g.ClusterOf(h)
 		if slices.Contains(held, r) || l.vetoed(id, l.g.IDOf(h)) {

@@ -33,7 +33,6 @@ type Linker struct {
 	// Caches, not state: kinds of clusters by root (forgotten when the
 	// cluster changes) and the scratch space of weigh.
 	masks  map[int32]*clusterInfo // by union-find handle (graph.ClusterOf)
-	near   []nearness
 	held   []int32
 	places map[string]string // interned place ids (see place)
 }

@@ -68,6 +68,14 @@ type scaleReport struct {
 	AggregatorPeakRSSBytes          uint64  `json:"aggregator_peak_rss_bytes"`
 	AggregatorPeakRSSBytesPerPerson float64 `json:"aggregator_peak_rss_bytes_per_person"`
 
+	// Accuracy once caught up, from the aggregator's /api/accuracy: the
+	// people whose truth it holds, and pairwise precision, recall and F1
+	// (docs/accuracy.md), as exhaust eval reports them.
+	AccuracyPersons   int     `json:"accuracy_persons"`
+	PairwisePrecision float64 `json:"pairwise_precision"`
+	PairwiseRecall    float64 `json:"pairwise_recall"`
+	PairwiseF1        float64 `json:"pairwise_f1"`
+
 	// Latency: events of the next day published at LatencyRate while the
 	// aggregator holds the whole city; from exhaust_event_lag_seconds.
 	LatencyRate          float64 `json:"latency_rate"`
@@ -249,6 +257,14 @@ func benchScale(ctx context.Context, o *simOptions, s *scaleOptions, exe string,
 	rep.AggregatorRSSBytes = caught.rss
 	fmt.Fprintf(progress, "aggregate: %d applied, %d rejected, RSS %s (the scrape took %.1f s)\n",
 		rep.EventsApplied, rep.EventsRejected, mib(rep.AggregatorRSSBytes), time.Since(caught.at).Seconds())
+	acc, err := sc.accuracy(ctx)
+	if err != nil {
+		return rep, err
+	}
+	rep.AccuracyPersons = acc.Persons
+	rep.PairwisePrecision, rep.PairwiseRecall, rep.PairwiseF1 = acc.Pairwise.Precision, acc.Pairwise.Recall, acc.Pairwise.F1
+	fmt.Fprintf(progress, "aggregate: accuracy over %d people: pairwise precision %.3f, recall %.3f, F1 %.3f\n",
+		rep.AccuracyPersons, rep.PairwisePrecision, rep.PairwiseRecall, rep.PairwiseF1)
 
 	// 3. Latency at a paced rate, the city's state in place.
 	sample, err := nextDaySample(ctx, o, s.latencyEvents, rep.Events)
@@ -462,6 +478,8 @@ func (r *scaleReport) print(w io.Writer) {
 	fmt.Fprintf(w, "  aggregator (exhaust aggregate, applying the stream): %.0f ev/s (caught up after %.1f s); RSS after catching up %s, %.1f KiB per person; peak RSS %s, %.1f KiB per person\n",
 		r.AggregatorEventsPerSecond, r.AggregatorSeconds, mib(r.AggregatorRSSBytes), r.AggregatorRSSBytesPerPerson/1024,
 		mib(r.AggregatorPeakRSSBytes), r.AggregatorPeakRSSBytesPerPerson/1024)
+	fmt.Fprintf(w, "  accuracy once caught up (%d people's truth): pairwise precision %.3f, recall %.3f, F1 %.3f\n",
+		r.AccuracyPersons, r.PairwisePrecision, r.PairwiseRecall, r.PairwiseF1)
 	fmt.Fprintf(w, "  latency, stored → facts applied, %d events at %.0f ev/s (published at %.0f ev/s): p50 %.2f ms, p99 %.2f ms (exhaust_event_lag_seconds, %d observations)\n",
 		r.LatencyEvents, r.LatencyRate, r.LatencyPublishedRate, r.LatencyP50Ms, r.LatencyP99Ms, r.LatencySamples)
 	fmt.Fprintf(w, "  snapshots: %d (%d while measuring latency), %.3f s serialising each on average (events wait), %.3f s storing (in the background); the last %s\n",

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"exhaust/aggregator"
 	"exhaust/natsbus"
 )
 
@@ -174,6 +176,7 @@ func (h *httpAddrWatcher) Write(p []byte) (int, error) {
 type scraper struct {
 	agg    *child
 	url    string
+	base   string // the aggregator's HTTP root, for its API
 	client *http.Client
 }
 
@@ -181,7 +184,7 @@ type scraper struct {
 func newScraper(ctx context.Context, agg *child, addr <-chan string) (*scraper, error) {
 	select {
 	case base := <-addr:
-		return &scraper{agg: agg, url: base + "/metrics", client: &http.Client{Timeout: scrapeTimeout}}, nil
+		return &scraper{agg: agg, url: base + "/metrics", base: base, client: &http.Client{Timeout: scrapeTimeout}}, nil
 	case <-agg.exited:
 		return nil, fmt.Errorf("exhaust aggregate exited before serving HTTP: %v", agg.err)
 	case <-ctx.Done():
@@ -370,4 +373,41 @@ func joinArgs(args []string) string {
 		out[i] = a
 	}
 	return strings.Join(out, " ")
+}
+
+// accuracy reads the aggregator's /api/accuracy once the truth it holds
+// stops growing: the truth is followed on a stream of its own, so it may
+// trail the events a little (and people who left no identifier have none).
+// After a minute it takes what it has.
+func (s *scraper) accuracy(ctx context.Context) (aggregator.Accuracy, error) {
+	var a aggregator.Accuracy
+	deadline := time.Now().Add(time.Minute)
+	for prev := -1; ; {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.base+"/api/accuracy", nil)
+		if err != nil {
+			return a, err
+		}
+		resp, err := s.client.Do(req)
+		if err != nil {
+			return a, fmt.Errorf("accuracy: %w", err)
+		}
+		a = aggregator.Accuracy{}
+		err = json.NewDecoder(resp.Body).Decode(&a)
+		resp.Body.Close()
+		if err == nil && resp.StatusCode != http.StatusOK {
+			err = errors.New(resp.Status)
+		}
+		if err != nil {
+			return a, fmt.Errorf("accuracy: %w", err)
+		}
+		if (a.Persons > 0 && a.Persons == prev) || time.Now().After(deadline) {
+			return a, nil
+		}
+		prev = a.Persons
+		select {
+		case <-ctx.Done():
+			return a, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
 }

@@ -70,6 +70,10 @@ func TestBenchScaleJSON(t *testing.T) {
 		AggregatorRSSBytesPerPerson     float64 `json:"aggregator_rss_bytes_per_person"`
 		AggregatorPeakRSSBytes          uint64  `json:"aggregator_peak_rss_bytes"`
 		AggregatorPeakRSSBytesPerPerson float64 `json:"aggregator_peak_rss_bytes_per_person"`
+		AccuracyPersons                 int     `json:"accuracy_persons"`
+		PairwisePrecision               float64 `json:"pairwise_precision"`
+		PairwiseRecall                  float64 `json:"pairwise_recall"`
+		PairwiseF1                      float64 `json:"pairwise_f1"`
 		LatencyRate                     float64 `json:"latency_rate"`
 		LatencyPublishedRate            float64 `json:"latency_published_rate"`
 		LatencyEvents                   uint64  `json:"latency_events"`
@@ -88,6 +92,10 @@ func TestBenchScaleJSON(t *testing.T) {
 	}
 	if r.Events == 0 || r.EventsApplied != r.Events || r.EventsRejected != 0 {
 		t.Errorf("%d events produced, %d applied, %d rejected: want every event applied", r.Events, r.EventsApplied, r.EventsRejected)
+	}
+	if r.AccuracyPersons < 1 || r.AccuracyPersons > 30 || !(r.PairwisePrecision > 0 && r.PairwiseRecall > 0 && r.PairwiseF1 > 0) {
+		t.Errorf("accuracy over %d people's truth: precision %v, recall %v, F1 %v: want some of the 30 people's truth and a city linked",
+			r.AccuracyPersons, r.PairwisePrecision, r.PairwiseRecall, r.PairwiseF1)
 	}
 	if r.LatencyEvents != 50 || r.LatencySamples != r.LatencyEvents {
 		t.Errorf("%d latency events stored, %d observed by the aggregator: want 50 of each", r.LatencyEvents, r.LatencySamples)

@@ -320,8 +320,10 @@ func (g *Graph) attach(i int32) {
 
 // pushEvent appends event id s to k's sample, dropping the oldest when full
 // and ignoring an id already held (a replayed event adds nothing).
-func (g *Graph) pushEvent(k *link, s string) {
-	e := g.encodeEvent(s)
+func (g *Graph) pushEvent(k *link, s string) { g.pushID(k, g.encodeEvent(s)) }
+
+// pushID is pushEvent of an encoded event id.
+func (g *Graph) pushID(k *link, e evID) {
 	for j := range k.nev {
 		if k.ev[j] == e {
 			return

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"exhaust/aggregator/graph"
@@ -491,11 +492,11 @@ func order(g *graph.Graph, id event.ID) []event.ID {
 	return out
 }
 
-// TestLoadVersion1 loads a snapshot written before links could be removed
-// (testdata/v1.gob, build(20)): the format has not changed, so it loads
-// and saves again to the same bytes.
-func TestLoadVersion1(t *testing.T) {
-	golden := filepath.Join("testdata", "v1.gob")
+// TestLoadVersion2 loads a snapshot of this format (testdata/v2.gob,
+// build(20), written with -update): it loads and saves again to the same
+// bytes.
+func TestLoadVersion2(t *testing.T) {
+	golden := filepath.Join("testdata", "v2.gob")
 	if *update {
 		var b bytes.Buffer
 		if err := build(20).Save(&b); err != nil {
@@ -511,7 +512,7 @@ func TestLoadVersion1(t *testing.T) {
 	}
 	g := graph.New()
 	if err := g.Load(bytes.NewReader(data)); err != nil {
-		t.Fatalf("Load of a version 1 snapshot: %v", err)
+		t.Fatalf("Load of a version 2 snapshot: %v", err)
 	}
 	same(t, g, build(20))
 	var b bytes.Buffer
@@ -519,7 +520,21 @@ func TestLoadVersion1(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(b.Bytes(), data) {
-		t.Error("Save of a loaded version 1 snapshot gives other bytes")
+		t.Error("Save of a loaded version 2 snapshot gives other bytes")
+	}
+}
+
+// TestLoadVersion1 refuses a snapshot of the format before (testdata/v1.gob,
+// build(20), written whole in one message) with an error that names both
+// versions.
+func TestLoadVersion1(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "v1.gob"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = graph.New().Load(bytes.NewReader(data))
+	if err == nil || !strings.Contains(err.Error(), "snapshot version 1, this build reads version 2") {
+		t.Errorf("Load of a version 1 snapshot: %v, want the versions named", err)
 	}
 }
 
@@ -571,5 +586,24 @@ func TestHandles(t *testing.T) {
 		if h.Handle(id) != g.Handle(id) {
 			t.Errorf("%v: handle %d after Load, %d before", id, h.Handle(id), g.Handle(id))
 		}
+	}
+}
+
+// TestSaveLoadParts saves a graph of more nodes and links than one part
+// of a snapshot holds, with links removed, and loads it back the same.
+func TestSaveLoadParts(t *testing.T) {
+	g := build(1500)
+	g.Unlink(id(event.Card, "tok_000"), id(event.Pass, "NAV-000"), "")
+	var b bytes.Buffer
+	if err := g.Save(&b); err != nil {
+		t.Fatal(err)
+	}
+	h := graph.New()
+	if err := h.Load(bytes.NewReader(b.Bytes())); err != nil {
+		t.Fatal(err)
+	}
+	same(t, g, h)
+	if err := graph.New().Load(bytes.NewReader(b.Bytes()[:b.Len()-100])); err == nil {
+		t.Error("Load of a cut snapshot succeeded")
 	}
 }

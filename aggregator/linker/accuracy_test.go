@@ -177,3 +177,45 @@ func save(t *testing.T, g *graph.Graph, l *linker.Linker) ([]byte, []byte) {
 	}
 	return bg.Bytes(), bl.Bytes()
 }
+
+// TestSnapshotReplayCity is TestSnapshotReplay on a day of a city, whose
+// lists fill many parts of a snapshot: cut halfway, saved, loaded, saved
+// again to the same bytes, and replayed to the uninterrupted run's state.
+func TestSnapshotReplayCity(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a day of 1,000 people")
+	}
+	records := decodedDay(t, 1000)
+	g := graph.New()
+	l := linker.New(linker.DefaultConfig(), g)
+	apply(g, l, records)
+	wantG, wantL := save(t, g, l)
+
+	cut := len(records) / 2
+	g1 := graph.New()
+	l1 := linker.New(linker.DefaultConfig(), g1)
+	apply(g1, l1, records[:cut])
+	bg, bl := save(t, g1, l1)
+	g2 := graph.New()
+	l2 := linker.New(linker.DefaultConfig(), g2)
+	if err := g2.Load(bytes.NewReader(bg)); err != nil {
+		t.Fatal(err)
+	}
+	if err := l2.Load(bytes.NewReader(bl)); err != nil {
+		t.Fatal(err)
+	}
+	if rg, rl := save(t, g2, l2); !bytes.Equal(rg, bg) || !bytes.Equal(rl, bl) {
+		t.Fatalf("Load then Save differs from the snapshot (graph %v, linker %v)", bytes.Equal(rg, bg), bytes.Equal(rl, bl))
+	}
+	if st := l1.Stats(); st.Anchors <= 512 || st.Tracks <= 512 {
+		t.Errorf("%d anchors and %d tracks at the cut: too few to fill more than one part", st.Anchors, st.Tracks)
+	}
+	apply(g2, l2, records[cut:])
+	gotG, gotL := save(t, g2, l2)
+	if !bytes.Equal(gotG, wantG) {
+		t.Errorf("graph after replay differs from the uninterrupted run")
+	}
+	if !bytes.Equal(gotL, wantL) {
+		t.Errorf("linker after replay differs from the uninterrupted run")
+	}
+}

@@ -25,14 +25,20 @@ const DefaultMaxPoints = 4096
 type Traces struct {
 	// MaxPoints bounds each trace (DefaultMaxPoints by default).
 	MaxPoints int
-	towers    map[string]uint32   // place -> index in names
-	names     []string            // places by index (towers, for Observe)
-	traces    map[string][]uint64 // by key (the IMSI, for Observe): sorted points
+	towers    map[string]uint32 // place -> index in names
+	names     []string          // places by index (towers, for Observe)
+	// The traces by key (the IMSI, for Observe), their points sorted:
+	// packed in 32 bits while they fit, else in 64 (see points.go). One
+	// of the two maps is nil.
+	packed  map[string][]uint32
+	traces  map[string][]uint64
+	base    int64 // of packed points' bins
+	hasBase bool
 }
 
 // NewTraces returns an empty set of traces.
 func NewTraces() *Traces {
-	return &Traces{MaxPoints: DefaultMaxPoints, towers: map[string]uint32{}, traces: map[string][]uint64{}}
+	return &Traces{MaxPoints: DefaultMaxPoints, towers: map[string]uint32{}, packed: map[string][]uint32{}}
 }
 
 // point packs a place (index in names) and a time bin.
@@ -78,34 +84,58 @@ func (t *Traces) Add(key, place string, bin int64) {
 		t.towers[place] = pi
 		t.names = append(t.names, place)
 	}
-	p := point(pi, bin)
-	tr := t.traces[key]
+	if t.packed != nil {
+		if q, ok := t.pack(pi, bin); ok {
+			t.packed[key] = insert(t.packed[key], q, t.MaxPoints)
+			return
+		}
+		t.widen()
+	}
+	t.traces[key] = insert(t.traces[key], point(pi, bin), t.MaxPoints)
+}
+
+// insert adds p to the sorted trace tr, unless tr holds it already or
+// has maxPoints points (maxPoints > 0).
+func insert[P uint32 | uint64](tr []P, p P, maxPoints int) []P {
 	i, found := slices.BinarySearch(tr, p)
-	if found || (t.MaxPoints > 0 && len(tr) >= t.MaxPoints) {
-		return
+	if found || (maxPoints > 0 && len(tr) >= maxPoints) {
+		return tr
 	}
 	if len(tr) == cap(tr) {
 		// Grown by an eighth, not doubled as append would: a trace is
 		// kept for good, and doubling leaves a quarter of it spare on
 		// average. Inserting moves the points after p anyway, so copying
 		// them more often costs little more.
-		grown := make([]uint64, len(tr), len(tr)+max(8, len(tr)/8))
+		grown := make([]P, len(tr), len(tr)+max(8, len(tr)/8))
 		copy(grown, tr)
 		tr = grown
 	}
-	t.traces[key] = slices.Insert(tr, i, p)
+	return slices.Insert(tr, i, p)
 }
 
 // Len returns the number of traces.
-func (t *Traces) Len() int { return len(t.traces) }
+func (t *Traces) Len() int {
+	if t.packed != nil {
+		return len(t.packed)
+	}
+	return len(t.traces)
+}
 
 // Points returns the number of points of the trace of key (an IMSI for
 // Observe).
-func (t *Traces) Points(key string) int { return len(t.traces[key]) }
+func (t *Traces) Points(key string) int {
+	if t.packed != nil {
+		return len(t.packed[key])
+	}
+	return len(t.traces[key])
+}
 
 // TotalPoints returns the number of points of all traces together.
 func (t *Traces) TotalPoints() int {
 	n := 0
+	for _, tr := range t.packed {
+		n += len(tr)
+	}
 	for _, tr := range t.traces {
 		n += len(tr)
 	}
@@ -123,8 +153,9 @@ func (t *Traces) Unicity(p int, draws int, rng *rand.Rand) float64 {
 		return 0
 	}
 	draws = max(draws, 1)
-	keys := make([]string, 0, len(t.traces))
-	for k, tr := range t.traces {
+	traces := t.wide()
+	keys := make([]string, 0, len(traces))
+	for k, tr := range traces {
 		if len(tr) >= p {
 			keys = append(keys, k)
 		}
@@ -133,21 +164,21 @@ func (t *Traces) Unicity(p int, draws int, rng *rand.Rand) float64 {
 		return 0
 	}
 	slices.Sort(keys)
-	all := make([][]uint64, 0, len(t.traces))
+	all := make([][]uint64, 0, len(traces))
 	for _, k := range keys {
-		all = append(all, t.traces[k])
+		all = append(all, traces[k])
 	}
 	// Traces shorter than p still count as the crowd a trace must stand
 	// out from: they can hold the drawn points too.
 	var short []string
-	for k, tr := range t.traces {
+	for k, tr := range traces {
 		if len(tr) < p {
 			short = append(short, k)
 		}
 	}
 	slices.Sort(short)
 	for _, k := range short {
-		all = append(all, t.traces[k])
+		all = append(all, traces[k])
 	}
 	postings := map[uint64][]int32{}
 	for i, tr := range all {
@@ -226,12 +257,13 @@ type savedTraces struct {
 // Save writes the traces to w (gob), deterministically.
 func (t *Traces) Save(w io.Writer) error {
 	s := savedTraces{Version: 1, MaxPoints: t.MaxPoints, Towers: t.names}
-	for k := range t.traces {
+	traces := t.wide()
+	for k := range traces {
 		s.IMSIs = append(s.IMSIs, k)
 	}
 	slices.Sort(s.IMSIs)
 	for _, k := range s.IMSIs {
-		s.Points = append(s.Points, t.traces[k])
+		s.Points = append(s.Points, traces[k])
 	}
 	if err := gob.NewEncoder(w).Encode(&s); err != nil {
 		return fmt.Errorf("save traces: %w", err)
@@ -262,10 +294,7 @@ func (t *Traces) Load(r io.Reader) error {
 		if !slices.IsSorted(pts) {
 			return fmt.Errorf("load traces: trace %d is not sorted", i)
 		}
-		if pts == nil {
-			pts = []uint64{}
-		}
-		n.traces[k] = pts
+		n.set(k, pts)
 	}
 	*t = *n
 	return nil
@@ -280,18 +309,19 @@ func (t *Traces) Load(r io.Reader) error {
 // are as in Unicity: traces with at least p points, draws times each.
 func (t *Traces) UnicityCurve(maxP, draws int, rng *rand.Rand) []float64 {
 	out := make([]float64, maxP)
-	if maxP < 1 || len(t.traces) == 0 {
+	if maxP < 1 || t.Len() == 0 {
 		return out
 	}
 	draws = max(draws, 1)
-	keys := make([]string, 0, len(t.traces))
-	for k := range t.traces {
+	traces := t.wide()
+	keys := make([]string, 0, len(traces))
+	for k := range traces {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
 	all := make([][]uint64, len(keys))
 	for i, k := range keys {
-		all[i] = t.traces[k]
+		all[i] = traces[k]
 	}
 	postings := map[uint64][]int32{}
 	for i, tr := range all {

@@ -144,7 +144,7 @@ func runBenchScale(ctx context.Context, args []string, env *cliEnv) error {
 	// events of a big city, which the aggregator would then never see.
 	setDefault(fs, "stream-max-bytes", "0")
 	fs.Float64Var(&s.rate, "rate", 10000, "events per second published while measuring latency")
-	fs.IntVar(&s.latencyEvents, "latency-events", 20000, "events published while measuring latency")
+	fs.IntVar(&s.latencyEvents, "latency-events", 600000, "events published while measuring latency (the default is a minute at the default rate: long enough for the aggregator's periodic work, scrapes' reads and snapshots, to show at its usual share)")
 	fs.DurationVar(&s.pollEvery, "poll-interval", 250*time.Millisecond, "how often the aggregator's progress (its consumer's ack floor) is read")
 	fs.BoolVar(&s.json, "json", false, "print one JSON object on stdout (progress goes to stderr)")
 	aggregateFlags := fs.String("aggregate-flags", "", `more flags for the aggregator, space-separated (e.g. "--workers 1"; default: none, as a user runs it)`)

@@ -223,7 +223,10 @@ func genHabits(r *rand.Rand) Habits {
 	}
 	h.Bed = 22*time.Hour + time.Duration(r.IntN(150))*time.Minute
 	h.BookGenres = pick(r, genrePool, 1+r.IntN(3))
-	h.Apps = append([]string{"Messages", "WhatsApp"}, pick(r, appPool, 3+r.IntN(5))...)
+	// Sized once, with room for the wristband's app (genPerson): grown
+	// twice by appends, the lists were a tenth of a person's memory.
+	apps := pick(r, appPool, 3+r.IntN(5))
+	h.Apps = append(append(make([]string, 0, 2+len(apps)+1), "Messages", "WhatsApp"), apps...)
 	h.Topics = pick(r, topicPool, 2+r.IntN(4))
 	if r.Float64() < 0.6 {
 		h.Sport = sports[r.IntN(len(sports))]

@@ -106,6 +106,7 @@ func newBin() *bin {
 // there until its next cell event, at most CooccurTrackHold.
 type track struct {
 	ID      event.ID
+	h       int32 // ID's graph handle (not saved: Load asks the graph)
 	Lat     float64
 	Lon     float64
 	Acc     float64
@@ -164,7 +165,7 @@ type anchor struct {
 // cooccur is the co-occurrence state.
 type cooccur struct {
 	Tracks   []track
-	trackIdx map[event.ID]int
+	trackIdx map[int32]int  // by graph handle
 	Bins     map[int64]*bin // open bins
 	Prev     *bin           // the last closed bin, for straddling observations
 	PrevBin  int64
@@ -185,7 +186,7 @@ type cooccur struct {
 	// Contradictions (see split.go): the latest precise position of each
 	// identifier, contradictions counted per pair, the pairs a split
 	// separated, and the splits.
-	Fixes  map[event.ID]fix
+	Fixes  map[int32]fix // by graph handle
 	Contra map[pairKey]int32
 	Vetoes map[pairKey]bool
 	Splits []Split
@@ -200,12 +201,12 @@ type cooccur struct {
 
 func newCooccur() cooccur {
 	return cooccur{
-		trackIdx: map[event.ID]int{},
+		trackIdx: map[int32]int{},
 		Bins:     map[int64]*bin{},
 		Closed:   noTime,
 		PrevBin:  noTime,
 		Anchors:  map[event.ID]*anchor{},
-		Fixes:    map[event.ID]fix{},
+		Fixes:    map[int32]fix{},
 		Hist:     map[int32]*history{},
 		Contra:   map[pairKey]int32{},
 		Vetoes:   map[pairKey]bool{},
@@ -240,10 +241,11 @@ func (l *Linker) presence(r *obs.Record, t int64) {
 			lat, lon, acc, ok = r.Where.Lat, r.Where.Lon, r.Where.AccuracyM, true
 		}
 		ok = ok && acc <= l.cfg.CooccurMaxAccuracyM
+		h := l.g.Handle(id)
 		if ok {
-			l.fixed(id, lat, lon, acc, t, r.ID)
+			l.fixed(id, h, lat, lon, acc, t, r.ID)
 		}
-		l.moveTrack(id, lat, lon, acc, t, r.ID, ok, r.Is(m.Leaving))
+		l.moveTrack(id, h, lat, lon, acc, t, r.ID, ok, r.Is(m.Leaving))
 		return
 	}
 	w := r.Where
@@ -253,7 +255,7 @@ func (l *Linker) presence(r *obs.Record, t int64) {
 		return
 	}
 	for _, x := range r.IDs {
-		l.fixed(x, w.Lat, w.Lon, w.AccuracyM, t, r.ID)
+		l.fixed(x, l.g.Handle(x), w.Lat, w.Lon, w.AccuracyM, t, r.ID)
 	}
 	from, to := t-int64(l.cfg.CooccurPointWindow), t+int64(l.cfg.CooccurPointWindow)
 	var start, end time.Time
@@ -265,7 +267,7 @@ func (l *Linker) presence(r *obs.Record, t int64) {
 		from, to = start.UnixNano(), end.UnixNano()
 	}
 	if l.dev[id.Kind] {
-		l.put(id, w.Lat, w.Lon, w.AccuracyM, from, to, r.ID, w.Place)
+		l.put(l.g.Handle(id), w.Lat, w.Lon, w.AccuracyM, from, to, r.ID, w.Place)
 		return
 	}
 	if span {
@@ -294,9 +296,9 @@ func (co *cooccur) openBin(b int64) *bin {
 	return bn
 }
 
-// put records that the phone identifier id was at (lat, lon) from from to
-// to (unix ns), in every open bin of that span.
-func (l *Linker) put(id event.ID, lat, lon, acc float64, from, to int64, ev, place string) {
+// put records that the phone identifier of graph handle h was at (lat,
+// lon) from from to to (unix ns), in every open bin of that span.
+func (l *Linker) put(h int32, lat, lon, acc float64, from, to int64, ev, place string) {
 	co := &l.co
 	b0, b1 := floorDiv(from, l.bin()), floorDiv(to, l.bin())
 	b0 = max(b0, co.Closed+1)
@@ -305,7 +307,6 @@ func (l *Linker) put(id event.ID, lat, lon, acc float64, from, to int64, ev, pla
 		return
 	}
 	b1 = min(b1, b0+maxSpanBins-1)
-	h := l.g.Handle(id)
 	if h < 0 {
 		return // not a record's identifier: the graph knows every one
 	}
@@ -388,36 +389,36 @@ func addSpot(ss []spot, sp spot) []spot {
 
 // moveTrack closes the phone's previous track at t and, if the new event
 // located it (ok) and did not switch it off (detach), starts a new one.
-func (l *Linker) moveTrack(id event.ID, lat, lon, acc float64, t int64, ev string, ok, detach bool) {
+func (l *Linker) moveTrack(id event.ID, h int32, lat, lon, acc float64, t int64, ev string, ok, detach bool) {
 	co := &l.co
 	hold := int64(l.cfg.CooccurTrackHold)
-	if i, found := co.trackIdx[id]; found {
+	if i, found := co.trackIdx[h]; found {
 		tr := co.Tracks[i]
 		end := min(t, tr.T+hold)
 		from := max(tr.T, (tr.Covered+1)*l.bin())
 		if end >= from {
-			l.put(tr.ID, tr.Lat, tr.Lon, tr.Acc, from, end, tr.Event, "")
+			l.put(tr.h, tr.Lat, tr.Lon, tr.Acc, from, end, tr.Event, "")
 		}
 		co.dropTrack(i)
 	}
 	if !ok {
 		return
 	}
-	l.put(id, lat, lon, acc, t, t, ev, "")
-	if detach {
-		return
+	l.put(h, lat, lon, acc, t, t, ev, "")
+	if detach || h < 0 {
+		return // an identifier the graph does not know is never put
 	}
-	co.trackIdx[id] = len(co.Tracks)
-	co.Tracks = append(co.Tracks, track{ID: id, Lat: lat, Lon: lon, Acc: acc, T: t, Covered: max(floorDiv(t, l.bin()), co.Closed), Event: ev})
+	co.trackIdx[h] = len(co.Tracks)
+	co.Tracks = append(co.Tracks, track{ID: id, h: h, Lat: lat, Lon: lon, Acc: acc, T: t, Covered: max(floorDiv(t, l.bin()), co.Closed), Event: ev})
 }
 
 // dropTrack removes track i (the last one takes its place).
 func (co *cooccur) dropTrack(i int) {
 	last := len(co.Tracks) - 1
-	delete(co.trackIdx, co.Tracks[i].ID)
+	delete(co.trackIdx, co.Tracks[i].h)
 	if i != last {
 		co.Tracks[i] = co.Tracks[last]
-		co.trackIdx[co.Tracks[i].ID] = i
+		co.trackIdx[co.Tracks[i].h] = i
 	}
 	co.Tracks = co.Tracks[:last]
 }
@@ -463,7 +464,7 @@ func (l *Linker) closeBin(b int64) {
 			continue
 		}
 		if tr.Covered < b && tr.T < end {
-			l.put(tr.ID, tr.Lat, tr.Lon, tr.Acc, start, min(end-1, tr.T+hold), tr.Event, "")
+			l.put(tr.h, tr.Lat, tr.Lon, tr.Acc, start, min(end-1, tr.T+hold), tr.Event, "")
 			tr.Covered = b
 		}
 		i++
@@ -709,10 +710,14 @@ func (l *Linker) observe(id event.ID, o spot, b int64, bn, prev *bin) {
 		room--
 	}
 	l.held = held[:0]
-	a.Past = append(a.Past, pastObs{Bin: b, X: o.X, Y: o.Y, Acc: o.Acc, Weight: float32(weight), Rarity: float32(ev.rarity),
-		Encounter: encounter, Event: o.Event, Place: o.Place, FromUnixNs: t})
-	if len(a.Past) > maxPast {
-		a.Past = a.Past[1:]
+	po := pastObs{Bin: b, X: o.X, Y: o.Y, Acc: o.Acc, Weight: float32(weight), Rarity: float32(ev.rarity), Encounter: encounter, FromUnixNs: t}
+	if len(a.Past) < maxPast {
+		a.Past = append(a.Past, po)
+	} else {
+		// Shifted in place: re-slicing would let append grow a new array
+		// every few observations, twice the room kept for good.
+		copy(a.Past, a.Past[1:])
+		a.Past[len(a.Past)-1] = po
 	}
 	a.prune(keep)
 	if a.Linked != (event.ID{}) {

@@ -70,15 +70,15 @@ func (h *history) set(i int64, p histPos) {
 }
 
 // pastObs is an earlier observation of an anchor, kept to score late
-// candidates.
+// candidates: where and when, not which event (a late candidate's
+// evidence names the events of its next hit), so that an anchor's past
+// holds no event's strings.
 type pastObs struct {
 	Bin        int64
 	X, Y, Acc  float32
 	Weight     float32 // the observation's weight (see continued)
 	Rarity     float32 // log(seen / notFar) then (see evidence)
 	Encounter  bool    // a new stay (not the next bin of the same one)
-	Event      string
-	Place      string
 	FromUnixNs int64
 }
 

@@ -12,8 +12,9 @@ import (
 )
 
 // snapshotVersion is the version of the Save format; Load refuses others.
-// Version 5 writes the long lists a part at a time (see chunk).
-const snapshotVersion = 5
+// Version 5 writes the long lists a part at a time (see chunk); 6 keeps
+// no event nor place in an anchor's past observations.
+const snapshotVersion = 6
 
 type savedTower struct {
 	ID       string
@@ -188,8 +189,8 @@ func (l *Linker) save(w io.Writer) error {
 		return err
 	}
 	hist, pos = nil, nil
-	fixes := sortedKeys(co.Fixes, graph.CompareID)
-	if err := writeList(enc, new([]savedFix), len(fixes), func(i int) savedFix { return savedFix{fixes[i], co.Fixes[fixes[i]]} }); err != nil {
+	fixes := sortedKeys(co.Fixes, func(a, b int32) int { return graph.CompareID(l.g.IDOf(a), l.g.IDOf(b)) })
+	if err := writeList(enc, new([]savedFix), len(fixes), func(i int) savedFix { return savedFix{l.g.IDOf(fixes[i]), co.Fixes[fixes[i]]} }); err != nil {
 		return err
 	}
 	fixes = nil
@@ -253,10 +254,13 @@ func (l *Linker) load(r io.Reader) error {
 		l.evRef(t)
 	}
 	if err := readList(dec, s.NTracks, func(t track) error {
-		if _, dup := co.trackIdx[t.ID]; dup {
+		if t.h = l.g.Handle(t.ID); t.h < 0 {
+			return fmt.Errorf("a track of %s %q, which the graph does not know (a graph from another snapshot?)", t.ID.Kind, t.ID.Value)
+		}
+		if _, dup := co.trackIdx[t.h]; dup {
 			return fmt.Errorf("two tracks for %s %q", t.ID.Kind, t.ID.Value)
 		}
-		co.trackIdx[t.ID] = len(co.Tracks)
+		co.trackIdx[t.h] = len(co.Tracks)
 		co.Tracks = append(co.Tracks, t)
 		return nil
 	}); err != nil {
@@ -296,7 +300,14 @@ func (l *Linker) load(r io.Reader) error {
 	}); err != nil {
 		return err
 	}
-	if err := readList(dec, s.NFixes, func(f savedFix) error { co.Fixes[f.ID] = f.Fix; return nil }); err != nil {
+	if err := readList(dec, s.NFixes, func(f savedFix) error {
+		h := l.g.Handle(f.ID)
+		if h < 0 {
+			return fmt.Errorf("a position of %s %q, which the graph does not know (a graph from another snapshot?)", f.ID.Kind, f.ID.Value)
+		}
+		co.Fixes[h] = f.Fix
+		return nil
+	}); err != nil {
 		return err
 	}
 	if err := readList(dec, s.NContra, func(c savedContra) error { co.Contra[c.Key] = c.Count; return nil }); err != nil {

@@ -55,26 +55,29 @@ const maxSplits = 1024
 // triangulated from cell towers are now and then a kilometre off.
 const splitSlackM = 500
 
-// fixed records a precise position of id at t and checks it against the
-// other identifiers of its cluster.
-func (l *Linker) fixed(id event.ID, lat, lon, acc float64, t int64, ev string) {
+// fixed records a precise position of id (graph handle h) at t and checks
+// it against the other identifiers of its cluster.
+func (l *Linker) fixed(id event.ID, h int32, lat, lon, acc float64, t int64, ev string) {
 	co := &l.co
+	if h < 0 {
+		return // in no cluster: nothing to contradict, nor to be contradicted
+	}
 	p := project(lat, lon)
 	f := fix{T: t, X: float32(p.x), Y: float32(p.y), Acc: float32(max(acc, minAccM)), Event: ev}
-	if old, ok := co.Fixes[id]; ok && old.T > t {
+	if old, ok := co.Fixes[h]; ok && old.T > t {
 		return // an older position than the one held: nothing new
 	}
-	co.Fixes[id] = f
-	if l.dev[id.Kind] || l.g.Size(id) < 2 {
+	co.Fixes[h] = f
+	if l.dev[id.Kind] || l.g.SizeOf(h) < 2 {
 		// A phone is located all day: what it contradicts is found when
 		// the identifier seen now and then (a card, a pass) is.
 		return
 	}
 	window := int64(l.cfg.SplitWindow)
 	speed := l.cfg.SplitSpeedKmh / 3.6 // m/s
-	var against []event.ID
-	l.g.EachMember(id, func(o event.ID) bool {
-		if o == id {
+	var against []int32
+	l.g.EachHandle(h, func(o int32) bool {
+		if o == h {
 			return true
 		}
 		g, ok := co.Fixes[o]
@@ -95,7 +98,7 @@ func (l *Linker) fixed(id event.ID, lat, lon, acc float64, t int64, ev string) {
 		return true
 	})
 	for _, o := range against {
-		l.contradict(id, o, f, co.Fixes[o])
+		l.contradict(id, l.g.IDOf(o), f, co.Fixes[o])
 	}
 }
 

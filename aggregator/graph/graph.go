@@ -595,3 +595,20 @@ func (g *Graph) ClusterOf(h int32) int32 { return g.find(h) }
 
 // IDOf returns the identifier of handle h.
 func (g *Graph) IDOf(h int32) event.ID { return g.nodes[h].id }
+
+// SizeOf returns the number of members of the cluster of handle h.
+func (g *Graph) SizeOf(h int32) int { return int(g.nodes[g.find(h)].size) }
+
+// EachHandle is EachMember by handles: it calls fn for the handle of each
+// member of h's cluster, h first, until fn returns false.
+func (g *Graph) EachHandle(h int32, fn func(int32) bool) {
+	for m := h; ; {
+		if !fn(m) {
+			return
+		}
+		m = g.nodes[m].next
+		if m == h {
+			return
+		}
+	}
+}

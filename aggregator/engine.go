@@ -556,14 +556,15 @@ func (e *Engine) Stats() Stats {
 // its own stream.
 // A snapshot is a header (snapshotMagic, the version, Seq and the events
 // applied, big-endian) and then the Engine's parts one after another, each
-// its own gob stream preceded by its length. It is written and read a part
-// at a time: at city scale the state is large, and neither side holds it
-// twice.
+// its own stream framed in chunks (chunk.go). It is written and read a
+// part at a time, a chunk at a time: at city scale the state is large, and
+// neither side holds it twice.
 var snapshotMagic = [8]byte{'e', 'x', 'h', 'a', 'u', 's', 't', 0}
 
 // snapshotVersion 2: parts framed one by one; the linker packs its
-// candidates and histories. 3: recent event ids as 64-bit hashes.
-const snapshotVersion = 3
+// candidates and histories. 3: recent event ids as 64-bit hashes. 4: parts
+// framed in chunks rather than by their length.
+const snapshotVersion = 4
 
 // Snapshot writes the whole state, Seq included.
 func (e *Engine) Snapshot(w io.Writer) error {
@@ -578,18 +579,13 @@ func (e *Engine) Snapshot(w io.Writer) error {
 	if _, err := w.Write(head[:]); err != nil {
 		return fmt.Errorf("snapshot: %w", err)
 	}
-	var b bytes.Buffer
 	for _, save := range []func(io.Writer) error{e.seen.save, e.graph.Save, e.linker.Save, e.facts.Save, e.traces.Save} {
-		b.Reset()
-		if err := save(&b); err != nil {
-			return fmt.Errorf("snapshot: %w", err)
+		c := newChunkWriter(w)
+		err := save(c)
+		if err == nil {
+			err = c.Close()
 		}
-		var n [8]byte
-		binary.BigEndian.PutUint64(n[:], uint64(b.Len()))
-		if _, err := w.Write(n[:]); err != nil {
-			return fmt.Errorf("snapshot: %w", err)
-		}
-		if _, err := w.Write(b.Bytes()); err != nil {
+		if err != nil {
 			return fmt.Errorf("snapshot: %w", err)
 		}
 	}
@@ -612,12 +608,7 @@ func (e *Engine) Restore(r io.Reader) error {
 	defer e.mu.Unlock()
 	e.reset()
 	for _, load := range []func(io.Reader) error{e.seen.load, e.graph.Load, e.linker.Load, e.facts.Load, e.traces.Load} {
-		var n [8]byte
-		if _, err := io.ReadFull(r, n[:]); err != nil {
-			e.reset()
-			return fmt.Errorf("restore snapshot: %w", err)
-		}
-		part := io.LimitReader(r, int64(binary.BigEndian.Uint64(n[:])))
+		part := &chunkReader{r: r}
 		err := load(part)
 		if err == nil {
 			_, err = io.Copy(io.Discard, part) // what the part's decoder left

@@ -47,15 +47,22 @@ func tinySnapshot(t testing.TB) []byte {
 }
 
 // splitSnapshot returns the parts of an Engine snapshot (see
-// Engine.Snapshot: a 28-byte header, then each part after its length).
+// Engine.Snapshot: a 28-byte header, then each part in chunks, each after
+// its 4-byte length, and an empty chunk after the last).
 func splitSnapshot(t testing.TB, snap []byte) [][]byte {
 	t.Helper()
 	var parts [][]byte
 	rest := snap[28:]
 	for len(rest) > 0 {
-		n := binary.BigEndian.Uint64(rest)
-		parts = append(parts, rest[8:8+n])
-		rest = rest[8+n:]
+		var part []byte
+		for {
+			n := binary.BigEndian.Uint32(rest)
+			part, rest = append(part, rest[4:4+n]...), rest[4+n:]
+			if n == 0 {
+				break
+			}
+		}
+		parts = append(parts, part)
 	}
 	if len(parts) != len(snapshotParts) {
 		t.Fatalf("snapshot has %d parts, want %d", len(parts), len(snapshotParts))

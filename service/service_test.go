@@ -667,3 +667,32 @@ func TestSnapshotsAreSpacedByTheirCost(t *testing.T) {
 		t.Errorf("final snapshot covers %d, want %d: spacing must not hold back the one taken on stop", st.SnapshotSeq, last)
 	}
 }
+
+// TestSnapshotByInterval: with no snapshot by count, a few events still
+// get a snapshot once SnapshotInterval has passed, while the run goes on
+// (the demo's trickle of events at classroom speed), and its outcome is
+// reported to the Observer.
+func TestSnapshotByInterval(t *testing.T) {
+	srv := natstest.RunServer(t)
+	_, js := natstest.Connect(t, srv)
+	ctx := testCtx(t, 30*time.Second)
+	if _, err := natsbus.EnsureStream(ctx, js, natsbus.DefaultStreamConfig()); err != nil {
+		t.Fatal(err)
+	}
+	g := generate(t, 2, 1)
+	var last uint64
+	for _, ev := range g.events[:5] {
+		last = publishEvent(t, js, ev, ev.ID)
+	}
+	r := start(t, js, newValidator(t), func(c *service.Config) {
+		c.SnapshotEvery, c.SnapshotInterval = -1, 50*time.Millisecond
+	})
+	r.waitSeq(t, last)
+	waitFor(t, 20*time.Second, "a snapshot by interval", func() bool { return r.svc.Stats().SnapshotSeq == last })
+	r.obs.mu.Lock()
+	stored := r.obs.snapshots
+	r.obs.mu.Unlock()
+	if stored == 0 {
+		t.Errorf("Stats says a snapshot covers %d, but the Observer heard of none", last)
+	}
+}

@@ -15,97 +15,193 @@ import (
 // uninterrupted store holds, so it is refused (replay the stream).
 // Version 3 keeps the event types in the order the store met them (the
 // evidence's sources) and the facts producers declare (meaning.Attribute).
-const snapshotVersion = 3
+// Version 4 writes the long lists (strings, identifiers, accumulators) a
+// batch at a time after a small head (see batch).
+const snapshotVersion = 4
 
-// entries is one accumulator map as a slice sorted by key.
-type entries[P any] struct {
-	Keys []key
-	Vals []*P
+// snapshot heads the Save format: what is small, and how many entries of
+// each long list follow it, in the order of the fields. Every map is
+// written as a list sorted by key, so that the same store always saves to
+// the same bytes. (Version 3 wrote the lists in this one message, under
+// other names: gob skips them, so Load reads an old snapshot as far as its
+// version.)
+type snapshot struct {
+	Version int
+	Types   []string // event types, in bit order (see Store.typeBit)
+
+	Radio                  radioModel
+	RadioPlaces, RadioNext int
+
+	NStrings, NTowers, NPlaces, NNames, NAppCats, NHeads, NNumbers int
+	// NParts counts the accumulators of each map, in the order of
+	// Store.partMaps.
+	NParts []int
 }
 
-func entriesOf[P any](m map[key]*P) entries[P] {
-	e := entries[P]{Keys: slices.Sorted(maps.Keys(m))}
-	e.Vals = make([]*P, len(e.Keys))
-	for i, k := range e.Keys {
-		e.Vals[i] = m[k]
-	}
-	return e
-}
+// batch is how many entries of a long list one gob message holds: the
+// encoder's buffer and the batch's copy stay that small, where one message
+// for the whole store grew gob's buffer to the size of the snapshot.
+const batch = 512
 
-func (e entries[P]) into(m map[key]*P) error {
-	if len(e.Keys) != len(e.Vals) {
-		return fmt.Errorf("%d keys but %d values", len(e.Keys), len(e.Vals))
-	}
-	for i, k := range e.Keys {
-		v := e.Vals[i]
-		if v == nil {
-			v = new(P) // gob leaves an all-zero value out
+// writeList writes the n entries at(0..n-1) in messages of at most batch
+// entries, reusing buf.
+func writeList[T any](enc *gob.Encoder, buf *[]T, n int, at func(i int) T) error {
+	for i := 0; i < n; i += batch {
+		b := (*buf)[:0]
+		for j := i; j < min(n, i+batch); j++ {
+			b = append(b, at(j))
 		}
-		m[k] = v
+		*buf = b
+		if err := enc.Encode(b); err != nil {
+			return err
+		}
+	}
+	clear(*buf) // what the entries point to is the store's, not the buffer's
+	return nil
+}
+
+// readList reads n entries written by writeList, calling fn on each.
+func readList[T any](dec *gob.Decoder, n int, fn func(T) error) error {
+	if n < 0 {
+		return fmt.Errorf("a list of %d entries", n)
+	}
+	for n > 0 {
+		// A new slice each time: gob leaves a zero field out, so decoding
+		// into the last batch would keep its values.
+		var b []T
+		if err := dec.Decode(&b); err != nil {
+			return err
+		}
+		if len(b) == 0 || len(b) > min(n, batch) {
+			return fmt.Errorf("a batch of %d entries where %d remain", len(b), n)
+		}
+		for _, v := range b {
+			if err := fn(v); err != nil {
+				return err
+			}
+		}
+		n -= len(b)
 	}
 	return nil
 }
 
-// snapshot is the Save format: the store's maps as slices sorted by key, so
-// that the same store always saves to the same bytes.
-type snapshot struct {
-	Version  int
-	Strings  []string
-	Towers   []towerPos
-	Places   []towerPos
-	Names    [][2]int32
-	AppCats  [][2]int32
-	HeadKeys []key
-	Heads    []head
-	Numbers  []string // phone numbers seen as identifiers
-	Cells    entries[cellPart]
-	GPS      entries[gpsPart]
-	Apps     entries[appPart]
-	Msgs     entries[msgPart]
-	WiFi     entries[wifiPart]
-	Bands    entries[bandPart]
-	Pays     entries[payPart]
-	Transits entries[transitPart]
-	Tickets  entries[ticketPart]
-	Baskets  entries[basketPart]
-	Regs     entries[regPart]
-	Attrs    entries[attrPart]
-	Types    []string // event types, in bit order (see Store.typeBit)
-
-	Radio                  radioModel
-	RadioPlaces, RadioNext int
+// savedHead is an identifier's head.
+type savedHead struct {
+	K key
+	H head
 }
 
-func pairs(m map[int32]int32) [][2]int32 {
-	out := make([][2]int32, 0, len(m))
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		out = append(out, [2]int32{k, m[k]})
+// savedPart is an accumulator with its identifier.
+type savedPart[P any] struct {
+	K key
+	V *P
+}
+
+// partList saves and loads one of the store's accumulator maps.
+type partList interface {
+	len() int
+	save(enc *gob.Encoder, keys *[]key) error
+	load(dec *gob.Decoder, n int) error
+}
+
+type partMap[P any] map[key]*P
+
+func (m partMap[P]) len() int { return len(m) }
+
+func (m partMap[P]) save(enc *gob.Encoder, keys *[]key) error {
+	*keys = sortedKeys(*keys, m)
+	var buf []savedPart[P]
+	return writeList(enc, &buf, len(*keys), func(i int) savedPart[P] {
+		k := (*keys)[i]
+		return savedPart[P]{k, m[k]}
+	})
+}
+
+func (m partMap[P]) load(dec *gob.Decoder, n int) error {
+	return readList(dec, n, func(p savedPart[P]) error {
+		if p.V == nil {
+			p.V = new(P) // gob leaves an all-zero value out
+		}
+		m[p.K] = p.V
+		return nil
+	})
+}
+
+// sortedKeys returns the keys of m sorted, in buf's memory.
+func sortedKeys[V any](buf []key, m map[key]V) []key {
+	buf = slices.AppendSeq(buf[:0], maps.Keys(m))
+	slices.Sort(buf)
+	return buf
+}
+
+// partMaps lists the store's accumulator maps, in their saved order.
+func (s *Store) partMaps() []partList {
+	return []partList{
+		partMap[cellPart](s.cells), partMap[gpsPart](s.gps), partMap[appPart](s.apps), partMap[msgPart](s.msgs),
+		partMap[wifiPart](s.wifi), partMap[bandPart](s.bands), partMap[payPart](s.pays),
+		partMap[transitPart](s.transits), partMap[ticketPart](s.tickets), partMap[basketPart](s.baskets),
+		partMap[regPart](s.regs), partMap[attrPart](s.attrs),
 	}
-	return out
 }
 
 // Save writes the store's state (gob). The same state always gives the same
 // bytes.
 func (s *Store) Save(w io.Writer) error {
-	snap := snapshot{
-		Version: snapshotVersion, Strings: s.strs, Towers: s.towers, Places: s.places,
-		Names: pairs(s.names), AppCats: pairs(s.appCat),
-		HeadKeys: slices.Sorted(maps.Keys(s.heads)),
-		Cells:    entriesOf(s.cells), GPS: entriesOf(s.gps), Apps: entriesOf(s.apps), Msgs: entriesOf(s.msgs),
-		WiFi: entriesOf(s.wifi), Bands: entriesOf(s.bands), Pays: entriesOf(s.pays),
-		Transits: entriesOf(s.transits), Tickets: entriesOf(s.tickets), Baskets: entriesOf(s.baskets), Regs: entriesOf(s.regs),
-		Attrs: entriesOf(s.attrs), Types: s.types,
-		Radio: s.radio, RadioPlaces: s.radioPlaces, RadioNext: s.radioNext,
-	}
-	snap.Heads = make([]head, len(snap.HeadKeys))
-	for i, k := range snap.HeadKeys {
-		snap.Heads[i] = s.heads[k]
-	}
-	for _, h := range slices.Sorted(maps.Keys(s.byHash)) {
-		snap.Numbers = append(snap.Numbers, s.byHash[h])
-	}
-	if err := gob.NewEncoder(w).Encode(&snap); err != nil {
+	if err := s.save(w); err != nil {
 		return fmt.Errorf("save facts: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) save(w io.Writer) error {
+	ps := s.partMaps()
+	snap := snapshot{
+		Version: snapshotVersion, Types: s.types,
+		Radio: s.radio, RadioPlaces: s.radioPlaces, RadioNext: s.radioNext,
+		NStrings: len(s.strs), NTowers: len(s.towers), NPlaces: len(s.places),
+		NNames: len(s.names), NAppCats: len(s.appCat), NHeads: len(s.heads), NNumbers: len(s.byHash),
+		NParts: make([]int, len(ps)),
+	}
+	for i, p := range ps {
+		snap.NParts[i] = p.len()
+	}
+	enc := gob.NewEncoder(w)
+	if err := enc.Encode(&snap); err != nil {
+		return err
+	}
+	var strs []string
+	if err := writeList(enc, &strs, len(s.strs), func(i int) string { return s.strs[i] }); err != nil {
+		return err
+	}
+	var pos []towerPos
+	if err := writeList(enc, &pos, len(s.towers), func(i int) towerPos { return s.towers[i] }); err != nil {
+		return err
+	}
+	if err := writeList(enc, &pos, len(s.places), func(i int) towerPos { return s.places[i] }); err != nil {
+		return err
+	}
+	var ints []int32
+	var pairs [][2]int32
+	for _, m := range []map[int32]int32{s.names, s.appCat} {
+		ints = slices.AppendSeq(ints[:0], maps.Keys(m))
+		slices.Sort(ints)
+		if err := writeList(enc, &pairs, len(ints), func(i int) [2]int32 { return [2]int32{ints[i], m[ints[i]]} }); err != nil {
+			return err
+		}
+	}
+	keys := sortedKeys(nil, s.heads)
+	var heads []savedHead
+	if err := writeList(enc, &heads, len(keys), func(i int) savedHead { return savedHead{keys[i], s.heads[keys[i]]} }); err != nil {
+		return err
+	}
+	hashes := slices.Sorted(maps.Keys(s.byHash))
+	if err := writeList(enc, &strs, len(hashes), func(i int) string { return s.byHash[hashes[i]] }); err != nil {
+		return err
+	}
+	for _, p := range ps {
+		if err := p.save(enc, &keys); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -117,56 +213,92 @@ var ErrSnapshotVersion = errors.New("facts: unsupported snapshot version")
 // Load replaces the store's state with one written by Save. On error the
 // store is unchanged.
 func (s *Store) Load(r io.Reader) error {
+	n, err := load(r)
+	if err != nil {
+		return err
+	}
+	*s = *n
+	return nil
+}
+
+func load(r io.Reader) (*Store, error) {
+	dec := gob.NewDecoder(r)
 	var snap snapshot
-	if err := gob.NewDecoder(r).Decode(&snap); err != nil {
-		return fmt.Errorf("load facts: %w", err)
+	if err := dec.Decode(&snap); err != nil {
+		return nil, fmt.Errorf("load facts: %w", err)
 	}
 	if snap.Version != snapshotVersion {
-		return fmt.Errorf("%w: %d, this build reads %d", ErrSnapshotVersion, snap.Version, snapshotVersion)
-	}
-	if len(snap.HeadKeys) != len(snap.Heads) {
-		return fmt.Errorf("load facts: %d identifiers but %d heads", len(snap.HeadKeys), len(snap.Heads))
+		return nil, fmt.Errorf("%w: %d, this build reads %d", ErrSnapshotVersion, snap.Version, snapshotVersion)
 	}
 	n := New()
-	n.strs = snap.Strings
-	for i, v := range n.strs {
-		n.strIdx[v] = int32(i)
+	if err := n.load(dec, &snap); err != nil {
+		return nil, fmt.Errorf("load facts: %w", err)
 	}
-	n.towers = snap.Towers
-	for i, t := range n.towers {
-		n.towerAt[t.T] = i
-	}
-	n.places = snap.Places
-	for i, p := range n.places {
-		n.placeAt[p.T] = i
-	}
-	for _, pn := range snap.Names {
-		n.names[pn[0]] = pn[1]
-	}
-	for _, pn := range snap.AppCats {
-		n.appCat[pn[0]] = pn[1]
-	}
-	for i, k := range snap.HeadKeys {
-		n.heads[k] = snap.Heads[i]
-	}
-	for _, num := range snap.Numbers {
-		n.byHash[hashNumber(num)] = num
-	}
-	n.radio, n.radioPlaces, n.radioNext = snap.Radio, snap.RadioPlaces, snap.RadioNext
+	return n, nil
+}
+
+// load reads the lists that follow snap into the empty store n.
+func (n *Store) load(dec *gob.Decoder, snap *snapshot) error {
 	if len(snap.Types) > maxTypes {
-		return fmt.Errorf("load facts: %d event types, at most %d", len(snap.Types), maxTypes)
+		return fmt.Errorf("%d event types, at most %d", len(snap.Types), maxTypes)
 	}
 	for i, t := range snap.Types {
 		n.typeAt[t] = uint8(i)
 	}
 	n.types = snap.Types
-	if err := errors.Join(
-		snap.Cells.into(n.cells), snap.GPS.into(n.gps), snap.Apps.into(n.apps), snap.Msgs.into(n.msgs),
-		snap.WiFi.into(n.wifi), snap.Bands.into(n.bands), snap.Pays.into(n.pays),
-		snap.Transits.into(n.transits), snap.Tickets.into(n.tickets), snap.Baskets.into(n.baskets), snap.Regs.into(n.regs), snap.Attrs.into(n.attrs),
-	); err != nil {
-		return fmt.Errorf("load facts: %w", err)
+	n.radio, n.radioPlaces, n.radioNext = snap.Radio, snap.RadioPlaces, snap.RadioNext
+	if err := readList(dec, snap.NStrings, func(v string) error {
+		n.strIdx[v] = int32(len(n.strs))
+		n.strs = append(n.strs, v)
+		return nil
+	}); err != nil {
+		return fmt.Errorf("strings: %w", err)
 	}
-	*s = *n
+	if err := readList(dec, snap.NTowers, func(t towerPos) error {
+		n.towerAt[t.T] = len(n.towers)
+		n.towers = append(n.towers, t)
+		return nil
+	}); err != nil {
+		return fmt.Errorf("towers: %w", err)
+	}
+	if err := readList(dec, snap.NPlaces, func(p towerPos) error {
+		n.placeAt[p.T] = len(n.places)
+		n.places = append(n.places, p)
+		return nil
+	}); err != nil {
+		return fmt.Errorf("places: %w", err)
+	}
+	for _, l := range []struct {
+		n int
+		m map[int32]int32
+	}{{snap.NNames, n.names}, {snap.NAppCats, n.appCat}} {
+		if err := readList(dec, l.n, func(p [2]int32) error {
+			l.m[p[0]] = p[1]
+			return nil
+		}); err != nil {
+			return fmt.Errorf("names: %w", err)
+		}
+	}
+	if err := readList(dec, snap.NHeads, func(h savedHead) error {
+		n.heads[h.K] = h.H
+		return nil
+	}); err != nil {
+		return fmt.Errorf("identifiers: %w", err)
+	}
+	if err := readList(dec, snap.NNumbers, func(num string) error {
+		n.byHash[hashNumber(num)] = num
+		return nil
+	}); err != nil {
+		return fmt.Errorf("phone numbers: %w", err)
+	}
+	ps := n.partMaps()
+	if len(snap.NParts) != len(ps) {
+		return fmt.Errorf("%d kinds of accumulators, this build has %d", len(snap.NParts), len(ps))
+	}
+	for i, p := range ps {
+		if err := p.load(dec, snap.NParts[i]); err != nil {
+			return fmt.Errorf("accumulators %d: %w", i, err)
+		}
+	}
 	return nil
 }

@@ -1,9 +1,6 @@
 package score
 
 import (
-	"encoding/gob"
-	"fmt"
-	"io"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -243,61 +240,6 @@ func singles(all [][]uint64, postings map[uint64][]int32, pick []uint64, self in
 		}
 	}
 	return true
-}
-
-// savedTraces is the Save format of Traces.
-type savedTraces struct {
-	Version   int
-	MaxPoints int
-	Towers    []string // places (tower ids for Observe) by index
-	IMSIs     []string // trace keys (IMSIs for Observe), sorted
-	Points    [][]uint64
-}
-
-// Save writes the traces to w (gob), deterministically.
-func (t *Traces) Save(w io.Writer) error {
-	s := savedTraces{Version: 1, MaxPoints: t.MaxPoints, Towers: t.names}
-	traces := t.wide()
-	for k := range traces {
-		s.IMSIs = append(s.IMSIs, k)
-	}
-	slices.Sort(s.IMSIs)
-	for _, k := range s.IMSIs {
-		s.Points = append(s.Points, traces[k])
-	}
-	if err := gob.NewEncoder(w).Encode(&s); err != nil {
-		return fmt.Errorf("save traces: %w", err)
-	}
-	return nil
-}
-
-// Load replaces the traces with a snapshot written by Save.
-func (t *Traces) Load(r io.Reader) error {
-	var s savedTraces
-	if err := gob.NewDecoder(r).Decode(&s); err != nil {
-		return fmt.Errorf("load traces: %w", err)
-	}
-	if s.Version != 1 {
-		return fmt.Errorf("load traces: snapshot version %d, this build reads version 1", s.Version)
-	}
-	if len(s.IMSIs) != len(s.Points) {
-		return fmt.Errorf("load traces: %d SIMs but %d point lists", len(s.IMSIs), len(s.Points))
-	}
-	n := NewTraces()
-	n.MaxPoints = s.MaxPoints
-	for i, name := range s.Towers {
-		n.towers[name] = uint32(i)
-	}
-	n.names = s.Towers
-	for i, k := range s.IMSIs {
-		pts := s.Points[i]
-		if !slices.IsSorted(pts) {
-			return fmt.Errorf("load traces: trace %d is not sorted", i)
-		}
-		n.set(k, pts)
-	}
-	*t = *n
-	return nil
 }
 
 // UnicityCurve returns ε_1 … ε_maxP at once, with nested draws: each draw

@@ -129,7 +129,7 @@ func (m partMap[P]) load(dec *gob.Decoder, n int) error {
 
 // sortedKeys returns the keys of m sorted, in buf's memory.
 func sortedKeys[V any](buf []key, m map[key]V) []key {
-	buf = slices.AppendSeq(buf[:0], maps.Keys(m))
+	buf = slices.AppendSeq(slices.Grow(buf[:0], len(m)), maps.Keys(m))
 	slices.Sort(buf)
 	return buf
 }

@@ -26,8 +26,8 @@ type savedTraces struct {
 }
 
 // blockSize is about how many bytes of traces one gob message holds (a
-// block ends after the trace that reaches it): gob's buffer and the
-// block stay that small, where one message for every trace grew buffers
+// block ends after the trace that reaches it, or before one that might
+// not fit in twice that): gob's buffer and the block stay that small, where one message for every trace grew buffers
 // to the size of the whole part and went through gob's reflection point
 // by point.
 //
@@ -46,18 +46,27 @@ func (t *Traces) Save(w io.Writer) error {
 }
 
 func (t *Traces) save(w io.Writer) error {
-	var keys []string
+	keys := make([]string, 0, t.Len())
 	if t.packed != nil {
-		keys = slices.Sorted(maps.Keys(t.packed))
+		keys = slices.AppendSeq(keys, maps.Keys(t.packed))
 	} else {
-		keys = slices.Sorted(maps.Keys(t.traces))
+		keys = slices.AppendSeq(keys, maps.Keys(t.traces))
 	}
+	slices.Sort(keys)
 	enc := gob.NewEncoder(w)
 	if err := enc.Encode(savedTraces{Version: savedVersion, MaxPoints: t.MaxPoints, Towers: t.names, NTraces: len(keys)}); err != nil {
 		return err
 	}
-	buf := make([]byte, 0, blockSize+binary.MaxVarintLen64)
+	buf := make([]byte, 0, 2*blockSize)
 	for i, k := range keys {
+		// A block that might not hold the trace is written first, so that
+		// buf grows only for a trace longer than a block.
+		if len(buf) > 0 && len(buf)+(2+t.Points(k))*binary.MaxVarintLen64+len(k) > cap(buf) {
+			if err := enc.Encode(buf); err != nil {
+				return err
+			}
+			buf = buf[:0]
+		}
 		buf = binary.AppendUvarint(buf, uint64(len(k)))
 		buf = append(buf, k...)
 		if t.packed != nil {

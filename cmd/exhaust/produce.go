@@ -75,14 +75,15 @@ func orNone(s string) string {
 // its world is built. A day is made and merged in bounded memory
 // (producers.StreamDay), but the world is held whole, and by default the
 // collector lets the heap grow to twice the live heap, which at 100,000
-// people peaks at 250 to 330 MiB (the world 172 MiB of it): a peak RSS of
-// 636 MiB. Under 448 MiB the collector keeps a quarter to a third of the
-// live heap as headroom (GODEBUG=gctrace=1 at 100,000 people: 9 % of the
-// run in the collector, up to 16 % while the day is made; 4 % at 10,000,
-// where the limit is never reached), and the process peaked at 457 MiB.
-// The limit is never under 2.5 times the live heap with the world built,
-// so a larger city's collector keeps its headroom rather than thrash. A
-// GOMEMLIMIT set by the user is kept.
+// people peaks at 250 to 330 MiB (the world 172 MiB of it): 636 MiB of
+// peak RSS, played without NATS and without the limit. Under 448 MiB the
+// collector keeps a quarter to a third of the live heap as headroom
+// (GODEBUG=gctrace=1 at 100,000 people: 9 % of the run in the collector,
+// up to 16 % while the day is made; 4 % at 10,000, where the limit is
+// never reached), and the process peaked at 457 MiB. The limit is never
+// under 2.5 times the live heap with the world built, so a larger city's
+// collector keeps its headroom rather than thrash. A GOMEMLIMIT set by the
+// user is kept.
 func produceMemoryLimit() int64 {
 	if set := debug.SetMemoryLimit(-1); set != math.MaxInt64 {
 		return set

@@ -102,7 +102,11 @@ func (l *Linker) look(o spot, bn *bin) *view {
 	rMiss := math.Sqrt(2 * qMiss * s2)
 	reach := int32(math.Ceil(rMiss / side))
 	bn.stamp++
-	var spans []viewGap // scratch: one phone's spans
+	// The cells in reach first, so that the lists are made once, to the
+	// size of what the cells hold (appending to them grew each several
+	// times).
+	cells := l.cells[:0]
+	total := 0
 	for dx := -reach; dx <= reach; dx++ {
 		for dy := -reach; dy <= reach; dy++ {
 			k := cellKey{c.X + dx, c.Y + dy}
@@ -117,40 +121,49 @@ func (l *Linker) look(o spot, bn *bin) *view {
 			if math.Hypot(nx, ny) > rMiss {
 				continue
 			}
-			for _, i := range ix {
-				e := &bn.list[i]
-				if e.stamp == bn.stamp {
-					continue
-				}
-				e.stamp = bn.stamp
-				lo := int32(len(v.spots))
-				best, odd := math.Inf(1), false
-				spans = spans[:0]
-				for j, s := range e.spots {
-					sq := q(o, s)
-					if !(sq <= qMiss) {
-						continue // NaN included, as in closeness
-					}
-					v.spots = append(v.spots, viewSpot{sq, int32(j)})
-					best = min(best, sq)
-					odd = odd || s.From > s.To
-					spans = append(spans, viewGap{s.From, s.To})
-				}
-				hi := int32(len(v.spots))
-				if lo == hi {
-					continue
-				}
-				p := int32(len(v.phones))
-				v.phones = append(v.phones, viewPhone{e: i, lo: lo, hi: hi})
-				if best <= qHit {
-					v.hits = append(v.hits, viewHit{g: math.Exp(-best), h: e.h, p: p})
-				}
-				if odd {
-					v.odd = append(v.odd, p)
-					continue
-				}
-				v.addSpans(spans)
+			cells = append(cells, ix)
+			total += len(ix)
+		}
+	}
+	l.cells = cells
+	v.phones = make([]viewPhone, 0, total)
+	v.spots = make([]viewSpot, 0, total)
+	v.firsts, v.lasts = make([]int64, 0, total), make([]int64, 0, total)
+	var spans []viewGap // scratch: one phone's spans
+	for _, ix := range cells {
+		for _, i := range ix {
+			e := &bn.list[i]
+			if e.stamp == bn.stamp {
+				continue
 			}
+			e.stamp = bn.stamp
+			lo := int32(len(v.spots))
+			best, odd := math.Inf(1), false
+			spans = spans[:0]
+			for j, s := range e.spots {
+				sq := q(o, s)
+				if !(sq <= qMiss) {
+					continue // NaN included, as in closeness
+				}
+				v.spots = append(v.spots, viewSpot{sq, int32(j)})
+				best = min(best, sq)
+				odd = odd || s.From > s.To
+				spans = append(spans, viewGap{s.From, s.To})
+			}
+			hi := int32(len(v.spots))
+			if lo == hi {
+				continue
+			}
+			p := int32(len(v.phones))
+			v.phones = append(v.phones, viewPhone{e: i, lo: lo, hi: hi})
+			if best <= qHit {
+				v.hits = append(v.hits, viewHit{g: math.Exp(-best), h: e.h, p: p})
+			}
+			if odd {
+				v.odd = append(v.odd, p)
+				continue
+			}
+			v.addSpans(spans)
 		}
 	}
 	slices.Sort(v.firsts)
@@ -168,6 +181,10 @@ func (l *Linker) look(o spot, bn *bin) *view {
 // addSpans files one phone's spans (From ≤ To) for counting: its first
 // From, its last To and the gaps of their union.
 func (v *view) addSpans(spans []viewGap) {
+	if len(spans) == 1 {
+		v.firsts, v.lasts = append(v.firsts, spans[0].lo), append(v.lasts, spans[0].hi)
+		return
+	}
 	slices.SortFunc(spans, func(a, b viewGap) int { return cmp.Compare(a.lo, b.lo) })
 	first, end := spans[0].lo, spans[0].hi
 	for _, s := range spans[1:] {

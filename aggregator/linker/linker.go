@@ -34,6 +34,7 @@ type Linker struct {
 	// cluster changes) and the scratch space of weigh.
 	masks  map[int32]*clusterInfo // by union-find handle (graph.ClusterOf)
 	held   []int32
+	near   []nearness        // a search's answer
 	cells  [][]int32         // the grid cells a view reads
 	places map[string]string // interned place ids (see place)
 }

@@ -71,15 +71,83 @@ type viewHit struct {
 // skipped.
 func (l *Linker) inView(o spot, bn *bin) (viewCursor, int) {
 	k := viewKey{o.X, o.Y, o.Acc}
-	v := bn.views[k]
-	if v == nil {
-		v = l.look(o, bn)
+	v, again := bn.views[k]
+	if !again {
+		// A view costs about two searches for one observation: a place
+		// seen once in the bin (most, in a small city) is searched for
+		// that observation alone.
 		if bn.views == nil {
 			bn.views = map[viewKey]*view{}
 		}
+		bn.views[k] = nil
+		near, notFar := l.search(o, bn)
+		return viewCursor{list: near}, notFar
+	}
+	if v == nil {
+		v = l.look(o, bn)
 		bn.views[k] = v
 	}
 	return viewCursor{v: v, bn: bn, o: o}, v.notFar(o, bn)
+}
+
+// search lists the phones of bn near o, nearest first, and counts those
+// not far, phone by phone: what a view answers, for one observation.
+func (l *Linker) search(o spot, bn *bin) ([]nearness, int) {
+	out := l.near[:0]
+	notFar := 0
+	c := l.cellOf(o.X, o.Y)
+	oa := float64(o.Acc)
+	side := l.cfg.CooccurCellM
+	s2 := oa*oa + cellAccMax*cellAccMax
+	rMiss := math.Sqrt(2 * qMiss * s2)
+	reach := int32(math.Ceil(rMiss / side))
+	bn.stamp++
+	for dx := -reach; dx <= reach; dx++ {
+		for dy := -reach; dy <= reach; dy++ {
+			k := cellKey{c.X + dx, c.Y + dy}
+			ix := bn.grid[k]
+			if len(ix) == 0 {
+				continue
+			}
+			// The cell's nearest point to o.
+			x0, y0 := float64(k.X)*side, float64(k.Y)*side
+			nx := max(x0, min(float64(o.X), x0+side)) - float64(o.X)
+			ny := max(y0, min(float64(o.Y), y0+side)) - float64(o.Y)
+			if math.Hypot(nx, ny) > rMiss {
+				continue
+			}
+			for _, i := range ix {
+				e := &bn.list[i]
+				if e.stamp == bn.stamp {
+					continue
+				}
+				e.stamp = bn.stamp
+				best, at := math.Inf(1), spot{}
+				for _, s := range e.spots {
+					if !overlaps(o, s) {
+						continue
+					}
+					if v := q(o, s); v < best {
+						best, at = v, s
+					}
+				}
+				if best <= qMiss {
+					notFar++
+				}
+				if best <= qHit {
+					out = append(out, nearness{e.h, math.Exp(-best), at})
+				}
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b nearness) int {
+		if c := cmp.Compare(b.g, a.g); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.h, b.h)
+	})
+	l.near = out
+	return out, notFar
 }
 
 // q is d²/2(σ₁²+σ₂²) of a spot s seen from o: g = e^−q.
@@ -251,10 +319,11 @@ func (v *view) seen(p int32, o spot, bn *bin) bool {
 // viewCursor reads the phones near one observation from a view, nearest
 // first (then by graph handle), computing no more than is read.
 type viewCursor struct {
-	v  *view
-	bn *bin
-	o  spot
-	i  int // next in v.hits
+	list []nearness // the answer of a search, if not from a view
+	v    *view
+	bn   *bin
+	o    spot
+	i    int // next in v.hits
 	// pending are phones read from v.hits whose spot nearest o's place
 	// lies outside o's span: they are as near as their next best spot in
 	// it, so they wait for their turn, in reverse order (next last).
@@ -266,6 +335,13 @@ func before(a, b nearness) bool { return a.g > b.g || a.g == b.g && a.h < b.h }
 
 // next returns the next phone near the observation, if any.
 func (c *viewCursor) next() (nearness, bool) {
+	if c.v == nil {
+		if c.i == len(c.list) {
+			return nearness{}, false
+		}
+		c.i++
+		return c.list[c.i-1], true
+	}
 	for c.i < len(c.v.hits) {
 		hit := c.v.hits[c.i]
 		bound := nearness{h: hit.h, g: hit.g}

@@ -81,14 +81,44 @@ func (s *SnapshotStore) Save(ctx context.Context, seq uint64, data []byte) error
 		ctx, cancel = context.WithTimeout(ctx, SaveTimeout(len(data)))
 		defer cancel()
 	}
-	_, err := s.store.Put(ctx, jetstream.ObjectMeta{
-		Name:     s.name,
-		Metadata: map[string]string{snapshotSeqKey: strconv.FormatUint(seq, 10)},
-	}, bytes.NewReader(data))
-	if err != nil {
-		return fmt.Errorf("save snapshot %s/%s at sequence %d: %w", SnapshotBucket, s.name, seq, err)
+	for wait := saveRetryMin; ; wait = min(2*wait, saveRetryMax) {
+		_, err := s.store.Put(ctx, jetstream.ObjectMeta{
+			Name:     s.name,
+			Metadata: map[string]string{snapshotSeqKey: strconv.FormatUint(seq, 10)},
+		}, bytes.NewReader(data))
+		if err == nil {
+			return nil
+		}
+		err = fmt.Errorf("save snapshot %s/%s at sequence %d: %w", SnapshotBucket, s.name, seq, err)
+		if !tooManyRequests(err) {
+			return err
+		}
+		// A busy server refuses chunks its stream cannot queue (a city's
+		// snapshot is thousands of them, published without waiting): the
+		// store cleans up what it wrote, and the save is tried again
+		// while the deadline allows.
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		}
 	}
-	return nil
+}
+
+// saveRetryMin and saveRetryMax bound the pause before saving again after
+// the server refused a chunk as too many requests.
+const (
+	saveRetryMin = 200 * time.Millisecond
+	saveRetryMax = 5 * time.Second
+)
+
+// tooManyRequests reports whether err is JetStream's "too many requests"
+// (HTTP-like code 429): a stream whose ingest queue is full.
+func tooManyRequests(err error) bool {
+	var api *jetstream.APIError
+	return errors.As(err, &api) && api.Code == 429
 }
 
 // Load returns the stored snapshot and the stream sequence it covers;

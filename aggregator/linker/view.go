@@ -95,48 +95,27 @@ func (l *Linker) inView(o spot, bn *bin) (viewCursor, int) {
 func (l *Linker) search(o spot, bn *bin) ([]nearness, int) {
 	out := l.near[:0]
 	notFar := 0
-	c := l.cellOf(o.X, o.Y)
-	oa := float64(o.Acc)
-	side := l.cfg.CooccurCellM
-	s2 := oa*oa + cellAccMax*cellAccMax
-	rMiss := math.Sqrt(2 * qMiss * s2)
-	reach := int32(math.Ceil(rMiss / side))
-	bn.stamp++
-	for dx := -reach; dx <= reach; dx++ {
-		for dy := -reach; dy <= reach; dy++ {
-			k := cellKey{c.X + dx, c.Y + dy}
-			ix := bn.grid[k]
-			if len(ix) == 0 {
+	for _, ix := range l.inReach(o, bn) {
+		for _, i := range ix {
+			e := &bn.list[i]
+			if e.stamp == bn.stamp {
 				continue
 			}
-			// The cell's nearest point to o.
-			x0, y0 := float64(k.X)*side, float64(k.Y)*side
-			nx := max(x0, min(float64(o.X), x0+side)) - float64(o.X)
-			ny := max(y0, min(float64(o.Y), y0+side)) - float64(o.Y)
-			if math.Hypot(nx, ny) > rMiss {
-				continue
-			}
-			for _, i := range ix {
-				e := &bn.list[i]
-				if e.stamp == bn.stamp {
+			e.stamp = bn.stamp
+			best, at := math.Inf(1), spot{}
+			for _, s := range e.spots {
+				if !overlaps(o, s) {
 					continue
 				}
-				e.stamp = bn.stamp
-				best, at := math.Inf(1), spot{}
-				for _, s := range e.spots {
-					if !overlaps(o, s) {
-						continue
-					}
-					if v := q(o, s); v < best {
-						best, at = v, s
-					}
+				if v := q(o, s); v < best {
+					best, at = v, s
 				}
-				if best <= qMiss {
-					notFar++
-				}
-				if best <= qHit {
-					out = append(out, nearness{e.h, math.Exp(-best), at})
-				}
+			}
+			if best <= qMiss {
+				notFar++
+			}
+			if best <= qHit {
+				out = append(out, nearness{e.h, math.Exp(-best), at})
 			}
 		}
 	}
@@ -160,21 +139,18 @@ func q(o, s spot) float64 {
 // overlaps reports whether s overlaps o's span.
 func overlaps(o, s spot) bool { return !(s.To < o.From || s.From > o.To) }
 
-// look searches the grid of bn around o's place, whatever the time.
-func (l *Linker) look(o spot, bn *bin) *view {
-	v := &view{}
+// inReach returns the phones filed in bn's cells within reach of a g of
+// gMiss from o's place (the corners of the square searched beyond it are
+// skipped), a list a cell, and stamps bn for a new search. The result is
+// l.cells, reused by the next call.
+func (l *Linker) inReach(o spot, bn *bin) [][]int32 {
 	c := l.cellOf(o.X, o.Y)
 	oa := float64(o.Acc)
 	side := l.cfg.CooccurCellM
-	s2 := oa*oa + cellAccMax*cellAccMax
-	rMiss := math.Sqrt(2 * qMiss * s2)
+	rMiss := math.Sqrt(2 * qMiss * (oa*oa + cellAccMax*cellAccMax))
 	reach := int32(math.Ceil(rMiss / side))
 	bn.stamp++
-	// The cells in reach first, so that the lists are made once, to the
-	// size of what the cells hold (appending to them grew each several
-	// times).
 	cells := l.cells[:0]
-	total := 0
 	for dx := -reach; dx <= reach; dx++ {
 		for dy := -reach; dy <= reach; dy++ {
 			k := cellKey{c.X + dx, c.Y + dy}
@@ -190,10 +166,23 @@ func (l *Linker) look(o spot, bn *bin) *view {
 				continue
 			}
 			cells = append(cells, ix)
-			total += len(ix)
 		}
 	}
 	l.cells = cells
+	return cells
+}
+
+// look searches the grid of bn around o's place, whatever the time.
+func (l *Linker) look(o spot, bn *bin) *view {
+	v := &view{}
+	// The cells in reach first, so that the lists are made once, to the
+	// size of what the cells hold (appending to them grew each several
+	// times).
+	cells := l.inReach(o, bn)
+	total := 0
+	for _, ix := range cells {
+		total += len(ix)
+	}
 	v.phones = make([]viewPhone, 0, total)
 	v.spots = make([]viewSpot, 0, total)
 	v.firsts, v.lasts = make([]int64, 0, total), make([]int64, 0, total)

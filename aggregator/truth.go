@@ -98,18 +98,6 @@ func (tt *truthTable) person(p int32) string { return tt.persons[p] }
 // len returns how many persons the truth names.
 func (tt *truthTable) len() int { return len(tt.persons) }
 
-// idHash is FNV-1a over an identifier's kind, a zero byte and its value:
-// among the million identifiers of a city of 100,000, two colliding has a
-// probability of about 3·10⁻⁸ (and would only blur a score).
-func idHash(id event.ID) uint64 {
-	const offset, prime = 14695981039346656037, 1099511628211
-	h := uint64(offset)
-	for i := 0; i < len(id.Kind); i++ {
-		h = (h ^ uint64(id.Kind[i])) * prime
-	}
-	h *= prime // the separator, a zero byte
-	for i := 0; i < len(id.Value); i++ {
-		h = (h ^ uint64(id.Value[i])) * prime
-	}
-	return h
-}
+// idHash is the identifier's 64-bit hash (event.ID.Hash): a collision
+// would only blur a score.
+func idHash(id event.ID) uint64 { return id.Hash() }

@@ -45,6 +45,24 @@ type ID struct {
 	Value string `json:"value"`
 }
 
+// Hash is FNV-1a (64 bits) over the identifier's kind, a zero byte and its
+// value: a compact key for tables of a city's identifiers. Among the
+// million identifiers of a city of 100,000, two colliding has a
+// probability of about 3·10⁻⁸. Saved state holds these hashes, so the
+// function must not change.
+func (id ID) Hash() uint64 {
+	const offset, prime = 14695981039346656037, 1099511628211
+	h := uint64(offset)
+	for i := 0; i < len(id.Kind); i++ {
+		h = (h ^ uint64(id.Kind[i])) * prime
+	}
+	h *= prime // the separator, a zero byte
+	for i := 0; i < len(id.Value); i++ {
+		h = (h ^ uint64(id.Value[i])) * prime
+	}
+	return h
+}
+
 // Where is the place a sensor located an observation at. Place is a stable
 // place id from the simulated city ("station:chatelet", "tower:T042") when the
 // sensor knows one; Lat/Lon are WGS84 degrees; AccuracyM is the radius of

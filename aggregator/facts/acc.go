@@ -27,18 +27,7 @@ import (
 // probability of about 3·10⁻⁸.
 type key uint64
 
-func keyOf(id event.ID) key {
-	const offset, prime = 14695981039346656037, 1099511628211
-	h := uint64(offset)
-	for i := 0; i < len(id.Kind); i++ {
-		h = (h ^ uint64(id.Kind[i])) * prime
-	}
-	h *= prime // the separator, a zero byte
-	for i := 0; i < len(id.Value); i++ {
-		h = (h ^ uint64(id.Value[i])) * prime
-	}
-	return key(h)
-}
+func keyOf(id event.ID) key { return key(id.Hash()) }
 
 // stamp is a time as seconds since 2020-01-01 UTC: 32 bits reach 2088.
 type stamp int32

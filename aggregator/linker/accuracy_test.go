@@ -9,6 +9,7 @@ import (
 
 	"exhaust/aggregator/graph"
 	"exhaust/aggregator/linker"
+	"exhaust/aggregator/obs"
 	"exhaust/aggregator/score"
 	"exhaust/event"
 	"exhaust/world"
@@ -138,30 +139,8 @@ func TestSnapshotReplay(t *testing.T) {
 
 	for _, cut := range []int{1, len(records) / 3, len(records) / 2, len(records) - 1} {
 		t.Run(fmt.Sprintf("cut_%d", cut), func(t *testing.T) {
-			g1 := graph.New()
-			l1 := linker.New(linker.DefaultConfig(), g1)
-			apply(g1, l1, records[:cut])
-			bg, bl := save(t, g1, l1)
-
-			g2 := graph.New()
-			l2 := linker.New(linker.DefaultConfig(), g2)
-			if err := g2.Load(bytes.NewReader(bg)); err != nil {
-				t.Fatal(err)
-			}
-			if err := l2.Load(bytes.NewReader(bl)); err != nil {
-				t.Fatal(err)
-			}
-			if rg, rl := save(t, g2, l2); !bytes.Equal(rg, bg) || !bytes.Equal(rl, bl) {
-				t.Fatalf("Load then Save differs from the snapshot (graph %v, linker %v)", bytes.Equal(rg, bg), bytes.Equal(rl, bl))
-			}
-			apply(g2, l2, records[cut:])
-			gotG, gotL := save(t, g2, l2)
-			if !bytes.Equal(gotG, wantG) {
-				t.Errorf("graph after replay differs from the uninterrupted run")
-			}
-			if !bytes.Equal(gotL, wantL) {
-				t.Errorf("linker after replay differs from the uninterrupted run")
-			}
+			_, g2, l2 := resumed(t, records[:cut])
+			replayed(t, g2, l2, records[cut:], wantG, wantL)
 		})
 	}
 }
@@ -192,12 +171,24 @@ func TestSnapshotReplayCity(t *testing.T) {
 	wantG, wantL := save(t, g, l)
 
 	cut := len(records) / 2
+	l1, g2, l2 := resumed(t, records[:cut])
+	if st := l1.Stats(); st.Anchors <= 512 || st.Tracks <= 512 {
+		t.Errorf("%d anchors and %d tracks at the cut: too few to fill more than one part", st.Anchors, st.Tracks)
+	}
+	replayed(t, g2, l2, records[cut:], wantG, wantL)
+}
+
+// resumed applies records to a new graph and linker (l1), saves them, and
+// loads the snapshot into another pair (g2, l2), which must save to the
+// same bytes.
+func resumed(t *testing.T, records []*obs.Record) (l1 *linker.Linker, g2 *graph.Graph, l2 *linker.Linker) {
+	t.Helper()
 	g1 := graph.New()
-	l1 := linker.New(linker.DefaultConfig(), g1)
-	apply(g1, l1, records[:cut])
+	l1 = linker.New(linker.DefaultConfig(), g1)
+	apply(g1, l1, records)
 	bg, bl := save(t, g1, l1)
-	g2 := graph.New()
-	l2 := linker.New(linker.DefaultConfig(), g2)
+	g2 = graph.New()
+	l2 = linker.New(linker.DefaultConfig(), g2)
 	if err := g2.Load(bytes.NewReader(bg)); err != nil {
 		t.Fatal(err)
 	}
@@ -207,11 +198,15 @@ func TestSnapshotReplayCity(t *testing.T) {
 	if rg, rl := save(t, g2, l2); !bytes.Equal(rg, bg) || !bytes.Equal(rl, bl) {
 		t.Fatalf("Load then Save differs from the snapshot (graph %v, linker %v)", bytes.Equal(rg, bg), bytes.Equal(rl, bl))
 	}
-	if st := l1.Stats(); st.Anchors <= 512 || st.Tracks <= 512 {
-		t.Errorf("%d anchors and %d tracks at the cut: too few to fill more than one part", st.Anchors, st.Tracks)
-	}
-	apply(g2, l2, records[cut:])
-	gotG, gotL := save(t, g2, l2)
+	return l1, g2, l2
+}
+
+// replayed applies the rest of the records to a resumed pair, which must
+// then save as the uninterrupted run did (wantG, wantL).
+func replayed(t *testing.T, g *graph.Graph, l *linker.Linker, rest []*obs.Record, wantG, wantL []byte) {
+	t.Helper()
+	apply(g, l, rest)
+	gotG, gotL := save(t, g, l)
 	if !bytes.Equal(gotG, wantG) {
 		t.Errorf("graph after replay differs from the uninterrupted run")
 	}

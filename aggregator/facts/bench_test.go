@@ -68,3 +68,49 @@ func BenchmarkMemory(b *testing.B) {
 		})
 	}
 }
+
+// snapshotRun is the state BenchmarkSave and BenchmarkLoad serialise: a
+// day of 3,000 people, every producer.
+func snapshotRun(b *testing.B) *run {
+	cfg := world.DefaultConfig()
+	cfg.Persons = 3000
+	return generate(b, "snapshot/3000/1", cfg, 1, false)
+}
+
+// BenchmarkSave measures Store.Save of a day of 3,000 people: the facts
+// store's share of the pause a snapshot imposes on the aggregator's
+// applier. part-B is the size of what it writes.
+//
+//	go test ./aggregator/facts -run '^$' -bench 'Save|Load' -benchmem
+func BenchmarkSave(b *testing.B) {
+	s := snapshotRun(b).store()
+	var buf bytes.Buffer
+	if err := s.Save(&buf); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		buf.Reset()
+		if err := s.Save(&buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(buf.Len()), "part-B")
+}
+
+// BenchmarkLoad measures Store.Load of what BenchmarkSave writes.
+func BenchmarkLoad(b *testing.B) {
+	s := snapshotRun(b).store()
+	var buf bytes.Buffer
+	if err := s.Save(&buf); err != nil {
+		b.Fatal(err)
+	}
+	data := buf.Bytes()
+	b.ResetTimer()
+	for b.Loop() {
+		if err := facts.New().Load(bytes.NewReader(data)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(data)), "part-B")
+}

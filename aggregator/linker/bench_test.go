@@ -1,6 +1,7 @@
 package linker_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -199,4 +200,39 @@ type countingWriter int64
 func (w *countingWriter) Write(p []byte) (int, error) {
 	*w += countingWriter(len(p))
 	return len(p), nil
+}
+
+// BenchmarkLoad loads back what BenchmarkSave saves, into a graph and a
+// linker that already hold the same state: Load replaces it, as a restore
+// does.
+func BenchmarkLoad(b *testing.B) {
+	records := decodedDay(b, *savePersons)
+	g := graph.New()
+	l := linker.New(linker.DefaultConfig(), g)
+	apply(g, l, records)
+	var bg, bl bytes.Buffer
+	if err := g.Save(&bg); err != nil {
+		b.Fatal(err)
+	}
+	if err := l.Save(&bl); err != nil {
+		b.Fatal(err)
+	}
+	for _, part := range []struct {
+		name string
+		data []byte
+		load func(io.Reader) error
+	}{
+		{"graph", bg.Bytes(), func(r io.Reader) error { return graph.New().Load(r) }},
+		{"linker", bl.Bytes(), l.Load},
+	} {
+		b.Run(part.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := part.load(bytes.NewReader(part.data)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(part.data)), "read-B/op")
+		})
+	}
 }

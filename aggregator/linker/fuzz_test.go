@@ -10,9 +10,12 @@ import (
 
 // FuzzLoad feeds arbitrary bytes to Linker.Load, a part of the snapshot
 // the aggregator reads back at start (seeds: testdata/fuzz/FuzzLoad,
-// written by the aggregator's TestWriteFuzzCorpus). It must never panic,
-// and a linker that accepted the bytes must save again.
+// written by the aggregator's TestWriteFuzzCorpus, and SampleParts). It
+// must never panic, and a linker that accepted the bytes must save again.
 func FuzzLoad(f *testing.F) {
+	for _, p := range linker.SampleParts(f) {
+		f.Add(p)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		l := linker.New(linker.DefaultConfig(), graph.New())
 		if err := l.Load(bytes.NewReader(data)); err != nil {

@@ -1,138 +1,52 @@
 package linker
 
 import (
+	"bufio"
 	"cmp"
-	"encoding/gob"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
+	"time"
 
 	"exhaust/aggregator/graph"
-	"exhaust/event"
+	"exhaust/aggregator/wire"
 )
 
 // snapshotVersion is the version of the Save format; Load refuses others.
-// Version 5 writes the long lists a part at a time (see chunk); 6 keeps
-// no event nor place in an anchor's past observations.
-const snapshotVersion = 6
+// Version 5 writes the long lists a part at a time; 6 keeps no event nor
+// place in an anchor's past observations; 7 writes the fields one by one
+// with package wire instead of gob (whose reflection was most of a
+// snapshot's pause), after partMagic, and names phones by graph handle.
+const snapshotVersion = 7
 
-type savedTower struct {
-	ID       string
-	Lat, Lon float64
-}
+// partMagic opens the linker's part, so that an older part (gob, up to
+// version 6) or another part read by mistake is refused in plain words.
+const partMagic = "exhaust/linker"
 
-type savedSpots struct {
-	ID    event.ID
-	Spots []spot
-}
+// errOldPart is Load's answer to a part that does not start with
+// partMagic.
+var errOldPart = errors.New("not a linker part of version 7 or later (a gob part, written by an older build?): delete the snapshot to rebuild it from the stream")
 
-// savedBin heads a bin: its phones and anchors follow, a chunk at a time.
-type savedBin struct {
-	Bin             int64
-	Phones, Anchors int
-}
+// Bounds on the counts Load reads: far above what a city holds, low
+// enough that a corrupt count fails instead of looping for minutes. No
+// count sizes an allocation: lists grow by append as entries arrive.
+const (
+	maxList = 1 << 26 // entries of a long list: tracks, anchors, candidates, bins' phones…
+	maxBins = 1 << 20 // open bins, a few in practice
+	// maxLinkEvents bounds a split link's event ids (graph.MaxLinkEvents
+	// in practice, with room for the graph to keep more).
+	maxLinkEvents = 1 << 10
+)
 
-type savedAnchor struct {
-	ID     event.ID
-	Anchor anchor
-}
-
-// savedHist is a history with its ring written out whole (gob writes no
-// nil chunk).
-type savedHist struct {
-	ID   event.ID
-	Last int64
-	Pos  []histPos
-}
-
-type savedFix struct {
-	ID  event.ID
-	Fix fix
-}
-
-type savedContra struct {
-	Key   pairKey
-	Count int32
-}
-
-// snapshot heads the linker's state: what is small, and how many of each
-// long list follow it, every map as a sorted list so that the same state
-// always writes the same bytes. The lists follow in the order of the
-// counts, a chunk at a time; then each bin (the open ones by time, then
-// the last closed one if HasPrev), its head and its lists.
-type snapshot struct {
-	Version   int
-	Watermark int64
-	Latest    int64
-	Recent    times
-	Towers    []savedTower
-	Pays      []joinRec // by place, then arrival order
-	Baskets   []joinRec
-	NextPrune int64
-
-	Closed     int64
-	InView     int32
-	NextForget int64
-	NextReview int64
-	OriginX    float64
-	OriginY    float64
-	HasOrigin  bool
-	Splits     []Split
-	OddEvents  []string // event ids that are no canonical UUID (see evRef)
-
-	Late, Crowded, Links, Unresolved, Undone int64
-
-	// Named apart from the lists of version 4, so that gob decodes an
-	// older snapshot as far as its version.
-	NTracks, NAnchors, NHist, NFixes, NContra, NVetoes, NBins int
-	HasPrev                                                   bool
-}
-
-// chunk is how many entries of a long list one gob message holds: the
-// encoder's buffer and the list's copy stay that small, where one message
-// for the whole state grew buffers several times the snapshot's size.
-const chunk = 512
-
-// writeList writes the n entries at(0..n-1) in messages of at most chunk,
-// reusing buf.
-func writeList[T any](enc *gob.Encoder, buf *[]T, n int, at func(i int) T) error {
-	for i := 0; i < n; i += chunk {
-		part := (*buf)[:0]
-		for j := i; j < min(n, i+chunk); j++ {
-			part = append(part, at(j))
-		}
-		*buf = part
-		if err := enc.Encode(part); err != nil {
-			return err
-		}
-	}
-	clear(*buf) // what the entries point to is the state's, not the buffer's
-	return nil
-}
-
-// readList reads n entries written by writeList, calling fn on each.
-func readList[T any](dec *gob.Decoder, n int, fn func(T) error) error {
-	for n > 0 {
-		var part []T
-		if err := dec.Decode(&part); err != nil {
-			return err
-		}
-		if len(part) == 0 || len(part) > min(n, chunk) {
-			return fmt.Errorf("a part of %d entries where %d remain", len(part), n)
-		}
-		for _, v := range part {
-			if err := fn(v); err != nil {
-				return err
-			}
-		}
-		n -= len(part)
-	}
-	return nil
-}
+// readBufSize is the buffer Load reads the part through (wire's size).
+const readBufSize = 32 << 10
 
 // Save writes the linker's own state (not the graph's: save that with
-// graph.Save) to w, as gob messages. The same state always gives the same
-// bytes.
+// graph.Save) to w. The same state always gives the same bytes: every map
+// is written as a sorted list.
 func (l *Linker) Save(w io.Writer) error {
 	if err := l.save(w); err != nil {
 		return fmt.Errorf("save linker: %w", err)
@@ -140,83 +54,144 @@ func (l *Linker) Save(w io.Writer) error {
 	return nil
 }
 
-func (l *Linker) save(w io.Writer) error {
+// The part, in order: partMagic, the version, the small state, then the
+// long lists, each its count and its entries, written as they are walked
+// (wire.Writer flushes as it goes): tracks, anchors, histories, fixes,
+// contradictions, vetoes, then the open bins by time and the last closed
+// one if any. Phones are named by graph handle: the graph, saved and
+// loaded first, gives every identifier the same handle again (see
+// graph.Handle), and a handle costs a byte or three where an identifier
+// costs its text and a hash lookup on Load.
+func (l *Linker) save(out io.Writer) error {
+	if _, err := io.WriteString(out, partMagic); err != nil {
+		return err
+	}
+	w := wire.NewWriter(out)
+	w.Uvarint(snapshotVersion)
+	l.saveHead(w)
 	co := &l.co
-	s := snapshot{
-		Version: snapshotVersion, Watermark: l.wm, Latest: l.latest, Recent: l.recent,
-		Baskets: l.joins.Baskets, NextPrune: l.joins.NextPrune,
-		Closed: co.Closed, NextForget: co.NextForget, NextReview: co.NextReview, InView: co.InView, Splits: co.Splits,
-		OriginX: co.OriginX, OriginY: co.OriginY, HasOrigin: co.HasOrigin,
-		Late: co.Late, Crowded: co.Crowded, Links: co.Links, Unresolved: co.Unresolved, Undone: co.Undone,
-		NTracks: len(co.Tracks), NAnchors: len(co.Anchors), NHist: len(co.Hist), NFixes: len(co.Fixes),
-		NContra: len(co.Contra), NVetoes: len(co.Vetoes), NBins: len(co.Bins), HasPrev: co.Prev != nil,
-	}
-	for id, p := range l.towers {
-		s.Towers = append(s.Towers, savedTower{id, p[0], p[1]})
-	}
-	slices.SortFunc(s.Towers, func(a, b savedTower) int { return cmp.Compare(a.ID, b.ID) })
-	for _, place := range sortedKeys(l.joins.Pays, cmp.Compare[string]) {
-		s.Pays = append(s.Pays, l.joins.Pays[place]...)
-	}
-	for _, t := range co.OddEvents {
-		s.OddEvents = append(s.OddEvents, t)
-	}
-	slices.Sort(s.OddEvents)
-	enc := gob.NewEncoder(w)
-	if err := enc.Encode(&s); err != nil {
-		return err
-	}
-	if err := writeList(enc, new([]track), len(co.Tracks), func(i int) track { return co.Tracks[i] }); err != nil {
-		return err
+
+	w.Uvarint(uint64(len(co.Tracks)))
+	for i := range co.Tracks {
+		writeTrack(w, &co.Tracks[i])
 	}
 	anchors := sortedKeys(co.Anchors, graph.CompareID)
-	if err := writeList(enc, new([]savedAnchor), len(anchors), func(i int) savedAnchor {
-		return savedAnchor{anchors[i], *co.Anchors[anchors[i]]}
-	}); err != nil {
-		return err
+	w.Uvarint(uint64(len(anchors)))
+	for _, id := range anchors {
+		w.ID(id)
+		writeAnchor(w, co.Anchors[id])
 	}
 	anchors = nil
+	// The ring length is this configuration's (a day of bins): Load
+	// refuses histories kept in rings of another length.
+	w.Uvarint(uint64(l.histLen()))
 	hist := sortedKeys(co.Hist, cmp.Compare[int32])
-	pos := make([]histPos, l.histLen()*chunk) // the rings of one chunk
-	if err := writeList(enc, new([]savedHist), len(hist), func(i int) savedHist {
-		h := co.Hist[hist[i]]
-		sh := savedHist{ID: l.g.IDOf(hist[i]), Last: h.Last, Pos: pos[i%chunk*l.histLen():][:l.histLen()]}
-		for j := range sh.Pos {
-			sh.Pos[j] = h.get(int64(j))
-		}
-		return sh
-	}); err != nil {
-		return err
+	w.Uvarint(uint64(len(hist)))
+	for _, h := range hist {
+		w.Uvarint(uint64(h))
+		l.writeHistory(w, co.Hist[h])
 	}
-	hist, pos = nil, nil
-	fixes := sortedKeys(co.Fixes, func(a, b int32) int { return graph.CompareID(l.g.IDOf(a), l.g.IDOf(b)) })
-	if err := writeList(enc, new([]savedFix), len(fixes), func(i int) savedFix { return savedFix{l.g.IDOf(fixes[i]), co.Fixes[fixes[i]]} }); err != nil {
-		return err
+	hist = nil
+	fixes := sortedKeys(co.Fixes, cmp.Compare[int32])
+	w.Uvarint(uint64(len(fixes)))
+	for _, h := range fixes {
+		w.Uvarint(uint64(h))
+		writeFix(w, co.Fixes[h])
 	}
 	fixes = nil
 	contra := sortedKeys(co.Contra, comparePairKeys)
-	if err := writeList(enc, new([]savedContra), len(contra), func(i int) savedContra { return savedContra{contra[i], co.Contra[contra[i]]} }); err != nil {
-		return err
+	w.Uvarint(uint64(len(contra)))
+	for _, k := range contra {
+		writePair(w, k)
+		w.Int(int(co.Contra[k]))
 	}
+	contra = nil
 	vetoes := sortedKeys(co.Vetoes, comparePairKeys)
-	if err := writeList(enc, new([]pairKey), len(vetoes), func(i int) pairKey { return vetoes[i] }); err != nil {
-		return err
+	w.Uvarint(uint64(len(vetoes)))
+	for _, k := range vetoes {
+		writePair(w, k)
 	}
-	var spots []savedSpots
+	vetoes = nil
+	w.Uvarint(uint64(len(co.Bins)))
 	for _, b := range sortedKeys(co.Bins, cmp.Compare[int64]) {
-		if err := l.saveBin(enc, b, co.Bins[b], &spots); err != nil {
-			return err
+		writeBin(w, b, co.Bins[b])
+	}
+	w.Bool(co.Prev != nil)
+	if co.Prev != nil {
+		writeBin(w, co.PrevBin, co.Prev)
+	}
+	return w.Flush()
+}
+
+// saveHead writes what is small: the watermark, the joins, the counters,
+// the splits.
+func (l *Linker) saveHead(w *wire.Writer) {
+	w.Varint(l.wm)
+	w.Varint(l.latest)
+	// The sorted copy of the recent times is not written: Load sorts the
+	// ring again.
+	w.Uvarint(uint64(len(l.recent.Ring)))
+	for _, t := range l.recent.Ring {
+		w.Varint(t)
+	}
+	w.Int(l.recent.Next)
+
+	towers := sortedKeys(l.towers, cmp.Compare[string])
+	w.Uvarint(uint64(len(towers)))
+	for _, id := range towers {
+		w.String(id)
+		w.Float64(l.towers[id][0])
+		w.Float64(l.towers[id][1])
+	}
+	// Payments by place, then in arrival order: Load files them by their
+	// Place again.
+	pays := 0
+	for _, ps := range l.joins.Pays {
+		pays += len(ps)
+	}
+	w.Uvarint(uint64(pays))
+	for _, place := range sortedKeys(l.joins.Pays, cmp.Compare[string]) {
+		for i := range l.joins.Pays[place] {
+			writeJoinRec(w, &l.joins.Pays[place][i])
 		}
 	}
-	if co.Prev != nil {
-		return l.saveBin(enc, co.PrevBin, co.Prev, &spots)
+	w.Uvarint(uint64(len(l.joins.Baskets)))
+	for i := range l.joins.Baskets {
+		writeJoinRec(w, &l.joins.Baskets[i])
 	}
-	return nil
+	w.Varint(l.joins.NextPrune)
+
+	co := &l.co
+	w.Varint(co.Closed)
+	w.Int(int(co.InView))
+	w.Varint(co.NextForget)
+	w.Varint(co.NextReview)
+	w.Float64(co.OriginX)
+	w.Float64(co.OriginY)
+	w.Bool(co.HasOrigin)
+	var buf []byte
+	w.Uvarint(uint64(len(co.Splits)))
+	for i := range co.Splits {
+		buf = writeSplit(w, &co.Splits[i], buf)
+	}
+	odd := make([]string, 0, len(co.OddEvents))
+	for _, s := range co.OddEvents {
+		odd = append(odd, s)
+	}
+	slices.Sort(odd)
+	w.Uvarint(uint64(len(odd)))
+	for _, s := range odd {
+		w.String(s)
+	}
+	for _, n := range []int64{co.Late, co.Crowded, co.Links, co.Unresolved, co.Undone} {
+		w.Varint(n)
+	}
 }
 
 // Load replaces the linker's state with a snapshot written by Save. The
 // linker keeps its own thresholds: evidence gathered under other ones
-// stays as it was.
+// stays as it was. The graph must be the one saved with the linker,
+// loaded first.
 func (l *Linker) Load(r io.Reader) error {
 	if err := l.load(r); err != nil {
 		return fmt.Errorf("load linker: %w", err)
@@ -224,148 +199,483 @@ func (l *Linker) Load(r io.Reader) error {
 	return nil
 }
 
-func (l *Linker) load(r io.Reader) error {
-	dec := gob.NewDecoder(r)
-	var s snapshot
-	if err := dec.Decode(&s); err != nil {
-		return err
+func (l *Linker) load(in io.Reader) error {
+	br := bufio.NewReaderSize(in, readBufSize)
+	var magic [len(partMagic)]byte
+	if _, err := io.ReadFull(br, magic[:]); err != nil || string(magic[:]) != partMagic {
+		return errOldPart
 	}
-	if s.Version != snapshotVersion {
-		return fmt.Errorf("snapshot version %d, this build reads version %d", s.Version, snapshotVersion)
+	r := wire.NewReader(br)
+	if v := r.Uvarint(); r.Err() == nil && v != snapshotVersion {
+		return fmt.Errorf("snapshot version %d, this build reads version %d: delete the snapshot to rebuild it from the stream", v, snapshotVersion)
 	}
 	l.reset()
-	l.wm, l.latest, l.recent = s.Watermark, s.Latest, s.Recent
-	if len(l.recent.Ring) > recentN || len(l.recent.Sorted) != len(l.recent.Ring) || l.recent.Next < 0 || l.recent.Next >= recentN {
-		return fmt.Errorf("a window of %d recent times (%d sorted, next %d), at most %d", len(l.recent.Ring), len(l.recent.Sorted), l.recent.Next, recentN)
-	}
-	for _, t := range s.Towers {
-		l.towers[t.ID] = [2]float64{t.Lat, t.Lon}
-	}
-	for _, p := range s.Pays {
-		l.joins.Pays[p.Place] = append(l.joins.Pays[p.Place], p)
-	}
-	l.joins.Baskets, l.joins.NextPrune = s.Baskets, s.NextPrune
+	l.loadHead(r)
 	co := &l.co
-	co.Closed, co.NextForget, co.InView, co.Splits = s.Closed, s.NextForget, s.InView, s.Splits
-	co.NextReview = s.NextReview
-	co.OriginX, co.OriginY, co.HasOrigin = s.OriginX, s.OriginY, s.HasOrigin
-	co.Late, co.Crowded, co.Links, co.Unresolved, co.Undone = s.Late, s.Crowded, s.Links, s.Unresolved, s.Undone
-	for _, t := range s.OddEvents {
-		l.evRef(t)
-	}
-	if err := readList(dec, s.NTracks, func(t track) error {
-		if t.h = l.g.Handle(t.ID); t.h < 0 {
-			return fmt.Errorf("a track of %s %q, which the graph does not know (a graph from another snapshot?)", t.ID.Kind, t.ID.Value)
-		}
-		if _, dup := co.trackIdx[t.h]; dup {
-			return fmt.Errorf("two tracks for %s %q", t.ID.Kind, t.ID.Value)
+	// Phones are named by graph handle: the graph, loaded first, must
+	// hold them.
+	nodes := int32(l.g.Stats().Identifiers)
+
+	n := r.Len(maxList)
+	for i := 0; i < n && r.Err() == nil; i++ {
+		t := l.readTrack(r, nodes)
+		if _, dup := co.trackIdx[t.h]; dup && r.Err() == nil {
+			r.Fail("two tracks for %s %q", t.ID.Kind, t.ID.Value)
 		}
 		co.trackIdx[t.h] = len(co.Tracks)
 		co.Tracks = append(co.Tracks, t)
-		return nil
-	}); err != nil {
-		return err
 	}
-	// Candidates name their phones by graph handle: the graph, loaded
-	// first, must hold them.
-	nodes := int32(l.g.Stats().Identifiers)
-	if err := readList(dec, s.NAnchors, func(a savedAnchor) error {
-		an := a.Anchor
-		for i := range an.Cands {
-			c := &an.Cands[i]
-			if c.Phone < 0 || c.Phone >= nodes {
-				return fmt.Errorf("a candidate names phone %d, the graph has %d identifiers (a graph from another snapshot?)", c.Phone, nodes)
-			}
-			c.Place = l.place(c.Place)
-		}
-		co.Anchors[a.ID] = &an
-		return nil
-	}); err != nil {
-		return err
+	n = r.Len(maxList)
+	for i := 0; i < n && r.Err() == nil; i++ {
+		id := r.ID()
+		co.Anchors[id] = l.readAnchor(r, nodes)
 	}
-	if err := readList(dec, s.NHist, func(h savedHist) error {
-		if len(h.Pos) != l.histLen() {
-			return fmt.Errorf("a phone history of %d bins, this configuration keeps %d", len(h.Pos), l.histLen())
-		}
-		hh := l.newHistory(h.Last)
-		for i, p := range h.Pos {
-			hh.set(int64(i), p)
-		}
-		hd := l.g.Handle(h.ID)
-		if hd < 0 {
-			return fmt.Errorf("a phone history of %s %q, which the graph does not know (a graph from another snapshot?)", h.ID.Kind, h.ID.Value)
-		}
-		co.Hist[hd] = hh
-		return nil
-	}); err != nil {
-		return err
+	if hl := r.Len(maxList); r.Err() == nil && hl != l.histLen() {
+		r.Fail("phone histories of %d bins, this configuration keeps %d", hl, l.histLen())
 	}
-	if err := readList(dec, s.NFixes, func(f savedFix) error {
-		h := l.g.Handle(f.ID)
-		if h < 0 {
-			return fmt.Errorf("a position of %s %q, which the graph does not know (a graph from another snapshot?)", f.ID.Kind, f.ID.Value)
-		}
-		co.Fixes[h] = f.Fix
-		return nil
-	}); err != nil {
-		return err
+	n = r.Len(maxList)
+	for i := 0; i < n && r.Err() == nil; i++ {
+		h := readHandle(r, nodes, "a phone history")
+		co.Hist[h] = l.readHistory(r)
 	}
-	if err := readList(dec, s.NContra, func(c savedContra) error { co.Contra[c.Key] = c.Count; return nil }); err != nil {
-		return err
+	n = r.Len(maxList)
+	for i := 0; i < n && r.Err() == nil; i++ {
+		h := readHandle(r, nodes, "a position")
+		co.Fixes[h] = readFix(r)
 	}
-	if err := readList(dec, s.NVetoes, func(k pairKey) error { co.Vetoes[k] = true; return nil }); err != nil {
-		return err
+	n = r.Len(maxList)
+	for i := 0; i < n && r.Err() == nil; i++ {
+		k := readPair(r)
+		co.Contra[k] = r.Int32()
 	}
-	for range s.NBins {
-		b, bn, err := l.loadBin(dec)
-		if err != nil {
-			return err
-		}
+	n = r.Len(maxList)
+	for i := 0; i < n && r.Err() == nil; i++ {
+		co.Vetoes[readPair(r)] = true
+	}
+	n = r.Len(maxBins)
+	for i := 0; i < n && r.Err() == nil; i++ {
+		b, bn := readBin(r, nodes)
 		co.Bins[b] = bn
 	}
-	if s.HasPrev {
-		b, bn, err := l.loadBin(dec)
-		if err != nil {
-			return err
-		}
-		co.Prev, co.PrevBin = bn, b
+	if r.Bool() {
+		co.PrevBin, co.Prev = readBin(r, nodes)
+	}
+	if err := r.Err(); err != nil {
+		return err
+	}
+	if co.Prev != nil {
 		l.grid(co.Prev)
 	}
 	return nil
 }
 
-func (l *Linker) saveBin(enc *gob.Encoder, b int64, bn *bin, buf *[]savedSpots) error {
-	if err := enc.Encode(savedBin{Bin: b, Phones: len(bn.Phones), Anchors: len(bn.Anchors)}); err != nil {
-		return err
+// loadHead reads what saveHead wrote.
+func (l *Linker) loadHead(r *wire.Reader) {
+	l.wm, l.latest = r.Varint(), r.Varint()
+	n := r.Len(recentN)
+	for i := 0; i < n && r.Err() == nil; i++ {
+		l.recent.Ring = append(l.recent.Ring, r.Varint())
 	}
-	phones := sortedKeys(bn.Phones, cmp.Compare[int32])
-	if err := writeList(enc, buf, len(phones), func(i int) savedSpots { return savedSpots{l.g.IDOf(phones[i]), bn.Phones[phones[i]]} }); err != nil {
-		return err
+	l.recent.Sorted = slices.Sorted(slices.Values(l.recent.Ring))
+	// Next is where the next time goes once the ring is full: add indexes
+	// the ring with it.
+	if l.recent.Next = r.Int(); l.recent.Next < 0 || l.recent.Next >= recentN {
+		r.Fail("the recent times' ring is at %d, of %d", l.recent.Next, recentN)
 	}
-	anchors := sortedKeys(bn.Anchors, graph.CompareID)
-	return writeList(enc, buf, len(anchors), func(i int) savedSpots { return savedSpots{anchors[i], bn.Anchors[anchors[i]]} })
+
+	n = r.Len(maxList)
+	for i := 0; i < n && r.Err() == nil; i++ {
+		id := r.String()
+		l.towers[id] = [2]float64{r.Float64(), r.Float64()}
+	}
+	n = r.Len(maxList)
+	for i := 0; i < n && r.Err() == nil; i++ {
+		p := readJoinRec(r)
+		l.joins.Pays[p.Place] = append(l.joins.Pays[p.Place], p)
+	}
+	n = r.Len(maxList)
+	for i := 0; i < n && r.Err() == nil; i++ {
+		l.joins.Baskets = append(l.joins.Baskets, readJoinRec(r))
+	}
+	l.joins.NextPrune = r.Varint()
+
+	co := &l.co
+	co.Closed = r.Varint()
+	if co.InView = r.Int32(); co.InView < 0 {
+		r.Fail("%d phones in view", co.InView)
+	}
+	co.NextForget, co.NextReview = r.Varint(), r.Varint()
+	co.OriginX, co.OriginY, co.HasOrigin = r.Float64(), r.Float64(), r.Bool()
+	n = r.Len(maxSplits)
+	for i := 0; i < n && r.Err() == nil; i++ {
+		co.Splits = append(co.Splits, readSplit(r))
+	}
+	n = r.Len(maxList)
+	for i := 0; i < n && r.Err() == nil; i++ {
+		l.evRef(r.String())
+	}
+	for _, c := range []*int64{&co.Late, &co.Crowded, &co.Links, &co.Unresolved, &co.Undone} {
+		*c = r.Varint()
+	}
 }
 
-func (l *Linker) loadBin(dec *gob.Decoder) (int64, *bin, error) {
-	var sb savedBin
-	if err := dec.Decode(&sb); err != nil {
-		return 0, nil, err
+// readHandle reads a phone's graph handle and refuses one the graph does
+// not hold: later code indexes the graph's nodes with it.
+func readHandle(r *wire.Reader, nodes int32, what string) int32 {
+	h := r.Uvarint()
+	if r.Err() == nil && h >= uint64(nodes) {
+		r.Fail("%s names identifier %d, the graph has %d (a graph from another snapshot?)", what, h, nodes)
 	}
-	bn := newBin()
-	if err := readList(dec, sb.Phones, func(p savedSpots) error {
-		h := l.g.Handle(p.ID)
-		if h < 0 {
-			return fmt.Errorf("%s %q in a bin, which the graph does not know (a graph from another snapshot?)", p.ID.Kind, p.ID.Value)
+	if r.Err() != nil {
+		return -1
+	}
+	return int32(h)
+}
+
+// putFloat32 writes f exactly: wire has no float32, and the bits as a
+// Uvarint take five bytes where a Float64 takes eight.
+func putFloat32(w *wire.Writer, f float32) { w.Uvarint(uint64(math.Float32bits(f))) }
+
+func readFloat32(r *wire.Reader) float32 {
+	v := r.Uvarint()
+	if v > math.MaxUint32 {
+		r.Fail("a float32 of %d bits' value", v)
+		return 0
+	}
+	return math.Float32frombits(uint32(v))
+}
+
+// putEvRef writes an event reference's 16 bytes as two Float64s: wire has
+// no fixed-width integer, and Float64 writes its argument's 64 bits as
+// they are (a UUID's halves, random, would take ten bytes each as
+// Uvarints, and Bytes would allocate on every read).
+func putEvRef(w *wire.Writer, e evRef) {
+	w.Float64(math.Float64frombits(binary.LittleEndian.Uint64(e[:8])))
+	w.Float64(math.Float64frombits(binary.LittleEndian.Uint64(e[8:])))
+}
+
+func readEvRef(r *wire.Reader) evRef {
+	var e evRef
+	binary.LittleEndian.PutUint64(e[:8], math.Float64bits(r.Float64()))
+	binary.LittleEndian.PutUint64(e[8:], math.Float64bits(r.Float64()))
+	return e
+}
+
+// writeTime writes t as time.Time.MarshalBinary does (as gob did): the
+// instant and the zone offset, so that Load gives back an equal time.
+func writeTime(w *wire.Writer, t time.Time, buf []byte) []byte {
+	buf, err := t.AppendBinary(buf[:0])
+	if err != nil {
+		// Only a zone offset of seconds fails; such a time is written as
+		// the zero time rather than failing the whole snapshot.
+		buf, _ = time.Time{}.AppendBinary(buf[:0])
+	}
+	w.Bytes(buf)
+	return buf
+}
+
+func readTime(r *wire.Reader) time.Time {
+	var t time.Time
+	if b := r.Bytes(); r.Err() == nil {
+		if err := t.UnmarshalBinary(b); err != nil {
+			r.Fail("a time: %v", err)
 		}
-		bn.Phones[h] = p.Spots
-		return nil
-	}); err != nil {
-		return 0, nil, err
 	}
-	if err := readList(dec, sb.Anchors, func(a savedSpots) error { bn.Anchors[a.ID] = a.Spots; return nil }); err != nil {
-		return 0, nil, err
+	return t
+}
+
+func writeJoinRec(w *wire.Writer, j *joinRec) {
+	w.Varint(j.T)
+	w.String(j.Place)
+	w.Int(j.Amount)
+	w.ID(j.ID)
+	w.String(j.Event)
+	w.Bool(j.Done)
+}
+
+func readJoinRec(r *wire.Reader) joinRec {
+	return joinRec{T: r.Varint(), Place: r.String(), Amount: r.Int(), ID: r.ID(), Event: r.String(), Done: r.Bool()}
+}
+
+func writeSplit(w *wire.Writer, s *Split, buf []byte) []byte {
+	buf = writeTime(w, s.Time, buf)
+	k := &s.Link
+	w.ID(k.A)
+	w.ID(k.B)
+	w.String(string(k.Kind))
+	w.Float64(k.Score)
+	w.Int(k.Count)
+	w.Uvarint(uint64(len(k.EventIDs)))
+	for _, e := range k.EventIDs {
+		w.String(e)
 	}
-	return sb.Bin, bn, nil
+	buf = writeTime(w, k.FirstSeen, buf)
+	buf = writeTime(w, k.LastSeen, buf)
+	w.String(k.Why)
+	w.ID(s.A)
+	w.ID(s.B)
+	w.String(s.EventA)
+	w.String(s.EventB)
+	w.String(s.Why)
+	return buf
+}
+
+func readSplit(r *wire.Reader) Split {
+	s := Split{Time: readTime(r)}
+	k := &s.Link
+	k.A, k.B = r.ID(), r.ID()
+	k.Kind = graph.EvidenceKind(r.String())
+	k.Score, k.Count = r.Float64(), r.Int()
+	n := r.Len(maxLinkEvents)
+	for i := 0; i < n && r.Err() == nil; i++ {
+		k.EventIDs = append(k.EventIDs, r.String())
+	}
+	k.FirstSeen, k.LastSeen = readTime(r), readTime(r)
+	k.Why = r.String()
+	s.A, s.B = r.ID(), r.ID()
+	s.EventA, s.EventB, s.Why = r.String(), r.String(), r.String()
+	return s
+}
+
+// writeTrack writes a track; its ID is its handle's.
+func writeTrack(w *wire.Writer, t *track) {
+	w.Uvarint(uint64(t.h))
+	w.Float64(t.Lat)
+	w.Float64(t.Lon)
+	w.Float64(t.Acc)
+	w.Varint(t.T)
+	w.Varint(t.Covered)
+	w.String(t.Event)
+}
+
+func (l *Linker) readTrack(r *wire.Reader, nodes int32) track {
+	t := track{h: readHandle(r, nodes, "a track")}
+	if t.h >= 0 {
+		t.ID = l.g.IDOf(t.h)
+	}
+	t.Lat, t.Lon, t.Acc = r.Float64(), r.Float64(), r.Float64()
+	t.T, t.Covered = r.Varint(), r.Varint()
+	t.Event = r.String()
+	return t
+}
+
+func writeAnchor(w *wire.Writer, a *anchor) {
+	w.Uvarint(uint64(len(a.Cands)))
+	for i := range a.Cands {
+		writeCand(w, &a.Cands[i])
+	}
+	w.Uvarint(uint64(len(a.Past)))
+	for i := range a.Past {
+		writePast(w, &a.Past[i])
+	}
+	w.Int(int(a.Obs))
+	w.Float64(a.Rest)
+	w.Float64(a.Dropped)
+	w.Int(int(a.NDropped))
+	w.Bool(a.Blocked)
+	w.ID(a.Linked)
+	w.Uvarint(a.Mask)
+	putFloat32(w, a.LastX)
+	putFloat32(w, a.LastY)
+	w.Varint(a.LastBin)
+}
+
+func (l *Linker) readAnchor(r *wire.Reader, nodes int32) *anchor {
+	a := &anchor{}
+	n := r.Len(maxList)
+	for i := 0; i < n && r.Err() == nil; i++ {
+		a.Cands = append(a.Cands, l.readCand(r, nodes))
+	}
+	n = r.Len(maxPast)
+	for i := 0; i < n && r.Err() == nil; i++ {
+		a.Past = append(a.Past, readPast(r))
+	}
+	a.Obs = r.Int32()
+	a.Rest, a.Dropped = r.Float64(), r.Float64()
+	a.NDropped = r.Int32()
+	a.Blocked = r.Bool()
+	a.Linked = r.ID()
+	a.Mask = r.Uvarint()
+	a.LastX, a.LastY = readFloat32(r), readFloat32(r)
+	a.LastBin = r.Varint()
+	return a
+}
+
+func writeCand(w *wire.Writer, c *cand) {
+	w.Float64(c.Score)
+	w.Varint(c.First)
+	w.Varint(c.Last)
+	w.Uvarint(uint64(c.Phone))
+	for _, v := range []int32{c.Hits, c.Misses, c.Days, c.LastDay} {
+		w.Int(int(v))
+	}
+	putEvRef(w, c.EvA)
+	putEvRef(w, c.EvP)
+	w.String(c.Place)
+}
+
+func (l *Linker) readCand(r *wire.Reader, nodes int32) cand {
+	c := cand{Score: r.Float64(), First: r.Varint(), Last: r.Varint()}
+	c.Phone = readHandle(r, nodes, "a candidate")
+	c.Hits, c.Misses, c.Days, c.LastDay = r.Int32(), r.Int32(), r.Int32(), r.Int32()
+	c.EvA, c.EvP = readEvRef(r), readEvRef(r)
+	c.Place = l.place(r.String())
+	return c
+}
+
+func writePast(w *wire.Writer, p *pastObs) {
+	w.Varint(p.Bin)
+	for _, f := range []float32{p.X, p.Y, p.Acc, p.Weight, p.Rarity} {
+		putFloat32(w, f)
+	}
+	w.Bool(p.Encounter)
+	w.Varint(p.FromUnixNs)
+}
+
+func readPast(r *wire.Reader) pastObs {
+	p := pastObs{Bin: r.Varint()}
+	p.X, p.Y, p.Acc, p.Weight, p.Rarity = readFloat32(r), readFloat32(r), readFloat32(r), readFloat32(r), readFloat32(r)
+	p.Encounter, p.FromUnixNs = r.Bool(), r.Varint()
+	return p
+}
+
+// writeHistory writes a phone's ring sparsely: most phones are located in
+// a few of the day's bins. Each position that is not zero follows the
+// count of zeros before it.
+func (l *Linker) writeHistory(w *wire.Writer, h *history) {
+	w.Varint(h.Last)
+	n := int64(l.histLen())
+	set := 0
+	for i := range n {
+		if h.get(i) != 0 {
+			set++
+		}
+	}
+	w.Uvarint(uint64(set))
+	zeros := 0
+	for i := range n {
+		p := h.get(i)
+		if p == 0 {
+			zeros++
+			continue
+		}
+		w.Uvarint(uint64(zeros))
+		w.Uvarint(uint64(p))
+		zeros = 0
+	}
+}
+
+func (l *Linker) readHistory(r *wire.Reader) *history {
+	// Bins are counted from 1970: put never sees a bin below 0, and
+	// indexes the ring with the bins after Last.
+	last := r.Varint()
+	if last < -1 {
+		r.Fail("a phone history last written in bin %d", last)
+	}
+	h := l.newHistory(last)
+	n := l.histLen()
+	set := r.Len(n)
+	at := 0
+	for range set {
+		zeros := r.Len(n)
+		p := r.Uvarint()
+		if at += zeros; r.Err() == nil && (at >= n || p == 0 || p > math.MaxUint32) {
+			r.Fail("a phone history's position %d at %d, of %d", p, at, n)
+		}
+		if r.Err() != nil {
+			break
+		}
+		h.set(int64(at), histPos(p))
+		at++
+	}
+	return h
+}
+
+func writeFix(w *wire.Writer, f fix) {
+	w.Varint(f.T)
+	putFloat32(w, f.X)
+	putFloat32(w, f.Y)
+	putFloat32(w, f.Acc)
+	w.String(f.Event)
+}
+
+func readFix(r *wire.Reader) fix {
+	f := fix{T: r.Varint()}
+	f.X, f.Y, f.Acc = readFloat32(r), readFloat32(r), readFloat32(r)
+	f.Event = r.String()
+	return f
+}
+
+func writePair(w *wire.Writer, k pairKey) {
+	w.ID(k.A)
+	w.ID(k.B)
+}
+
+func readPair(r *wire.Reader) pairKey { return pairKey{r.ID(), r.ID()} }
+
+func writeBin(w *wire.Writer, b int64, bn *bin) {
+	w.Varint(b)
+	phones := sortedKeys(bn.Phones, cmp.Compare[int32])
+	w.Uvarint(uint64(len(phones)))
+	for _, h := range phones {
+		w.Uvarint(uint64(h))
+		writeSpots(w, bn.Phones[h])
+	}
+	anchors := sortedKeys(bn.Anchors, graph.CompareID)
+	w.Uvarint(uint64(len(anchors)))
+	for _, id := range anchors {
+		w.ID(id)
+		writeSpots(w, bn.Anchors[id])
+	}
+}
+
+func readBin(r *wire.Reader, nodes int32) (int64, *bin) {
+	b, bn := r.Varint(), newBin()
+	n := r.Len(maxList)
+	for i := 0; i < n && r.Err() == nil; i++ {
+		h := readHandle(r, nodes, "a bin")
+		bn.Phones[h] = readSpots(r)
+	}
+	n = r.Len(maxList)
+	for i := 0; i < n && r.Err() == nil; i++ {
+		id := r.ID()
+		bn.Anchors[id] = readSpots(r)
+	}
+	return b, bn
+}
+
+// writeSpots writes an identifier's spots in a bin. To is written as
+// To−From, a byte or five where a time takes nine (int64 arithmetic
+// wraps, so any pair comes back exactly).
+func writeSpots(w *wire.Writer, ss []spot) {
+	w.Uvarint(uint64(len(ss)))
+	for i := range ss {
+		s := &ss[i]
+		putFloat32(w, s.X)
+		putFloat32(w, s.Y)
+		putFloat32(w, s.Acc)
+		w.Varint(s.From)
+		w.Varint(s.To - s.From)
+		w.String(s.Event)
+		w.String(s.Place)
+	}
+}
+
+// readSpots reads what writeSpots wrote, refusing an identifier without
+// spots: a closed bin reads every phone's first one.
+func readSpots(r *wire.Reader) []spot {
+	n := r.Len(maxSpots)
+	if n == 0 {
+		r.Fail("an identifier in a bin without a position")
+	}
+	var ss []spot
+	for i := 0; i < n && r.Err() == nil; i++ {
+		s := spot{X: readFloat32(r), Y: readFloat32(r), Acc: readFloat32(r), From: r.Varint()}
+		s.To = s.From + r.Varint()
+		s.Event, s.Place = r.String(), r.String()
+		ss = append(ss, s)
+	}
+	return ss
 }
 
 // sortedKeys returns m's keys in the order of compare.

@@ -273,7 +273,7 @@ func TestLoadRejects(t *testing.T) {
 		data []byte
 	}{
 		{"empty", nil},
-		{"not gob", []byte("hello")},
+		{"not a graph part", []byte("hello, world")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,61 +1,49 @@
 package graph
 
 import (
-	"encoding/gob"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
+	"math"
 
-	"exhaust/event"
+	"exhaust/aggregator/wire"
 )
 
+// partMagic opens the graph's part: eight bytes of text, so that anything
+// else (another part, or a part of a build before version 3, which gob
+// wrote and which opens with gob's type definitions) is refused at its
+// first bytes, by name, instead of being misread field by field.
+const partMagic = "idgraph\x00"
+
 // snapshotVersion is the version of the Save format; Load refuses others.
-// Version 2 writes nodes and links a part at a time (see chunk), and event
-// ids as the 16 bytes of their UUID.
-const snapshotVersion = 2
+// Version 2 wrote nodes and links with gob, a part at a time, and event
+// ids as the 16 bytes of their UUID. Version 3 writes them with package
+// wire instead (gob's reflection was most of the graph's share of a
+// snapshot's pause): partMagic and the version, then each list as its
+// length and its entries, times as varints, event ids still as 16 raw
+// bytes or, for an id that is no canonical UUID, its text.
+const snapshotVersion = 3
 
-type savedNode struct {
-	Kind        event.IDKind
-	Value       string
-	First, Last int64
-	Seen        int32
-}
+// maxNodes and maxLinks bound the counts Load accepts: far above a city's
+// (a million people hold some twenty million identifiers), far below
+// int32's range, which node and link indices live in. Load grows its lists
+// as entries arrive, so a corrupt count fails at the end of the input and
+// allocates nothing up front.
+const (
+	maxNodes = 1 << 28
+	maxLinks = 1 << 29
+)
 
-// savedEvent is a supporting event id: its UUID, or (Odd) the text of an
-// id that is no canonical UUID.
-type savedEvent struct {
-	UUID [16]byte
-	Text string
-	Odd  bool
-}
+// errNotGraph is the error of a part that does not open with partMagic.
+var errNotGraph = errors.New("not an identity graph part of version 3 (parts before version 3 were written with gob and are no longer read): delete the snapshot to rebuild it from the stream")
 
-type savedLink struct {
-	A, B        int32 // node indices
-	Kind        uint8
-	Count       int32
-	Score       float64
-	First, Last int64
-	Events      []savedEvent // oldest first
-	Why         string
-}
-
-// snapshot heads a saved graph: NNodes nodes follow, then NLinks links,
-// each list in messages of at most chunk entries. (Version 1 wrote both
-// lists in this one message, as Nodes and Links: gob skips them, so
-// Load reads an old snapshot as far as its version.)
-type snapshot struct {
-	Version        int
-	NNodes, NLinks int
-}
-
-// chunk is how many nodes or links one gob message holds: the encoder's
-// buffer and the list's copy stay that small, where one message for the
-// whole graph grew buffers several times the snapshot's size.
-const chunk = 512
-
-// Save writes the graph to w (gob). Nodes and links are written in the order
+// Save writes the graph to w. Nodes and links are written in the order
 // they were created, so the same graph always gives the same bytes, and
 // Load rebuilds exactly the same clusters. Links removed by Unlink are not
 // written, so Load of a graph that split gives the same clusters and links.
+// Both lists are written as they are walked: what Save holds is the
+// writer's buffer, not a copy of the graph.
 func (g *Graph) Save(w io.Writer) error {
 	if err := g.save(w); err != nil {
 		return fmt.Errorf("save identity graph: %w", err)
@@ -64,49 +52,65 @@ func (g *Graph) Save(w io.Writer) error {
 }
 
 func (g *Graph) save(w io.Writer) error {
-	enc := gob.NewEncoder(w)
-	if err := enc.Encode(snapshot{Version: snapshotVersion, NNodes: len(g.nodes), NLinks: len(g.links) - g.dead}); err != nil {
-		return err
-	}
-	nodes := make([]savedNode, 0, min(chunk, len(g.nodes)))
+	ww := wire.NewWriter(w)
+	putRaw8(ww, []byte(partMagic))
+	ww.Uvarint(snapshotVersion)
+	ww.Uvarint(uint64(len(g.nodes)))
 	for i := range g.nodes {
 		n := &g.nodes[i]
-		nodes = append(nodes, savedNode{Kind: n.id.Kind, Value: n.id.Value, First: n.first, Last: n.last, Seen: n.seen})
-		if len(nodes) == chunk || i == len(g.nodes)-1 {
-			if err := enc.Encode(nodes); err != nil {
-				return err
-			}
-			nodes = nodes[:0]
-		}
+		ww.ID(n.id)
+		// Last as a difference: two full times would take 18 bytes, a day
+		// apart 6 more. Wrapping arithmetic keeps noTime exact.
+		ww.Varint(n.first)
+		ww.Varint(n.last - n.first)
+		ww.Int(int(n.seen))
 	}
-	links := make([]savedLink, 0, min(chunk, len(g.links)))
-	events := make([]savedEvent, 0, chunk*MaxLinkEvents) // the links' events, reused
+	ww.Uvarint(uint64(len(g.links) - g.dead))
 	for i := range g.links {
 		k := &g.links[i]
-		if !k.dead {
-			sl := savedLink{A: k.a, B: k.b, Kind: k.kind, Count: k.count, Score: k.score, First: k.first, Last: k.last, Why: k.why}
-			for j := range k.nev {
-				e := k.ev[j]
-				if e.odd {
-					events = append(events, savedEvent{Text: g.odd[e.u], Odd: true})
-				} else {
-					events = append(events, savedEvent{UUID: e.u})
-				}
-			}
-			sl.Events = events[len(events)-int(k.nev):]
-			links = append(links, sl)
+		if k.dead {
+			continue
 		}
-		if len(links) > 0 && (len(links) == chunk || i == len(g.links)-1) {
-			if err := enc.Encode(links); err != nil {
-				return err
+		ww.Uvarint(uint64(k.a))
+		ww.Uvarint(uint64(k.b))
+		ww.Uvarint(uint64(k.kind))
+		ww.Int(int(k.count))
+		ww.Float64(k.score)
+		ww.Varint(k.first)
+		ww.Varint(k.last - k.first)
+		ww.Uvarint(uint64(k.nev))
+		for j := range k.nev {
+			e := &k.ev[j]
+			ww.Bool(e.odd)
+			if e.odd {
+				ww.String(g.odd[e.u])
+			} else {
+				putRaw8(ww, e.u[:8])
+				putRaw8(ww, e.u[8:])
 			}
-			links, events = links[:0], events[:0]
 		}
+		ww.String(k.why)
 	}
-	return nil
+	return ww.Flush()
 }
 
-// Load replaces the graph's content with a snapshot written by Save.
+// putRaw8 writes b's 8 bytes as they are. Package wire has no fixed-width
+// field but Float64, which writes a float's bits exactly: carrying the 8
+// bytes through it costs no length and, read back, no allocation, where
+// Bytes would cost both for each of a link's four event ids.
+func putRaw8(w *wire.Writer, b []byte) {
+	w.Float64(math.Float64frombits(binary.LittleEndian.Uint64(b)))
+}
+
+// getRaw8 reads into b's 8 bytes what putRaw8 wrote.
+func getRaw8(r *wire.Reader, b []byte) {
+	binary.LittleEndian.PutUint64(b, math.Float64bits(r.Float64()))
+}
+
+// Load replaces the graph's content with a snapshot written by Save. It
+// checks what it reads (indices in range, identifiers and links once each,
+// links ordered, known evidence kinds), so that corrupt input gives an
+// error, never a graph that breaks later; on error the graph is unchanged.
 func (g *Graph) Load(r io.Reader) error {
 	if err := g.load(r); err != nil {
 		return fmt.Errorf("load identity graph: %w", err)
@@ -115,79 +119,83 @@ func (g *Graph) Load(r io.Reader) error {
 }
 
 func (g *Graph) load(r io.Reader) error {
-	dec := gob.NewDecoder(r)
-	var s snapshot
-	if err := dec.Decode(&s); err != nil {
-		return err
+	rd := wire.NewReader(r)
+	var magic [8]byte
+	getRaw8(rd, magic[:])
+	if err := rd.Err(); err != nil {
+		return fmt.Errorf("no identity graph part: %w", err)
 	}
-	if s.Version != snapshotVersion {
-		return fmt.Errorf("snapshot version %d, this build reads version %d", s.Version, snapshotVersion)
+	if string(magic[:]) != partMagic {
+		return errNotGraph
+	}
+	if v := rd.Uvarint(); v != snapshotVersion && rd.Err() == nil {
+		return fmt.Errorf("identity graph part of version %d, this build reads version %d: delete the snapshot to rebuild it from the stream", v, snapshotVersion)
 	}
 	n := New()
-	// Each part is decoded into a new slice: gob leaves a zero field out,
-	// so decoding into an old one would keep the old part's value.
-	var nodes []savedNode
-	for left := s.NNodes; left > 0; left -= len(nodes) {
-		nodes = nil
-		if err := dec.Decode(&nodes); err != nil {
-			return err
+	for i, nn := 0, rd.Len(maxNodes); i < nn; i++ {
+		id := rd.ID()
+		first := rd.Varint()
+		last := first + rd.Varint()
+		seen := rd.Int32()
+		if err := rd.Err(); err != nil {
+			return fmt.Errorf("node %d: %w", i, err)
 		}
-		if len(nodes) == 0 || len(nodes) > min(left, chunk) {
-			return fmt.Errorf("a part of %d nodes where %d remain", len(nodes), left)
+		if int(n.add(id)) != i {
+			return fmt.Errorf("node %d (%s %q) appears twice", i, id.Kind, id.Value)
 		}
-		for _, sn := range nodes {
-			id := event.ID{Kind: sn.Kind, Value: sn.Value}
-			if _, dup := n.index[id]; dup {
-				return fmt.Errorf("node %d (%s %q) appears twice", len(n.nodes), sn.Kind, sn.Value)
-			}
-			j := n.add(id)
-			n.nodes[j].first, n.nodes[j].last, n.nodes[j].seen = sn.First, sn.Last, sn.Seen
+		nd := &n.nodes[i]
+		nd.first, nd.last, nd.seen = first, last, seen
+	}
+	for i, nl := 0, rd.Len(maxLinks); i < nl; i++ {
+		if err := n.loadLink(rd); err != nil {
+			return fmt.Errorf("link %d: %w", i, err)
 		}
 	}
-	var links []savedLink
-	for left := s.NLinks; left > 0; left -= len(links) {
-		links = nil
-		if err := dec.Decode(&links); err != nil {
-			return err
-		}
-		if len(links) == 0 || len(links) > min(left, chunk) {
-			return fmt.Errorf("a part of %d links where %d remain", len(links), left)
-		}
-		for _, sl := range links {
-			if err := n.loadLink(sl); err != nil {
-				return err
-			}
-		}
+	if err := rd.Err(); err != nil {
+		return err
 	}
 	*g = *n
 	return nil
 }
 
-// loadLink adds a saved link, checked.
-func (g *Graph) loadLink(sl savedLink) error {
-	i := len(g.links)
-	if sl.A < 0 || sl.B < 0 || int(sl.A) >= len(g.nodes) || int(sl.B) >= len(g.nodes) || int(sl.Kind) >= len(EvidenceKinds) {
-		return fmt.Errorf("link %d refers to a missing node or evidence kind", i)
+// loadLink reads a link and adds it, checked.
+func (g *Graph) loadLink(r *wire.Reader) error {
+	a, b := r.Uvarint(), r.Uvarint()
+	kind := r.Len(len(EvidenceKinds) - 1)
+	count := r.Int32()
+	score := r.Float64()
+	first := r.Varint()
+	last := first + r.Varint()
+	nev := r.Len(MaxLinkEvents)
+	if err := r.Err(); err != nil {
+		return err
 	}
-	if CompareID(g.nodes[sl.A].id, g.nodes[sl.B].id) >= 0 {
-		return fmt.Errorf("link %d is not ordered A < B", i)
+	if a >= uint64(len(g.nodes)) || b >= uint64(len(g.nodes)) {
+		return fmt.Errorf("refers to node %d or %d of %d", a, b, len(g.nodes))
 	}
-	if len(sl.Events) > MaxLinkEvents {
-		return fmt.Errorf("link %d holds %d event ids, at most %d", i, len(sl.Events), MaxLinkEvents)
+	if CompareID(g.nodes[a].id, g.nodes[b].id) >= 0 {
+		return errors.New("not ordered A < B")
 	}
-	key := linkKey{sl.A, sl.B, sl.Kind}
+	key := linkKey{int32(a), int32(b), uint8(kind)}
 	if _, dup := g.linkIdx[key]; dup {
-		return fmt.Errorf("link %d appears twice", i)
+		return errors.New("appears twice")
 	}
-	j := int32(i)
-	g.links = append(g.links, link{a: sl.A, b: sl.B, next: j, kind: sl.Kind, count: sl.Count, score: sl.Score, first: sl.First, last: sl.Last, why: sl.Why})
+	j := int32(len(g.links))
+	g.links = append(g.links, link{a: key.a, b: key.b, next: j, kind: key.kind, count: count, score: score, first: first, last: last})
 	k := &g.links[j]
-	for _, e := range sl.Events {
-		if e.Odd {
-			g.pushEvent(k, e.Text)
-		} else {
-			g.pushID(k, evID{u: e.UUID})
+	for range nev {
+		if r.Bool() {
+			g.pushEvent(k, r.String())
+			continue
 		}
+		var e evID
+		getRaw8(r, e.u[:8])
+		getRaw8(r, e.u[8:])
+		g.pushID(k, e)
+	}
+	k.why = r.String()
+	if err := r.Err(); err != nil {
+		return err
 	}
 	g.linkIdx[key] = j
 	g.attach(j)

@@ -492,11 +492,11 @@ func order(g *graph.Graph, id event.ID) []event.ID {
 	return out
 }
 
-// TestLoadVersion2 loads a snapshot of this format (testdata/v2.gob,
+// TestLoadVersion3 loads a snapshot of this format (testdata/v3.bin,
 // build(20), written with -update): it loads and saves again to the same
-// bytes.
-func TestLoadVersion2(t *testing.T) {
-	golden := filepath.Join("testdata", "v2.gob")
+// bytes, so a change of the format cannot go unnoticed.
+func TestLoadVersion3(t *testing.T) {
+	golden := filepath.Join("testdata", "v3.bin")
 	if *update {
 		var b bytes.Buffer
 		if err := build(20).Save(&b); err != nil {
@@ -512,7 +512,7 @@ func TestLoadVersion2(t *testing.T) {
 	}
 	g := graph.New()
 	if err := g.Load(bytes.NewReader(data)); err != nil {
-		t.Fatalf("Load of a version 2 snapshot: %v", err)
+		t.Fatalf("Load of a version 3 snapshot: %v", err)
 	}
 	same(t, g, build(20))
 	var b bytes.Buffer
@@ -520,21 +520,32 @@ func TestLoadVersion2(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(b.Bytes(), data) {
-		t.Error("Save of a loaded version 2 snapshot gives other bytes")
+		t.Error("Save of a loaded version 3 snapshot gives other bytes")
 	}
 }
 
-// TestLoadVersion1 refuses a snapshot of the format before (testdata/v1.gob,
-// build(20), written whole in one message) with an error that names both
-// versions.
-func TestLoadVersion1(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("testdata", "v1.gob"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = graph.New().Load(bytes.NewReader(data))
-	if err == nil || !strings.Contains(err.Error(), "snapshot version 1, this build reads version 2") {
-		t.Errorf("Load of a version 1 snapshot: %v, want the versions named", err)
+// TestLoadGob refuses the snapshots of the formats before, written with
+// gob (testdata/v1.gob and v2.gob, build(20)), with one line that says
+// what they are and what to do.
+func TestLoadGob(t *testing.T) {
+	for _, name := range []string{"v1.gob", "v2.gob"} {
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join("testdata", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := build(3)
+			before := g.Stats()
+			err = g.Load(bytes.NewReader(data))
+			if err == nil || !strings.Contains(err.Error(), "not an identity graph part of version 3") ||
+				!strings.Contains(err.Error(), "gob") || !strings.Contains(err.Error(), "delete the snapshot") ||
+				strings.Contains(err.Error(), "\n") {
+				t.Errorf("Load of a gob snapshot: %v, want one line naming version 3, gob and what to do", err)
+			}
+			if fmt.Sprint(g.Stats()) != fmt.Sprint(before) {
+				t.Error("a refused Load changed the graph")
+			}
+		})
 	}
 }
 

@@ -7,8 +7,11 @@ import (
 	"exhaust/event"
 )
 
-// The per-identifier accumulators. Fields are exported so that gob can
-// encode them; the types are not, so they stay private to the package.
+// The per-identifier accumulators. Save writes them field by field
+// (snapshot_parts.go): a field added here must be added there too, or it
+// is lost across a restart (TestSaveLoadEveryField says which). Fields
+// are capitalised, as when gob encoded them; the types are not, so they
+// stay private to the package.
 // Memory per person is the constraint (a city is hundreds of thousands of
 // people), hence:
 //   - identifiers are keyed by a 64-bit hash of kind and value, not by the

@@ -31,5 +31,6 @@ func SameState(a, b *Store) error {
 	return nil
 }
 
-// MaxBatch is how many entries of a list one message of Save holds.
-const MaxBatch = batch
+// FilledStore returns a store whose every field holds a value other than
+// zero, drawn from seed (see filledStore).
+func FilledStore(seed uint64) *Store { return filledStore(seed) }

@@ -9,9 +9,23 @@ import (
 
 // FuzzLoad feeds arbitrary bytes to Store.Load, a part of the snapshot the
 // aggregator reads back at start (seeds: testdata/fuzz/FuzzLoad, written by
-// the aggregator's TestWriteFuzzCorpus). It must never panic, and a store
-// that accepted the bytes must save again.
+// the aggregator's TestWriteFuzzCorpus, and the parts added below). It must
+// never panic, and a store that accepted the bytes must save again, and
+// load what it saved.
 func FuzzLoad(f *testing.F) {
+	// Seeds in this build's format: an empty store, the default world's
+	// Sunday, and stores with every field set (FilledStore).
+	seeds := []*facts.Store{facts.New(), defaultRun(f, "plain", nil).store()}
+	for seed := range uint64(2) {
+		seeds = append(seeds, facts.FilledStore(seed))
+	}
+	for _, s := range seeds {
+		var b bytes.Buffer
+		if err := s.Save(&b); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b.Bytes())
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s := facts.New()
 		if err := s.Load(bytes.NewReader(data)); err != nil {

@@ -1,13 +1,21 @@
 package facts
 
 import (
-	"encoding/gob"
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"slices"
+
+	"exhaust/aggregator/wire"
 )
+
+// snapshotMagic opens the part: versions 1 to 4 were gob streams, whose
+// version number cannot be read without gob, so a part that does not start
+// with it is told apart at once and refused.
+const snapshotMagic = "facts\x00"
 
 // snapshotVersion is the version of the Save format. Version 2 added the
 // fitted radio model: a version 1 snapshot has none, and refitting it from
@@ -16,115 +24,141 @@ import (
 // Version 3 keeps the event types in the order the store met them (the
 // evidence's sources) and the facts producers declare (meaning.Attribute).
 // Version 4 writes the long lists (strings, identifiers, accumulators) a
-// batch at a time after a small head (see batch).
-const snapshotVersion = 4
+// batch at a time after a small head. Version 5 drops gob for package
+// wire, after snapshotMagic: every field is written by hand
+// (snapshot_parts.go), a map's keys as their differences in sorted order,
+// because gob's reflection took most of the pause a snapshot imposes on
+// the applier.
+const snapshotVersion = 5
 
-// snapshot heads the Save format: what is small, and how many entries of
-// each long list follow it, in the order of the fields. Every map is
-// written as a list sorted by key, so that the same store always saves to
-// the same bytes. (Version 3 wrote the lists in this one message, under
-// other names: gob skips them, so Load reads an old snapshot as far as its
-// version.)
-type snapshot struct {
-	Version int
-	Types   []string // event types, in bit order (see Store.typeBit)
+// The order of the part, each list preceded by its length:
+//
+//	snapshotMagic, version
+//	event types (strings, in bit order: see Store.typeBit)
+//	radio model (4 floats), radioPlaces, radioNext
+//	strings (the intern table, in index order)
+//	towers, places (positions, in the order they were learned)
+//	names, app categories (int32 → int32, by key)
+//	heads (by key)
+//	phone numbers (by their hash, which Load computes again)
+//	the accumulator maps, in the order of Store.partMaps (by key)
+//
+// Every map is written sorted by key, so that the same store always saves
+// to the same bytes; Load refuses keys out of that order, so the bytes it
+// accepts are the ones the store it builds would save.
 
-	Radio                  radioModel
-	RadioPlaces, RadioNext int
+// listPrealloc is the most entries Load allocates room for before reading
+// them: a list's length comes from the part, and a corrupt one must not
+// allocate gigabytes; longer lists grow by append as their entries are
+// read.
+const listPrealloc = 64
 
-	NStrings, NTowers, NPlaces, NNames, NAppCats, NHeads, NNumbers int
-	// NParts counts the accumulators of each map, in the order of
-	// Store.partMaps.
-	NParts []int
+// mostStrings bounds the lists whose entries are indexed by int32 (the
+// string table) or could not outnumber them (the identifiers: a store of
+// two billion would not fit in memory).
+const mostStrings = math.MaxInt32
+
+// reader reads a part, with what its values must agree with.
+type reader struct {
+	*wire.Reader
+	types uint32 // the bits of the part's event types
+	strs  int    // the length of the part's string table
 }
 
-// batch is how many entries of a long list one gob message holds: the
-// encoder's buffer and the batch's copy stay that small, where one message
-// for the whole store grew gob's buffer to the size of the snapshot.
-const batch = 512
-
-// writeList writes the n entries at(0..n-1) in messages of at most batch
-// entries, reusing buf.
-func writeList[T any](enc *gob.Encoder, buf *[]T, n int, at func(i int) T) error {
-	for i := 0; i < n; i += batch {
-		b := (*buf)[:0]
-		for j := i; j < min(n, i+batch); j++ {
-			b = append(b, at(j))
-		}
-		*buf = b
-		if err := enc.Encode(b); err != nil {
-			return err
-		}
+// writeList writes l's length and then each entry with save.
+func writeList[T any](w *wire.Writer, l []T, save func(*T, *wire.Writer)) {
+	w.Uvarint(uint64(len(l)))
+	for i := range l {
+		save(&l[i], w)
 	}
-	clear(*buf) // what the entries point to is the store's, not the buffer's
-	return nil
 }
 
-// readList reads n entries written by writeList, calling fn on each.
-func readList[T any](dec *gob.Decoder, n int, fn func(T) error) error {
-	if n < 0 {
-		return fmt.Errorf("a list of %d entries", n)
+// readList reads what writeList wrote, refusing more than most entries.
+// An empty list is nil, as the store holds it.
+func readList[T any](r *reader, most int, load func(*T, *reader)) []T {
+	n := r.Len(most)
+	if n == 0 {
+		return nil
 	}
-	for n > 0 {
-		// A new slice each time: gob leaves a zero field out, so decoding
-		// into the last batch would keep its values.
-		var b []T
-		if err := dec.Decode(&b); err != nil {
-			return err
+	l := make([]T, 0, min(n, listPrealloc))
+	for range n {
+		var v T
+		load(&v, r)
+		if r.Err() != nil {
+			return nil // the error ends the load: no need to read on
 		}
-		if len(b) == 0 || len(b) > min(n, batch) {
-			return fmt.Errorf("a batch of %d entries where %d remain", len(b), n)
-		}
-		for _, v := range b {
-			if err := fn(v); err != nil {
-				return err
-			}
-		}
-		n -= len(b)
+		l = append(l, v)
 	}
-	return nil
+	return l
 }
 
-// savedHead is an identifier's head.
-type savedHead struct {
-	K key
-	H head
+// writeKey writes k as its difference from prev, the key before it in
+// sorted order (0 for the first): keys are hashes, and the differences of
+// a few thousand sorted ones take 7 bytes rather than 8.
+func writeKey(w *wire.Writer, k, prev key) {
+	w.Uvarint(uint64(k - prev))
 }
 
-// savedPart is an accumulator with its identifier.
-type savedPart[P any] struct {
-	K key
-	V *P
+// readKey reads what writeKey wrote, refusing a key that is not above
+// prev unless it is the first.
+func (r *reader) readKey(prev key, first bool) key {
+	k := prev + key(r.Uvarint())
+	if !first && k <= prev {
+		r.Fail("keys out of order: %d after %d", k, prev)
+	}
+	return k
 }
 
 // partList saves and loads one of the store's accumulator maps.
 type partList interface {
-	len() int
-	save(enc *gob.Encoder, keys *[]key) error
-	load(dec *gob.Decoder, n int) error
+	save(w *wire.Writer, keys *[]key)
+	load(r *reader, most int)
+	what() string
 }
 
-type partMap[P any] map[key]*P
+// accumulator is what Save asks of an accumulator type P: *P writes and
+// reads its fields (snapshot_parts.go).
+type accumulator[P any] interface {
+	*P
+	save(w *wire.Writer)
+	load(r *reader)
+}
 
-func (m partMap[P]) len() int { return len(m) }
+type partMap[P any, PP accumulator[P]] map[key]*P
 
-func (m partMap[P]) save(enc *gob.Encoder, keys *[]key) error {
+// parts returns m as a partList.
+func parts[P any, PP accumulator[P]](m map[key]*P) partList { return partMap[P, PP](m) }
+
+func (m partMap[P, PP]) save(w *wire.Writer, keys *[]key) {
 	*keys = sortedKeys(*keys, m)
-	var buf []savedPart[P]
-	return writeList(enc, &buf, len(*keys), func(i int) savedPart[P] {
-		k := (*keys)[i]
-		return savedPart[P]{k, m[k]}
-	})
+	w.Uvarint(uint64(len(*keys)))
+	var prev key
+	for _, k := range *keys {
+		writeKey(w, k, prev)
+		PP(m[k]).save(w)
+		prev = k
+	}
 }
 
-func (m partMap[P]) load(dec *gob.Decoder, n int) error {
-	return readList(dec, n, func(p savedPart[P]) error {
-		if p.V == nil {
-			p.V = new(P) // gob leaves an all-zero value out
+// load reads at most most accumulators into the empty map m.
+func (m partMap[P, PP]) load(r *reader, most int) {
+	n := r.Len(most)
+	var prev key
+	for i := range n {
+		k := r.readKey(prev, i == 0)
+		p := new(P)
+		PP(p).load(r)
+		if r.Err() != nil {
+			return
 		}
-		m[p.K] = p.V
-		return nil
-	})
+		m[k], prev = p, k
+	}
+}
+
+// what names the accumulator type, for errors.
+func (m partMap[P, PP]) what() string {
+	var p P
+	return fmt.Sprintf("%T", p)
 }
 
 // sortedKeys returns the keys of m sorted, in buf's memory.
@@ -137,15 +171,15 @@ func sortedKeys[V any](buf []key, m map[key]V) []key {
 // partMaps lists the store's accumulator maps, in their saved order.
 func (s *Store) partMaps() []partList {
 	return []partList{
-		partMap[cellPart](s.cells), partMap[gpsPart](s.gps), partMap[appPart](s.apps), partMap[msgPart](s.msgs),
-		partMap[wifiPart](s.wifi), partMap[bandPart](s.bands), partMap[payPart](s.pays),
-		partMap[transitPart](s.transits), partMap[ticketPart](s.tickets), partMap[basketPart](s.baskets),
-		partMap[regPart](s.regs), partMap[attrPart](s.attrs),
+		parts(s.cells), parts(s.gps), parts(s.apps), parts(s.msgs),
+		parts(s.wifi), parts(s.bands), parts(s.pays),
+		parts(s.transits), parts(s.tickets), parts(s.baskets),
+		parts(s.regs), parts(s.attrs),
 	}
 }
 
-// Save writes the store's state (gob). The same state always gives the same
-// bytes.
+// Save writes the store's state (see snapshotVersion for the format). The
+// same state always gives the same bytes.
 func (s *Store) Save(w io.Writer) error {
 	if err := s.save(w); err != nil {
 		return fmt.Errorf("save facts: %w", err)
@@ -153,57 +187,59 @@ func (s *Store) Save(w io.Writer) error {
 	return nil
 }
 
-func (s *Store) save(w io.Writer) error {
-	ps := s.partMaps()
-	snap := snapshot{
-		Version: snapshotVersion, Types: s.types,
-		Radio: s.radio, RadioPlaces: s.radioPlaces, RadioNext: s.radioNext,
-		NStrings: len(s.strs), NTowers: len(s.towers), NPlaces: len(s.places),
-		NNames: len(s.names), NAppCats: len(s.appCat), NHeads: len(s.heads), NNumbers: len(s.byHash),
-		NParts: make([]int, len(ps)),
-	}
-	for i, p := range ps {
-		snap.NParts[i] = p.len()
-	}
-	enc := gob.NewEncoder(w)
-	if err := enc.Encode(&snap); err != nil {
+func (s *Store) save(out io.Writer) error {
+	if _, err := io.WriteString(out, snapshotMagic); err != nil {
 		return err
 	}
-	var strs []string
-	if err := writeList(enc, &strs, len(s.strs), func(i int) string { return s.strs[i] }); err != nil {
-		return err
+	// The Writer writes every 32 KiB as it goes: the part is never held
+	// whole.
+	w := wire.NewWriter(out)
+	w.Uvarint(snapshotVersion)
+	w.Uvarint(uint64(len(s.types)))
+	for _, t := range s.types {
+		w.String(t)
 	}
-	var pos []towerPos
-	if err := writeList(enc, &pos, len(s.towers), func(i int) towerPos { return s.towers[i] }); err != nil {
-		return err
+	s.radio.save(w)
+	w.Int(s.radioPlaces)
+	w.Int(s.radioNext)
+	w.Uvarint(uint64(len(s.strs)))
+	for _, v := range s.strs {
+		w.String(v)
 	}
-	if err := writeList(enc, &pos, len(s.places), func(i int) towerPos { return s.places[i] }); err != nil {
-		return err
-	}
+	writeList(w, s.towers, (*towerPos).save)
+	writeList(w, s.places, (*towerPos).save)
 	var ints []int32
-	var pairs [][2]int32
 	for _, m := range []map[int32]int32{s.names, s.appCat} {
 		ints = slices.AppendSeq(ints[:0], maps.Keys(m))
 		slices.Sort(ints)
-		if err := writeList(enc, &pairs, len(ints), func(i int) [2]int32 { return [2]int32{ints[i], m[ints[i]]} }); err != nil {
-			return err
+		w.Uvarint(uint64(len(ints)))
+		for i, k := range ints {
+			if i == 0 {
+				w.Int(int(k)) // the first may be negative: a difference may not
+			} else {
+				w.Uvarint(uint64(int64(k) - int64(ints[i-1])))
+			}
+			w.Int(int(m[k]))
 		}
 	}
 	keys := sortedKeys(nil, s.heads)
-	var heads []savedHead
-	if err := writeList(enc, &heads, len(keys), func(i int) savedHead { return savedHead{keys[i], s.heads[keys[i]]} }); err != nil {
-		return err
+	w.Uvarint(uint64(len(keys)))
+	var prev key
+	for _, k := range keys {
+		writeKey(w, k, prev)
+		h := s.heads[k]
+		h.save(w)
+		prev = k
 	}
 	hashes := slices.Sorted(maps.Keys(s.byHash))
-	if err := writeList(enc, &strs, len(hashes), func(i int) string { return s.byHash[hashes[i]] }); err != nil {
-		return err
+	w.Uvarint(uint64(len(hashes)))
+	for _, h := range hashes {
+		w.String(s.byHash[h])
 	}
-	for _, p := range ps {
-		if err := p.save(enc, &keys); err != nil {
-			return err
-		}
+	for _, p := range s.partMaps() {
+		p.save(w, &keys)
 	}
-	return nil
+	return w.Flush()
 }
 
 // ErrSnapshotVersion is returned by Load for a snapshot written by another
@@ -221,83 +257,153 @@ func (s *Store) Load(r io.Reader) error {
 	return nil
 }
 
-func load(r io.Reader) (*Store, error) {
-	dec := gob.NewDecoder(r)
-	var snap snapshot
-	if err := dec.Decode(&snap); err != nil {
+func load(in io.Reader) (*Store, error) {
+	br := bufio.NewReaderSize(in, 32<<10)
+	var magic [len(snapshotMagic)]byte
+	if _, err := io.ReadFull(br, magic[:]); err != nil {
 		return nil, fmt.Errorf("load facts: %w", err)
 	}
-	if snap.Version != snapshotVersion {
-		return nil, fmt.Errorf("%w: %d, this build reads %d", ErrSnapshotVersion, snap.Version, snapshotVersion)
+	if string(magic[:]) != snapshotMagic {
+		return nil, fmt.Errorf("%w: the part does not start with %q as version %d and later do (an older build's gob?): delete the snapshot to rebuild from the stream",
+			ErrSnapshotVersion, snapshotMagic, snapshotVersion)
+	}
+	r := &reader{Reader: wire.NewReader(br)}
+	v := r.Uvarint()
+	if err := r.Err(); err != nil {
+		return nil, fmt.Errorf("load facts: %w", err)
+	}
+	if v != snapshotVersion {
+		return nil, fmt.Errorf("%w: %d, this build reads %d (delete the snapshot to rebuild from the stream)", ErrSnapshotVersion, v, snapshotVersion)
 	}
 	n := New()
-	if err := n.load(dec, &snap); err != nil {
+	if err := n.load(r); err != nil {
 		return nil, fmt.Errorf("load facts: %w", err)
 	}
 	return n, nil
 }
 
-// load reads the lists that follow snap into the empty store n.
-func (n *Store) load(dec *gob.Decoder, snap *snapshot) error {
-	if len(snap.Types) > maxTypes {
-		return fmt.Errorf("%d event types, at most %d", len(snap.Types), maxTypes)
+// load reads the part after its version into the empty store n.
+func (n *Store) load(r *reader) error {
+	for range r.Len(maxTypes) {
+		t := r.String()
+		if _, dup := n.typeAt[t]; dup && r.Err() == nil {
+			r.Fail("event type %q twice", t)
+		}
+		if r.Err() != nil {
+			return fmt.Errorf("event types: %w", r.Err())
+		}
+		n.typeAt[t] = uint8(len(n.types))
+		n.types = append(n.types, t)
 	}
-	for i, t := range snap.Types {
-		n.typeAt[t] = uint8(i)
+	if err := r.Err(); err != nil { // the count itself
+		return fmt.Errorf("event types: %w", err)
 	}
-	n.types = snap.Types
-	n.radio, n.radioPlaces, n.radioNext = snap.Radio, snap.RadioPlaces, snap.RadioNext
-	if err := readList(dec, snap.NStrings, func(v string) error {
+	r.types = uint32(uint64(1)<<len(n.types) - 1)
+	n.radio.load(r)
+	n.radioPlaces, n.radioNext = r.Int(), r.Int()
+	if err := r.Err(); err != nil {
+		return fmt.Errorf("radio model: %w", err)
+	}
+
+	for range r.Len(mostStrings) {
+		v := r.String()
+		if _, dup := n.strIdx[v]; dup && r.Err() == nil {
+			r.Fail("string %q twice", v)
+		}
+		if r.Err() != nil {
+			return fmt.Errorf("strings: %w", r.Err())
+		}
 		n.strIdx[v] = int32(len(n.strs))
 		n.strs = append(n.strs, v)
-		return nil
-	}); err != nil {
+	}
+	if err := r.Err(); err != nil {
 		return fmt.Errorf("strings: %w", err)
 	}
-	if err := readList(dec, snap.NTowers, func(t towerPos) error {
-		n.towerAt[t.T] = len(n.towers)
-		n.towers = append(n.towers, t)
-		return nil
-	}); err != nil {
-		return fmt.Errorf("towers: %w", err)
-	}
-	if err := readList(dec, snap.NPlaces, func(p towerPos) error {
-		n.placeAt[p.T] = len(n.places)
-		n.places = append(n.places, p)
-		return nil
-	}); err != nil {
-		return fmt.Errorf("places: %w", err)
-	}
+	r.strs = len(n.strs)
+
 	for _, l := range []struct {
-		n int
-		m map[int32]int32
-	}{{snap.NNames, n.names}, {snap.NAppCats, n.appCat}} {
-		if err := readList(dec, l.n, func(p [2]int32) error {
-			l.m[p[0]] = p[1]
-			return nil
-		}); err != nil {
-			return fmt.Errorf("names: %w", err)
+		what string
+		list *[]towerPos
+		at   map[int32]int
+	}{{"towers", &n.towers, n.towerAt}, {"places", &n.places, n.placeAt}} {
+		// Each is learned once, under its interned id.
+		*l.list = readList(r, r.strs, (*towerPos).load)
+		for i, p := range *l.list {
+			if _, dup := l.at[p.T]; dup {
+				r.Fail("%d twice", p.T)
+				break
+			}
+			l.at[p.T] = i
+		}
+		if err := r.Err(); err != nil {
+			return fmt.Errorf("%s: %w", l.what, err)
 		}
 	}
-	if err := readList(dec, snap.NHeads, func(h savedHead) error {
-		n.heads[h.K] = h.H
-		return nil
-	}); err != nil {
+
+	for _, l := range []struct {
+		what string
+		m    map[int32]int32
+	}{{"place names", n.names}, {"app categories", n.appCat}} {
+		var prev int32
+		for i := range r.Len(r.strs) {
+			var k int32
+			if i == 0 {
+				k = r.Int32()
+			} else if d := r.Uvarint(); d >= 1 && d <= uint64(math.MaxInt32-int64(prev)) {
+				k = prev + int32(d)
+			} else if r.Err() == nil {
+				r.Fail("keys out of order after %d", prev)
+			}
+			v := r.Int32()
+			if r.Err() != nil {
+				return fmt.Errorf("%s: %w", l.what, r.Err())
+			}
+			l.m[k], prev = v, k
+		}
+		if err := r.Err(); err != nil {
+			return fmt.Errorf("%s: %w", l.what, err)
+		}
+	}
+
+	nh := r.Len(mostStrings)
+	n.heads = make(map[key]head, min(nh, 1<<16))
+	var prev key
+	for i := range nh {
+		k := r.readKey(prev, i == 0)
+		var h head
+		h.load(r)
+		if r.Err() != nil {
+			return fmt.Errorf("identifiers: %w", r.Err())
+		}
+		n.heads[k], prev = h, k
+	}
+	if err := r.Err(); err != nil {
 		return fmt.Errorf("identifiers: %w", err)
 	}
-	if err := readList(dec, snap.NNumbers, func(num string) error {
-		n.byHash[hashNumber(num)] = num
-		return nil
-	}); err != nil {
+
+	// Every number is an identifier's, so has a head.
+	var prevHash uint64
+	for i := range r.Len(len(n.heads)) {
+		num := r.String()
+		if r.Err() != nil {
+			return fmt.Errorf("phone numbers: %w", r.Err())
+		}
+		h := hashNumber(num)
+		if i > 0 && h <= prevHash {
+			return fmt.Errorf("phone numbers: %q out of order", num)
+		}
+		n.byHash[h], prevHash = num, h
+	}
+	if err := r.Err(); err != nil {
 		return fmt.Errorf("phone numbers: %w", err)
 	}
-	ps := n.partMaps()
-	if len(snap.NParts) != len(ps) {
-		return fmt.Errorf("%d kinds of accumulators, this build has %d", len(snap.NParts), len(ps))
-	}
-	for i, p := range ps {
-		if err := p.load(dec, snap.NParts[i]); err != nil {
-			return fmt.Errorf("accumulators %d: %w", i, err)
+
+	for _, p := range n.partMaps() {
+		// Every accumulator is an identifier's: Observe counts the
+		// record's identifiers before it feeds their accumulators.
+		p.load(r, len(n.heads))
+		if err := r.Err(); err != nil {
+			return fmt.Errorf("accumulators %s: %w", p.what(), err)
 		}
 	}
 	return nil

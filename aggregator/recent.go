@@ -3,13 +3,18 @@ package aggregator
 import (
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/gob"
+	"errors"
+	"fmt"
 	"io"
+	"maps"
+	"math"
 	"math/bits"
 	"slices"
 	"time"
 
 	"github.com/google/uuid"
+
+	"exhaust/aggregator/wire"
 )
 
 // recentIDs remembers event ids by hour of event time, forgetting hours
@@ -66,34 +71,114 @@ func (r *recentIDs) add(id string, t time.Time) bool {
 	return true
 }
 
-type recentState struct {
-	Newest  int64
-	Buckets map[int64][]uint64
-}
+// recentMagic opens the duplicate filter's part: eight bytes of text, so
+// that anything else, a gob part of an older build included, is refused at
+// its first bytes and by name.
+const recentMagic = "recentid"
 
+// recentVersion is the version of the part's format; load refuses others.
+// Version 1 (unnumbered) was one gob value, each hour's keys sorted.
+// Version 2 writes with package wire: recentMagic, the version, the newest
+// hour, then each hour (oldest first) with its count and its keys, 8 raw
+// bytes each, in the order of the set's slots, so that nothing is sorted
+// while the applier waits.
+const recentVersion = 2
+
+// maxHours and maxKeys bound the counts load accepts: a horizon of a few
+// days keeps some dozens of hours, and an hour of a city of a million
+// people a few million event ids. load reads an hour's keys into a list
+// grown as they arrive and sizes the table from what it read, so a corrupt
+// count fails at the end of the input instead of allocating.
+const (
+	maxHours = 1 << 16
+	maxKeys  = 1 << 28
+)
+
+// errNotRecent is the error of a part that does not open with recentMagic.
+var errNotRecent = errors.New("not a duplicate filter part of version 2 (parts before were written with gob and are no longer read): delete the snapshot to rebuild it from the stream")
+
+// save writes the filter: the hours in order and each set's keys as its
+// slots hold them, so the same filter always gives the same bytes.
 func (r *recentIDs) save(w io.Writer) error {
-	s := recentState{Newest: r.newest, Buckets: map[int64][]uint64{}}
-	for h, b := range r.buckets {
-		ids := b.keys()
-		slices.Sort(ids)
-		s.Buckets[h] = ids
+	ww := wire.NewWriter(w)
+	ww.Float64(raw8(recentMagic))
+	ww.Uvarint(recentVersion)
+	ww.Varint(r.newest)
+	hours := slices.Sorted(maps.Keys(r.buckets))
+	ww.Uvarint(uint64(len(hours)))
+	for _, h := range hours {
+		b := r.buckets[h]
+		ww.Varint(h)
+		ww.Uvarint(uint64(b.n))
+		b.each(func(k uint64) { ww.Float64(math.Float64frombits(k)) })
 	}
-	return gob.NewEncoder(w).Encode(&s)
+	if err := ww.Flush(); err != nil {
+		return fmt.Errorf("save duplicate filter: %w", err)
+	}
+	return nil
 }
 
+// raw8 returns the float64 whose bits are s's 8 bytes. Package wire has no
+// fixed-width field but Float64, which carries a float's bits exactly: a
+// key, or the magic, goes through it in 8 bytes, where a random 64-bit
+// hash would take 10 as a varint.
+func raw8(s string) float64 {
+	return math.Float64frombits(binary.LittleEndian.Uint64([]byte(s)))
+}
+
+// load replaces the filter's content with what save wrote; on error the
+// filter is unchanged. Each set is built again by add, key by key (see
+// setOf), rather than taken slot for slot: whatever the input, the tables
+// load makes hold their invariants (a power of two of slots, at most three
+// quarters full, so that a probe always ends; each key reachable from its
+// home without a free slot between), and lookups cannot loop or miss.
 func (r *recentIDs) load(rd io.Reader) error {
-	var s recentState
-	if err := gob.NewDecoder(rd).Decode(&s); err != nil {
+	if err := r.read(wire.NewReader(rd)); err != nil {
+		return fmt.Errorf("load duplicate filter: %w", err)
+	}
+	return nil
+}
+
+func (r *recentIDs) read(rd *wire.Reader) error {
+	if magic := rd.Float64(); rd.Err() != nil {
+		return fmt.Errorf("no duplicate filter part: %w", rd.Err())
+	} else if math.Float64bits(magic) != math.Float64bits(raw8(recentMagic)) {
+		return errNotRecent
+	}
+	if v := rd.Uvarint(); v != recentVersion && rd.Err() == nil {
+		return fmt.Errorf("duplicate filter part of version %d, this build reads version %d: delete the snapshot to rebuild it from the stream", v, recentVersion)
+	}
+	newest := rd.Varint()
+	buckets := map[int64]*idSet{}
+	var keys []uint64 // an hour's keys, as read
+	for i, nh := 0, rd.Len(maxHours); i < nh; i++ {
+		h := rd.Varint()
+		nk := rd.Len(maxKeys)
+		if err := rd.Err(); err != nil {
+			return err
+		}
+		if _, dup := buckets[h]; dup || h > newest {
+			return fmt.Errorf("hour %d appears twice, or after the newest (%d)", h, newest)
+		}
+		// The keys are read before the table is made: its size then
+		// follows from what the input held, not from a count it claims.
+		keys = keys[:0]
+		for j := 0; j < nk; j++ {
+			keys = append(keys, math.Float64bits(rd.Float64()))
+			if err := rd.Err(); err != nil {
+				return fmt.Errorf("hour %d, key %d: %w", h, j, err)
+			}
+		}
+		b, err := setOf(keys)
+		if err != nil {
+			return fmt.Errorf("hour %d: %w", h, err)
+		}
+		buckets[h] = b
+	}
+	if err := rd.Err(); err != nil {
 		return err
 	}
-	r.newest, r.buckets = s.Newest, map[int64]*idSet{}
-	for h, ids := range s.Buckets {
-		b := &idSet{}
-		for _, id := range ids {
-			b.add(id)
-		}
-		r.buckets[h] = b
-	}
+	r.newest, r.buckets = newest, buckets
 	return nil
 }
 
@@ -163,6 +248,46 @@ func (s *idSet) grow() {
 			s.add(k)
 		}
 	}
+}
+
+// each calls fn for every key of the set, in the order of the slots from
+// the first free one on, around the table. setOf, given the keys in that
+// order, puts each back in its slot: a cluster of keys then comes in its
+// order, from its start, so every key probes from its home through the
+// ones before it to its own slot, free until then.
+func (s *idSet) each(fn func(uint64)) {
+	if s.n == 0 {
+		return
+	}
+	free := slices.Index(s.slots, 0) // there is one: the table is at most 3/4 full
+	mask := len(s.slots) - 1
+	for i := range s.slots {
+		if k := s.slots[(free+i)&mask]; k != 0 {
+			fn(k)
+		}
+	}
+}
+
+// setOf returns the set of keys, added in their order to a table of the
+// size add grows it to for that many keys: given the keys in the order of
+// each, the same table, slot for slot. A key that is zero or given twice
+// is an error: a set holds slotKey's keys, each once.
+func setOf(keys []uint64) (*idSet, error) {
+	s := &idSet{}
+	if len(keys) == 0 {
+		return s, nil
+	}
+	size := 16
+	for len(keys)*4 > size*3 {
+		size *= 2
+	}
+	s.slots = make([]uint64, size)
+	for i, k := range keys {
+		if s.add(k); k == 0 || s.n != i+1 {
+			return nil, fmt.Errorf("key %#x is zero or appears twice", k)
+		}
+	}
+	return s, nil
 }
 
 // keys returns the keys of the set, in no order.

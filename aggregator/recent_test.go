@@ -2,10 +2,15 @@ package aggregator
 
 import (
 	"bytes"
+	"encoding/gob"
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
+
+	"exhaust/aggregator/wire"
 )
 
 func TestIDSet(t *testing.T) {
@@ -74,5 +79,130 @@ func TestRecentIDs(t *testing.T) {
 		if !rr.add(id(1), t0.Add(4*time.Hour)) {
 			t.Error("an id beyond the horizon is still remembered")
 		}
+	}
+}
+
+// recentPart writes a duplicate filter part by hand: the header of
+// version, then what fill writes.
+func recentPart(version uint64, fill func(w *wire.Writer)) []byte {
+	var b bytes.Buffer
+	w := wire.NewWriter(&b)
+	w.Float64(raw8(recentMagic))
+	w.Uvarint(version)
+	fill(w)
+	if err := w.Flush(); err != nil {
+		panic(err)
+	}
+	return b.Bytes()
+}
+
+// key writes k as save writes a key.
+func key(w *wire.Writer, k uint64) { w.Float64(math.Float64frombits(k)) }
+
+// TestRecentIDsLoadCorrupt feeds load parts that are not the filter's,
+// are cut short or break a set's rules: each must give an error and leave
+// the filter as it was.
+func TestRecentIDsLoadCorrupt(t *testing.T) {
+	// A part of the build before, one gob value.
+	var old bytes.Buffer
+	if err := gob.NewEncoder(&old).Encode(struct {
+		Newest  int64
+		Buckets map[int64][]uint64
+	}{Newest: 10, Buckets: map[int64][]uint64{10: {1, 2, 3}}}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, want string
+		data       []byte
+	}{
+		{"empty", "no duplicate filter part: unexpected EOF", nil},
+		{"a gob part", "not a duplicate filter part of version 2 (parts before were written with gob", old.Bytes()},
+		{"version 3", "version 3, this build reads version 2", recentPart(3, func(*wire.Writer) {})},
+		{"no newest", "unexpected EOF", recentPart(2, func(*wire.Writer) {})},
+		{"too many hours", "count", recentPart(2, func(w *wire.Writer) { w.Varint(10); w.Uvarint(1 << 40) })},
+		{"too many keys", "count", recentPart(2, func(w *wire.Writer) { w.Varint(10); w.Uvarint(1); w.Varint(10); w.Uvarint(1 << 40) })},
+		{"keys missing", "hour 10, key 2: unexpected EOF", recentPart(2, func(w *wire.Writer) {
+			w.Varint(10)
+			w.Uvarint(1)
+			w.Varint(10)
+			w.Uvarint(1 << 20) // within bounds, but two keys only follow
+			key(w, 1)
+			key(w, 2)
+		})},
+		{"an hour twice", "hour 9 appears twice", recentPart(2, func(w *wire.Writer) {
+			w.Varint(10)
+			w.Uvarint(2)
+			for range 2 {
+				w.Varint(9)
+				w.Uvarint(1)
+				key(w, 1)
+			}
+		})},
+		{"an hour after the newest", "after the newest (10)", recentPart(2, func(w *wire.Writer) {
+			w.Varint(10)
+			w.Uvarint(1)
+			w.Varint(11)
+			w.Uvarint(0)
+		})},
+		{"a zero key", "key 0x0 is zero", recentPart(2, func(w *wire.Writer) {
+			w.Varint(10)
+			w.Uvarint(1)
+			w.Varint(10)
+			w.Uvarint(1)
+			key(w, 0)
+		})},
+		{"a key twice", "key 0xffffffffffffffff is zero or appears twice", recentPart(2, func(w *wire.Writer) {
+			w.Varint(10)
+			w.Uvarint(1)
+			w.Varint(10)
+			w.Uvarint(3)
+			key(w, math.MaxUint64) // NaN bits, carried exactly
+			key(w, 2)
+			key(w, math.MaxUint64)
+		})},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRecentIDs(2 * time.Hour)
+			t0 := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+			r.add("kept", t0)
+			err := r.load(bytes.NewReader(tt.data))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("load: %v, want an error containing %q", err, tt.want)
+			}
+			if r.add("kept", t0) || len(r.buckets) != 1 {
+				t.Error("a failed load changed the filter")
+			}
+		})
+	}
+}
+
+// TestRecentIDsSaveSame checks that the same filter gives the same bytes,
+// and that a loaded one saves to them again.
+func TestRecentIDsSaveSame(t *testing.T) {
+	r := newRecentIDs(3 * time.Hour)
+	t0 := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	for i := range 5000 {
+		r.add(fmt.Sprintf("id-%d", i), t0.Add(time.Duration(i)*time.Second))
+	}
+	var a, b, c bytes.Buffer
+	if err := r.save(&a); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.save(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a.Bytes(), b.Bytes()) {
+		t.Error("two saves of one filter differ")
+	}
+	loaded := newRecentIDs(3 * time.Hour)
+	if err := loaded.load(bytes.NewReader(a.Bytes())); err != nil {
+		t.Fatal(err)
+	}
+	if err := loaded.save(&c); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a.Bytes(), c.Bytes()) {
+		t.Error("a loaded filter saves to other bytes")
 	}
 }

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -95,16 +96,52 @@ func (g *Graph) save(w io.Writer) error {
 }
 
 // putRaw8 writes b's 8 bytes as they are. Package wire has no fixed-width
-// field but Float64, which writes a float's bits exactly: carrying the 8
-// bytes through it costs no length and, read back, no allocation, where
-// Bytes would cost both for each of a link's four event ids.
+// field but Float64, which writes a float's bits exactly, little-endian:
+// carrying the 8 bytes through it costs no length, where Bytes would write
+// one for each half of a link's every event id.
 func putRaw8(w *wire.Writer, b []byte) {
 	w.Float64(math.Float64frombits(binary.LittleEndian.Uint64(b)))
 }
 
-// getRaw8 reads into b's 8 bytes what putRaw8 wrote.
-func getRaw8(r *wire.Reader, b []byte) {
-	binary.LittleEndian.PutUint64(b, math.Float64bits(r.Float64()))
+// rawReader is a wire.Reader with the bufio.Reader it reads from, so that
+// raw64 can take 8 bytes from the buffer between two of its fields:
+// wire.Reader.Float64 allocates its 8 bytes (they escape through
+// io.ReadFull), which was one allocation for each half of every event id
+// and each score.
+type rawReader struct {
+	*wire.Reader
+	br *bufio.Reader
+}
+
+// newRawReader returns a rawReader on r.
+func newRawReader(r io.Reader) rawReader {
+	br, ok := r.(*bufio.Reader)
+	if !ok {
+		br = bufio.NewReaderSize(r, 32<<10)
+	}
+	// Given a *bufio.Reader, wire.NewReader reads from it and holds nothing
+	// of its own, so the two can take turns.
+	return rawReader{wire.NewReader(br), br}
+}
+
+// raw64 reads what putRaw8 or wire.Writer.Float64 wrote, as the
+// little-endian uint64 of its 8 bytes; after an error (kept by the
+// wire.Reader), zero.
+func (r rawReader) raw64() uint64 {
+	if r.Err() != nil {
+		return 0
+	}
+	p, err := r.br.Peek(8)
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		r.Fail("%w", err)
+		return 0
+	}
+	v := binary.LittleEndian.Uint64(p)
+	_, _ = r.br.Discard(8)
+	return v
 }
 
 // Load replaces the graph's content with a snapshot written by Save. It
@@ -119,13 +156,12 @@ func (g *Graph) Load(r io.Reader) error {
 }
 
 func (g *Graph) load(r io.Reader) error {
-	rd := wire.NewReader(r)
-	var magic [8]byte
-	getRaw8(rd, magic[:])
+	rd := newRawReader(r)
+	magic := rd.raw64()
 	if err := rd.Err(); err != nil {
 		return fmt.Errorf("no identity graph part: %w", err)
 	}
-	if string(magic[:]) != partMagic {
+	if magic != binary.LittleEndian.Uint64([]byte(partMagic)) {
 		return errNotGraph
 	}
 	if v := rd.Uvarint(); v != snapshotVersion && rd.Err() == nil {
@@ -159,11 +195,11 @@ func (g *Graph) load(r io.Reader) error {
 }
 
 // loadLink reads a link and adds it, checked.
-func (g *Graph) loadLink(r *wire.Reader) error {
+func (g *Graph) loadLink(r rawReader) error {
 	a, b := r.Uvarint(), r.Uvarint()
 	kind := r.Len(len(EvidenceKinds) - 1)
 	count := r.Int32()
-	score := r.Float64()
+	score := math.Float64frombits(r.raw64()) // not r.Float64, which allocates
 	first := r.Varint()
 	last := first + r.Varint()
 	nev := r.Len(MaxLinkEvents)
@@ -189,8 +225,8 @@ func (g *Graph) loadLink(r *wire.Reader) error {
 			continue
 		}
 		var e evID
-		getRaw8(r, e.u[:8])
-		getRaw8(r, e.u[8:])
+		binary.LittleEndian.PutUint64(e.u[:8], r.raw64())
+		binary.LittleEndian.PutUint64(e.u[8:], r.raw64())
 		g.pushID(k, e)
 	}
 	k.why = r.String()

@@ -1,6 +1,7 @@
 package aggregator
 
 import (
+	"bufio"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -133,16 +134,50 @@ func raw8(s string) float64 {
 // quarters full, so that a probe always ends; each key reachable from its
 // home without a free slot between), and lookups cannot loop or miss.
 func (r *recentIDs) load(rd io.Reader) error {
-	if err := r.read(wire.NewReader(rd)); err != nil {
+	br, ok := rd.(*bufio.Reader)
+	if !ok {
+		br = bufio.NewReaderSize(rd, 32<<10)
+	}
+	// Given a *bufio.Reader, wire.NewReader reads from it and holds nothing
+	// of its own, so that raw64 can take its turns.
+	if err := r.read(rawReader{wire.NewReader(br), br}); err != nil {
 		return fmt.Errorf("load duplicate filter: %w", err)
 	}
 	return nil
 }
 
-func (r *recentIDs) read(rd *wire.Reader) error {
-	if magic := rd.Float64(); rd.Err() != nil {
+// rawReader is a wire.Reader with the bufio.Reader it reads from, so that
+// raw64 can take 8 bytes from the buffer between two of its fields:
+// wire.Reader.Float64 allocates its 8 bytes (they escape through
+// io.ReadFull), which made load allocate once for every key.
+type rawReader struct {
+	*wire.Reader
+	br *bufio.Reader
+}
+
+// raw64 reads what wire.Writer.Float64 wrote, as the little-endian uint64
+// of its 8 bytes; after an error (kept by the wire.Reader), zero.
+func (r rawReader) raw64() uint64 {
+	if r.Err() != nil {
+		return 0
+	}
+	p, err := r.br.Peek(8)
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		r.Fail("%w", err)
+		return 0
+	}
+	v := binary.LittleEndian.Uint64(p)
+	_, _ = r.br.Discard(8)
+	return v
+}
+
+func (r *recentIDs) read(rd rawReader) error {
+	if magic := rd.raw64(); rd.Err() != nil {
 		return fmt.Errorf("no duplicate filter part: %w", rd.Err())
-	} else if math.Float64bits(magic) != math.Float64bits(raw8(recentMagic)) {
+	} else if magic != math.Float64bits(raw8(recentMagic)) {
 		return errNotRecent
 	}
 	if v := rd.Uvarint(); v != recentVersion && rd.Err() == nil {
@@ -164,7 +199,7 @@ func (r *recentIDs) read(rd *wire.Reader) error {
 		// follows from what the input held, not from a count it claims.
 		keys = keys[:0]
 		for j := 0; j < nk; j++ {
-			keys = append(keys, math.Float64bits(rd.Float64()))
+			keys = append(keys, rd.raw64())
 			if err := rd.Err(); err != nil {
 				return fmt.Errorf("hour %d, key %d: %w", h, j, err)
 			}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"testing"
+	"time"
 
 	"exhaust/aggregator/facts"
 	"exhaust/world"
@@ -89,12 +90,14 @@ func BenchmarkSave(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
+	cpu := startCPU()
 	for b.Loop() {
 		buf.Reset()
 		if err := s.Save(&buf); err != nil {
 			b.Fatal(err)
 		}
 	}
+	cpu.report(b)
 	b.ReportMetric(float64(buf.Len()), "part-B")
 }
 
@@ -107,10 +110,28 @@ func BenchmarkLoad(b *testing.B) {
 	}
 	data := buf.Bytes()
 	b.ResetTimer()
+	cpu := startCPU()
 	for b.Loop() {
 		if err := facts.New().Load(bytes.NewReader(data)); err != nil {
 			b.Fatal(err)
 		}
 	}
+	cpu.report(b)
 	b.ReportMetric(float64(len(data)), "part-B")
+}
+
+// cpuStart is the process's CPU time when a benchmark's loop starts.
+type cpuStart time.Duration
+
+func startCPU() cpuStart {
+	t, _ := cpuTime()
+	return cpuStart(t)
+}
+
+// report adds cpu-ns/op, the process's CPU time per iteration (the
+// collector's included), when the platform tells it.
+func (c cpuStart) report(b *testing.B) {
+	if t, ok := cpuTime(); ok && b.N > 0 {
+		b.ReportMetric(float64(t-time.Duration(c))/float64(b.N), "cpu-ns/op")
+	}
 }

@@ -76,11 +76,15 @@ func (w *Writer) Varint(v int64) {
 // Int writes v as a Varint.
 func (w *Writer) Int(v int) { w.Varint(int64(v)) }
 
-// Float64 writes v's 8 bytes, exactly.
-func (w *Writer) Float64(v float64) {
+// Uint64 writes v in 8 bytes (little-endian): shorter than a varint for
+// a hash or the halves of a UUID, whose high bits are as often set as not.
+func (w *Writer) Uint64(v uint64) {
 	w.room(8)
-	w.buf = binary.LittleEndian.AppendUint64(w.buf, math.Float64bits(v))
+	w.buf = binary.LittleEndian.AppendUint64(w.buf, v)
 }
+
+// Float64 writes v's 8 bytes, exactly.
+func (w *Writer) Float64(v float64) { w.Uint64(math.Float64bits(v)) }
 
 // Bool writes v in a byte.
 func (w *Writer) Bool(v bool) {
@@ -239,12 +243,25 @@ func (r *Reader) Len(most int) int {
 	return int(v)
 }
 
-// Float64 reads what Writer.Float64 wrote.
-func (r *Reader) Float64() float64 {
-	var b [8]byte
-	r.full(b[:])
-	return math.Float64frombits(binary.LittleEndian.Uint64(b[:]))
+// Uint64 reads what Writer.Uint64 wrote. It peeks into the buffer: an
+// array of its own would escape through io.ReadFull and cost an
+// allocation a field.
+func (r *Reader) Uint64() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	b, err := r.r.Peek(8)
+	if err != nil {
+		r.fail(err)
+		return 0
+	}
+	v := binary.LittleEndian.Uint64(b)
+	_, _ = r.r.Discard(8)
+	return v
 }
+
+// Float64 reads what Writer.Float64 wrote.
+func (r *Reader) Float64() float64 { return math.Float64frombits(r.Uint64()) }
 
 // Bool reads what Writer.Bool wrote.
 func (r *Reader) Bool() bool {

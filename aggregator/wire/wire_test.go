@@ -22,6 +22,7 @@ func TestRoundTrip(t *testing.T) {
 	w.Int(-3)
 	w.Int(math.MaxInt32)
 	w.Float64(-0.1)
+	w.Uint64(math.MaxUint64 - 1)
 	w.Float64(math.Inf(1))
 	w.Bool(true)
 	w.Bool(false)
@@ -49,6 +50,9 @@ func TestRoundTrip(t *testing.T) {
 	}
 	if v := r.Float64(); v != -0.1 {
 		t.Errorf("Float64 = %v", v)
+	}
+	if v := r.Uint64(); v != math.MaxUint64-1 {
+		t.Errorf("Uint64 = %d", v)
 	}
 	if v := r.Float64(); !math.IsInf(v, 1) {
 		t.Errorf("Float64 = %v", v)
@@ -112,6 +116,30 @@ func TestMalformed(t *testing.T) {
 		if err := r.Err(); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want one with %q", name, err, tc.want)
 		}
+	}
+}
+
+// TestFixedReadsDoNotAllocate checks that a part full of floats and
+// hashes reads without an allocation a field.
+func TestFixedReadsDoNotAllocate(t *testing.T) {
+	var b bytes.Buffer
+	w := wire.NewWriter(&b)
+	for i := range 2000 { // AllocsPerRun calls once more to warm up
+		w.Float64(float64(i))
+		w.Uint64(uint64(i))
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	r := wire.NewReader(bytes.NewReader(b.Bytes()))
+	allocs := testing.AllocsPerRun(1, func() {
+		for range 1000 {
+			r.Float64()
+			r.Uint64()
+		}
+	})
+	if allocs > 0 || r.Err() != nil {
+		t.Errorf("%v allocations for 2,000 fixed fields (error %v), want none", allocs, r.Err())
 	}
 }
 

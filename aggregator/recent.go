@@ -1,14 +1,12 @@
 package aggregator
 
 import (
-	"bufio"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
-	"math"
 	"math/bits"
 	"slices"
 	"time"
@@ -102,7 +100,7 @@ var errNotRecent = errors.New("not a duplicate filter part of version 2 (parts b
 // slots hold them, so the same filter always gives the same bytes.
 func (r *recentIDs) save(w io.Writer) error {
 	ww := wire.NewWriter(w)
-	ww.Float64(raw8(recentMagic))
+	ww.Uint64(magic64(recentMagic))
 	ww.Uvarint(recentVersion)
 	ww.Varint(r.newest)
 	hours := slices.Sorted(maps.Keys(r.buckets))
@@ -111,7 +109,7 @@ func (r *recentIDs) save(w io.Writer) error {
 		b := r.buckets[h]
 		ww.Varint(h)
 		ww.Uvarint(uint64(b.n))
-		b.each(func(k uint64) { ww.Float64(math.Float64frombits(k)) })
+		b.each(ww.Uint64)
 	}
 	if err := ww.Flush(); err != nil {
 		return fmt.Errorf("save duplicate filter: %w", err)
@@ -119,13 +117,9 @@ func (r *recentIDs) save(w io.Writer) error {
 	return nil
 }
 
-// raw8 returns the float64 whose bits are s's 8 bytes. Package wire has no
-// fixed-width field but Float64, which carries a float's bits exactly: a
-// key, or the magic, goes through it in 8 bytes, where a random 64-bit
-// hash would take 10 as a varint.
-func raw8(s string) float64 {
-	return math.Float64frombits(binary.LittleEndian.Uint64([]byte(s)))
-}
+// magic64 returns the 8 bytes of s, little-endian: a part's opening text
+// read as one fixed field.
+func magic64(s string) uint64 { return binary.LittleEndian.Uint64([]byte(s)) }
 
 // load replaces the filter's content with what save wrote; on error the
 // filter is unchanged. Each set is built again by add, key by key (see
@@ -134,50 +128,16 @@ func raw8(s string) float64 {
 // quarters full, so that a probe always ends; each key reachable from its
 // home without a free slot between), and lookups cannot loop or miss.
 func (r *recentIDs) load(rd io.Reader) error {
-	br, ok := rd.(*bufio.Reader)
-	if !ok {
-		br = bufio.NewReaderSize(rd, 32<<10)
-	}
-	// Given a *bufio.Reader, wire.NewReader reads from it and holds nothing
-	// of its own, so that raw64 can take its turns.
-	if err := r.read(rawReader{wire.NewReader(br), br}); err != nil {
+	if err := r.read(wire.NewReader(rd)); err != nil {
 		return fmt.Errorf("load duplicate filter: %w", err)
 	}
 	return nil
 }
 
-// rawReader is a wire.Reader with the bufio.Reader it reads from, so that
-// raw64 can take 8 bytes from the buffer between two of its fields:
-// wire.Reader.Float64 allocates its 8 bytes (they escape through
-// io.ReadFull), which made load allocate once for every key.
-type rawReader struct {
-	*wire.Reader
-	br *bufio.Reader
-}
-
-// raw64 reads what wire.Writer.Float64 wrote, as the little-endian uint64
-// of its 8 bytes; after an error (kept by the wire.Reader), zero.
-func (r rawReader) raw64() uint64 {
-	if r.Err() != nil {
-		return 0
-	}
-	p, err := r.br.Peek(8)
-	if err != nil {
-		if errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF
-		}
-		r.Fail("%w", err)
-		return 0
-	}
-	v := binary.LittleEndian.Uint64(p)
-	_, _ = r.br.Discard(8)
-	return v
-}
-
-func (r *recentIDs) read(rd rawReader) error {
-	if magic := rd.raw64(); rd.Err() != nil {
+func (r *recentIDs) read(rd *wire.Reader) error {
+	if magic := rd.Uint64(); rd.Err() != nil {
 		return fmt.Errorf("no duplicate filter part: %w", rd.Err())
-	} else if magic != math.Float64bits(raw8(recentMagic)) {
+	} else if magic != magic64(recentMagic) {
 		return errNotRecent
 	}
 	if v := rd.Uvarint(); v != recentVersion && rd.Err() == nil {
@@ -199,7 +159,7 @@ func (r *recentIDs) read(rd rawReader) error {
 		// follows from what the input held, not from a count it claims.
 		keys = keys[:0]
 		for j := 0; j < nk; j++ {
-			keys = append(keys, rd.raw64())
+			keys = append(keys, rd.Uint64())
 			if err := rd.Err(); err != nil {
 				return fmt.Errorf("hour %d, key %d: %w", h, j, err)
 			}

@@ -87,7 +87,7 @@ func TestRecentIDs(t *testing.T) {
 func recentPart(version uint64, fill func(w *wire.Writer)) []byte {
 	var b bytes.Buffer
 	w := wire.NewWriter(&b)
-	w.Float64(raw8(recentMagic))
+	w.Uint64(magic64(recentMagic))
 	w.Uvarint(version)
 	fill(w)
 	if err := w.Flush(); err != nil {
@@ -97,7 +97,7 @@ func recentPart(version uint64, fill func(w *wire.Writer)) []byte {
 }
 
 // key writes k as save writes a key.
-func key(w *wire.Writer, k uint64) { w.Float64(math.Float64frombits(k)) }
+func key(w *wire.Writer, k uint64) { w.Uint64(k) }
 
 // TestRecentIDsLoadCorrupt feeds load parts that are not the filter's,
 // are cut short or break a set's rules: each must give an error and leave

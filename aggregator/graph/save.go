@@ -1,12 +1,10 @@
 package graph
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 
 	"exhaust/aggregator/wire"
 )
@@ -54,7 +52,7 @@ func (g *Graph) Save(w io.Writer) error {
 
 func (g *Graph) save(w io.Writer) error {
 	ww := wire.NewWriter(w)
-	putRaw8(ww, []byte(partMagic))
+	ww.Uint64(binary.LittleEndian.Uint64([]byte(partMagic)))
 	ww.Uvarint(snapshotVersion)
 	ww.Uvarint(uint64(len(g.nodes)))
 	for i := range g.nodes {
@@ -86,62 +84,13 @@ func (g *Graph) save(w io.Writer) error {
 			if e.odd {
 				ww.String(g.odd[e.u])
 			} else {
-				putRaw8(ww, e.u[:8])
-				putRaw8(ww, e.u[8:])
+				ww.Uint64(binary.LittleEndian.Uint64(e.u[:8]))
+				ww.Uint64(binary.LittleEndian.Uint64(e.u[8:]))
 			}
 		}
 		ww.String(k.why)
 	}
 	return ww.Flush()
-}
-
-// putRaw8 writes b's 8 bytes as they are. Package wire has no fixed-width
-// field but Float64, which writes a float's bits exactly, little-endian:
-// carrying the 8 bytes through it costs no length, where Bytes would write
-// one for each half of a link's every event id.
-func putRaw8(w *wire.Writer, b []byte) {
-	w.Float64(math.Float64frombits(binary.LittleEndian.Uint64(b)))
-}
-
-// rawReader is a wire.Reader with the bufio.Reader it reads from, so that
-// raw64 can take 8 bytes from the buffer between two of its fields:
-// wire.Reader.Float64 allocates its 8 bytes (they escape through
-// io.ReadFull), which was one allocation for each half of every event id
-// and each score.
-type rawReader struct {
-	*wire.Reader
-	br *bufio.Reader
-}
-
-// newRawReader returns a rawReader on r.
-func newRawReader(r io.Reader) rawReader {
-	br, ok := r.(*bufio.Reader)
-	if !ok {
-		br = bufio.NewReaderSize(r, 32<<10)
-	}
-	// Given a *bufio.Reader, wire.NewReader reads from it and holds nothing
-	// of its own, so the two can take turns.
-	return rawReader{wire.NewReader(br), br}
-}
-
-// raw64 reads what putRaw8 or wire.Writer.Float64 wrote, as the
-// little-endian uint64 of its 8 bytes; after an error (kept by the
-// wire.Reader), zero.
-func (r rawReader) raw64() uint64 {
-	if r.Err() != nil {
-		return 0
-	}
-	p, err := r.br.Peek(8)
-	if err != nil {
-		if errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF
-		}
-		r.Fail("%w", err)
-		return 0
-	}
-	v := binary.LittleEndian.Uint64(p)
-	_, _ = r.br.Discard(8)
-	return v
 }
 
 // Load replaces the graph's content with a snapshot written by Save. It
@@ -156,8 +105,8 @@ func (g *Graph) Load(r io.Reader) error {
 }
 
 func (g *Graph) load(r io.Reader) error {
-	rd := newRawReader(r)
-	magic := rd.raw64()
+	rd := wire.NewReader(r)
+	magic := rd.Uint64()
 	if err := rd.Err(); err != nil {
 		return fmt.Errorf("no identity graph part: %w", err)
 	}
@@ -195,11 +144,11 @@ func (g *Graph) load(r io.Reader) error {
 }
 
 // loadLink reads a link and adds it, checked.
-func (g *Graph) loadLink(r rawReader) error {
+func (g *Graph) loadLink(r *wire.Reader) error {
 	a, b := r.Uvarint(), r.Uvarint()
 	kind := r.Len(len(EvidenceKinds) - 1)
 	count := r.Int32()
-	score := math.Float64frombits(r.raw64()) // not r.Float64, which allocates
+	score := r.Float64()
 	first := r.Varint()
 	last := first + r.Varint()
 	nev := r.Len(MaxLinkEvents)
@@ -225,8 +174,8 @@ func (g *Graph) loadLink(r rawReader) error {
 			continue
 		}
 		var e evID
-		binary.LittleEndian.PutUint64(e.u[:8], r.raw64())
-		binary.LittleEndian.PutUint64(e.u[8:], r.raw64())
+		binary.LittleEndian.PutUint64(e.u[:8], r.Uint64())
+		binary.LittleEndian.PutUint64(e.u[8:], r.Uint64())
 		g.pushID(k, e)
 	}
 	k.why = r.String()

@@ -39,6 +39,9 @@ const (
 	// maxLinkEvents bounds a split link's event ids (graph.MaxLinkEvents
 	// in practice, with room for the graph to keep more).
 	maxLinkEvents = 1 << 10
+	// maxCandsHint is the most candidates an anchor's list is sized for
+	// before they are read: a crowded anchor holds a few dozen.
+	maxCandsHint = 256
 )
 
 // readBufSize is the buffer Load reads the part through (wire's size).
@@ -345,19 +348,18 @@ func readFloat32(r *wire.Reader) float32 {
 	return math.Float32frombits(uint32(v))
 }
 
-// putEvRef writes an event reference's 16 bytes as two Float64s: wire has
-// no fixed-width integer, and Float64 writes its argument's 64 bits as
-// they are (a UUID's halves, random, would take ten bytes each as
-// Uvarints, and Bytes would allocate on every read).
+// putEvRef writes an event reference's 16 bytes as two Uvarints (ten
+// bytes each for a UUID, one for no event): wire has no fixed-width
+// field, and its Bytes would allocate on every read.
 func putEvRef(w *wire.Writer, e evRef) {
-	w.Float64(math.Float64frombits(binary.LittleEndian.Uint64(e[:8])))
-	w.Float64(math.Float64frombits(binary.LittleEndian.Uint64(e[8:])))
+	w.Uvarint(binary.LittleEndian.Uint64(e[:8]))
+	w.Uvarint(binary.LittleEndian.Uint64(e[8:]))
 }
 
 func readEvRef(r *wire.Reader) evRef {
 	var e evRef
-	binary.LittleEndian.PutUint64(e[:8], math.Float64bits(r.Float64()))
-	binary.LittleEndian.PutUint64(e[8:], math.Float64bits(r.Float64()))
+	binary.LittleEndian.PutUint64(e[:8], r.Uvarint())
+	binary.LittleEndian.PutUint64(e[8:], r.Uvarint())
 	return e
 }
 
@@ -483,10 +485,15 @@ func writeAnchor(w *wire.Writer, a *anchor) {
 func (l *Linker) readAnchor(r *wire.Reader, nodes int32) *anchor {
 	a := &anchor{}
 	n := r.Len(maxList)
+	// Sized at once, as gob did, up to a bound: a corrupt count must not
+	// allocate much, and appends take over past it.
+	a.Cands = make([]cand, 0, min(n, maxCandsHint))
 	for i := 0; i < n && r.Err() == nil; i++ {
 		a.Cands = append(a.Cands, l.readCand(r, nodes))
 	}
-	n = r.Len(maxPast)
+	if n = r.Len(maxPast); n > 0 {
+		a.Past = make([]pastObs, 0, n)
+	}
 	for i := 0; i < n && r.Err() == nil; i++ {
 		a.Past = append(a.Past, readPast(r))
 	}
@@ -544,24 +551,35 @@ func readPast(r *wire.Reader) pastObs {
 // count of zeros before it.
 func (l *Linker) writeHistory(w *wire.Writer, h *history) {
 	w.Varint(h.Last)
-	n := int64(l.histLen())
+	// Chunks never written hold only zeros: skipped whole, twice. The
+	// last chunk may reach past the ring, whose end is n.
+	n := l.histLen()
 	set := 0
-	for i := range n {
-		if h.get(i) != 0 {
-			set++
+	for ci, c := range h.chunks {
+		if c != nil {
+			for _, p := range c[:min(histChunk, n-ci*histChunk)] {
+				if p != 0 {
+					set++
+				}
+			}
 		}
 	}
 	w.Uvarint(uint64(set))
 	zeros := 0
-	for i := range n {
-		p := h.get(i)
-		if p == 0 {
-			zeros++
+	for ci, c := range h.chunks {
+		if c == nil {
+			zeros += histChunk
 			continue
 		}
-		w.Uvarint(uint64(zeros))
-		w.Uvarint(uint64(p))
-		zeros = 0
+		for _, p := range c[:min(histChunk, n-ci*histChunk)] {
+			if p == 0 {
+				zeros++
+				continue
+			}
+			w.Uvarint(uint64(zeros))
+			w.Uvarint(uint64(p))
+			zeros = 0
+		}
 	}
 }
 
@@ -668,7 +686,7 @@ func readSpots(r *wire.Reader) []spot {
 	if n == 0 {
 		r.Fail("an identifier in a bin without a position")
 	}
-	var ss []spot
+	ss := make([]spot, 0, n) // at most maxSpots
 	for i := 0; i < n && r.Err() == nil; i++ {
 		s := spot{X: readFloat32(r), Y: readFloat32(r), Acc: readFloat32(r), From: r.Varint()}
 		s.To = s.From + r.Varint()

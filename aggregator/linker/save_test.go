@@ -20,7 +20,7 @@ import (
 // numbers, a time in a zone of its own, an odd event id. With phones, the
 // graph knows two phones and the state names them; without, it names no
 // phone, so that a linker on an empty graph loads it (FuzzLoad's).
-func sample(tb testing.TB, phones bool) *Linker {
+func sample(tb testing.TB, cfg Config, phones bool) *Linker {
 	tb.Helper()
 	g := graph.New()
 	t0 := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
@@ -32,7 +32,7 @@ func sample(tb testing.TB, phones bool) *Linker {
 		g.Touch(imsi, t0)
 		g.Touch(adid, t0)
 	}
-	l := New(DefaultConfig(), g)
+	l := New(cfg, g)
 	nan32 := math.Float32frombits(0x7fa00001) // a signalling NaN with a payload
 	nan64 := math.Float64frombits(0x7ff4000000000001)
 
@@ -108,10 +108,17 @@ func save(tb testing.TB, l *Linker) []byte {
 // the state saves again to the same bytes, and the values that a
 // comparison of floats would not tell apart are the same.
 func TestSaveLoadExact(t *testing.T) {
-	for _, phones := range []bool{true, false} {
-		l := sample(t, phones)
+	// Seven-minute bins: a day's ring ends inside a history's last chunk.
+	odd := DefaultConfig()
+	odd.CooccurBin = 7 * time.Minute
+	for _, tc := range []struct {
+		cfg    Config
+		phones bool
+	}{{DefaultConfig(), true}, {DefaultConfig(), false}, {odd, true}} {
+		phones := tc.phones
+		l := sample(t, tc.cfg, phones)
 		data := save(t, l)
-		again := New(DefaultConfig(), l.g)
+		again := New(tc.cfg, l.g)
 		if err := again.Load(bytes.NewReader(data)); err != nil {
 			t.Fatal(err)
 		}
@@ -182,7 +189,7 @@ func TestLoadRefusesOldPart(t *testing.T) {
 // each byte changed: it must refuse, or give a linker that saves and
 // loads again (FuzzLoad's rule, here on a state that names phones).
 func TestLoadCorrupt(t *testing.T) {
-	l := sample(t, true)
+	l := sample(t, DefaultConfig(), true)
 	data := save(t, l)
 	try := func(b []byte) {
 		t.Helper()
@@ -252,5 +259,5 @@ func TestSavedFields(t *testing.T) {
 // sample's without phones.
 func SampleParts(tb testing.TB) [][]byte {
 	tb.Helper()
-	return [][]byte{save(tb, New(DefaultConfig(), graph.New())), save(tb, sample(tb, false))}
+	return [][]byte{save(tb, New(DefaultConfig(), graph.New())), save(tb, sample(tb, DefaultConfig(), false))}
 }

@@ -348,18 +348,18 @@ func readFloat32(r *wire.Reader) float32 {
 	return math.Float32frombits(uint32(v))
 }
 
-// putEvRef writes an event reference's 16 bytes as two Uvarints (ten
-// bytes each for a UUID, one for no event): wire has no fixed-width
-// field, and its Bytes would allocate on every read.
+// putEvRef writes an event reference's 16 bytes as two fixed-width
+// halves: a UUID is random, and as Uvarints its halves would take ten
+// bytes each.
 func putEvRef(w *wire.Writer, e evRef) {
-	w.Uvarint(binary.LittleEndian.Uint64(e[:8]))
-	w.Uvarint(binary.LittleEndian.Uint64(e[8:]))
+	w.Uint64(binary.LittleEndian.Uint64(e[:8]))
+	w.Uint64(binary.LittleEndian.Uint64(e[8:]))
 }
 
 func readEvRef(r *wire.Reader) evRef {
 	var e evRef
-	binary.LittleEndian.PutUint64(e[:8], r.Uvarint())
-	binary.LittleEndian.PutUint64(e[8:], r.Uvarint())
+	binary.LittleEndian.PutUint64(e[:8], r.Uint64())
+	binary.LittleEndian.PutUint64(e[8:], r.Uint64())
 	return e
 }
 

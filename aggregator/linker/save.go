@@ -19,7 +19,8 @@ import (
 // Version 5 writes the long lists a part at a time; 6 keeps no event nor
 // place in an anchor's past observations; 7 writes the fields one by one
 // with package wire instead of gob (whose reflection was most of a
-// snapshot's pause), after partMagic, and names phones by graph handle.
+// snapshot's pause), after partMagic, names phones by graph handle and
+// writes only the chunks a history holds.
 const snapshotVersion = 7
 
 // partMagic opens the linker's part, so that an older part (gob, up to
@@ -546,39 +547,20 @@ func readPast(r *wire.Reader) pastObs {
 	return p
 }
 
-// writeHistory writes a phone's ring sparsely: most phones are located in
-// a few of the day's bins. Each position that is not zero follows the
-// count of zeros before it.
+// writeHistory writes a phone's ring chunk by chunk, as it is held: a
+// chunk never written (a phone located only now and then leaves most
+// unwritten) is a byte, any other is its positions.
 func (l *Linker) writeHistory(w *wire.Writer, h *history) {
 	w.Varint(h.Last)
-	// Chunks never written hold only zeros: skipped whole, twice. The
-	// last chunk may reach past the ring, whose end is n.
 	n := l.histLen()
-	set := 0
 	for ci, c := range h.chunks {
-		if c != nil {
-			for _, p := range c[:min(histChunk, n-ci*histChunk)] {
-				if p != 0 {
-					set++
-				}
-			}
-		}
-	}
-	w.Uvarint(uint64(set))
-	zeros := 0
-	for ci, c := range h.chunks {
+		w.Bool(c != nil)
 		if c == nil {
-			zeros += histChunk
 			continue
 		}
+		// The last chunk may reach past the ring, whose end is n.
 		for _, p := range c[:min(histChunk, n-ci*histChunk)] {
-			if p == 0 {
-				zeros++
-				continue
-			}
-			w.Uvarint(uint64(zeros))
 			w.Uvarint(uint64(p))
-			zeros = 0
 		}
 	}
 }
@@ -592,19 +574,19 @@ func (l *Linker) readHistory(r *wire.Reader) *history {
 	}
 	h := l.newHistory(last)
 	n := l.histLen()
-	set := r.Len(n)
-	at := 0
-	for range set {
-		zeros := r.Len(n)
-		p := r.Uvarint()
-		if at += zeros; r.Err() == nil && (at >= n || p == 0 || p > math.MaxUint32) {
-			r.Fail("a phone history's position %d at %d, of %d", p, at, n)
+	for ci := range h.chunks {
+		if !r.Bool() || r.Err() != nil {
+			continue
 		}
-		if r.Err() != nil {
-			break
+		c := new([histChunk]histPos)
+		for i := range c[:min(histChunk, n-ci*histChunk)] {
+			p := r.Uvarint()
+			if p > math.MaxUint32 {
+				r.Fail("a phone's position %d, not 32 bits", p)
+			}
+			c[i] = histPos(p)
 		}
-		h.set(int64(at), histPos(p))
-		at++
+		h.chunks[ci] = c
 	}
 	return h
 }

@@ -33,7 +33,8 @@ var errOldPart = errors.New("not a linker part of version 7 or later (a gob part
 
 // Bounds on the counts Load reads: far above what a city holds, low
 // enough that a corrupt count fails instead of looping for minutes. No
-// count sizes an allocation: lists grow by append as entries arrive.
+// count sizes an allocation past a small bound: lists grow by append as
+// entries arrive.
 const (
 	maxList = 1 << 26 // entries of a long list: tracks, anchors, candidates, bins' phones…
 	maxBins = 1 << 20 // open bins, a few in practice

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"exhaust/aggregator/facts"
+	"exhaust/world"
 )
 
 // FuzzLoad feeds arbitrary bytes to Store.Load, a part of the snapshot the
@@ -13,9 +14,12 @@ import (
 // never panic, and a store that accepted the bytes must save again, and
 // load what it saved.
 func FuzzLoad(f *testing.F) {
-	// Seeds in this build's format: an empty store, the default world's
-	// Sunday, and stores with every field set (FilledStore).
-	seeds := []*facts.Store{facts.New(), defaultRun(f, "plain", nil).store()}
+	// Seeds in this build's format: an empty store, a day of a city of
+	// three (small, so that the fuzzer's mutations and minimisations stay
+	// quick), and stores with every field set (FilledStore).
+	cfg := world.DefaultConfig()
+	cfg.Persons = 3
+	seeds := []*facts.Store{facts.New(), generate(f, "fuzz/3", cfg, 1, false).store()}
 	for seed := range uint64(2) {
 		seeds = append(seeds, facts.FilledStore(seed))
 	}

@@ -3,9 +3,11 @@ package facts
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 
 	"exhaust/aggregator/wire"
@@ -224,5 +226,35 @@ func TestFixed64(t *testing.T) {
 	}
 	if err := r.Err(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSorted checks the bucket sort of keys against slices.Sort, on keys
+// spread evenly, bunched into one bucket, and around the size where it
+// starts, reusing one sorter as Save does.
+func TestSorted(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(3, 4))
+	var ks keySorter
+	for _, tc := range []struct {
+		n    int
+		draw func() key
+	}{
+		{100, func() key { return key(rnd.Uint64()) }},
+		{1023, func() key { return key(rnd.Uint64()) }},
+		{1024, func() key { return key(rnd.Uint64()) }},
+		{50000, func() key { return key(rnd.Uint64()) }},
+		{3000, func() key { return key(rnd.Uint64N(1 << 20)) }},                      // one bucket
+		{5000, func() key { return key(rnd.Uint64()>>60<<60 | rnd.Uint64N(1<<20)) }}, // 16 buckets of 4,096
+		{2000, func() key { return math.MaxUint64 - key(rnd.Uint64N(1<<30)) }},
+	} {
+		m := map[key]bool{}
+		for len(m) < tc.n {
+			m[tc.draw()] = true
+		}
+		got := sorted(&ks, m)
+		want := slices.Sorted(maps.Keys(m))
+		if !slices.Equal(got, want) {
+			t.Errorf("%d keys: not sorted as slices.Sort sorts them", tc.n)
+		}
 	}
 }

@@ -64,7 +64,8 @@ func DLQSubject(reason string) string {
 }
 
 // DLQStreamConfig returns the configuration of the DLQ stream: a week of
-// rejects, at most 256 MiB, on file.
+// rejects, at most 256 MiB, on file, one replica (EnsureAll sets the
+// cluster's).
 func DLQStreamConfig() jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:        DLQStream,
@@ -80,9 +81,10 @@ func DLQStreamConfig() jetstream.StreamConfig {
 	}
 }
 
-// EnsureDLQStream creates or updates the DLQ stream. It is idempotent.
+// EnsureDLQStream creates or updates the DLQ stream. It is idempotent; an
+// existing stream keeps its replicas.
 func EnsureDLQStream(ctx context.Context, js jetstream.JetStream) (jetstream.Stream, error) {
-	return ensure(ctx, js, DLQStreamConfig())
+	return ensure(ctx, js, DLQStreamConfig(), 0)
 }
 
 // Reject is a message the aggregator refused, and why.

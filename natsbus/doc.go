@@ -9,7 +9,9 @@
 //     reconnecting forever once connected.
 //   - EnsureStream and EnsureTruthStream create or update the EXHAUST stream
 //     (subjects exhaust.>) and the ground-truth stream EXHAUST_TRUTH
-//     (subjects truth.exhaust.>, outside exhaust.>).
+//     (subjects truth.exhaust.>, outside exhaust.>), keeping the replicas of
+//     one that exists; EnsureAll (exhaust setup) creates or updates every
+//     stream and bucket with the replicas a cluster should keep.
 //   - Publisher publishes events asynchronously with a bounded window, checks
 //     every acknowledgement and retries failures with the same message id, so
 //     the stream's duplicate window turns "at least once" into "exactly once".

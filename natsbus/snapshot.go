@@ -16,6 +16,10 @@ import (
 // aggregator's snapshots.
 const SnapshotBucket = "EXHAUST_SNAPSHOTS"
 
+// SnapshotStream is the stream that holds SnapshotBucket, as JetStream
+// names an object store's stream; permissions and stream listings name it.
+const SnapshotStream = "OBJ_" + SnapshotBucket
+
 // DefaultSnapshotObject is the object name of the default aggregator's
 // snapshot in SnapshotBucket.
 const DefaultSnapshotObject = "aggregator"
@@ -37,22 +41,50 @@ type SnapshotStore struct {
 	name  string
 }
 
-// OpenSnapshotStore opens (creating it if needed) the snapshot bucket and
-// returns a store for the object name (DefaultSnapshotObject if empty).
+// OpenSnapshotStore opens (creating it with one replica if needed) the
+// snapshot bucket and returns a store for the object name
+// (DefaultSnapshotObject if empty). An existing bucket keeps its replicas.
 func OpenSnapshotStore(ctx context.Context, js jetstream.JetStream, name string) (*SnapshotStore, error) {
 	if name == "" {
 		name = DefaultSnapshotObject
 	}
-	store, err := js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+	store, err := ensureSnapshotBucket(ctx, js, 0)
+	if err != nil {
+		return nil, err
+	}
+	return &SnapshotStore{store: store, name: name}, nil
+}
+
+// ensureSnapshotBucket creates or updates the snapshot bucket with replicas
+// copies; 0 keeps an existing bucket's (a missing one gets one), since
+// CreateOrUpdateObjectStore, like CreateOrUpdateStream, would scale it to
+// the configuration's (1 when left 0).
+func ensureSnapshotBucket(ctx context.Context, js jetstream.JetStream, replicas int) (jetstream.ObjectStore, error) {
+	cfg := jetstream.ObjectStoreConfig{
 		Bucket:      SnapshotBucket,
 		Description: "exhaust aggregator snapshots: state and the stream sequence it covers",
 		Storage:     jetstream.FileStorage,
-		Replicas:    1,
-	})
+		Replicas:    replicas,
+	}
+	var store jetstream.ObjectStore
+	var err error
+	if replicas > 0 {
+		store, err = js.CreateOrUpdateObjectStore(ctx, cfg)
+	} else {
+		store, err = keepReplicas(ctx, js, SnapshotStream,
+			func(replicas int) (jetstream.ObjectStore, error) {
+				cfg.Replicas = replicas
+				return js.CreateObjectStore(ctx, cfg)
+			},
+			func(replicas int) (jetstream.ObjectStore, error) {
+				cfg.Replicas = replicas
+				return js.UpdateObjectStore(ctx, cfg)
+			})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open snapshot bucket %s: %w", SnapshotBucket, err)
 	}
-	return &SnapshotStore{store: store, name: name}, nil
+	return store, nil
 }
 
 // Name returns the snapshot's object name.

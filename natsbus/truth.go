@@ -54,7 +54,8 @@ func FaultsSubject(producer string, day, part int) string {
 }
 
 // TruthStreamConfig returns the ground-truth stream's configuration: one
-// message (the latest truth) per person, on file.
+// message (the latest truth) per person, on file, one replica (EnsureAll
+// sets the cluster's).
 func TruthStreamConfig() jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:              TruthStream,
@@ -70,9 +71,9 @@ func TruthStreamConfig() jetstream.StreamConfig {
 }
 
 // EnsureTruthStream creates or updates the ground-truth stream. It is
-// idempotent.
+// idempotent; an existing stream keeps its replicas.
 func EnsureTruthStream(ctx context.Context, js jetstream.JetStream) (jetstream.Stream, error) {
-	return ensure(ctx, js, TruthStreamConfig())
+	return ensure(ctx, js, TruthStreamConfig(), 0)
 }
 
 // PublishTruth publishes a person's ground truth to TruthSubject(personID)

@@ -9,17 +9,18 @@ import (
 	"exhaust/natsbus"
 )
 
-// runSetup creates the streams that produce --setup=false and aggregate
-// expect, as a user allowed to (the deploy stack's admin), so that the
-// producers and the aggregator can run with users that may not.
+// runSetup creates the streams and the bucket that produce --setup=false
+// and aggregate expect, as a user allowed to (the deploy stack's admin), so
+// that the producers and the aggregator can run with users that may not. It
+// alone chooses their replication: the others keep what they find.
 func runSetup(ctx context.Context, args []string, env *cliEnv) error {
 	fs := newFlagSet("setup", "setup --nats URL [flags]",
-		"Creates or updates the EXHAUST stream (events) and the EXHAUST_TRUTH stream\n(ground truth) on a NATS server, then exits. The deploy stack runs it once,\nas its NATS admin user, before the producers (produce --setup=false) and the\naggregator start. Running it again is harmless.",
+		"Creates or updates every stream and bucket exhaust uses on a NATS server or\ncluster, each with --replicas copies, then exits: EXHAUST (events),\nEXHAUST_TRUTH (ground truth), EXHAUST_DLQ (rejected events) and the\n"+natsbus.SnapshotBucket+" object store (the aggregator's snapshots). The deploy\nstack runs it once, as its NATS admin user, before the producers (produce\n--setup=false) and the aggregator start. Running it again is harmless; the\nproducers and the aggregator never change the replicas it set.",
 		env.stdout)
 	natsURL := fs.String("nats", "nats://127.0.0.1:4222", "URL of the NATS server (JetStream enabled)")
 	var auth natsAuth
 	auth.register(fs)
-	replicas := fs.Int("replicas", 1, "copies of each stream in a JetStream cluster (3 on the Helm chart's three-node cluster)")
+	replicas := fs.Int("replicas", 1, "copies of each stream and bucket in a JetStream cluster, at most the cluster's nodes (3 on the Helm chart's three-node cluster)")
 	stream := natsbus.DefaultStreamConfig()
 	maxBytes := byteSize(stream.MaxBytes)
 	fs.DurationVar(&stream.Duplicates, "dedup-window", stream.Duplicates, "JetStream duplicate window of the EXHAUST stream: a re-run within it adds nothing")
@@ -28,8 +29,8 @@ func runSetup(ctx context.Context, args []string, env *cliEnv) error {
 	if err := parseFlags(fs, args, env.getenv); err != nil {
 		return err
 	}
-	if *replicas < 1 || *replicas > 5 {
-		return fmt.Errorf("--replicas must be between 1 and 5 (JetStream's limit), got %d", *replicas)
+	if *replicas < 1 || *replicas > natsbus.MaxReplicas {
+		return fmt.Errorf("--replicas must be between 1 and %d (JetStream's limit), got %d", natsbus.MaxReplicas, *replicas)
 	}
 	stream.MaxBytes, stream.Replicas = int64(maxBytes), *replicas
 	if err := stream.Validate(); err != nil {
@@ -48,15 +49,11 @@ func runSetup(ctx context.Context, args []string, env *cliEnv) error {
 	if err != nil {
 		return fmt.Errorf("JetStream on %s: %w", nc.ConnectedUrlRedacted(), err)
 	}
-	if _, err := natsbus.EnsureStream(ctx, js, stream); err != nil {
+	if _, err := natsbus.EnsureAll(ctx, js, stream, *replicas); err != nil {
 		return err
 	}
-	truth := natsbus.TruthStreamConfig()
-	truth.Replicas = *replicas
-	if _, err := js.CreateOrUpdateStream(ctx, truth); err != nil {
-		return fmt.Errorf("ensure stream %s: %w", truth.Name, err)
-	}
-	fmt.Fprintf(env.stdout, "streams %s (%s) and %s (%s) ready on %s, %d replica(s)\n",
-		stream.Name, natsbus.StreamSubjects, truth.Name, natsbus.TruthSubjects, nc.ConnectedUrlRedacted(), *replicas)
+	fmt.Fprintf(env.stdout, "streams %s (%s), %s (%s), %s (%s) and bucket %s ready on %s, %d replica(s) each\n",
+		stream.Name, natsbus.StreamSubjects, natsbus.TruthStream, natsbus.TruthSubjects, natsbus.DLQStream, natsbus.DLQSubjects,
+		natsbus.SnapshotBucket, nc.ConnectedUrlRedacted(), *replicas)
 	return nil
 }

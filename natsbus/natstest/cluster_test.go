@@ -44,9 +44,16 @@ func TestCluster(t *testing.T) {
 	c.Shutdown(leader)
 	c.WaitReady()
 	for {
-		if _, err := js.Publish(ctx, "r3.x", []byte("x")); err == nil {
+		// A publish sent while the stream elects its new leader gets no
+		// answer: each attempt has a timeout of its own.
+		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		_, err := js.Publish(pctx, "r3.x", []byte("x"))
+		cancel()
+		if err == nil {
 			break
-		} else if ctx.Err() != nil {
+		}
+		t.Logf("publish: %v (connected to %s)", err, nc.ConnectedServerName())
+		if ctx.Err() != nil {
 			t.Fatalf("publish with node %s down: %v", c.Name(leader), err)
 		}
 		time.Sleep(50 * time.Millisecond) // polling interval, not synchronisation

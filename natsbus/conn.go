@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -28,14 +29,18 @@ const (
 	reconnectBufSize = 16 << 20
 )
 
-// Connect dials the NATS server at url (a comma-separated list is allowed)
-// and names the connection name. If nothing answers, it fails at once with a
-// one-line error. Once connected, the connection reconnects forever and logs
+// Connect dials the NATS server at url, or the first that answers of a
+// comma-separated list (a cluster's servers, as nats.Connect takes them),
+// and names the connection name. A malformed URL, or no server answering,
+// fails at once with a one-line error. Once connected, the connection reconnects forever and logs
 // disconnects and reconnects to log (nil means slog.Default()). opts come
 // after exhaust's own options, so they can change them (NoReconnectBuffer).
 func Connect(ctx context.Context, url, name string, log *slog.Logger, opts ...nats.Option) (*nats.Conn, error) {
 	if log == nil {
 		log = slog.Default()
+	}
+	if _, err := SplitURLs(url); err != nil {
+		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("connect to NATS at %s: %w", redact(url), err)
@@ -85,6 +90,74 @@ func Connect(ctx context.Context, url, name string, log *slog.Logger, opts ...na
 		return nil, connectError(url, err)
 	}
 	return nc, nil
+}
+
+// urlSchemes are the schemes nats.go dials: plain, TLS and WebSocket.
+var urlSchemes = []string{"nats", "tls", "ws", "wss"}
+
+// SplitURLs parses a NATS server URL, or a comma-separated list of them, as
+// nats.Connect reads it: spaces around each are ignored, empty ones
+// skipped, and a bare host:port means nats://host:port. A malformed one
+// comes back as a one-line error that quotes it (its password hidden) and
+// says where it is in the list, as nats.go's own parse error does neither.
+func SplitURLs(urls string) ([]*url.URL, error) {
+	var parts []string
+	for p := range strings.SplitSeq(urls, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			parts = append(parts, p)
+		}
+	}
+	if len(parts) == 0 {
+		return nil, fmt.Errorf("no NATS server URL in %q: want nats://host:4222, or a comma-separated list (check --nats)", urls)
+	}
+	out := make([]*url.URL, 0, len(parts))
+	for i, p := range parts {
+		raw := p
+		if !strings.Contains(raw, "://") {
+			raw = "nats://" + raw
+		}
+		u, err := url.Parse(raw)
+		problem := ""
+		switch {
+		case err != nil:
+			problem = err.Error()
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				problem = ue.Err.Error() // the url.Error repeats the URL, password included
+			}
+		case !slices.Contains(urlSchemes, u.Scheme):
+			problem = fmt.Sprintf("scheme %q is not one of %s", u.Scheme, strings.Join(urlSchemes, ", "))
+		case u.Hostname() == "":
+			problem = "no host"
+		case u.Path != "" && u.Path != "/" && (u.Scheme == "nats" || u.Scheme == "tls"):
+			// nats.go would ignore it and dial the wrong host: nats//b:4222
+			// is host "nats" with path "//b:4222".
+			problem = fmt.Sprintf("host %q followed by path %q", u.Host, u.Path)
+		}
+		if problem != "" {
+			where := ""
+			if len(parts) > 1 {
+				where = fmt.Sprintf(" (server %d of %d)", i+1, len(parts))
+			}
+			return nil, fmt.Errorf("NATS URL %q%s is not like nats://host:4222: %s (check --nats)", hideUserInfo(p), where, problem)
+		}
+		out = append(out, u)
+	}
+	return out, nil
+}
+
+// hideUserInfo replaces whatever precedes the host in a URL that may not
+// parse (a user, password or token) with xxxxx.
+func hideUserInfo(s string) string {
+	at := strings.LastIndex(s, "@")
+	if at < 0 {
+		return s
+	}
+	start := 0
+	if i := strings.Index(s, "://"); i >= 0 && i < at {
+		start = i + len("://")
+	}
+	return s[:start] + "xxxxx" + s[at:]
 }
 
 // NoReconnectBuffer makes a connection refuse publishes while it

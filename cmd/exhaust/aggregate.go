@@ -278,7 +278,7 @@ func runAggregate(ctx context.Context, args []string, env *cliEnv) error {
 	fs := newFlagSet("aggregate", "aggregate --nats URL --http ADDR [flags]",
 		"Consumes the EXHAUST stream with a durable JetStream consumer and links the\nanonymous identifiers into profiles. Bad events go to dlq.exhaust.<reason>.\nState is snapshotted to the "+natsbus.SnapshotBucket+" object store and restored at\nstart, so a crash (even kill -9) loses nothing. Serves the JSON API\n(/api/profiles, /api/profiles/{id}, /api/accuracy), /metrics, /healthz and\n/readyz on --http. Every linker threshold is a flag; package aggregator/linker\ndocuments how the defaults were tuned.",
 		env.stdout)
-	natsURL := fs.String("nats", "nats://127.0.0.1:4222", "URL of the NATS server (JetStream enabled)")
+	natsURL := fs.String("nats", "nats://127.0.0.1:4222", natsFlagUsage)
 	auth.register(fs)
 	httpAddr := fs.String("http", "127.0.0.1:9090", "address of the API, /metrics, /healthz and /readyz (host:0 picks a free port)")
 	profile := fs.Bool("pprof", false, "also serve Go's profiles on --http under /debug/pprof/ (go tool pprof http://HOST/debug/pprof/profile); off by default, since a profile shows the process's internals")

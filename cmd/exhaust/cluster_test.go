@@ -164,3 +164,42 @@ func TestSetupReplicatesEveryStream(t *testing.T) {
 	agg.stop(t)
 	requireReplicas(t, js, 3)
 }
+
+// TestNATSFlagTakesAList: every command's --nats takes a comma-separated
+// list of servers, as nats.Connect does: a list whose first server is down
+// still connects, and a malformed server of the list is named in one line.
+func TestNATSFlagTakesAList(t *testing.T) {
+	c := natstest.StartCluster(t, 3)
+	urls := "nats://" + freeAddr(t) + "," + c.URL(1) + "," + c.URL(2)
+	code, stdout, stderr := runCLI(t, t.Context(), nil, "setup", "--nats", urls, "--replicas", "3")
+	if code != 0 {
+		t.Fatalf("setup --nats %s: exit %d: %s", urls, code, stderr)
+	}
+	if !strings.Contains(stdout, "3 replica(s)") {
+		t.Errorf("setup output %q", stdout)
+	}
+
+	bad := c.URL(0) + ",nats//b:4222"
+	want := `NATS URL "nats//b:4222" (server 2 of 2) is not like nats://host:4222`
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"setup", []string{"setup", "--nats", bad}},
+		{"produce", []string{"produce", "--nats", bad, "--persons", "2", "--days", "1", "--fast"}},
+		{"produce with a user", []string{"produce", "--nats", bad, "--nats-user", "phone", "--nats-password", "s3cret", "--setup=false"}},
+		{"aggregate", []string{"aggregate", "--nats", bad, "--http", "127.0.0.1:0"}},
+		{"demo", []string{"demo", "--nats", bad, "--http", "127.0.0.1:0", "--persons", "2"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := tc.args
+			code, _, stderr := runCLI(t, testCtx(t, 30*time.Second), nil, args...)
+			if code == 0 {
+				t.Fatalf("%v: exit 0, want an error", args)
+			}
+			if !strings.Contains(stderr, want) || strings.Count(strings.TrimRight(stderr, "\n"), "\n") != 0 || strings.Contains(stderr, "s3cret") {
+				t.Errorf("%v: stderr %q, want one line with %q and no password", args, stderr, want)
+			}
+		})
+	}
+}

@@ -26,7 +26,7 @@ func runDemo(ctx context.Context, args []string, env *cliEnv) error {
 	fs := newFlagSet("demo", "demo [flags]",
 		"Starts an embedded NATS server with JetStream (or uses --nats), plays the\nsimulated city's days with every producer, and shows what is happening.\nWhile it runs, type p + Enter to pause or resume, + or - to change speed,\nq to quit (Ctrl-C also stops cleanly).",
 		env.stdout)
-	fs.StringVar(&p.natsURL, "nats", "", "use this external NATS server instead of the embedded one")
+	fs.StringVar(&p.natsURL, "nats", "", "use this external NATS server instead of the embedded one (a URL, or a comma-separated list of a cluster's servers)")
 	fs.StringVar(&p.natsListen, "nats-listen", "127.0.0.1:4222", "address the embedded NATS server listens on (host:0 picks a free port)")
 	fs.StringVar(&p.dataDir, "data", "", "directory for the embedded server's JetStream store (default: a temporary directory)")
 	httpAddr := fs.String("http", "127.0.0.1:8080", "address of the page, the JSON API and /metrics (127.0.0.1 keeps it on this machine; 0.0.0.0:8080 shares it with a class)")

@@ -25,6 +25,9 @@ import (
 // docs/deploy.md) needs beyond a laptop: NATS credentials, and produce
 // switches for users that may publish only part of what produce publishes.
 
+// natsFlagUsage is the help of the commands' --nats flag.
+const natsFlagUsage = "URL of the NATS server (JetStream enabled), or a comma-separated list of a cluster's servers (nats://a:4222,nats://b:4222,nats://c:4222): the first that answers is used, the others on failover"
+
 // natsAuth is the --nats-user and --nats-password pair. Credentials written
 // in the --nats URL (nats://user:password@host:4222) work as well; the flags
 // (or their EXHAUST_NATS_USER and EXHAUST_NATS_PASSWORD variables) keep the
@@ -50,16 +53,12 @@ func (a natsAuth) apply(urls string) (string, error) {
 	case a.password == "":
 		return "", fmt.Errorf("--nats-user %s needs --nats-password (or EXHAUST_NATS_PASSWORD)", a.user)
 	}
-	parts := strings.Split(urls, ",")
-	for i, part := range parts {
-		part = strings.TrimSpace(part)
-		if !strings.Contains(part, "://") {
-			part = "nats://" + part // as the NATS client reads a bare host:port
-		}
-		u, err := url.Parse(part)
-		if err != nil || u.Host == "" {
-			return "", fmt.Errorf("--nats: %q is not a URL like nats://host:4222", strings.TrimSpace(parts[i]))
-		}
+	servers, err := natsbus.SplitURLs(urls)
+	if err != nil {
+		return "", err
+	}
+	parts := make([]string, len(servers))
+	for i, u := range servers {
 		if u.User != nil {
 			return "", fmt.Errorf("--nats %s already holds credentials: use them or --nats-user, not both", u.Redacted())
 		}

@@ -15,7 +15,7 @@ func runProduce(ctx context.Context, args []string, env *cliEnv) error {
 	fs := newFlagSet("produce", "produce --nats URL [flags]",
 		"Publishes the simulated city's exhaust to the EXHAUST JetStream stream of an\nexternal NATS server (created or updated as needed). Every publish is acked;\nre-running with the same seed and settings adds nothing (same event ids).\n--faults makes the exhaust dirty on purpose: late, repeated, lost, broken\nevents and skewed clocks (docs/faults.md).",
 		env.stdout)
-	fs.StringVar(&p.natsURL, "nats", "nats://127.0.0.1:4222", "URL of the NATS server (JetStream enabled)")
+	fs.StringVar(&p.natsURL, "nats", "nats://127.0.0.1:4222", natsFlagUsage)
 	p.opts.register(fs, 1)
 	var deploy produceDeploy // credentials and switches for restricted users
 	deploy.register(fs)

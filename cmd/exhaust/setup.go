@@ -17,7 +17,7 @@ func runSetup(ctx context.Context, args []string, env *cliEnv) error {
 	fs := newFlagSet("setup", "setup --nats URL [flags]",
 		"Creates or updates every stream and bucket exhaust uses on a NATS server or\ncluster, each with --replicas copies, then exits: EXHAUST (events),\nEXHAUST_TRUTH (ground truth), EXHAUST_DLQ (rejected events) and the\n"+natsbus.SnapshotBucket+" object store (the aggregator's snapshots). The deploy\nstack runs it once, as its NATS admin user, before the producers (produce\n--setup=false) and the aggregator start. Running it again is harmless; the\nproducers and the aggregator never change the replicas it set.",
 		env.stdout)
-	natsURL := fs.String("nats", "nats://127.0.0.1:4222", "URL of the NATS server (JetStream enabled)")
+	natsURL := fs.String("nats", "nats://127.0.0.1:4222", natsFlagUsage)
 	var auth natsAuth
 	auth.register(fs)
 	replicas := fs.Int("replicas", 1, "copies of each stream and bucket in a JetStream cluster, at most the cluster's nodes (3 on the Helm chart's three-node cluster)")

@@ -9,8 +9,6 @@ import (
 	"reflect"
 	"slices"
 	"testing"
-
-	"exhaust/aggregator/wire"
 )
 
 // filledStore returns a store whose every field, down to each accumulator's,
@@ -196,36 +194,6 @@ func TestLoadRefusesInvalid(t *testing.T) {
 			}
 			t.Log(err)
 		})
-	}
-}
-
-// TestFixed64 checks that fixed64 writes any 64 bits exactly, those of a
-// float NaN with a payload (signalling or quiet) included.
-func TestFixed64(t *testing.T) {
-	vs := []uint64{0, 1, math.MaxUint64, 1 << 63, 0x7ff0000000000001, 0x7ff8000000000001, 0xfff0000000000001, 0xfff8deadbeef0001, 0x7ff0000000000000}
-	rnd := rand.New(rand.NewPCG(1, 2))
-	for range 1000 {
-		vs = append(vs, rnd.Uint64())
-	}
-	var b bytes.Buffer
-	w := wire.NewWriter(&b)
-	for _, v := range vs {
-		fixed64(w, v)
-	}
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	if b.Len() != 8*len(vs) {
-		t.Errorf("%d bytes for %d values", b.Len(), len(vs))
-	}
-	r := &reader{Reader: wire.NewReader(&b)}
-	for _, v := range vs {
-		if got := r.fixed64(); got != v {
-			t.Errorf("%#x read back as %#x", v, got)
-		}
-	}
-	if err := r.Err(); err != nil {
-		t.Fatal(err)
 	}
 }
 

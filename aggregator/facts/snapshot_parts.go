@@ -14,20 +14,11 @@ import (
 // and fails if one does not come back.
 //
 // Integers are varints (int32 and int64 zig-zag: a few are negative),
+// hashes and UUIDs 8 bytes a 64 bits (a varint would take 9 or 10),
 // floats their 8 bytes, so that Load gives back exactly what Save had.
 // Load refuses the values later code would index with out of range (a
 // sample's ring position and type bits, a device kind) and lists longer
 // than the store lets them grow.
-
-// fixed64 writes v in 8 bytes, for the values that are hashes or random
-// (UUIDs), where a varint would take 9 or 10. Package wire has no
-// fixed-width integer; its Float64 writes a float's bits unchanged, and a
-// float made of v's bits is only moved, never computed with, so the bits
-// are v's, NaN payloads included (TestFixed64).
-func fixed64(w *wire.Writer, v uint64) { w.Float64(math.Float64frombits(v)) }
-
-// fixed64 reads what fixed64 wrote.
-func (r *reader) fixed64() uint64 { return math.Float64bits(r.Float64()) }
 
 // stamp reads what writeStamp wrote.
 func (r *reader) stamp() stamp { return stamp(r.Int32()) }
@@ -97,8 +88,8 @@ func (e *sample) save(w *wire.Writer) {
 	for i := range e.Refs {
 		if set&(1<<i) != 0 {
 			rf := &e.Refs[i]
-			fixed64(w, binary.LittleEndian.Uint64(rf.ID[:8]))
-			fixed64(w, binary.LittleEndian.Uint64(rf.ID[8:]))
+			w.Uint64(binary.LittleEndian.Uint64(rf.ID[:8]))
+			w.Uint64(binary.LittleEndian.Uint64(rf.ID[8:]))
 			writeStamp(w, rf.T)
 		}
 	}
@@ -116,8 +107,8 @@ func (e *sample) load(r *reader) {
 	for i := range e.Refs {
 		if set&(1<<i) != 0 {
 			rf := &e.Refs[i]
-			binary.LittleEndian.PutUint64(rf.ID[:8], r.fixed64())
-			binary.LittleEndian.PutUint64(rf.ID[8:], r.fixed64())
+			binary.LittleEndian.PutUint64(rf.ID[:8], r.Uint64())
+			binary.LittleEndian.PutUint64(rf.ID[8:], r.Uint64())
 			rf.T = r.stamp()
 			if *rf == (ref{}) && r.Err() == nil {
 				r.Fail("an empty ref flagged as set") // it would save unflagged
@@ -246,7 +237,7 @@ func (p *appPart) load(r *reader) {
 }
 
 func (c *contactStat) save(w *wire.Writer) {
-	fixed64(w, c.H)
+	w.Uint64(c.H)
 	w.Int(int(c.Raw))
 	for _, n := range [...]uint16{c.SMSIn, c.SMSOut, c.CallIn, c.CallOut} {
 		w.Uvarint(uint64(n))
@@ -255,7 +246,7 @@ func (c *contactStat) save(w *wire.Writer) {
 }
 
 func (c *contactStat) load(r *reader) {
-	c.H, c.Raw = r.fixed64(), r.Int32()
+	c.H, c.Raw = r.Uint64(), r.Int32()
 	for _, n := range [...]*uint16{&c.SMSIn, &c.SMSOut, &c.CallIn, &c.CallOut} {
 		*n = uint16(r.unsigned(math.MaxUint16))
 	}

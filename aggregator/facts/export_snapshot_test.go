@@ -30,7 +30,3 @@ func SameState(a, b *Store) error {
 	}
 	return nil
 }
-
-// FilledStore returns a store whose every field holds a value other than
-// zero, drawn from seed (see filledStore).
-func FilledStore(seed uint64) *Store { return filledStore(seed) }

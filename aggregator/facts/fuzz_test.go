@@ -14,15 +14,13 @@ import (
 // never panic, and a store that accepted the bytes must save again, and
 // load what it saved.
 func FuzzLoad(f *testing.F) {
-	// Seeds in this build's format: an empty store, a day of a city of
-	// three (small, so that the fuzzer's mutations and minimisations stay
-	// quick), and stores with every field set (FilledStore).
+	// Seeds in this build's format: an empty store and a day of a city of
+	// one, 3.5 kB. Small seeds, because the fuzzer minimises every input
+	// that finds new code before it goes on, byte by byte: from a part of
+	// tens of kilobytes, that takes it a minute.
 	cfg := world.DefaultConfig()
-	cfg.Persons = 3
-	seeds := []*facts.Store{facts.New(), generate(f, "fuzz/3", cfg, 1, false).store()}
-	for seed := range uint64(2) {
-		seeds = append(seeds, facts.FilledStore(seed))
-	}
+	cfg.Persons = 1
+	seeds := []*facts.Store{facts.New(), generate(f, "fuzz/1", cfg, 1, false).store()}
 	for _, s := range seeds {
 		var b bytes.Buffer
 		if err := s.Save(&b); err != nil {

@@ -40,6 +40,8 @@ func TestRetryable(t *testing.T) {
 		{"reconnect buffer full", nats.ErrReconnectBufExceeded, true},
 		{"jetstream unavailable", &jetstream.APIError{Code: 503, Description: "unavailable"}, true},
 		{"stream rejects", &jetstream.APIError{Code: 400, Description: "message size exceeds maximum allowed"}, false},
+		{"same message id still in process on the replicas", &jetstream.APIError{Code: 409, ErrorCode: 10158, Description: "duplicate message id is in process"}, true},
+		{"other conflict", &jetstream.APIError{Code: 409, ErrorCode: 10071, Description: "wrong last sequence"}, false},
 		{"wrapped rejection", fmt.Errorf("x: %w", &jetstream.APIError{Code: 400}), false},
 		{"closed connection", nats.ErrConnectionClosed, false},
 		{"publisher reset by the stall watchdog", jetstream.ErrJetStreamPublisherClosed, true},

@@ -725,12 +725,20 @@ func retryable(err error) bool {
 	}
 	var apiErr *jetstream.APIError
 	if errors.As(err, &apiErr) {
-		// 503: JetStream temporarily unavailable. Anything else is the
-		// stream refusing this message.
-		return apiErr.Code == 503
+		// 503: JetStream temporarily unavailable. A replicated stream's
+		// "duplicate message id is in process": the same message, sent
+		// again after a lost ack, is still being agreed on by the
+		// replicas (a leader change in the middle of it, with a node
+		// down); once it is, another attempt gets its ack as a
+		// duplicate. Anything else is the stream refusing this message.
+		return apiErr.Code == 503 || apiErr.ErrorCode == errCodeDuplicateInProcess
 	}
 	return true
 }
+
+// errCodeDuplicateInProcess is JetStream's JSStreamDuplicateMessageConflict
+// error code, which nats.go does not name.
+const errCodeDuplicateInProcess jetstream.ErrorCode = 10158
 
 // backoff is the delay before the next attempt after streak failed ones.
 func backoff(streak int) time.Duration {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -9,8 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"exhaust/aggregator"
 	"exhaust/natsbus"
 	"exhaust/natsbus/natstest"
 )
@@ -80,10 +84,10 @@ func requireReplicas(t *testing.T, js jetstream.JetStream, want int) {
 
 // aggregateRun is exhaust aggregate running in this process.
 type aggregateRun struct {
-	base           string // http://host:port of its API
-	stdout, stderr syncBuffer
-	cancel         context.CancelFunc
-	code           chan int
+	base                 string     // http://host:port of its API
+	stdout, stderr, logs syncBuffer // logs: warnings and errors, for failure messages
+	cancel               context.CancelFunc
+	code                 chan int
 }
 
 // startAggregate runs exhaust aggregate with args (after --http) and waits
@@ -96,7 +100,8 @@ func startAggregate(t *testing.T, args ...string) *aggregateRun {
 	go func() {
 		a.code <- run(ctx, append([]string{"aggregate", "--http", "127.0.0.1:0"}, args...), &cliEnv{
 			stdin: strings.NewReader(""), stdout: &a.stdout, stderr: &a.stderr,
-			getenv: func(string) string { return "" }, log: slog.New(slog.DiscardHandler),
+			getenv: func(string) string { return "" },
+			log:    slog.New(slog.NewTextHandler(&a.logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		})
 	}()
 	waitFor(t, 30*time.Second, "the aggregator's HTTP address", func() bool {
@@ -202,4 +207,278 @@ func TestNATSFlagTakesAList(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The city of the failover test: small, one day, every producer.
+const (
+	failoverSeed    = "11"
+	failoverPersons = "30"
+)
+
+// TestClusterNodeDownMidRun is the cluster issue's failover check. On a
+// three-node cluster set up with --replicas 3, a producer and an
+// aggregator run against the comma-separated URLs; a node goes down when a
+// third of the day is in the stream. The producer still stores every
+// event of a run on one embedded server, each once; the aggregator
+// catches up, and ends with the profiles and accuracy of an aggregator
+// that reads the same stream without an outage (and of the one-server
+// run, when the stream kept its order); every stream and bucket still has
+// three replicas once the node is back. The node is the aggregator's own
+// (its connection fails over) or another one (the stream's leader when it
+// can be: an election follows).
+func TestClusterNodeDownMidRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a simulation three times on clusters: not in -short mode")
+	}
+	began := time.Now()
+	wantIDs, want, wantAccuracy := singleServerRun(t)
+	t.Logf("%s: one server: %d events, %d profiles", time.Since(began).Round(time.Millisecond), len(wantIDs), len(want.Profiles()))
+	for _, tc := range []struct {
+		name       string
+		aggregator bool // shut down the aggregator's node, else another
+	}{
+		{"the aggregator's node", true},
+		{"another node", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			began := time.Now()
+			clusterRun(t, tc.aggregator, wantIDs, want, wantAccuracy)
+			t.Logf("run took %s", time.Since(began).Round(time.Millisecond))
+		})
+	}
+}
+
+// failoverProduce returns produce's arguments for the failover test's
+// city, as fast as it goes or paced (a day in about four seconds, so that
+// a node goes down in the middle of it).
+func failoverProduce(urls string, paced bool) []string {
+	args := []string{"produce", "--nats", urls, "--seed", failoverSeed, "--persons", failoverPersons, "--days", "1"}
+	if paced {
+		return append(args, "--speed", "20000")
+	}
+	return append(args, "--fast")
+}
+
+// singleServerRun produces the city on one embedded server and aggregates
+// it; it returns the stream's event ids in order, the aggregator's final
+// state and its /api/accuracy.
+func singleServerRun(t *testing.T) ([]string, *aggregator.Engine, string) {
+	t.Helper()
+	srv := natstest.RunServer(t)
+	_, js := natstest.Connect(t, srv)
+	if code, _, stderr := runCLI(t, t.Context(), nil, failoverProduce(srv.URL(), false)...); code != 0 {
+		t.Fatalf("produce: exit %d: %s", code, stderr)
+	}
+	ids := streamIDs(t, js)
+	last := uint64(len(ids))
+	agg := startAggregate(t, "--nats", srv.URL(), "--consumer", "one")
+	waitFor(t, time.Minute, "the aggregator consuming everything", func() bool {
+		agg.check(t)
+		return ackFloor(t, js, "one") >= last
+	})
+	accuracy := agg.accuracyOnceTruthRead(t, js)
+	agg.stop(t)
+	return ids, loadSnapshot(t, js, "one", last), accuracy
+}
+
+// accuracy returns the aggregator's /api/accuracy body.
+func (a *aggregateRun) accuracy(t *testing.T) string {
+	t.Helper()
+	var v any
+	if code := getJSON(a.base+"/api/accuracy", &v); code != http.StatusOK {
+		t.Fatalf("/api/accuracy: status %d", code)
+	}
+	return jsonString(t, v)
+}
+
+// clusterRun is one run of TestClusterNodeDownMidRun.
+func clusterRun(t *testing.T, aggregatorsNode bool, wantIDs []string, want *aggregator.Engine, wantAccuracy string) {
+	began := time.Now()
+	step := func(what string) { t.Logf("%s: %s", time.Since(began).Round(time.Millisecond), what) }
+	c := natstest.StartCluster(t, 3)
+	js := clusterJS(t, c)
+	if code, _, stderr := runCLI(t, t.Context(), nil, "setup", "--replicas", "3", "--nats", c.URLs()); code != 0 {
+		t.Fatalf("setup: exit %d: %s", code, stderr)
+	}
+
+	// The producer sets the streams up itself too (produce's default):
+	// that must not change their replicas.
+	produced := make(chan string, 1)
+	go func() {
+		code, _, stderr := runCLI(t, t.Context(), nil, failoverProduce(c.URLs(), true)...)
+		produced <- fmt.Sprintf("exit %d: %s", code, stderr)
+	}()
+	// Frequent snapshots, so that some are saved to the object store
+	// while a node is down.
+	agg := startAggregate(t, "--nats", c.URLs(), "--consumer", "cluster", "--snapshot-every", "200", "--snapshot-interval", "100ms")
+
+	// Down in the middle of the day: a third of the events published.
+	total := uint64(len(wantIDs))
+	waitFor(t, time.Minute, "a third of the events in the stream", func() bool {
+		agg.check(t)
+		return streamCount(t.Context(), js) >= total/3
+	})
+	down := nodeToShutDown(t, c, js, aggregatorsNode)
+	inStream, consumed := streamCount(t.Context(), js), ackFloor(t, js, "cluster")
+	c.Shutdown(down)
+	step(fmt.Sprintf("node %s down with %d of %d events in the stream, %d consumed", c.Name(down), inStream, total, consumed))
+
+	select {
+	case got := <-produced:
+		if got != "exit 0: " {
+			t.Fatalf("produce: %s", got)
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatal("produce did not finish")
+	}
+	step("produced")
+	waitFor(t, 2*time.Minute, "the aggregator catching up", func() bool {
+		agg.check(t)
+		return ackFloor(t, js, "cluster") >= total
+	})
+	step("consumed")
+	accuracy := agg.accuracyOnceTruthRead(t, js)
+	agg.stop(t)
+	step("aggregator stopped")
+	got := loadSnapshot(t, js, "cluster", total)
+
+	// The producer lost nothing and stored nothing twice. The order may
+	// differ from the one-server run: messages a dying stream leader had
+	// not replicated are lost without a disconnect, and the publisher's
+	// retries of them come after newer messages the new leader stored.
+	ids := streamIDs(t, js)
+	sameOrder := sameEvents(t, ids, wantIDs)
+
+	c.Restart(down)
+	step("node restarted")
+	requireReplicas(t, js, 3)
+	step("replicas current")
+
+	// The aggregator that went through the outage ends as one that reads
+	// the same stream without any.
+	calm := startAggregate(t, "--nats", c.URLs(), "--consumer", "calm")
+	waitFor(t, time.Minute, "a second aggregator consuming everything", func() bool {
+		calm.check(t)
+		return ackFloor(t, js, "calm") >= total
+	})
+	if calmAccuracy := calm.accuracyOnceTruthRead(t, js); accuracy != calmAccuracy {
+		t.Errorf("accuracy through the outage:\n%s\nwithout one, same stream:\n%s", accuracy, calmAccuracy)
+	}
+	calm.stop(t)
+	sameProfiles(t, got, loadSnapshot(t, js, "calm", total))
+	step("same state as without the outage")
+
+	// And, with the stream in the same order, as on one server.
+	if sameOrder {
+		if accuracy != wantAccuracy {
+			t.Errorf("accuracy:\n%s\nwant that of the one-server run:\n%s", accuracy, wantAccuracy)
+		}
+		sameProfiles(t, got, want)
+		step("same state as on one server")
+	}
+}
+
+// accuracyOnceTruthRead returns /api/accuracy once the aggregator has read
+// the whole ground truth of js's truth stream, which it follows apart from
+// the events: once it counts every person of the stream, and two readings
+// a moment apart agree (a person's truth may change during the day; the
+// stream keeps the latest, which a follower reads after the earlier).
+func (a *aggregateRun) accuracyOnceTruthRead(t *testing.T, js jetstream.JetStream) string {
+	t.Helper()
+	persons := truthPersons(t, js)
+	var prev string
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		cur := a.accuracy(t)
+		var acc struct {
+			Persons int `json:"persons"`
+		}
+		if err := json.Unmarshal([]byte(cur), &acc); err != nil {
+			t.Fatal(err)
+		}
+		if acc.Persons == persons && cur == prev {
+			return cur
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("accuracy not settled after 30s (%d persons in the truth stream): %s", persons, cur)
+		}
+		prev = cur
+		time.Sleep(200 * time.Millisecond) // polling interval, not synchronisation
+	}
+}
+
+// truthPersons returns how many persons the truth stream holds.
+func truthPersons(t *testing.T, js jetstream.JetStream) int {
+	t.Helper()
+	ctx := testCtx(t, 10*time.Second)
+	s, err := js.Stream(ctx, natsbus.TruthStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(natsbus.PersonSubjects))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(info.State.Subjects)
+}
+
+// sameEvents fails the test unless got holds want's event ids, each once;
+// it reports whether they are in the same order too.
+func sameEvents(t *testing.T, got, want []string) bool {
+	t.Helper()
+	count := map[string]int{}
+	for _, id := range got {
+		count[id]++
+	}
+	var doubled, lost int
+	for _, n := range count {
+		doubled += max(n-1, 0)
+	}
+	for _, id := range want {
+		if count[id] == 0 {
+			lost++
+		}
+	}
+	if len(got) != len(want) || doubled > 0 || lost > 0 {
+		t.Fatalf("stream holds %d events, the one-server run %d: %d lost, %d doubled", len(got), len(want), lost, doubled)
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Logf("same events, not in the same order from sequence %d: comparing with an aggregator over the same stream only", i+1)
+			return false
+		}
+	}
+	return true
+}
+
+// nodeToShutDown returns the node to shut down: the one the aggregator is
+// connected to, or else one it is not connected to, the EXHAUST stream's
+// leader if it is such a node.
+func nodeToShutDown(t *testing.T, c *natstest.Cluster, js jetstream.JetStream, aggregatorsNode bool) int {
+	t.Helper()
+	agg := -1
+	for i := range c.Len() {
+		connz, err := c.Server(i).Connz(&server.ConnzOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, conn := range connz.Conns {
+			if conn.Name == "exhaust-aggregator" {
+				agg = i
+			}
+		}
+	}
+	if agg < 0 {
+		t.Fatal("the aggregator is connected to no node")
+	}
+	if aggregatorsNode {
+		return agg
+	}
+	s, err := js.Stream(testCtx(t, 10*time.Second), natsbus.StreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if leader := c.Index(s.CachedInfo().Cluster.Leader); leader >= 0 && leader != agg {
+		return leader
+	}
+	return (agg + 1) % c.Len()
 }

@@ -5,8 +5,9 @@
 //
 //   - StartServer runs an embedded nats-server with JetStream, for the
 //     one-command classroom demo and for tests (see package natstest).
-//   - Connect dials a server, failing fast when nothing answers at start and
-//     reconnecting forever once connected.
+//   - Connect dials a server, or the first that answers of a comma-separated
+//     list (SplitURLs checks it), failing fast when nothing answers at start
+//     and reconnecting forever once connected.
 //   - EnsureStream and EnsureTruthStream create or update the EXHAUST stream
 //     (subjects exhaust.>) and the ground-truth stream EXHAUST_TRUTH
 //     (subjects truth.exhaust.>, outside exhaust.>), keeping the replicas of

@@ -178,6 +178,35 @@ func TestSnapshotReplayCity(t *testing.T) {
 	replayed(t, g2, l2, records[cut:], wantG, wantL)
 }
 
+// TestSnapshotReplayMidBin cuts a day of a city while a bin is being read
+// a few anchors per record (see closing): the snapshot holds the bin and
+// where its reading stopped, and the replay ends in the uninterrupted
+// run's state.
+func TestSnapshotReplayMidBin(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a day of 1,000 people")
+	}
+	records := decodedDay(t, 1000)
+	g := graph.New()
+	l := linker.New(linker.DefaultConfig(), g)
+	cut := 0
+	for i := range records {
+		apply(g, l, records[i:i+1])
+		if cut == 0 && i > len(records)/2 && l.ClosingLeft() > 8 {
+			cut = i + 1
+		}
+	}
+	if cut == 0 {
+		t.Fatal("no bin was being read past the middle of the day")
+	}
+	wantG, wantL := save(t, g, l)
+	l1, g2, l2 := resumed(t, records[:cut])
+	if l1.ClosingLeft() == 0 || l2.ClosingLeft() != l1.ClosingLeft() {
+		t.Fatalf("at the cut %d anchors left to read, %d after loading", l1.ClosingLeft(), l2.ClosingLeft())
+	}
+	replayed(t, g2, l2, records[cut:], wantG, wantL)
+}
+
 // resumed applies records to a new graph and linker (l1), saves them, and
 // loads the snapshot into another pair (g2, l2), which must save to the
 // same bytes.

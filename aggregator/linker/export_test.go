@@ -114,3 +114,12 @@ func scanView(l *Linker, o spot, bn *bin) ([]nearness, int) {
 	})
 	return out, notFar
 }
+
+// ClosingLeft returns how many anchors of the bin being read are still to
+// be read (0 when no bin is being read).
+func (l *Linker) ClosingLeft() int {
+	if c := l.co.Closing; c != nil {
+		return len(c.anchors) - c.Next
+	}
+	return 0
+}

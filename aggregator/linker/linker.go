@@ -115,6 +115,7 @@ func (l *Linker) Observe(r *obs.Record) {
 	}
 	l.presence(r, t)
 	l.advance(t)
+	l.stepClosing()
 }
 
 // link adds a link to the graph. Co-occurrence evidence is kept per
@@ -241,6 +242,7 @@ func (l *Linker) Flush() {
 	if l.latest != noTime {
 		l.moveTo(l.latest)
 	}
+	l.finishClosing()
 }
 
 // Watermark returns how far the stream has gone in event time (zero before

@@ -20,8 +20,9 @@ import (
 // place in an anchor's past observations; 7 writes the fields one by one
 // with package wire instead of gob (whose reflection was most of a
 // snapshot's pause), after partMagic, names phones by graph handle and
-// writes only the chunks a history holds.
-const snapshotVersion = 7
+// writes only the chunks a history holds; 8 holds the bin being read (see
+// closing).
+const snapshotVersion = 8
 
 // partMagic opens the linker's part, so that an older part (gob, up to
 // version 6) or another part read by mistake is refused in plain words.
@@ -124,6 +125,11 @@ func (l *Linker) save(out io.Writer) error {
 	w.Bool(co.Prev != nil)
 	if co.Prev != nil {
 		writeBin(w, co.PrevBin, co.Prev)
+	}
+	w.Bool(co.Closing != nil)
+	if c := co.Closing; c != nil {
+		writeBin(w, c.Bin, c.Bn)
+		w.Uvarint(uint64(c.Next))
 	}
 	return w.Flush()
 }
@@ -265,11 +271,21 @@ func (l *Linker) load(in io.Reader) error {
 	if r.Bool() {
 		co.PrevBin, co.Prev = readBin(r, nodes)
 	}
+	var closing *bin
+	var closingBin int64
+	var next int
+	if r.Bool() {
+		closingBin, closing = readBin(r, nodes)
+		next = r.Len(len(closing.Anchors))
+	}
 	if err := r.Err(); err != nil {
 		return err
 	}
 	if co.Prev != nil {
 		l.grid(co.Prev)
+	}
+	if closing != nil {
+		l.startClosing(closingBin, closing, next)
 	}
 	return nil
 }

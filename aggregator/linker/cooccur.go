@@ -173,7 +173,7 @@ type cooccur struct {
 	// Closing is the bin being read, its anchors a few at a time (see
 	// closeBin), nil between bins.
 	Closing *closing
-	Anchors  map[event.ID]*anchor
+	Anchors map[event.ID]*anchor
 	// InView is the most phones located in one bin so far: the population
 	// a candidate is picked out of.
 	InView int32

@@ -71,6 +71,11 @@ var (
 	snapshotBuckets = []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120}
 )
 
+// LagBuckets returns the bucket bounds of exhaust_event_lag_seconds, for a
+// reference measured beside it (exhaust bench scale) to be read the same
+// way.
+func LagBuckets() []float64 { return slices.Clone(lagBuckets) }
+
 // New registers the pipeline metrics, the collector of e's state and the Go
 // runtime and process collectors on reg, and returns the Exporter the
 // consumer reports to. The runtime and process collectors are skipped if reg

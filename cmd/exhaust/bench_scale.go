@@ -87,6 +87,12 @@ type scaleReport struct {
 	// LatencySnapshots is how many snapshots the aggregator took while the
 	// paced events were applied: each pauses them for its encoding.
 	LatencySnapshots uint64 `json:"latency_snapshots"`
+	// The reference: the same events published again at the same rate,
+	// the aggregator stopped, read by a durable pull consumer that does
+	// nothing but note each message's lag (from its stream timestamp), in
+	// the same buckets: what JetStream and this machine give any consumer.
+	ReferenceLatencyP50Ms float64 `json:"reference_latency_p50_ms"`
+	ReferenceLatencyP99Ms float64 `json:"reference_latency_p99_ms"`
 
 	// The aggregator's snapshots, up to the end of the latency phase:
 	// how many, the mean time serialising one (events wait meanwhile) and
@@ -308,6 +314,14 @@ func benchScale(ctx context.Context, o *simOptions, s *scaleOptions, exe string,
 		return rep, err
 	}
 	rep.AggregatorPeakRSSBytes = a.peakRSS
+
+	// 5. The reference latency, the aggregator stopped.
+	fmt.Fprintf(progress, "reference: publishing the %d events again at %.0f ev/s to a consumer that only reads them\n", len(sample), s.rate)
+	ref, err := referenceLag(ctx, js, sample, s.rate)
+	if err != nil {
+		return rep, err
+	}
+	rep.ReferenceLatencyP50Ms, rep.ReferenceLatencyP99Ms = ref.quantile(0.50)*1000, ref.quantile(0.99)*1000
 	persons := float64(o.persons)
 	rep.ProducerPeakRSSBytesPerPerson = float64(rep.ProducerPeakRSSBytes) / persons
 	rep.AggregatorRSSBytesPerPerson = float64(rep.AggregatorRSSBytes) / persons
@@ -482,6 +496,8 @@ func (r *scaleReport) print(w io.Writer) {
 		r.AccuracyPersons, r.PairwisePrecision, r.PairwiseRecall, r.PairwiseF1)
 	fmt.Fprintf(w, "  latency, stored → facts applied, %d events at %.0f ev/s (published at %.0f ev/s): p50 %.2f ms, p99 %.2f ms (exhaust_event_lag_seconds, %d observations)\n",
 		r.LatencyEvents, r.LatencyRate, r.LatencyPublishedRate, r.LatencyP50Ms, r.LatencyP99Ms, r.LatencySamples)
+	fmt.Fprintf(w, "  reference, the same events read by a consumer doing nothing else, the aggregator stopped: p50 %.2f ms, p99 %.2f ms\n",
+		r.ReferenceLatencyP50Ms, r.ReferenceLatencyP99Ms)
 	fmt.Fprintf(w, "  snapshots: %d (%d while measuring latency), %.3f s serialising each on average (events wait), %.3f s storing (in the background); the last %s\n",
 		r.Snapshots, r.LatencySnapshots, r.SnapshotEncodeSecondsMean, r.SnapshotStoreSecondsMean, mib(r.SnapshotBytes))
 }

@@ -16,12 +16,14 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
 	"exhaust/aggregator"
 	"exhaust/natsbus"
+	"exhaust/promexport"
 )
 
 // scrapeTimeout bounds one scrape of the aggregator's /metrics. A scrape
@@ -410,4 +412,77 @@ func (s *scraper) accuracy(ctx context.Context) (aggregator.Accuracy, error) {
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// referenceConsumer is the durable name of bench scale's reference reader.
+const referenceConsumer = "exhaust-bench-reference"
+
+// referenceLag publishes msgs again (under new message ids, past the
+// stream's duplicate window) at rate, reads them with a durable pull
+// consumer configured as the aggregator's, which only notes each
+// message's lag from its stream timestamp in exhaust_event_lag_seconds's
+// buckets, and returns that histogram.
+func referenceLag(ctx context.Context, js jetstream.JetStream, msgs []streamMsg, rate float64) (bucketDelta, error) {
+	stream, err := js.Stream(ctx, natsbus.StreamName)
+	if err != nil {
+		return bucketDelta{}, fmt.Errorf("reference: %w", err)
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		return bucketDelta{}, fmt.Errorf("reference: %w", err)
+	}
+	cons, err := stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable: referenceConsumer, AckPolicy: jetstream.AckExplicitPolicy,
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: info.State.LastSeq + 1,
+	})
+	if err != nil {
+		return bucketDelta{}, fmt.Errorf("reference consumer: %w", err)
+	}
+	defer func() { _ = stream.DeleteConsumer(context.WithoutCancel(ctx), referenceConsumer) }()
+	lag := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "reference_lag_seconds", Buckets: promexport.LagBuckets()})
+	it, err := cons.Messages(natsbus.PullOptions(natsbus.DefaultBatch)...)
+	if err != nil {
+		return bucketDelta{}, fmt.Errorf("reference consumer: %w", err)
+	}
+	// Stopped on the way out, which also ends a reader still waiting.
+	defer natsbus.StopIterator(it)
+	read := make(chan error, 1)
+	go func() {
+		for range msgs {
+			m, err := it.Next()
+			if err != nil {
+				read <- fmt.Errorf("reference consumer: %w", err)
+				return
+			}
+			md, err := m.Metadata()
+			if err != nil {
+				read <- fmt.Errorf("reference consumer: %w", err)
+				return
+			}
+			lag.Observe(time.Since(md.Timestamp).Seconds())
+			_ = m.Ack()
+		}
+		read <- nil
+	}()
+	again := make([]streamMsg, len(msgs))
+	for i, m := range msgs {
+		m.id += "-reference"
+		again[i] = m
+	}
+	if _, err := publishPaced(ctx, js, again, rate); err != nil {
+		return bucketDelta{}, err
+	}
+	select {
+	case err := <-read:
+		if err != nil {
+			return bucketDelta{}, err
+		}
+	case <-time.After(benchWait):
+		return bucketDelta{}, fmt.Errorf("reference consumer: not every message read within %v", benchWait)
+	}
+	var m dto.Metric
+	if err := lag.Write(&m); err != nil {
+		return bucketDelta{}, err
+	}
+	return histogramDelta(&dto.Histogram{}, m.GetHistogram()), nil
 }

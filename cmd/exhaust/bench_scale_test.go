@@ -81,6 +81,8 @@ func TestBenchScaleJSON(t *testing.T) {
 		LatencyP50Ms                    float64 `json:"latency_p50_ms"`
 		LatencyP99Ms                    float64 `json:"latency_p99_ms"`
 		LatencySnapshots                uint64  `json:"latency_snapshots"`
+		ReferenceLatencyP50Ms           float64 `json:"reference_latency_p50_ms"`
+		ReferenceLatencyP99Ms           float64 `json:"reference_latency_p99_ms"`
 		Snapshots                       uint64  `json:"snapshots"`
 		SnapshotEncodeSecondsMean       float64 `json:"snapshot_encode_seconds_mean"`
 		SnapshotStoreSecondsMean        float64 `json:"snapshot_store_seconds_mean"`
@@ -102,6 +104,9 @@ func TestBenchScaleJSON(t *testing.T) {
 	}
 	if !(r.LatencyP50Ms > 0 && r.LatencyP50Ms <= r.LatencyP99Ms) {
 		t.Errorf("latency p50 %v ms, p99 %v ms: want 0 < p50 ≤ p99", r.LatencyP50Ms, r.LatencyP99Ms)
+	}
+	if !(r.ReferenceLatencyP50Ms > 0 && r.ReferenceLatencyP50Ms <= r.ReferenceLatencyP99Ms) {
+		t.Errorf("reference latency p50 %v ms, p99 %v ms: want 0 < p50 ≤ p99", r.ReferenceLatencyP50Ms, r.ReferenceLatencyP99Ms)
 	}
 	for name, v := range map[string]float64{
 		"producer_seconds": r.ProducerSeconds, "producer_events_per_second": r.ProducerEventsPerSecond,

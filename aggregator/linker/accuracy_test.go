@@ -179,9 +179,10 @@ func TestSnapshotReplayCity(t *testing.T) {
 }
 
 // TestSnapshotReplayMidBin cuts a day of a city while a bin is being read
-// a few anchors per record (see closing): the snapshot holds the bin and
-// where its reading stopped, and the replay ends in the uninterrupted
-// run's state.
+// a few anchors per record (see closing), and again while an hourly
+// review weighs its anchors a few per record (see reviewing): the
+// snapshot holds what is under way, and the replay ends in the
+// uninterrupted run's state.
 func TestSnapshotReplayMidBin(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a day of 1,000 people")
@@ -189,22 +190,34 @@ func TestSnapshotReplayMidBin(t *testing.T) {
 	records := decodedDay(t, 1000)
 	g := graph.New()
 	l := linker.New(linker.DefaultConfig(), g)
-	cut := 0
+	cuts := map[string]int{}
 	for i := range records {
 		apply(g, l, records[i:i+1])
-		if cut == 0 && i > len(records)/2 && l.ClosingLeft() > 8 {
-			cut = i + 1
+		if i < len(records)/2 {
+			continue
+		}
+		if _, ok := cuts["bin"]; !ok && l.ClosingLeft() > 8 {
+			cuts["bin"] = i + 1
+		}
+		if _, ok := cuts["review"]; !ok && l.ReviewLeft() > 8 {
+			cuts["review"] = i + 1
 		}
 	}
-	if cut == 0 {
-		t.Fatal("no bin was being read past the middle of the day")
-	}
 	wantG, wantL := save(t, g, l)
-	l1, g2, l2 := resumed(t, records[:cut])
-	if l1.ClosingLeft() == 0 || l2.ClosingLeft() != l1.ClosingLeft() {
-		t.Fatalf("at the cut %d anchors left to read, %d after loading", l1.ClosingLeft(), l2.ClosingLeft())
+	for _, what := range []string{"bin", "review"} {
+		t.Run(what, func(t *testing.T) {
+			cut, ok := cuts[what]
+			if !ok {
+				t.Fatalf("no %s under way past the middle of the day", what)
+			}
+			l1, g2, l2 := resumed(t, records[:cut])
+			left := map[string][2]int{"bin": {l1.ClosingLeft(), l2.ClosingLeft()}, "review": {l1.ReviewLeft(), l2.ReviewLeft()}}[what]
+			if left[0] == 0 || left[1] != left[0] {
+				t.Fatalf("at the cut %d left to do, %d after loading", left[0], left[1])
+			}
+			replayed(t, g2, l2, records[cut:], wantG, wantL)
+		})
 	}
-	replayed(t, g2, l2, records[cut:], wantG, wantL)
 }
 
 // resumed applies records to a new graph and linker (l1), saves them, and

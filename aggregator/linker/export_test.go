@@ -123,3 +123,12 @@ func (l *Linker) ClosingLeft() int {
 	}
 	return 0
 }
+
+// ReviewLeft returns how many anchors the review under way has still to
+// weigh (0 when none is under way).
+func (l *Linker) ReviewLeft() int {
+	if r := l.co.Reviewing; r != nil {
+		return len(r.IDs)
+	}
+	return 0
+}

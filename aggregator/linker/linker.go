@@ -116,6 +116,7 @@ func (l *Linker) Observe(r *obs.Record) {
 	l.presence(r, t)
 	l.advance(t)
 	l.stepClosing()
+	l.stepReview()
 }
 
 // link adds a link to the graph. Co-occurrence evidence is kept per
@@ -243,6 +244,7 @@ func (l *Linker) Flush() {
 		l.moveTo(l.latest)
 	}
 	l.finishClosing()
+	l.finishReview()
 }
 
 // Watermark returns how far the stream has gone in event time (zero before

@@ -21,8 +21,8 @@ import (
 // with package wire instead of gob (whose reflection was most of a
 // snapshot's pause), after partMagic, names phones by graph handle and
 // writes only the chunks a history holds; 8 holds the bin being read (see
-// closing).
-const snapshotVersion = 8
+// closing); 9 the review under way (see reviewing).
+const snapshotVersion = 9
 
 // partMagic opens the linker's part, so that an older part (gob, up to
 // version 6) or another part read by mistake is refused in plain words.
@@ -130,6 +130,14 @@ func (l *Linker) save(out io.Writer) error {
 	if c := co.Closing; c != nil {
 		writeBin(w, c.Bin, c.Bn)
 		w.Uvarint(uint64(c.Next))
+	}
+	w.Bool(co.Reviewing != nil)
+	if rv := co.Reviewing; rv != nil {
+		w.Uvarint(uint64(len(rv.IDs)))
+		for _, id := range rv.IDs {
+			w.ID(id)
+		}
+		w.Uvarint(uint64(rv.Step))
 	}
 	return w.Flush()
 }
@@ -277,6 +285,18 @@ func (l *Linker) load(in io.Reader) error {
 	if r.Bool() {
 		closingBin, closing = readBin(r, nodes)
 		next = r.Len(len(closing.Anchors))
+	}
+	if r.Bool() {
+		rv := &reviewing{}
+		n := r.Len(maxList)
+		for i := 0; i < n && r.Err() == nil; i++ {
+			rv.IDs = append(rv.IDs, r.ID())
+		}
+		rv.Step = r.Len(maxList)
+		if len(rv.IDs) == 0 || rv.Step == 0 {
+			r.Fail("a review of %d anchors, %d at a time", len(rv.IDs), rv.Step)
+		}
+		co.Reviewing = rv
 	}
 	if err := r.Err(); err != nil {
 		return err

@@ -13,7 +13,8 @@ const MaxReplicas = 5
 // EnsureAll creates or updates every stream and bucket exhaust uses, each
 // with replicas copies (1 to MaxReplicas): the events (events describes
 // them; its Replicas is replaced), the ground truth, the rejects and the
-// aggregator's snapshots. It returns their names, streams then the bucket.
+// aggregator's snapshots and worker slots. It returns their names, streams
+// then the buckets.
 //
 // It is what exhaust setup does, as a user allowed to. Everything else
 // that ensures a stream or bucket at start (produce, aggregate, demo)
@@ -36,5 +37,8 @@ func EnsureAll(ctx context.Context, js jetstream.JetStream, events StreamConfig,
 	if _, err := ensureSnapshotBucket(ctx, js, replicas); err != nil {
 		return nil, err
 	}
-	return append(names, SnapshotBucket), nil
+	if _, err := ensureWorkerBucket(ctx, js, replicas, DefaultWorkerTTL); err != nil {
+		return nil, err
+	}
+	return append(names, SnapshotBucket, WorkerBucket), nil
 }

@@ -1,6 +1,7 @@
 package natsbus_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -11,8 +12,8 @@ import (
 )
 
 // everyStream are the streams EnsureAll makes: the snapshot bucket is
-// SnapshotStream.
-var everyStream = []string{natsbus.StreamName, natsbus.TruthStream, natsbus.DLQStream, natsbus.SnapshotStream}
+// SnapshotStream, the workers' WorkerStream.
+var everyStream = []string{natsbus.StreamName, natsbus.TruthStream, natsbus.DLQStream, natsbus.SnapshotStream, natsbus.WorkerStream}
 
 // configuredReplicas returns each stream's configured replicas.
 func configuredReplicas(t *testing.T, js jetstream.JetStream) map[string]int {
@@ -46,6 +47,13 @@ func ensureEach(t *testing.T, js jetstream.JetStream) {
 	if _, err := natsbus.OpenSnapshotStore(ctx, js, ""); err != nil {
 		t.Fatal(err)
 	}
+	w, err := natsbus.JoinWorkers(ctx, js, natsbus.WorkerInfo{}, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Leave(ctx); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestEnsureKeepsReplicas: on a three-node cluster, the ensures of produce
@@ -66,7 +74,7 @@ func TestEnsureKeepsReplicas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{natsbus.StreamName, natsbus.TruthStream, natsbus.DLQStream, natsbus.SnapshotBucket}; len(names) != len(want) {
+	if want := []string{natsbus.StreamName, natsbus.TruthStream, natsbus.DLQStream, natsbus.SnapshotBucket, natsbus.WorkerBucket}; !slices.Equal(names, want) {
 		t.Errorf("EnsureAll names %v, want %v", names, want)
 	}
 	for name, n := range configuredReplicas(t, js) {

@@ -20,8 +20,8 @@ import (
 )
 
 // clusterStreams are the streams exhaust keeps on NATS: events, truth,
-// rejects, and the snapshot object store's stream.
-var clusterStreams = []string{natsbus.StreamName, natsbus.TruthStream, natsbus.DLQStream, "OBJ_" + natsbus.SnapshotBucket}
+// rejects, the snapshot object store's stream and the worker bucket's.
+var clusterStreams = []string{natsbus.StreamName, natsbus.TruthStream, natsbus.DLQStream, natsbus.SnapshotStream, natsbus.WorkerStream}
 
 // clusterJS connects to every node of c, as the commands' --nats does.
 func clusterJS(t *testing.T, c *natstest.Cluster) jetstream.JetStream {

@@ -15,7 +15,7 @@ import (
 // alone chooses their replication: the others keep what they find.
 func runSetup(ctx context.Context, args []string, env *cliEnv) error {
 	fs := newFlagSet("setup", "setup --nats URL [flags]",
-		"Creates or updates every stream and bucket exhaust uses on a NATS server or\ncluster, each with --replicas copies, then exits: EXHAUST (events),\nEXHAUST_TRUTH (ground truth), EXHAUST_DLQ (rejected events) and the\n"+natsbus.SnapshotBucket+" object store (the aggregator's snapshots). The deploy\nstack runs it once, as its NATS admin user, before the producers (produce\n--setup=false) and the aggregator start. Running it again is harmless; the\nproducers and the aggregator never change the replicas it set.",
+		"Creates or updates every stream and bucket exhaust uses on a NATS server or\ncluster, each with --replicas copies, then exits: EXHAUST (events),\nEXHAUST_TRUTH (ground truth), EXHAUST_DLQ (rejected events), the\n"+natsbus.SnapshotBucket+" object store (the aggregator's snapshots) and the\n"+natsbus.WorkerBucket+" key-value bucket (the aggregator workers' slots). The deploy\nstack runs it once, as its NATS admin user, before the producers (produce\n--setup=false) and the aggregator start. Running it again is harmless; the\nproducers and the aggregator never change the replicas it set.",
 		env.stdout)
 	natsURL := fs.String("nats", "nats://127.0.0.1:4222", natsFlagUsage)
 	var auth natsAuth
@@ -52,8 +52,8 @@ func runSetup(ctx context.Context, args []string, env *cliEnv) error {
 	if _, err := natsbus.EnsureAll(ctx, js, stream, *replicas); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "streams %s (%s), %s (%s), %s (%s) and bucket %s ready on %s, %d replica(s) each\n",
+	fmt.Fprintf(env.stdout, "streams %s (%s), %s (%s), %s (%s) and buckets %s, %s ready on %s, %d replica(s) each\n",
 		stream.Name, natsbus.StreamSubjects, natsbus.TruthStream, natsbus.TruthSubjects, natsbus.DLQStream, natsbus.DLQSubjects,
-		natsbus.SnapshotBucket, nc.ConnectedUrlRedacted(), *replicas)
+		natsbus.SnapshotBucket, natsbus.WorkerBucket, nc.ConnectedUrlRedacted(), *replicas)
 	return nil
 }

@@ -1,0 +1,255 @@
+package natsbus
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Several aggregators sharing a city.
+//
+// Every aggregator started with the default consumer claims a numbered
+// slot in the WorkerBucket key-value bucket: the lowest whose key is
+// absent, with a create (compare-and-set), so two workers starting at once
+// never get the same one. It keeps the key alive by updating it, against
+// its last revision, every quarter of the bucket's TTL; a worker that dies
+// stops doing so, and the server forgets its key after the TTL. Its slot
+// is then free for the next worker to start, which takes over its durable
+// consumer and snapshot (both named after the slot) where it left them.
+//
+// The live slots are the keys present; shard.Owner shares the city's
+// people among them for /metrics.
+
+// WorkerBucket is the key-value bucket of the aggregator workers' slots.
+const WorkerBucket = "EXHAUST_WORKERS"
+
+// WorkerStream is the stream behind WorkerBucket.
+const WorkerStream = "KV_" + WorkerBucket
+
+// DefaultWorkerTTL is how long a silent worker keeps its slot: long enough
+// for a pause of the process (a snapshot, a garbage collection) not to
+// lose it, short enough that its people are exported again soon after it
+// dies. It applies when the bucket is created; an existing bucket keeps
+// its own.
+const DefaultWorkerTTL = 10 * time.Second
+
+// MaxWorkers is how many slots there are.
+const MaxWorkers = 64
+
+// ErrSlotLost is returned by Worker.Run when another process took this
+// worker's slot: the worker was silent for longer than the TTL, and two
+// processes must never share a slot's durable consumer.
+var ErrSlotLost = errors.New("worker slot taken over by another process while this one was silent for longer than the bucket's TTL: restart to claim a free slot")
+
+// workerKeyPrefix prefixes every slot's key: slot.0, slot.1, …
+const workerKeyPrefix = "slot."
+
+// WorkerInfo is what a worker writes in its slot's key, for operators
+// (nats kv get EXHAUST_WORKERS slot.0).
+type WorkerInfo struct {
+	Slot    int       `json:"slot"`
+	Host    string    `json:"host,omitempty"`
+	HTTP    string    `json:"http,omitempty"`
+	Started time.Time `json:"started"`
+}
+
+// Worker is a claimed slot.
+type Worker struct {
+	kv    jetstream.KeyValue
+	slot  int
+	key   string
+	value []byte
+	every time.Duration
+	log   *slog.Logger
+
+	mu   sync.Mutex
+	rev  uint64
+	live []int
+}
+
+// ensureWorkerBucket creates or updates the slots' bucket with replicas
+// copies; 0 keeps an existing bucket as it is (a missing one gets one
+// copy and ttl).
+func ensureWorkerBucket(ctx context.Context, js jetstream.JetStream, replicas int, ttl time.Duration) (jetstream.KeyValue, error) {
+	cfg := jetstream.KeyValueConfig{
+		Bucket:      WorkerBucket,
+		Description: "exhaust aggregator workers: one key per live worker's slot, forgotten after the TTL",
+		TTL:         ttl,
+		History:     1,
+		Storage:     jetstream.MemoryStorage, // heartbeats, nothing worth a disk write
+		Replicas:    replicas,
+	}
+	var kv jetstream.KeyValue
+	var err error
+	if replicas > 0 {
+		if s, serr := js.Stream(ctx, WorkerStream); serr == nil {
+			cfg.TTL = s.CachedInfo().Config.MaxAge // keep the operator's TTL
+		}
+		kv, err = js.CreateOrUpdateKeyValue(ctx, cfg)
+	} else {
+		kv, err = keepReplicas(ctx, js, WorkerStream,
+			func(replicas int) (jetstream.KeyValue, error) {
+				cfg.Replicas = replicas
+				return js.CreateKeyValue(ctx, cfg)
+			},
+			func(int) (jetstream.KeyValue, error) { return js.KeyValue(ctx, WorkerBucket) })
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open worker bucket %s: %w", WorkerBucket, err)
+	}
+	return kv, nil
+}
+
+// JoinWorkers claims the lowest free slot in WorkerBucket (creating the
+// bucket with one replica and DefaultWorkerTTL if it is missing). Run
+// keeps it; Leave frees it.
+func JoinWorkers(ctx context.Context, js jetstream.JetStream, info WorkerInfo, log *slog.Logger) (*Worker, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	kv, err := ensureWorkerBucket(ctx, js, 0, DefaultWorkerTTL)
+	if err != nil {
+		return nil, err
+	}
+	status, err := kv.Status(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("worker bucket %s: %w", WorkerBucket, err)
+	}
+	ttl := status.TTL()
+	if ttl <= 0 {
+		return nil, fmt.Errorf("worker bucket %s has no TTL: a dead worker would keep its slot for ever (delete the bucket, or run exhaust setup)", WorkerBucket)
+	}
+	for slot := range MaxWorkers {
+		info.Slot = slot
+		value, err := json.Marshal(info)
+		if err != nil {
+			return nil, err
+		}
+		key := workerKeyPrefix + strconv.Itoa(slot)
+		rev, err := kv.Create(ctx, key, value)
+		if errors.Is(err, jetstream.ErrKeyExists) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("claim worker slot %d in %s: %w", slot, WorkerBucket, err)
+		}
+		w := &Worker{kv: kv, slot: slot, key: key, value: value, every: ttl / 4, log: log, rev: rev}
+		if err := w.refresh(ctx); err != nil {
+			return nil, err
+		}
+		return w, nil
+	}
+	return nil, fmt.Errorf("all %d worker slots of %s are taken", MaxWorkers, WorkerBucket)
+}
+
+// Slot returns the worker's slot.
+func (w *Worker) Slot() int { return w.slot }
+
+// Live returns the live slots, sorted, this one included.
+func (w *Worker) Live() []int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.live
+}
+
+// Run keeps the slot until ctx ends (nil) or the slot is lost
+// (ErrSlotLost), and follows the live slots meanwhile.
+func (w *Worker) Run(ctx context.Context) error {
+	t := time.NewTicker(w.every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		if err := w.beat(ctx); err != nil {
+			if errors.Is(err, ErrSlotLost) || ctx.Err() != nil {
+				return err
+			}
+			// The server may be failing over: the next beat tries again,
+			// and the TTL leaves room for three more.
+			w.log.Warn("worker heartbeat", "slot", w.slot, "err", err)
+			continue
+		}
+		if err := w.refresh(ctx); err != nil && ctx.Err() == nil {
+			w.log.Warn("worker list", "err", err)
+		}
+	}
+}
+
+// beat renews the slot's key against its last revision. A key the server
+// already forgot (the worker was silent too long) is claimed again if
+// still free.
+func (w *Worker) beat(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, w.every)
+	defer cancel()
+	w.mu.Lock()
+	rev := w.rev
+	w.mu.Unlock()
+	next, err := w.kv.Update(ctx, w.key, w.value, rev)
+	if isWrongLastSequence(err) {
+		next, err = w.kv.Create(ctx, w.key, w.value)
+		if errors.Is(err, jetstream.ErrKeyExists) {
+			return ErrSlotLost
+		}
+	}
+	if err != nil {
+		return err
+	}
+	w.mu.Lock()
+	w.rev = next
+	w.mu.Unlock()
+	return nil
+}
+
+func isWrongLastSequence(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence
+}
+
+// refresh reads the live slots.
+func (w *Worker) refresh(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, w.every)
+	defer cancel()
+	keys, err := w.kv.ListKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("list worker slots: %w", err)
+	}
+	live := []int{w.slot}
+	for k := range keys.Keys() {
+		n, err := strconv.Atoi(strings.TrimPrefix(k, workerKeyPrefix))
+		if err != nil || !strings.HasPrefix(k, workerKeyPrefix) || n == w.slot {
+			continue
+		}
+		live = append(live, n)
+	}
+	slices.Sort(live)
+	w.mu.Lock()
+	w.live = live
+	w.mu.Unlock()
+	return nil
+}
+
+// Leave frees the slot at once, for the others to take its people over
+// without waiting for the TTL. Call it once Run has returned. A slot
+// another process holds by then is left to it.
+func (w *Worker) Leave(ctx context.Context) error {
+	w.mu.Lock()
+	rev := w.rev
+	w.mu.Unlock()
+	err := w.kv.Delete(ctx, w.key, jetstream.LastRevision(rev))
+	if err != nil && !isWrongLastSequence(err) {
+		return fmt.Errorf("leave worker slot %d: %w", w.slot, err)
+	}
+	return nil
+}

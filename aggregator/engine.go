@@ -466,6 +466,14 @@ func (e *Engine) Splits() []linker.Split {
 // needs only each cluster's size and id, so only the n profiles returned
 // have their facts derived.
 func (e *Engine) TopProfiles(n int) []*Profile {
+	top, _ := e.TopProfilesOf(n, nil)
+	return top
+}
+
+// TopProfilesOf is TopProfiles over the profiles whose id keep accepts
+// (all if keep is nil): the people one of several aggregator workers
+// exports. It also returns how many profiles keep accepted.
+func (e *Engine) TopProfilesOf(n int, keep func(id string) bool) ([]*Profile, int) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	type ranked struct {
@@ -474,9 +482,12 @@ func (e *Engine) TopProfiles(n int) []*Profile {
 		id   string
 	}
 	roots := e.graph.Roots()
-	rs := make([]ranked, len(roots))
-	for i, root := range roots {
-		rs[i] = ranked{root, e.graph.Size(root), ProfileID(root)}
+	rs := make([]ranked, 0, len(roots))
+	for _, root := range roots {
+		id := ProfileID(root)
+		if keep == nil || keep(id) {
+			rs = append(rs, ranked{root, e.graph.Size(root), id})
+		}
 	}
 	slices.SortFunc(rs, func(a, b ranked) int {
 		if a.size != b.size {
@@ -488,7 +499,7 @@ func (e *Engine) TopProfiles(n int) []*Profile {
 	for _, r := range rs[:min(max(n, 0), len(rs))] {
 		out = append(out, e.profile(r.root))
 	}
-	return out
+	return out, len(rs)
 }
 
 // profile builds the profile of root's cluster. Call with e.mu held.

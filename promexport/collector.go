@@ -26,15 +26,16 @@ type stateCollector struct {
 	persons, precision, recall, f1                  *prometheus.Desc
 	evidencePrecision, evidenceRecall, evidenceF1   *prometheus.Desc
 	unicity, seriesCap, overCap                     *prometheus.Desc
+	owned, workers, slot                            *prometheus.Desc
 }
 
-func newStateCollector(e *aggregator.Engine, cap int) *stateCollector {
+func newStateCollector(e *aggregator.Engine, cap int, sh Shard) *stateCollector {
 	d := func(name, help string, labels ...string) *prometheus.Desc {
 		return prometheus.NewDesc(name, help, labels, nil)
 	}
 	return &stateCollector{
 		cap:    cap,
-		views:  newRefresher(e, cap),
+		views:  newRefresher(e, cap, sh),
 		person: newPersonDescs(),
 
 		applied:     d("exhaust_events_applied_total", "Events applied to the aggregator's state (duplicates and redeliveries excluded), including those restored from a snapshot."),
@@ -57,7 +58,10 @@ func newStateCollector(e *aggregator.Engine, cap int) *stateCollector {
 
 		unicity:   d("exhaust_unicity", "Share of phone traces made unique by this many random (tower, hour) points (de Montjoye et al., 2013).", "points"),
 		seriesCap: d("exhaust_profile_series_cap", "Most profiles exported with a person label (the rest are in the JSON API only)."),
-		overCap:   d("exhaust_profiles_over_cap", "Profiles left out of the per-person series because of the cap."),
+		overCap:   d("exhaust_profiles_over_cap", "Profiles this worker owns left out of the per-person series because of the cap."),
+		owned:     d("exhaust_profiles_owned", "Profiles this worker owns and exports per-person series for (up to the cap); with several aggregator workers, their sum is exhaust_profiles."),
+		workers:   d("exhaust_workers", "Aggregator workers this one sees alive, itself included (slots in the EXHAUST_WORKERS bucket; 1 when it runs alone)."),
+		slot:      d("exhaust_worker_slot", "This aggregator worker's slot: its durable consumer and snapshot are named after it (0 when it runs alone)."),
 	}
 }
 
@@ -67,7 +71,7 @@ func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 		c.applied, c.sequence, c.profiles, c.identifiers, c.links, c.undone, c.duplicates, c.late,
 		c.persons, c.precision, c.recall, c.f1,
 		c.evidencePrecision, c.evidenceRecall, c.evidenceF1,
-		c.unicity, c.seriesCap, c.overCap,
+		c.unicity, c.seriesCap, c.overCap, c.owned, c.workers, c.slot,
 	} {
 		ch <- d
 	}
@@ -138,12 +142,16 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	c.collectPersons(ch, gauge, v)
 }
 
-// collectPersons sends the per-person series of the first cap profiles in
-// the Engine's order (most identifiers first), and the cap gauges.
+// collectPersons sends the per-person series of the first cap profiles this
+// worker owns in the Engine's order (most identifiers first), and the cap
+// and ownership gauges.
 func (c *stateCollector) collectPersons(ch chan<- prometheus.Metric, gauge func(*prometheus.Desc, float64, ...string), v view) {
 	limit := max(c.cap, 0)
 	gauge(c.seriesCap, float64(limit))
-	gauge(c.overCap, float64(max(v.stats.Profiles-limit, 0)))
+	gauge(c.overCap, float64(max(v.owned-limit, 0)))
+	gauge(c.owned, float64(v.owned))
+	gauge(c.workers, float64(len(v.live)))
+	gauge(c.slot, float64(v.slot))
 	for _, p := range v.top {
 		c.person.collect(ch, p)
 	}

@@ -42,6 +42,18 @@ type Options struct {
 	// counter starts at zero before the first event, so that rate() and
 	// dashboards see every type from the first scrape. Optional.
 	EventTypes []string
+	// Shard, when several aggregator workers share a city, makes this one
+	// export per-person series only for the profiles it owns: those
+	// shard.Owner gives its slot among the live ones, so a Prometheus
+	// scraping every worker sees each person once. Nil: one aggregator,
+	// which owns everybody.
+	Shard Shard
+}
+
+// Shard is this worker's slot and the live ones (natsbus.Worker).
+type Shard interface {
+	Slot() int
+	Live() []int
 }
 
 // Exporter records pipeline metrics. Its methods match the consumer service's
@@ -139,7 +151,7 @@ func New(reg prometheus.Registerer, e *aggregator.Engine, opts Options) (*Export
 		x.snapshot.WithLabelValues(phase)
 	}
 	ours := []prometheus.Collector{x.consumed, x.rejected, x.lag, x.processing, x.pending,
-		x.snapshot, x.snapBytes, x.snapFailed, newStateCollector(e, opts.PersonCap)}
+		x.snapshot, x.snapBytes, x.snapFailed, newStateCollector(e, opts.PersonCap, opts.Shard)}
 	for i, c := range ours {
 		if err := reg.Register(c); err != nil {
 			// All or nothing: a half-registered exporter would make a retry

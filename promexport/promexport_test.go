@@ -26,6 +26,7 @@ import (
 	"exhaust/aggregator/graph"
 	"exhaust/event"
 	"exhaust/promexport"
+	"exhaust/shard"
 )
 
 // families is one parsed scrape.
@@ -579,5 +580,61 @@ func TestEmptyEngineScrapes(t *testing.T) {
 	}
 	if got := f.value(t, "exhaust_identifiers", "kind", string(event.IMSI)); got != 0 {
 		t.Errorf("imsi identifiers = %v on an empty engine", got)
+	}
+}
+
+// fixedShard is a worker slot among fixed live ones.
+type fixedShard struct {
+	slot int
+	live []int
+}
+
+func (s fixedShard) Slot() int   { return s.slot }
+func (s fixedShard) Live() []int { return s.live }
+
+// TestShardsExportEachPersonOnce: three workers over the same state, each
+// exporting the people it owns, export every person once between them,
+// and their owned gauges add up to the profiles.
+func TestShardsExportEachPersonOnce(t *testing.T) {
+	e, _ := fed(t)
+	n := len(e.Profiles())
+	live := []int{0, 1, 2}
+	seen := map[string]int{}
+	var owned float64
+	for _, slot := range live {
+		reg, _ := newExporter(t, e, promexport.Options{PersonCap: n, Shard: fixedShard{slot, live}})
+		f := scrape(t, reg)
+		persons := f.persons()
+		if len(persons) == n {
+			t.Errorf("slot %d exports all %d persons", slot, n)
+		}
+		for _, p := range persons {
+			seen[p]++
+			if got := shard.Owner(p, live); got != slot {
+				t.Errorf("slot %d exports %s, which slot %d owns", slot, p, got)
+			}
+		}
+		got := f.value(t, "exhaust_profiles_owned")
+		if int(got) != len(persons) {
+			t.Errorf("slot %d: exhaust_profiles_owned %v, but %d persons exported under a cap of all", slot, got, len(persons))
+		}
+		owned += got
+		if got := f.value(t, "exhaust_workers"); got != 3 {
+			t.Errorf("slot %d: exhaust_workers %v, want 3", slot, got)
+		}
+		if got := f.value(t, "exhaust_worker_slot"); got != float64(slot) {
+			t.Errorf("exhaust_worker_slot %v, want %d", got, slot)
+		}
+		if got := f.value(t, "exhaust_profiles"); got != float64(n) {
+			t.Errorf("slot %d: exhaust_profiles %v, want the whole city's %d", slot, got, n)
+		}
+	}
+	if len(seen) != n || owned != float64(n) {
+		t.Errorf("%d of %d persons exported, owned gauges sum to %v", len(seen), n, owned)
+	}
+	for p, times := range seen {
+		if times != 1 {
+			t.Errorf("%s exported by %d workers", p, times)
+		}
 	}
 }

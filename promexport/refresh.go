@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"exhaust/aggregator"
+	"exhaust/shard"
 )
 
 // Scraping a big city.
@@ -51,6 +52,11 @@ type view struct {
 	cheap
 	acc aggregator.Accuracy
 	top []*aggregator.Profile
+	// owned is how many profiles this worker owns, slot and live the
+	// worker slots it was read with.
+	owned int
+	slot  int
+	live  []int
 }
 
 // cheap are the figures read live.
@@ -61,9 +67,10 @@ type cheap struct {
 
 // refresher keeps the last slow view and decides when to read it again.
 type refresher struct {
-	e   *aggregator.Engine
-	cap int
-	now func() time.Time
+	e     *aggregator.Engine
+	cap   int
+	shard Shard // nil: one aggregator
+	now   func() time.Time
 
 	mu      sync.Mutex
 	newest  cheap         // the newest cheap figures read
@@ -74,8 +81,8 @@ type refresher struct {
 	done    chan struct{} // closed when the running read ends (tests wait on it)
 }
 
-func newRefresher(e *aggregator.Engine, cap int) *refresher {
-	return &refresher{e: e, cap: cap, now: time.Now}
+func newRefresher(e *aggregator.Engine, cap int, sh Shard) *refresher {
+	return &refresher{e: e, cap: cap, shard: sh, now: time.Now}
 }
 
 // view returns what a scrape should export now.
@@ -114,7 +121,13 @@ func (r *refresher) view() view {
 // next read is due, and closes done (if not nil).
 func (r *refresher) read(done chan struct{}) *view {
 	start := r.now()
-	v := &view{cheap: r.readCheap(), acc: r.e.Accuracy(), top: r.e.TopProfiles(max(r.cap, 0))}
+	v := &view{cheap: r.readCheap(), acc: r.e.Accuracy(), live: []int{0}}
+	var keep func(id string) bool
+	if r.shard != nil {
+		v.slot, v.live = r.shard.Slot(), r.shard.Live()
+		keep = func(id string) bool { return shard.Owner(id, v.live) == v.slot }
+	}
+	v.top, v.owned = r.e.TopProfilesOf(max(r.cap, 0), keep)
 	end := r.now()
 	r.mu.Lock()
 	r.last, r.took = v, end.Sub(start)

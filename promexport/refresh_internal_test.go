@@ -37,7 +37,7 @@ func TestSlowViewIsSpacedAndRefreshed(t *testing.T) {
 		clock = clock.Add(d)
 		return clock
 	}
-	r := newRefresher(e, 3)
+	r := newRefresher(e, 3, nil)
 	r.now = func() time.Time { return tick(time.Second) }
 
 	first := r.view()

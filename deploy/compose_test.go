@@ -221,8 +221,9 @@ func checkComposeNATSUsers(t *testing.T, dir string, producers []string, users [
 		}
 	}
 
-	// The server's variables are exactly those nats.conf reads.
-	b, err := os.ReadFile(filepath.Join(dir, "nats", "nats.conf"))
+	// The server's variables are exactly those nats.conf reads (in the
+	// accounts.conf it includes).
+	b, err := os.ReadFile(filepath.Join(dir, "nats", "accounts.conf"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,8 +240,8 @@ func checkComposeNATSUsers(t *testing.T, dir string, producers []string, users [
 	if !slices.Equal(inConf, inCompose) || len(inConf) != len(users) {
 		t.Errorf("nats.conf reads %v, compose gives nats %v, want %d users", inConf, inCompose, len(users))
 	}
-	if got := nats.mount("/etc/nats/nats.conf"); got != "./nats/nats.conf" {
-		t.Errorf("nats.conf mounted from %q", got)
+	if got := nats.mount("/etc/nats"); got != "./nats" {
+		t.Errorf("/etc/nats mounted from %q, want ./nats (nats.conf and the accounts.conf it includes)", got)
 	}
 	if cfg, _ := nats.flag("config"); cfg != "/etc/nats/nats.conf" {
 		t.Errorf("nats --config %q, want the mounted /etc/nats/nats.conf", cfg)

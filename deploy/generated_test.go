@@ -30,9 +30,10 @@ func TestGeneratedFilesAreCurrent(t *testing.T) {
 
 // TestANewProducerIsDeployed generates the deploy files for the registry
 // plus a made-up producer, "parking", and runs the deploy checks on them:
-// compose runs it as its own user, nats.conf lets it publish its subjects
-// and nothing else (on a real nats-server), the Helm chart runs it with the
-// same accounts, .env.example asks for its password, and the docs list it.
+// compose runs it as its own user, nats.conf (with the accounts.conf it
+// includes) lets it publish its subjects and nothing else (on a real
+// nats-server), the Helm chart runs it with the same accounts, .env.example
+// asks for its password, and the docs list it.
 // A new producer needs nothing in deploy/ beyond go generate ./deploy.
 func TestANewProducerIsDeployed(t *testing.T) {
 	specs := append(fromregistry.Specs(producers.All()), producers.Spec{
@@ -54,6 +55,24 @@ func TestANewProducerIsDeployed(t *testing.T) {
 			t.Fatal(err)
 		}
 		generated[f.Path] = string(f.New)
+	}
+	// The NATS configurations that include the generated accounts.conf.
+	confs, err := filepath.Glob(filepath.Join("nats", "*.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range confs {
+		dst := filepath.Join(root, "deploy", c)
+		if _, ok := generated["deploy/"+filepath.ToSlash(c)]; ok {
+			continue
+		}
+		b, err := os.ReadFile(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	dir := filepath.Join(root, "deploy")
 	names := append(producers.Names(), "parking")

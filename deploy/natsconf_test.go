@@ -166,6 +166,14 @@ func checkProducersPublishOnlyTheirOwn(t *testing.T, url string, producers []str
 				"$JS.API.DIRECT.GET.EXHAUST",
 				"$JS.API.CONSUMER.CREATE.EXHAUST",
 				"$JS.API.CONSUMER.CREATE.EXHAUST.spy",
+				// The aggregators' worker group: a producer may not
+				// create the bucket, claim a slot, read one or watch.
+				"$JS.API.STREAM.CREATE." + workersStream,
+				"$JS.API.STREAM.INFO." + workersStream,
+				"$KV." + workersBucket + ".0",
+				"$JS.API.DIRECT.GET." + workersStream + ".$KV." + workersBucket + ".0",
+				"$JS.API.STREAM.MSG.GET." + workersStream,
+				"$JS.API.CONSUMER.CREATE." + workersStream,
 			} {
 				c.refusePublish(t, forbidden)
 			}
@@ -385,6 +393,31 @@ func TestAggregatorUser(t *testing.T) {
 			t.Fatalf("delete: %v", err)
 		}
 	})
+	t.Run("claims and watches worker slots", func(t *testing.T) {
+		checkWorkerSlots(t, ctx, c)
+	})
+	t.Run("runs worker 1's consumer and snapshot", func(t *testing.T) {
+		// Slot k consumes with the durable <default>-k and snapshots to
+		// the object <default>-k.
+		name, object := natsbus.DefaultConsumer+"-1", natsbus.DefaultSnapshotObject+"-1"
+		cons, err := natsbus.OpenConsumer(ctx, c.js, natsbus.ConsumerConfig{Durable: name, Tick: 50 * time.Millisecond}, 0)
+		if err != nil {
+			t.Fatalf("open consumer %s: %v", name, err)
+		}
+		if _, err := cons.Pending(ctx); err != nil {
+			t.Fatalf("pending of %s: %v", name, err)
+		}
+		store, err := natsbus.OpenSnapshotStore(ctx, c.js, object)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := store.Save(ctx, 3, []byte("worker 1 at 3")); err != nil {
+			t.Fatalf("save %s: %v", object, err)
+		}
+		if seq, data, found, err := store.Load(ctx); err != nil || !found || seq != 3 || string(data) != "worker 1 at 3" {
+			t.Fatalf("load %s: seq %d, %q, found %v, err %v", object, seq, data, found, err)
+		}
+	})
 	t.Run("publishes no events and manages no other stream", func(t *testing.T) {
 		for _, subject := range []string{
 			"exhaust.phone.cell",
@@ -396,6 +429,9 @@ func TestAggregatorUser(t *testing.T) {
 			"$JS.API.STREAM.MSG.DELETE.EXHAUST",
 			"$JS.API.STREAM.DELETE.EXHAUST_TRUTH",
 			"$JS.API.STREAM.CREATE.ANOTHER",
+			"$JS.API.STREAM.DELETE." + workersStream,
+			"$JS.API.STREAM.PURGE." + workersStream,
+			"$KV.ANOTHER.0",
 		} {
 			c.refusePublish(t, subject)
 		}
@@ -416,5 +452,85 @@ func TestAggregatorUser(t *testing.T) {
 	}
 	if info.State.Msgs != 3 {
 		t.Fatalf("EXHAUST holds %d messages, want 3", info.State.Msgs)
+	}
+}
+
+// The aggregators' worker group: a JetStream key-value bucket in which each
+// aggregator claims a numbered slot (exhaust aggregate; docs/deploy.md,
+// "Several aggregators").
+const (
+	workersBucket = "EXHAUST_WORKERS"
+	workersStream = "KV_" + workersBucket
+)
+
+// checkWorkerSlots does, as the client c, what an aggregator does with the
+// worker group's bucket: create it (or find it), claim a slot with
+// compare-and-set, keep it alive, read and watch the others' slots, and
+// release its own.
+func checkWorkerSlots(t *testing.T, ctx context.Context, c *client) {
+	t.Helper()
+	cfg := jetstream.KeyValueConfig{Bucket: workersBucket, History: 1, TTL: time.Minute}
+	kv, err := c.js.CreateKeyValue(ctx, cfg)
+	if err != nil {
+		t.Fatalf("create the bucket %s: %v", workersBucket, err)
+	}
+	// Found, or updated, by a worker that starts later.
+	if _, err := c.js.KeyValue(ctx, workersBucket); err != nil {
+		t.Fatalf("open the bucket %s: %v", workersBucket, err)
+	}
+	if _, err := c.js.CreateOrUpdateKeyValue(ctx, cfg); err != nil {
+		t.Fatalf("create or update the bucket %s: %v", workersBucket, err)
+	}
+
+	watch, err := kv.WatchAll(ctx)
+	if err != nil {
+		t.Fatalf("watch the slots: %v", err)
+	}
+	defer watch.Stop()
+	next := func() jetstream.KeyValueEntry {
+		t.Helper()
+		select {
+		case e := <-watch.Updates():
+			return e
+		case <-time.After(10 * time.Second):
+			t.Fatal("the watcher saw nothing within 10s")
+			return nil
+		}
+	}
+	if e := next(); e != nil {
+		t.Fatalf("watcher's first entry %q, want the end of the (empty) initial values", e.Key())
+	}
+
+	rev, err := kv.Create(ctx, "0", []byte("worker a"))
+	if err != nil {
+		t.Fatalf("claim slot 0: %v", err)
+	}
+	if _, err := kv.Create(ctx, "0", []byte("worker b")); !errors.Is(err, jetstream.ErrKeyExists) {
+		t.Fatalf("a second claim of slot 0: %v, want %v", err, jetstream.ErrKeyExists)
+	}
+	if _, err := kv.Create(ctx, "1", []byte("worker b")); err != nil {
+		t.Fatalf("claim slot 1: %v", err)
+	}
+	if rev, err = kv.Update(ctx, "0", []byte("worker a"), rev); err != nil {
+		t.Fatalf("heartbeat of slot 0: %v", err)
+	}
+	for _, want := range []string{"0", "1", "0"} {
+		if e := next(); e == nil || e.Key() != want {
+			t.Fatalf("watcher saw %v, want slot %s", e, want)
+		}
+	}
+	e, err := kv.Get(ctx, "1")
+	if err != nil || string(e.Value()) != "worker b" {
+		t.Fatalf("read slot 1: %v, %v", e, err)
+	}
+	keys, err := kv.Keys(ctx)
+	if err != nil || fmt.Sprint(keys) != "[0 1]" {
+		t.Fatalf("slots %v, %v; want [0 1]", keys, err)
+	}
+	if err := kv.Delete(ctx, "0", jetstream.LastRevision(rev)); err != nil {
+		t.Fatalf("release slot 0: %v", err)
+	}
+	if e := next(); e == nil || e.Key() != "0" || e.Operation() != jetstream.KeyValueDelete {
+		t.Fatalf("watcher saw %v, want slot 0 released", e)
 	}
 }

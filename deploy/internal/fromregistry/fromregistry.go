@@ -1,6 +1,6 @@
 // Package fromregistry writes the parts of the deploy files and their docs
 // that follow from the producer registry: the compose publishers, the NATS
-// accounts, users and permissions (nats.conf and the Helm values), the
+// accounts, users and permissions (nats/accounts.conf and the Helm values), the
 // password settings, and the lists of producers in docs/deploy.md and
 // docs/architecture.md. A new producer then needs no edit there: go
 // generate ./deploy (which runs ../gendeploy) rewrites them, and a test in
@@ -49,7 +49,7 @@ var targets = []target{
 		"producer passwords": composePasswords,
 		"publishers":         composePublishers,
 	}},
-	{"deploy/nats/nats.conf", map[string]func([]producers.Spec) string{
+	{"deploy/nats/accounts.conf", map[string]func([]producers.Spec) string{
 		"producer exports":     confExports,
 		"stream names exports": confStreamNames,
 		"producer accounts":    confAccounts,

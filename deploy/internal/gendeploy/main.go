@@ -1,8 +1,9 @@
 // Command gendeploy rewrites the parts of the deploy files and their docs
 // that follow from the producer registry (see package fromregistry): the
-// compose publishers, the NATS accounts of nats.conf and the Helm values,
-// the password settings, and the docs' lists of producers. go generate
-// ./deploy runs it; a test in deploy fails while its output is stale.
+// compose publishers, the NATS accounts of nats/accounts.conf and the Helm
+// values, the password settings, and the docs' lists of producers. go
+// generate ./deploy runs it; a test in deploy fails while its output is
+// stale.
 package main
 
 import (

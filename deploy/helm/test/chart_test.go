@@ -486,6 +486,83 @@ func TestAggregatorIsScraped(t *testing.T) {
 	}
 }
 
+// TestAggregatorReplicas renders the chart with aggregator.replicas=3: one
+// Deployment of three pods, each a worker of the group (aggregate with no
+// slot flag), behind the one Service that the ServiceMonitor scrapes pod by
+// pod; the publishers stay at one pod each.
+func TestAggregatorReplicas(t *testing.T) {
+	r := mustRender(t, map[string]any{"aggregator": map[string]any{"replicas": 3}})
+	secret := renderedSecret(t, r)
+	var agg *appsv1.Deployment
+	for _, o := range r.byKind("Deployment") {
+		d := typed[appsv1.Deployment](t, o)
+		want := int32(1)
+		if d.Name == "demo-exhaust-aggregate" {
+			agg, want = d, 3
+		}
+		if d.Spec.Replicas == nil || *d.Spec.Replicas != want {
+			t.Errorf("%s: replicas %v, want %d", d.Name, d.Spec.Replicas, want)
+		}
+	}
+	if agg == nil {
+		t.Fatal("no aggregate Deployment")
+	}
+	if agg.Spec.Strategy.Type != appsv1.RecreateDeploymentStrategyType {
+		t.Errorf("aggregate strategy %s, want Recreate: a rollout stops the old workers before the new ones claim their slots", agg.Spec.Strategy.Type)
+	}
+	checkPod(t, agg.Name, agg.Spec.Template.Spec, secret, "nats://demo-nats:4222", true)
+	args := agg.Spec.Template.Spec.Containers[0].Args
+	if want := []string{"aggregate", "--nats", "nats://demo-nats:4222", "--http", ":9090"}; !slices.Equal(args, want) {
+		t.Errorf("aggregate args %v, want %v: no other flag, so that every pod joins the worker group", args, want)
+	}
+	svc, sm := aggregateService(t, r), serviceMonitor(t, r)
+	if !labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(agg.Spec.Template.Labels)) {
+		t.Errorf("the aggregate Service selector %v does not select the aggregator pods %v", svc.Spec.Selector, agg.Spec.Template.Labels)
+	}
+	match, _, _ := unstructured.NestedStringMap(sm.Object, "spec", "selector", "matchLabels")
+	if !labels.SelectorFromSet(match).Matches(labels.Set(svc.Labels)) {
+		t.Errorf("ServiceMonitor selector %v does not match the aggregate Service %v", match, svc.Labels)
+	}
+	if !strings.Contains(r.notes, "3 pods") {
+		t.Errorf("NOTES do not say there are 3 aggregator pods:\n%s", r.notes)
+	}
+}
+
+// TestOldAggregateValuesAreRefused checks that the values block renamed
+// aggregator is refused in one line that names the new key, rather than
+// silently ignored.
+func TestOldAggregateValuesAreRefused(t *testing.T) {
+	_, err := render(t, map[string]any{"aggregate": map[string]any{"extraArgs": []any{"--person-cap", "50"}}})
+	if err == nil {
+		t.Fatal("the chart renders with the old key aggregate")
+	}
+	if msg := err.Error(); !strings.Contains(msg, "aggregate was renamed aggregator") || strings.Contains(strings.TrimSpace(msg), "\n") {
+		t.Errorf("error %q: want one line saying aggregate was renamed aggregator", msg)
+	}
+}
+
+// aggregateService returns the aggregators' Service.
+func aggregateService(t *testing.T, r *rendered) *corev1.Service {
+	t.Helper()
+	for _, o := range r.byKind("Service") {
+		if o.GetName() == "demo-exhaust-aggregate" {
+			return typed[corev1.Service](t, o)
+		}
+	}
+	t.Fatal("no aggregate Service")
+	return nil
+}
+
+// serviceMonitor returns the one ServiceMonitor.
+func serviceMonitor(t *testing.T, r *rendered) *unstructured.Unstructured {
+	t.Helper()
+	monitors := r.byKind("ServiceMonitor")
+	if len(monitors) != 1 {
+		t.Fatalf("%d ServiceMonitors, want 1", len(monitors))
+	}
+	return monitors[0]
+}
+
 func TestDashboardsForGrafanasSidecar(t *testing.T) {
 	r := mustRender(t, nil)
 	files, err := filepath.Glob(filepath.Join(chartDir, "dashboards", "*.json"))

@@ -98,3 +98,12 @@ NATS chart names it (its nats.fullname).
   emptyDir:
     sizeLimit: 64Mi
 {{- end }}
+
+{{/*
+Values the chart no longer reads, refused in one line rather than ignored.
+*/}}
+{{- define "exhaust.refuseOldValues" -}}
+{{- if hasKey .Values "aggregate" }}
+{{- fail "the value aggregate was renamed aggregator (aggregator.replicas, .port, .extraArgs, .resources, .service): rename it in your values" }}
+{{- end }}
+{{- end }}

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -39,10 +40,25 @@ type composeService struct {
 	DependsOn   yaml.Node `yaml:"depends_on"`
 	Healthcheck *struct{ Test []string }
 	Restart     string
+	Profiles    []string
+}
+
+// clusterProfile is the compose profile that runs NATS as a three-node
+// cluster with three aggregators.
+const clusterProfile = "cluster"
+
+// inProfile reports whether the service runs with profile ("" for the
+// services that run without any profile).
+func (s composeService) inProfile(profile string) bool {
+	if profile == "" {
+		return len(s.Profiles) == 0
+	}
+	return slices.Contains(s.Profiles, profile)
 }
 
 // dependsOn returns the service's dependencies and their conditions (""
-// for the short list form).
+// for the short list form), each followed by " (optional)" when the
+// dependency is not required (it is there with a profile only).
 func (s composeService) dependsOn(t *testing.T) map[string]string {
 	t.Helper()
 	out := map[string]string{}
@@ -57,12 +73,18 @@ func (s composeService) dependsOn(t *testing.T) map[string]string {
 			out[n] = ""
 		}
 	case yaml.MappingNode:
-		var m map[string]struct{ Condition string }
+		var m map[string]struct {
+			Condition string
+			Required  *bool
+		}
 		if err := s.DependsOn.Decode(&m); err != nil {
 			t.Fatal(err)
 		}
 		for n, d := range m {
 			out[n] = d.Condition
+			if d.Required != nil && !*d.Required {
+				out[n] += " (optional)"
+			}
 		}
 	default:
 		t.Fatalf("depends_on of kind %v", s.DependsOn.Kind)
@@ -127,6 +149,19 @@ func exhaustServices(c composeFile) []string {
 	return names
 }
 
+// servicesIn returns the names of the services that run with profile (""
+// for those that run without any), sorted.
+func servicesIn(c composeFile, profile string) []string {
+	var names []string
+	for name, s := range c.Services {
+		if s.inProfile(profile) {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
 func TestComposeServices(t *testing.T) {
 	if _, err := os.Stat(filepath.Join("..", "Dockerfile")); err != nil {
 		t.Error(err)
@@ -134,24 +169,31 @@ func TestComposeServices(t *testing.T) {
 	checkComposeServices(t, ".", producers.Names())
 }
 
-// checkComposeServices checks the services of dir's compose file: the
-// fixed ones and one publisher per producer, each run on the exhaust image
-// after setup.
+// The services the profile "cluster" adds: two more NATS nodes, the setup
+// that gives every stream three replicas, and two more aggregators.
+var clusterServices = []string{"aggregate-2", "aggregate-3", "nats-2", "nats-3", "setup-cluster"}
+
+// checkComposeServices checks the services of dir's compose file: without
+// a profile the fixed ones and one publisher per producer, each run on the
+// exhaust image after setup; the profile "cluster" adds clusterServices.
 func checkComposeServices(t *testing.T, dir string, producers []string) {
 	t.Helper()
 	c := loadCompose(t, dir)
 	want := append([]string{"nats", "nats-exporter", "setup", "aggregate", "truth", "prometheus", "grafana"}, producers...)
-	var got []string
-	for name := range c.Services {
-		got = append(got, name)
-	}
-	sort.Strings(got)
 	sort.Strings(want)
-	if !slices.Equal(got, want) {
+	if got := servicesIn(c, ""); !slices.Equal(got, want) {
 		t.Fatalf("services %v, want %v (one publisher per registered producer)", got, want)
 	}
+	if got := servicesIn(c, clusterProfile); !slices.Equal(got, clusterServices) {
+		t.Fatalf("services of the profile %s %v, want %v", clusterProfile, got, clusterServices)
+	}
+	for name, s := range c.Services {
+		if len(s.Profiles) > 0 && !s.inProfile(clusterProfile) {
+			t.Errorf("%s runs with the profiles %v: want none, or %s", name, s.Profiles, clusterProfile)
+		}
+	}
 
-	wantExhaust := append([]string{"setup", "aggregate", "truth"}, producers...)
+	wantExhaust := append([]string{"setup", "aggregate", "truth", "aggregate-2", "aggregate-3", "setup-cluster"}, producers...)
 	sort.Strings(wantExhaust)
 	if got := exhaustServices(c); !slices.Equal(got, wantExhaust) {
 		t.Fatalf("services on the exhaust image %v, want %v", got, wantExhaust)
@@ -162,13 +204,26 @@ func checkComposeServices(t *testing.T, dir string, producers []string) {
 			if s.Build == nil || s.Build.Context != ".." || s.Build.Dockerfile != "Dockerfile" {
 				t.Errorf("build %+v, want the repository's Dockerfile (context ..)", s.Build)
 			}
-			if nats, _ := s.flag("nats"); nats != "nats://nats:4222" {
-				t.Errorf("--nats %q, want the nats service: nats://nats:4222", nats)
+			// Without a profile, the one server; the profile's own
+			// services know every node of the cluster.
+			wantNATS := "nats://nats:4222"
+			if s.inProfile(clusterProfile) {
+				wantNATS = clusterServerList
+			}
+			if nats, _ := s.flag("nats"); nats != wantNATS {
+				t.Errorf("--nats %q, want %s", nats, wantNATS)
 			}
 			deps := s.dependsOn(t)
-			want := map[string]string{"setup": "service_completed_successfully"}
-			if name == "setup" {
+			// After setup, and with the profile after the three replicas.
+			want := map[string]string{
+				"setup":         "service_completed_successfully",
+				"setup-cluster": "service_completed_successfully (optional)",
+			}
+			switch name {
+			case "setup":
 				want = map[string]string{"nats": "service_healthy"}
+			case "setup-cluster":
+				want = map[string]string{"setup": "service_completed_successfully", "nats-2": "service_healthy", "nats-3": "service_healthy"}
 			}
 			if fmt.Sprint(deps) != fmt.Sprint(want) {
 				t.Errorf("depends_on %v, want %v", deps, want)
@@ -192,7 +247,11 @@ func TestComposeNATSUsers(t *testing.T) {
 func checkComposeNATSUsers(t *testing.T, dir string, producers []string, users []deploytest.User) {
 	t.Helper()
 	c := loadCompose(t, dir)
-	userOf := map[string]string{"setup": "admin", "aggregate": "aggregator", "truth": "truth"}
+	userOf := map[string]string{
+		"setup": "admin", "setup-cluster": "admin",
+		"aggregate": "aggregator", "aggregate-2": "aggregator", "aggregate-3": "aggregator",
+		"truth": "truth",
+	}
 	for _, p := range producers {
 		userOf[p] = p
 	}
@@ -233,7 +292,9 @@ func checkComposeNATSUsers(t *testing.T, dir string, producers []string, users [
 	}
 	var inCompose []string
 	for k := range nats.Environment {
-		inCompose = append(inCompose, k)
+		if k != "NATS_SERVER_NAME" { // the cluster node's name, cluster.conf's
+			inCompose = append(inCompose, k)
+		}
 	}
 	sort.Strings(inConf)
 	sort.Strings(inCompose)
@@ -243,8 +304,21 @@ func checkComposeNATSUsers(t *testing.T, dir string, producers []string, users [
 	if got := nats.mount("/etc/nats"); got != "./nats" {
 		t.Errorf("/etc/nats mounted from %q, want ./nats (nats.conf and the accounts.conf it includes)", got)
 	}
-	if cfg, _ := nats.flag("config"); cfg != "/etc/nats/nats.conf" {
-		t.Errorf("nats --config %q, want the mounted /etc/nats/nats.conf", cfg)
+	// Without the profile's nodes, nats runs the one server's nats.conf.
+	if cmd := strings.Join(nats.Command, " "); !strings.Contains(cmd, "else exec nats-server --config /etc/nats/nats.conf;") {
+		t.Errorf("nats runs %q, want the mounted /etc/nats/nats.conf without the profile %s", cmd, clusterProfile)
+	}
+	// Every node of the cluster knows every user, with the same password.
+	for _, node := range []string{"nats-2", "nats-3"} {
+		env := c.Services[node].Environment
+		for k, v := range nats.Environment {
+			if k != "NATS_SERVER_NAME" && env[k] != v {
+				t.Errorf("%s: %s=%q, nats has %q", node, k, env[k], v)
+			}
+		}
+		if len(env) != len(nats.Environment) {
+			t.Errorf("%s has %d variables, nats %d", node, len(env), len(nats.Environment))
+		}
 	}
 }
 
@@ -252,6 +326,11 @@ func checkComposeNATSUsers(t *testing.T, dir string, producers []string, users [
 // minor version the tests run (go.mod), so the permission tests hold for it.
 func TestComposeNATSImageMatchesTests(t *testing.T) {
 	c := loadCompose(t, ".")
+	for _, node := range []string{"nats-2", "nats-3"} {
+		if c.Services[node].Image != c.Services["nats"].Image {
+			t.Errorf("%s runs %q, nats %q", node, c.Services[node].Image, c.Services["nats"].Image)
+		}
+	}
 	b, err := os.ReadFile("../go.mod")
 	if err != nil {
 		t.Fatal(err)
@@ -275,7 +354,29 @@ type prometheusConfig struct {
 		StaticConfigs []struct {
 			Targets []string
 		} `yaml:"static_configs"`
+		DNSSDConfigs []struct {
+			Names []string
+			Type  string
+			Port  int
+		} `yaml:"dns_sd_configs"`
 	} `yaml:"scrape_configs"`
+}
+
+// targets returns what each job scrapes, host:port, whether a static
+// target or a name it looks up.
+func (p prometheusConfig) targets() map[string][]string {
+	out := map[string][]string{}
+	for _, sc := range p.ScrapeConfigs {
+		for _, st := range sc.StaticConfigs {
+			out[sc.JobName] = append(out[sc.JobName], st.Targets...)
+		}
+		for _, d := range sc.DNSSDConfigs {
+			for _, n := range d.Names {
+				out[sc.JobName] = append(out[sc.JobName], net.JoinHostPort(n, strconv.Itoa(d.Port)))
+			}
+		}
+	}
+	return out
 }
 
 func TestPrometheusScrapesTheStack(t *testing.T) {
@@ -289,45 +390,48 @@ func TestPrometheusScrapesTheStack(t *testing.T) {
 
 	// listens returns the port a service's process listens on, from its
 	// command line.
+	httpPort := func(s composeService) string {
+		addr, _ := s.flag("http")
+		_, port, _ := net.SplitHostPort(addr)
+		return port
+	}
 	listens := map[string]func(composeService) string{
-		"aggregate": func(s composeService) string {
-			addr, _ := s.flag("http")
-			_, port, _ := net.SplitHostPort(addr)
-			return port
-		},
+		"aggregate":     httpPort,
+		"aggregate-2":   httpPort,
+		"aggregate-3":   httpPort,
 		"nats-exporter": func(s composeService) string { port, _ := s.flag("port"); return port },
 		"localhost":     func(composeService) string { return "9090" }, // Prometheus itself
 	}
-	jobs := map[string]string{}
-	for _, sc := range p.ScrapeConfigs {
-		for _, st := range sc.StaticConfigs {
-			for _, target := range st.Targets {
-				host, port, err := net.SplitHostPort(target)
-				if err != nil {
-					t.Errorf("job %s: target %q: %v", sc.JobName, target, err)
-					continue
-				}
-				jobs[sc.JobName] = host
-				s, ok := c.Services[host]
-				if !ok && host != "localhost" {
-					t.Errorf("job %s scrapes %s, which is not a compose service", sc.JobName, target)
-					continue
-				}
-				listen := listens[host]
-				if listen == nil {
-					t.Errorf("job %s scrapes %s: no rule for what it listens on", sc.JobName, host)
-					continue
-				}
-				if got := listen(s); got != port {
-					t.Errorf("job %s scrapes %s, but %s listens on port %q", sc.JobName, target, host, got)
-				}
+	jobs := map[string][]string{}
+	for job, targets := range p.targets() {
+		for _, target := range targets {
+			host, port, err := net.SplitHostPort(target)
+			if err != nil {
+				t.Errorf("job %s: target %q: %v", job, target, err)
+				continue
+			}
+			jobs[job] = append(jobs[job], host)
+			s, ok := c.Services[host]
+			if !ok && host != "localhost" {
+				t.Errorf("job %s scrapes %s, which is not a compose service", job, target)
+				continue
+			}
+			listen := listens[host]
+			if listen == nil {
+				t.Errorf("job %s scrapes %s: no rule for what it listens on", job, host)
+				continue
+			}
+			if got := listen(s); got != port {
+				t.Errorf("job %s scrapes %s, but %s listens on port %q", job, target, host, got)
 			}
 		}
 	}
-	if jobs["exhaust"] != "aggregate" {
-		t.Errorf("jobs %v: want job exhaust scraping the aggregate service", jobs)
+	// Every aggregator, with the profile or without: those of the
+	// profile are looked up by name, and no name is no target.
+	if got, want := jobs["exhaust"], aggregators(c, clusterProfile); !slices.Equal(got, want) {
+		t.Errorf("job exhaust scrapes %v, want every aggregator %v", got, want)
 	}
-	if jobs["nats"] != "nats-exporter" {
+	if fmt.Sprint(jobs["nats"]) != "[nats-exporter]" {
 		t.Errorf("jobs %v: want job nats scraping the exporter", jobs)
 	}
 	exporter := c.Services["nats-exporter"]

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -396,6 +397,9 @@ func TestAggregatorUser(t *testing.T) {
 	t.Run("claims and watches worker slots", func(t *testing.T) {
 		checkWorkerSlots(t, ctx, c)
 	})
+	t.Run("joins the worker group", func(t *testing.T) {
+		checkWorkerGroup(t, ctx, c)
+	})
 	t.Run("runs worker 1's consumer and snapshot", func(t *testing.T) {
 		// Slot k consumes with the durable <default>-k and snapshots to
 		// the object <default>-k.
@@ -459,8 +463,8 @@ func TestAggregatorUser(t *testing.T) {
 // aggregator claims a numbered slot (exhaust aggregate; docs/deploy.md,
 // "Several aggregators").
 const (
-	workersBucket = "EXHAUST_WORKERS"
-	workersStream = "KV_" + workersBucket
+	workersBucket = natsbus.WorkerBucket
+	workersStream = natsbus.WorkerStream
 )
 
 // checkWorkerSlots does, as the client c, what an aggregator does with the
@@ -469,7 +473,7 @@ const (
 // release its own.
 func checkWorkerSlots(t *testing.T, ctx context.Context, c *client) {
 	t.Helper()
-	cfg := jetstream.KeyValueConfig{Bucket: workersBucket, History: 1, TTL: time.Minute}
+	cfg := jetstream.KeyValueConfig{Bucket: workersBucket, History: 1, TTL: natsbus.DefaultWorkerTTL}
 	kv, err := c.js.CreateKeyValue(ctx, cfg)
 	if err != nil {
 		t.Fatalf("create the bucket %s: %v", workersBucket, err)
@@ -501,36 +505,78 @@ func checkWorkerSlots(t *testing.T, ctx context.Context, c *client) {
 		t.Fatalf("watcher's first entry %q, want the end of the (empty) initial values", e.Key())
 	}
 
-	rev, err := kv.Create(ctx, "0", []byte("worker a"))
+	rev, err := kv.Create(ctx, "slot.0", []byte("worker a"))
 	if err != nil {
 		t.Fatalf("claim slot 0: %v", err)
 	}
-	if _, err := kv.Create(ctx, "0", []byte("worker b")); !errors.Is(err, jetstream.ErrKeyExists) {
+	if _, err := kv.Create(ctx, "slot.0", []byte("worker b")); !errors.Is(err, jetstream.ErrKeyExists) {
 		t.Fatalf("a second claim of slot 0: %v, want %v", err, jetstream.ErrKeyExists)
 	}
-	if _, err := kv.Create(ctx, "1", []byte("worker b")); err != nil {
+	rev1, err := kv.Create(ctx, "slot.1", []byte("worker b"))
+	if err != nil {
 		t.Fatalf("claim slot 1: %v", err)
 	}
-	if rev, err = kv.Update(ctx, "0", []byte("worker a"), rev); err != nil {
+	if rev, err = kv.Update(ctx, "slot.0", []byte("worker a"), rev); err != nil {
 		t.Fatalf("heartbeat of slot 0: %v", err)
 	}
-	for _, want := range []string{"0", "1", "0"} {
+	for _, want := range []string{"slot.0", "slot.1", "slot.0"} {
 		if e := next(); e == nil || e.Key() != want {
-			t.Fatalf("watcher saw %v, want slot %s", e, want)
+			t.Fatalf("watcher saw %v, want %s", e, want)
 		}
 	}
-	e, err := kv.Get(ctx, "1")
+	e, err := kv.Get(ctx, "slot.1")
 	if err != nil || string(e.Value()) != "worker b" {
 		t.Fatalf("read slot 1: %v, %v", e, err)
 	}
-	keys, err := kv.Keys(ctx)
-	if err != nil || fmt.Sprint(keys) != "[0 1]" {
-		t.Fatalf("slots %v, %v; want [0 1]", keys, err)
+	keys, err := kv.ListKeys(ctx)
+	if err != nil {
+		t.Fatalf("list the slots: %v", err)
 	}
-	if err := kv.Delete(ctx, "0", jetstream.LastRevision(rev)); err != nil {
-		t.Fatalf("release slot 0: %v", err)
+	var got []string
+	for k := range keys.Keys() {
+		got = append(got, k)
 	}
-	if e := next(); e == nil || e.Key() != "0" || e.Operation() != jetstream.KeyValueDelete {
-		t.Fatalf("watcher saw %v, want slot 0 released", e)
+	slices.Sort(got)
+	if fmt.Sprint(got) != "[slot.0 slot.1]" {
+		t.Fatalf("slots %v, want [slot.0 slot.1]", got)
+	}
+	for _, slot := range []struct {
+		key string
+		rev uint64
+	}{{"slot.0", rev}, {"slot.1", rev1}} {
+		key := slot.key
+		if err := kv.Delete(ctx, key, jetstream.LastRevision(slot.rev)); err != nil {
+			t.Fatalf("release %s: %v", key, err)
+		}
+		if e := next(); e == nil || e.Key() != key || e.Operation() != jetstream.KeyValueDelete {
+			t.Fatalf("watcher saw %v, want %s released", e, key)
+		}
+	}
+}
+
+// checkWorkerGroup joins natsbus's worker group, as exhaust aggregate
+// does, as the client c: two workers claim slots 0 and 1, the second sees
+// both, and both leave.
+func checkWorkerGroup(t *testing.T, ctx context.Context, c *client) {
+	t.Helper()
+	var workers []*natsbus.Worker
+	for i := range 2 {
+		w, err := natsbus.JoinWorkers(ctx, c.js, natsbus.WorkerInfo{Host: fmt.Sprint("worker-", i), Started: time.Now()}, nil)
+		if err != nil {
+			t.Fatalf("worker %d joins: %v", i, err)
+		}
+		if w.Slot() != i {
+			t.Fatalf("worker %d has slot %d", i, w.Slot())
+		}
+		workers = append(workers, w)
+	}
+	// The second saw the first when it joined.
+	if got := fmt.Sprint(workers[1].Live()); got != "[0 1]" {
+		t.Fatalf("worker 1 sees the slots %s, want [0 1]", got)
+	}
+	for _, w := range workers {
+		if err := w.Leave(ctx); err != nil {
+			t.Fatalf("slot %d leaves: %v", w.Slot(), err)
+		}
 	}
 }

@@ -2,9 +2,11 @@ package test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -16,10 +18,10 @@ const composeFile = "../../compose.yaml"
 
 // loadCompose loads deploy/compose.yaml with compose-go, the loader of
 // docker compose itself: schema validation, interpolation, merge keys.
-func loadCompose(t *testing.T, env []string) (*types.Project, error) {
+func loadCompose(t *testing.T, env []string, profiles ...string) (*types.Project, error) {
 	t.Helper()
 	opts, err := cli.NewProjectOptions([]string{composeFile},
-		cli.WithName("exhaust"), cli.WithEnv(env), cli.WithoutEnvironmentResolution)
+		cli.WithName("exhaust"), cli.WithEnv(env), cli.WithoutEnvironmentResolution, cli.WithProfiles(profiles))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,5 +92,50 @@ func TestComposeRefusesToStartWithoutSecrets(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "required variable") || !strings.Contains(err.Error(), "gen-env.sh") {
 		t.Errorf("error %q: want it to name the missing variable and gen-env.sh", err)
+	}
+}
+
+// TestComposeClusterProfile loads compose.yaml as docker compose would
+// without a profile and with --profile cluster: the first runs one NATS
+// server and one aggregator, as before the profile existed; the second
+// adds two NATS nodes, the setup of three replicas and two aggregators,
+// and every dependency is on a service that runs (or is not required).
+func TestComposeClusterProfile(t *testing.T) {
+	cluster := []string{"aggregate-2", "aggregate-3", "nats-2", "nats-3", "setup-cluster"}
+	for _, tt := range []struct {
+		profiles []string
+		running  func(name string) bool
+	}{
+		{nil, func(name string) bool { return !slices.Contains(cluster, name) }},
+		{[]string{"cluster"}, func(string) bool { return true }},
+	} {
+		t.Run(fmt.Sprint(tt.profiles), func(t *testing.T) {
+			p, err := loadCompose(t, secrets(t), tt.profiles...)
+			if err != nil {
+				t.Fatalf("compose-go: %v", err)
+			}
+			for _, name := range cluster {
+				_, runs := p.Services[name]
+				if runs != tt.running(name) {
+					t.Errorf("%s runs: %v", name, runs)
+				}
+			}
+			for name, s := range p.Services {
+				for dep, d := range s.DependsOn {
+					if _, ok := p.Services[dep]; !ok && d.Required {
+						t.Errorf("%s requires %s, which does not run", name, dep)
+					}
+				}
+			}
+			aggregators := 0
+			for _, s := range p.Services {
+				if len(s.Command) > 0 && s.Command[0] == "aggregate" {
+					aggregators++
+				}
+			}
+			if want := map[bool]int{false: 1, true: 3}[len(tt.profiles) > 0]; aggregators != want {
+				t.Errorf("%d aggregators, want %d", aggregators, want)
+			}
+		})
 	}
 }

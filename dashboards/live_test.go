@@ -10,6 +10,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"exhaust/aggregator"
 	"exhaust/api"
@@ -49,10 +50,13 @@ const (
 // handler as `exhaust aggregate`.
 type liveAggregator struct {
 	// URL is the aggregator's base URL; /metrics is on it.
-	URL    string
-	svc    *service.Service
-	runner *sim.Runner
-	day2   chan struct{} // closed when day 2 starts: day 1 is fully published
+	URL string
+	// NATSExporterURL serves, on /metrics, the NATS exporter's metrics of
+	// the stream's consumers (see consumerCollector).
+	NATSExporterURL string
+	svc             *service.Service
+	runner          *sim.Runner
+	day2            chan struct{} // closed when day 2 starts: day 1 is fully published
 }
 
 // startLiveAggregator starts the pipeline and stops it when the test ends.
@@ -116,7 +120,13 @@ func startLiveAggregator(t *testing.T) *liveAggregator {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &liveAggregator{URL: httpSrv.URL, svc: svc, day2: make(chan struct{})}
+	_, exporterJS := natstest.Connect(t, srv)
+	exporterReg := prometheus.NewRegistry()
+	exporterReg.MustRegister(newConsumerCollector(exporterJS))
+	exporterSrv := httptest.NewServer(promhttp.HandlerFor(exporterReg, promhttp.HandlerOpts{}))
+	t.Cleanup(exporterSrv.Close)
+
+	a := &liveAggregator{URL: httpSrv.URL, NATSExporterURL: exporterSrv.URL, svc: svc, day2: make(chan struct{})}
 	a.runner, err = sim.New(sim.Config{
 		World: w, Seed: liveSeed, Producers: producers.All(), Clock: clk, Sink: pub,
 		Truth: truthSink{pubJS}, Log: log,
@@ -181,4 +191,35 @@ type truthSink struct{ js jetstream.JetStream }
 
 func (s truthSink) PublishTruth(ctx context.Context, person string, payload []byte) error {
 	return natsbus.PublishTruth(ctx, s.js, person, payload)
+}
+
+// consumerCollector exports, of the consumers of the EXHAUST stream, what
+// the NATS exporter does (prometheus-nats-exporter -jsz=all -prefix=nats,
+// as deploy/ runs it: collector/jsz.go there) that the dashboards read:
+// nats_consumer_num_pending, labelled with stream_name and consumer_name
+// among others. It reads the consumers' info through the JetStream API,
+// the same numbers as the server's /jsz that the exporter reads.
+type consumerCollector struct {
+	js         jetstream.JetStream
+	numPending *prometheus.Desc
+}
+
+func newConsumerCollector(js jetstream.JetStream) consumerCollector {
+	return consumerCollector{js: js, numPending: prometheus.NewDesc("nats_consumer_num_pending",
+		"Number of pending messages from a consumer", []string{"stream_name", "consumer_name"}, nil)}
+}
+
+func (c consumerCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.numPending }
+
+func (c consumerCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	s, err := c.js.Stream(ctx, natsbus.StreamName)
+	if err != nil {
+		return
+	}
+	consumers := s.ListConsumers(ctx)
+	for info := range consumers.Info() {
+		ch <- prometheus.MustNewConstMetric(c.numPending, prometheus.GaugeValue, float64(info.NumPending), info.Stream, info.Name)
+	}
 }

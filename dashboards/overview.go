@@ -16,8 +16,9 @@ import (
 // the profiles the aggregator builds from it, how right it is, and how few
 // points of a trace single someone out.
 //
-// State gauges are reduced with max: several aggregators replaying the same
-// stream hold the same state, and adding them up would double it.
+// State gauges are reduced with max, and rates are one aggregator's
+// (cityRate): several aggregators replaying the same stream hold the same
+// state, and adding them up would count it once per aggregator.
 func overview() *dashboard.DashboardBuilder {
 	d := newBoard(OverviewUID, "exhaust · Overview",
 		"The whole city: the exhaust each sensor emits, the profiles an aggregator that knows no names builds from it, how right it is, and how few points single a person out.")
@@ -29,7 +30,7 @@ func overview() *dashboard.DashboardBuilder {
 		lesson: "nobody uses these services in order to be observed, yet every one of them reports: a phone in a pocket keeps talking to the towers all night with location services off, a wristband records the night's sleep, a gate records the station. " +
 			"Exhaust is a by-product, and it flows whether or not anyone looks at a screen.",
 		unit: units.OpsPerSecond, w: 16, h: 9,
-		queries: []query{{expr: `sum by (producer) (rate(exhaust_events_consumed_total[$__rate_interval]))`, legend: "{{producer}}"}},
+		queries: []query{{expr: cityRate("exhaust_events_consumed_total", "producer"), legend: "{{producer}}"}},
 	}, stacked)
 	single(d, panel{
 		title:  "The city so far",

@@ -198,12 +198,13 @@ func person() *dashboard.DashboardBuilder {
 	d.row("The person cap")
 	single(d, panel{
 		title:  "Profiles with per-person series",
-		shows:  "the cap on profiles exported with a person label, and the profiles left out because of it (served by the JSON API only, /api/profiles).",
+		shows:  "the cap on profiles exported with a person label (per aggregator worker), and the profiles left out because of it, all workers together (served by the JSON API only, /api/profiles).",
 		lesson: "every person label value is a new set of time series that Prometheus keeps in memory: fine for a classroom, ruinous for a country. Per-person metrics are capped, the richest profiles first; population metrics stay bounded whatever the population.",
 		unit:   units.Short, w: 24, h: 5,
 		queries: []query{
 			{expr: `max(exhaust_profile_series_cap)`, legend: "cap"},
-			{expr: `max(exhaust_profiles_over_cap)`, legend: "profiles not shown"},
+			// Each worker caps the profiles it owns, and owns its share.
+			{expr: `sum(exhaust_profiles_over_cap)`, legend: "profiles not shown"},
 		},
 	})
 	return d.b

@@ -41,27 +41,43 @@ func overrideUnit(regexp, unit string) func(*timeseries.PanelBuilder) {
 	}
 }
 
+// cityRate is the rate of a counter as one aggregator counts it. Every
+// worker of the group applies the whole stream, so each counts the same
+// city: summed over the workers it would count it once per worker. by
+// lists labels to keep ("" for none).
+func cityRate(counter, by string) string {
+	inner := "job, instance"
+	if by != "" {
+		inner += ", " + by
+	}
+	return fmt.Sprintf(`max by (%s) (sum by (%s) (rate(%s[$__rate_interval])))`, by, inner, counter)
+}
+
 // pipeline is the operators' dashboard: is the aggregator keeping up,
 // what does it reject, how long does it take, and what does it cost.
+//
+// Several aggregators may be scraped (the worker group): every one applies
+// the whole stream, so what describes the city or the stream is read once
+// (max), and the "Workers" row shows them side by side.
 func pipeline() *dashboard.DashboardBuilder {
 	d := newBoard(PipelineUID, "exhaust · Pipeline health",
-		"The aggregator as a service: throughput, backlog and lag of its JetStream consumer, rejected input, processing time, and the Go runtime underneath.")
+		"The aggregator as a service: throughput, backlog and lag of its JetStream consumer, the worker group, rejected input, processing time, and the Go runtime underneath.")
 
 	d.row("Throughput and backlog")
 	graph(d, panel{
 		title:  "Messages per second",
-		shows:  "valid events consumed from the stream, events applied to the state (new ones only), and messages rejected, per second.",
+		shows:  "valid events consumed from the stream, events applied to the state (new ones only), and messages rejected, per second, as one aggregator counts them (every worker of the group reads the whole stream).",
 		lesson: "consumed minus applied is what delivery guarantees cost: JetStream delivers at least once, and the aggregator drops duplicates and redeliveries by event id, so every event counts exactly once.",
 		unit:   units.OpsPerSecond, w: 12, h: 8,
 		queries: []query{
-			{expr: `sum(rate(exhaust_events_consumed_total[$__rate_interval]))`, legend: "consumed"},
-			{expr: `sum(rate(exhaust_events_applied_total[$__rate_interval]))`, legend: "applied"},
-			{expr: `sum(rate(exhaust_events_rejected_total[$__rate_interval]))`, legend: "rejected"},
+			{expr: cityRate("exhaust_events_consumed_total", ""), legend: "consumed"},
+			{expr: cityRate("exhaust_events_applied_total", ""), legend: "applied"},
+			{expr: cityRate("exhaust_events_rejected_total", ""), legend: "rejected"},
 		},
 	})
 	graph(d, panel{
 		title:  "Consumer backlog",
-		shows:  "messages in the EXHAUST stream not yet delivered to the aggregator's durable consumer.",
+		shows:  "messages in the EXHAUST stream not yet delivered to the aggregator's durable consumer (with several workers, the one furthest behind).",
 		lesson: "the stream absorbs bursts: producers never wait for the aggregator. A backlog that grows means the aggregator cannot keep up; after a restart it shows the replay since the last snapshot, then drains to zero.",
 		unit:   units.Short, w: 8, h: 8,
 		queries: []query{{expr: `max(exhaust_consumer_pending_messages)`, legend: "pending"}},
@@ -73,6 +89,43 @@ func pipeline() *dashboard.DashboardBuilder {
 		unit:   units.Short, w: 4, h: 8,
 		queries: []query{{expr: `max(exhaust_applied_stream_sequence)`, legend: "sequence"}},
 	})
+
+	d.row("Workers")
+	single(d, panel{
+		title:  "Live workers",
+		shows:  "aggregator workers alive in the group, as the workers see it: slots held in the EXHAUST_WORKERS bucket.",
+		lesson: "a worker that dies stops renewing its slot, and the bucket forgets it after its TTL (10 s): the others see one fewer and take its people over, without anyone deciding it.",
+		unit:   units.Short, w: 4, h: 8,
+		queries: []query{{expr: `max(exhaust_workers)`, legend: "workers"}},
+	})
+	graph(d, panel{
+		title:  "Events applied per second, by worker",
+		shows:  "events each aggregator worker applies to its own copy of the state, per second.",
+		lesson: "every worker applies the whole stream, so each can answer for the whole city and any one can fail: more workers buy failover and a share of the per-person series each, not throughput.",
+		unit:   units.OpsPerSecond, w: 10, h: 8,
+		queries: []query{{expr: `sum by (instance) (rate(exhaust_events_applied_total[$__rate_interval]))`, legend: "{{instance}}"}},
+	})
+	graph(d, panel{
+		title:  "Consumer backlog, by worker",
+		shows:  "messages of the EXHAUST stream not yet delivered to each worker's durable consumer, as the worker reads it.",
+		lesson: "each worker has a durable consumer of its own (exhaust-aggregator, exhaust-aggregator-1, …) and goes at its own pace: one that falls behind, or replays after a restart, does not hold the others back.",
+		unit:   units.Short, w: 10, h: 8,
+		queries: []query{{expr: `max by (instance) (exhaust_consumer_pending_messages)`, legend: "{{instance}}"}},
+	})
+	graph(d, panel{
+		title:  "Pending messages per durable consumer",
+		shows:  "messages of the EXHAUST stream each durable consumer has yet to receive, as the NATS server reports it (the NATS exporter's nats_consumer_num_pending).",
+		lesson: "the server keeps each consumer's position: a dead worker's consumer stays, its backlog growing, until a worker takes the slot back and resumes from its snapshot.",
+		unit:   units.Short, w: 12, h: 8,
+		queries: []query{{expr: `max by (consumer_name) (nats_consumer_num_pending{stream_name="EXHAUST"})`, legend: "{{consumer_name}}"}},
+	})
+	graph(d, panel{
+		title:  "Profiles owned, by worker",
+		shows:  "profiles whose per-person series each worker exports: the people are shared out among the live workers.",
+		lesson: "the shares add up to every profile, each person exported by one worker; when a worker dies, the others take its people over, and the lines jump.",
+		unit:   units.Short, w: 12, h: 8,
+		queries: []query{{expr: `max by (instance) (exhaust_profiles_owned)`, legend: "{{instance}}"}},
+	}, stacked)
 
 	d.row("Latency")
 	graph(d, panel{
@@ -96,14 +149,14 @@ func pipeline() *dashboard.DashboardBuilder {
 		shows:  "messages rejected instead of applied, per second, by reason (oversized, malformed JSON, invalid envelope, unknown type, schema version, invalid data, absurd time, undecodable). Every reason starts at zero.",
 		lesson: "a bad message never blocks the stream nor corrupts the state: it is validated against its schema, moved unchanged to the dead-letter stream (dlq.exhaust.invalid_data, dlq.exhaust.oversized…), counted here, and acknowledged.",
 		unit:   units.OpsPerSecond, w: 16, h: 8,
-		queries: []query{{expr: `sum by (reason) (rate(exhaust_events_rejected_total[$__rate_interval]))`, legend: "{{reason}}"}},
+		queries: []query{{expr: cityRate("exhaust_events_rejected_total", "reason"), legend: "{{reason}}"}},
 	})
 	single(d, panel{
 		title:  "Rejected since the aggregator started",
-		shows:  "messages rejected since the aggregator process started, all reasons together.",
+		shows:  "messages rejected since the aggregator process started, all reasons together (with several workers, the one that has seen most).",
 		lesson: "zero is the expected value for the simulator's own producers; anything else is input worth reading in the dead-letter stream.",
 		unit:   units.Short, w: 8, h: 8,
-		queries: []query{{expr: `sum(exhaust_events_rejected_total)`, legend: "rejected"}},
+		queries: []query{{expr: `max(sum by (job, instance) (exhaust_events_rejected_total))`, legend: "rejected"}},
 	})
 
 	d.row("Go runtime of the aggregator")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -62,7 +64,10 @@ func TestPanelsShowDataInPrometheus(t *testing.T) {
 	t.Logf("day 1 applied after %v (%d messages)", time.Since(start).Round(time.Millisecond), agg.svc.Stats().Handled)
 	// Prometheus starts once day 1 is applied: a scrape reads the whole
 	// state, and scraping while day 1 pours in would slow both down.
-	prom := startPrometheus(t, bin, strings.TrimPrefix(agg.URL, "http://"))
+	prom := startPrometheus(t, bin, map[string]string{
+		"exhaust": strings.TrimPrefix(agg.URL, "http://"),
+		"nats":    strings.TrimPrefix(agg.NATSExporterURL, "http://"),
+	})
 	// Queries are evaluated at the time of the last successful scrape, so
 	// a later scrape that times out (its stale markers) cannot empty them.
 	at := prom.waitScrapes(t, 3, 40*time.Second)
@@ -160,9 +165,9 @@ type promServer struct {
 }
 
 // startPrometheus runs bin with a temporary configuration and storage,
-// scraping target's /metrics every second, and waits until it is ready.
-// It is stopped when the test ends.
-func startPrometheus(t *testing.T, bin, target string) *promServer {
+// scraping the /metrics of each job's target (job name to host:port) every
+// second, and waits until it is ready. It is stopped when the test ends.
+func startPrometheus(t *testing.T, bin string, targets map[string]string) *promServer {
 	t.Helper()
 	dir := t.TempDir()
 	config := fmt.Sprintf(`global:
@@ -170,11 +175,14 @@ func startPrometheus(t *testing.T, bin, target string) *promServer {
   scrape_timeout: %[1]s
   evaluation_interval: %[1]s
 scrape_configs:
-  - job_name: exhaust
+`, promDuration(scrapeInterval()))
+	for _, job := range slices.Sorted(maps.Keys(targets)) {
+		config += fmt.Sprintf(`  - job_name: %q
     metrics_path: /metrics
     static_configs:
-      - targets: [%[2]q]
-`, promDuration(scrapeInterval()), target)
+      - targets: [%q]
+`, job, targets[job])
+	}
 	configFile := filepath.Join(dir, "prometheus.yml")
 	if err := os.WriteFile(configFile, []byte(config), 0o644); err != nil {
 		t.Fatal(err)

@@ -402,8 +402,9 @@ func TestAggregatorUser(t *testing.T) {
 	})
 	t.Run("runs worker 1's consumer and snapshot", func(t *testing.T) {
 		// Slot k consumes with the durable <default>-k and snapshots to
-		// the object <default>-k.
-		name, object := natsbus.DefaultConsumer+"-1", natsbus.DefaultSnapshotObject+"-1"
+		// the object of the same name.
+		name := natsbus.DefaultConsumer + "-1"
+		object := name
 		cons, err := natsbus.OpenConsumer(ctx, c.js, natsbus.ConsumerConfig{Durable: name, Tick: 50 * time.Millisecond}, 0)
 		if err != nil {
 			t.Fatalf("open consumer %s: %v", name, err)

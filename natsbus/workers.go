@@ -128,6 +128,9 @@ func JoinWorkers(ctx context.Context, js jetstream.JetStream, info WorkerInfo, l
 	if ttl <= 0 {
 		return nil, fmt.Errorf("worker bucket %s has no TTL: a dead worker would keep its slot for ever (delete the bucket, or run exhaust setup)", WorkerBucket)
 	}
+	if w := reclaim(ctx, kv, info, ttl, log); w != nil {
+		return w, w.refresh(ctx)
+	}
 	for slot := range MaxWorkers {
 		info.Slot = slot
 		value, err := json.Marshal(info)
@@ -143,12 +146,46 @@ func JoinWorkers(ctx context.Context, js jetstream.JetStream, info WorkerInfo, l
 			return nil, fmt.Errorf("claim worker slot %d in %s: %w", slot, WorkerBucket, err)
 		}
 		w := &Worker{kv: kv, slot: slot, key: key, value: value, every: ttl / 4, log: log, rev: rev}
-		if err := w.refresh(ctx); err != nil {
-			return nil, err
-		}
-		return w, nil
+		return w, w.refresh(ctx)
 	}
 	return nil, fmt.Errorf("all %d worker slots of %s are taken", MaxWorkers, WorkerBucket)
+}
+
+// reclaim takes back, at once, the slot of this very process's previous
+// run: a key naming this host and this HTTP address, which the dead
+// process held and this one now listens on, so no live worker can hold
+// it. A worker restarted after a crash thus resumes its own consumer and
+// snapshot rather than a new slot's, from scratch. Nil if there is none.
+func reclaim(ctx context.Context, kv jetstream.KeyValue, info WorkerInfo, ttl time.Duration, log *slog.Logger) *Worker {
+	if info.Host == "" || info.HTTP == "" || strings.HasSuffix(info.HTTP, ":0") {
+		return nil
+	}
+	keys, err := kv.ListKeys(ctx)
+	if err != nil {
+		return nil
+	}
+	for key := range keys.Keys() {
+		entry, err := kv.Get(ctx, key)
+		if err != nil {
+			continue
+		}
+		var old WorkerInfo
+		if json.Unmarshal(entry.Value(), &old) != nil || old.Host != info.Host || old.HTTP != info.HTTP {
+			continue
+		}
+		info.Slot = old.Slot
+		value, err := json.Marshal(info)
+		if err != nil || key != workerKeyPrefix+strconv.Itoa(old.Slot) {
+			continue
+		}
+		rev, err := kv.Update(ctx, key, value, entry.Revision())
+		if err != nil {
+			continue // changed meanwhile: claim as usual
+		}
+		log.Info("worker slot taken back from this process's previous run", "slot", old.Slot)
+		return &Worker{kv: kv, slot: old.Slot, key: key, value: value, every: ttl / 4, log: log, rev: rev}
+	}
+	return nil
 }
 
 // Slot returns the worker's slot.

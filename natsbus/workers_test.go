@@ -156,3 +156,51 @@ func TestJoinWorkersRefusesABucketWithoutTTL(t *testing.T) {
 		t.Fatal("joined a bucket without a TTL")
 	}
 }
+
+// TestRestartedWorkerTakesBackItsSlot: a process that died without leaving
+// (its key still alive) and starts again on the same host and HTTP address
+// gets its own slot back at once; one on another address does not.
+func TestRestartedWorkerTakesBackItsSlot(t *testing.T) {
+	srv := natstest.RunServer(t)
+	_, js := natstest.Connect(t, srv)
+	workerBucket(t, js, 4*time.Second) // the joins take milliseconds: nothing expires meanwhile
+	joinAs := func(host, addr string) *natsbus.Worker {
+		t.Helper()
+		w, err := natsbus.JoinWorkers(testCtx(t, 10*time.Second), js, natsbus.WorkerInfo{Host: host, HTTP: addr}, quiet())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	joinAs("a", "[::]:9090")
+	dead := joinAs("b", "[::]:9090") // slot 1, never leaves
+	if dead.Slot() != 1 {
+		t.Fatalf("second worker in slot %d", dead.Slot())
+	}
+	if w := joinAs("b", "[::]:9091"); w.Slot() != 2 {
+		t.Errorf("a worker of the same host on another port got slot %d, want a new one (2)", w.Slot())
+	}
+	if w := joinAs("c", "[::]:9090"); w.Slot() != 3 {
+		t.Errorf("a worker of another host on the same port got slot %d, want a new one (3)", w.Slot())
+	}
+	again := joinAs("b", "[::]:9090")
+	if again.Slot() != dead.Slot() {
+		t.Fatalf("the restarted worker got slot %d, want its own %d back", again.Slot(), dead.Slot())
+	}
+	// The new run holds it: the old one, were it alive after all, is told.
+	_, done := run(t, again)
+	_, deadDone := run(t, dead)
+	select {
+	case err := <-deadDone:
+		if !errors.Is(err, natsbus.ErrSlotLost) {
+			t.Fatalf("the previous run's Run: %v, want ErrSlotLost", err)
+		}
+	case err := <-done:
+		t.Fatalf("the restarted worker's Run ended: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("two processes kept one slot")
+	}
+	if w := joinAs("d", "127.0.0.1:0"); w.Slot() != 4 {
+		t.Errorf("a worker on a port picked at random got slot %d, want 4", w.Slot())
+	}
+}

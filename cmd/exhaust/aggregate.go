@@ -9,7 +9,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -51,7 +53,7 @@ type aggregateOptions struct {
 func (o *aggregateOptions) register(fs *flag.FlagSet) {
 	o.engine = aggregator.DefaultConfig()
 	o.maxEventSize = byteSize(event.DefaultMaxSize)
-	fs.StringVar(&o.consumer, "consumer", natsbus.DefaultConsumer, "name of the durable JetStream consumer on EXHAUST (one aggregator process per name)")
+	fs.StringVar(&o.consumer, "consumer", natsbus.DefaultConsumer, "name of the durable JetStream consumer on EXHAUST, one process per name (default: the worker slot's, "+natsbus.DefaultConsumer+" for slot 0 and "+natsbus.DefaultConsumer+"-N for slot N; naming one, or --snapshot, makes the process stand alone, outside the workers, owning every person)")
 	fs.StringVar(&o.snapshotObject, "snapshot", "", "object name of the snapshot in the "+natsbus.SnapshotBucket+" bucket (default: "+natsbus.DefaultSnapshotObject+" for the default consumer, else the consumer's name)")
 	fs.IntVar(&o.snapshotEvery, "snapshot-every", service.DefaultSnapshotEvery, "save a snapshot after this many messages (negative: never by count), spaced by --snapshot-spacing")
 	fs.Float64Var(&o.snapshotSpacing, "snapshot-spacing", service.DefaultSnapshotSpacing, "after a snapshot that took d, none for this many times d, so a big state is saved less often and its pauses stay out of the events' lag (docs/architecture.md)")
@@ -201,6 +203,23 @@ func (o *aggregateOptions) validate() error {
 	return nil
 }
 
+// workerConsumer is worker slot's durable consumer, and so its snapshot's
+// object name (see snapshotName): slot 0 keeps the names of an aggregator
+// that runs alone.
+func workerConsumer(slot int) string {
+	if slot == 0 {
+		return natsbus.DefaultConsumer
+	}
+	return natsbus.DefaultConsumer + "-" + strconv.Itoa(slot)
+}
+
+// hostname names the machine in the worker's slot, for operators; empty
+// if unknown.
+func hostname() string {
+	h, _ := os.Hostname()
+	return h
+}
+
 // snapshotName is the snapshot's object name: the default one for the
 // default consumer, the consumer's name otherwise, so that two aggregators
 // never overwrite each other's state.
@@ -224,15 +243,16 @@ type aggregatorApp struct {
 	handler http.Handler
 }
 
-// newAggregatorApp builds the aggregator on nc and js.
-func newAggregatorApp(nc *nats.Conn, js jetstream.JetStream, o *aggregateOptions, log *slog.Logger) (*aggregatorApp, error) {
+// newAggregatorApp builds the aggregator on nc and js; sh, if not nil, is
+// its worker slot among several aggregators sharing the city.
+func newAggregatorApp(nc *nats.Conn, js jetstream.JetStream, o *aggregateOptions, sh promexport.Shard, log *slog.Logger) (*aggregatorApp, error) {
 	validator, err := event.NewValidator(producers.Schemas(producers.All()...), event.WithMaxSize(int(o.maxEventSize)))
 	if err != nil {
 		return nil, fmt.Errorf("event schemas: %w", err)
 	}
 	engine := aggregator.New(o.engine)
 	reg := prometheus.NewRegistry()
-	exporter, err := promexport.New(reg, engine, promexport.Options{PersonCap: o.personCap, EventTypes: eventTypes()})
+	exporter, err := promexport.New(reg, engine, promexport.Options{PersonCap: o.personCap, EventTypes: eventTypes(), Shard: sh})
 	if err != nil {
 		return nil, err
 	}
@@ -276,7 +296,7 @@ func runAggregate(ctx context.Context, args []string, env *cliEnv) error {
 	var o aggregateOptions
 	var auth natsAuth
 	fs := newFlagSet("aggregate", "aggregate --nats URL --http ADDR [flags]",
-		"Consumes the EXHAUST stream with a durable JetStream consumer and links the\nanonymous identifiers into profiles. Bad events go to dlq.exhaust.<reason>.\nState is snapshotted to the "+natsbus.SnapshotBucket+" object store and restored at\nstart, so a crash (even kill -9) loses nothing. Serves the JSON API\n(/api/profiles, /api/profiles/{id}, /api/accuracy), /metrics, /healthz and\n/readyz on --http. Every linker threshold is a flag; package aggregator/linker\ndocuments how the defaults were tuned.",
+		"Consumes the EXHAUST stream with a durable JetStream consumer and links the\nanonymous identifiers into profiles. Bad events go to dlq.exhaust.<reason>.\nState is snapshotted to the "+natsbus.SnapshotBucket+" object store and restored at\nstart, so a crash (even kill -9) loses nothing. Serves the JSON API\n(/api/profiles, /api/profiles/{id}, /api/accuracy), /metrics, /healthz and\n/readyz on --http. Every linker threshold is a flag; package aggregator/linker\ndocuments how the defaults were tuned.\n\nSeveral aggregators started alike (--nats, no --consumer) share the city:\neach claims a worker slot N in the "+natsbus.WorkerBucket+" bucket, consumes as\n"+natsbus.DefaultConsumer+"-N (slot 0: "+natsbus.DefaultConsumer+"),\nanswers the API for the whole city and exports on /metrics the per-person\nseries of the people it owns (docs/deploy.md).",
 		env.stdout)
 	natsURL := fs.String("nats", "nats://127.0.0.1:4222", natsFlagUsage)
 	auth.register(fs)
@@ -316,7 +336,22 @@ func runAggregate(ctx context.Context, args []string, env *cliEnv) error {
 	if err != nil {
 		return fmt.Errorf("JetStream on %s: %w", nc.ConnectedUrlRedacted(), err)
 	}
-	app, err := newAggregatorApp(nc, js, &o, log)
+	// Several aggregators started alike share the city: each claims a
+	// worker slot, named after which are its consumer and snapshot. One
+	// given a consumer of its own stands alone and owns everybody.
+	var worker *natsbus.Worker
+	if !flagSet(fs, "consumer") && !flagSet(fs, "snapshot") {
+		worker, err = natsbus.JoinWorkers(ctx, js, natsbus.WorkerInfo{Host: hostname(), HTTP: l.Addr().String(), Started: time.Now().UTC()}, log)
+		if err != nil {
+			return err
+		}
+		o.consumer = workerConsumer(worker.Slot())
+	}
+	var sh promexport.Shard
+	if worker != nil {
+		sh = worker
+	}
+	app, err := newAggregatorApp(nc, js, &o, sh, log)
 	if err != nil {
 		return err
 	}
@@ -333,13 +368,20 @@ func runAggregate(ctx context.Context, args []string, env *cliEnv) error {
 		defer cancel()
 		_ = srv.Shutdown(sctx)
 	}()
-	fmt.Fprintf(env.stdout, "exhaust aggregate: consuming %s on %s as %s\nHTTP     http://%s (/api/profiles, /api/accuracy, /metrics, /healthz, /readyz)\n",
-		natsbus.StreamName, nc.ConnectedUrlRedacted(), o.consumer, l.Addr())
+	fmt.Fprintf(env.stdout, "exhaust aggregate: consuming %s on %s as %s\n", natsbus.StreamName, nc.ConnectedUrlRedacted(), o.consumer)
+	if worker != nil {
+		fmt.Fprintf(env.stdout, "worker   slot %d of %s (live: %v)\n", worker.Slot(), natsbus.WorkerBucket, worker.Live())
+	}
+	fmt.Fprintf(env.stdout, "HTTP     http://%s (/api/profiles, /api/accuracy, /metrics, /healthz, /readyz)\n", l.Addr())
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- app.svc.Run(runCtx) }()
+	lost := make(chan error, 1)
+	if worker != nil {
+		go func() { lost <- worker.Run(runCtx) }()
+	}
 	select {
 	case err = <-done:
 	case err = <-served:
@@ -350,6 +392,22 @@ func runAggregate(ctx context.Context, args []string, env *cliEnv) error {
 			err = errors.Join(err, rerr)
 		}
 		err = fmt.Errorf("HTTP server on %s: %w", l.Addr(), err)
+	case err = <-lost:
+		// Another process holds the slot, hence the durable consumer: two
+		// readers would split its messages between them. Stop at once.
+		cancel()
+		<-done
+	}
+	if worker != nil {
+		cancel()
+		if errors.Is(err, natsbus.ErrSlotLost) {
+			return fmt.Errorf("worker slot %d: %w", worker.Slot(), err)
+		}
+		lctx, lcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		if lerr := worker.Leave(lctx); lerr != nil {
+			log.Warn("leaving the workers", "err", lerr)
+		}
+		lcancel()
 	}
 	st := app.svc.Stats()
 	fmt.Fprintf(env.stdout, "stopped: %d messages handled (%d applied, %d duplicates, %d rejected), last sequence %d, snapshot at %d\n",

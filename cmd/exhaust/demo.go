@@ -75,7 +75,7 @@ func runDemo(ctx context.Context, args []string, env *cliEnv) error {
 		return err
 	}
 	defer p.Close()
-	app, err := newAggregatorApp(p.nc, p.js, &agg, p.log)
+	app, err := newAggregatorApp(p.nc, p.js, &agg, nil, p.log)
 	if err != nil {
 		return err
 	}

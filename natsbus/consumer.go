@@ -62,6 +62,13 @@ type ConsumerConfig struct {
 	Batch int
 	// Tick is the longest the loop runs without calling Tick (DefaultTick).
 	Tick time.Duration
+	// InactiveThreshold, if positive, has the server delete the durable
+	// once nobody has pulled from it for that long. Nothing is lost: the
+	// state is in the snapshot, and the next start creates the durable
+	// again just after it (see OpenConsumer). A worker slot's consumer has
+	// it (WorkerConsumerInactive), so that slots a shrunk group no longer
+	// uses stop showing a growing backlog.
+	InactiveThreshold time.Duration
 	// Log receives warnings (gaps filled, fallbacks). Nil means
 	// slog.Default().
 	Log *slog.Logger
@@ -216,7 +223,8 @@ func (c *Consumer) consumerConfig(start uint64) jetstream.ConsumerConfig {
 		// Stream order matters (the aggregator's state is a function of
 		// the sequence of events), so no replay throttling, no sampling,
 		// no filter: every message of the stream, as fast as it can go.
-		ReplayPolicy: jetstream.ReplayInstantPolicy,
+		ReplayPolicy:      jetstream.ReplayInstantPolicy,
+		InactiveThreshold: max(c.cfg.InactiveThreshold, 0),
 	}
 	if start > 1 {
 		cc.DeliverPolicy = jetstream.DeliverByStartSequencePolicy

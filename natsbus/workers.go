@@ -42,6 +42,12 @@ const WorkerStream = "KV_" + WorkerBucket
 // its own.
 const DefaultWorkerTTL = 10 * time.Second
 
+// WorkerConsumerInactive is how long a worker slot's durable consumer is
+// kept with nobody pulling from it: a group that shrank from five workers
+// to three stops showing slots 3 and 4's backlogs an hour later. A worker
+// that claims the slot again creates the consumer again from its snapshot.
+const WorkerConsumerInactive = time.Hour
+
 // MaxWorkers is how many slots there are.
 const MaxWorkers = 64
 

@@ -110,6 +110,10 @@ type Config struct {
 	// AckWait and MaxAckPending tune the consumer (natsbus defaults).
 	AckWait       time.Duration
 	MaxAckPending int
+	// InactiveThreshold, if positive, has the server delete the durable
+	// consumer once nobody has pulled from it for that long (see
+	// natsbus.ConsumerConfig.InactiveThreshold).
+	InactiveThreshold time.Duration
 	// Workers is how many goroutines validate messages ahead of the one
 	// applying them, in stream order (parallel.go). 0 means
 	// DefaultWorkers(); negative means none: each message is validated on
@@ -314,6 +318,7 @@ func (s *Service) Run(ctx context.Context) (err error) {
 	}
 	ccfg := natsbus.ConsumerConfig{
 		Durable: s.cfg.Consumer, AckWait: s.cfg.AckWait, MaxAckPending: s.cfg.MaxAckPending, Tick: tick, Log: s.log,
+		InactiveThreshold: s.cfg.InactiveThreshold,
 	}
 	cons, err := natsbus.OpenConsumer(ctx, js, ccfg, s.last)
 	if err != nil {

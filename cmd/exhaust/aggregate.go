@@ -47,6 +47,7 @@ type aggregateOptions struct {
 	maxEventSize     byteSize
 	personCap        int
 	workers          int
+	inactive         time.Duration // the durable's InactiveThreshold (worker slots)
 	engine           aggregator.Config
 }
 
@@ -260,7 +261,7 @@ func newAggregatorApp(nc *nats.Conn, js jetstream.JetStream, o *aggregateOptions
 		JS: js, Engine: engine, Validator: validator,
 		Consumer: o.consumer, SnapshotObject: o.snapshotName(),
 		SnapshotEvery: o.snapshotEvery, SnapshotInterval: o.snapshotInterval, SnapshotSpacing: o.snapshotSpacing,
-		AckWait: o.ackWait, MaxAckPending: o.maxAckPending, Workers: o.workers,
+		AckWait: o.ackWait, MaxAckPending: o.maxAckPending, InactiveThreshold: o.inactive, Workers: o.workers,
 		Log: log, Observer: exporter,
 	})
 	if err != nil {
@@ -346,6 +347,7 @@ func runAggregate(ctx context.Context, args []string, env *cliEnv) error {
 			return err
 		}
 		o.consumer = workerConsumer(worker.Slot())
+		o.inactive = natsbus.WorkerConsumerInactive
 	}
 	var sh promexport.Shard
 	if worker != nil {

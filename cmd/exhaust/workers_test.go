@@ -99,6 +99,14 @@ func TestClusterWorkersShareTheCity(t *testing.T) {
 		if want := workerConsumer(i); w.consumer != want {
 			t.Fatalf("worker %d consumes as %q, want %q (slot %d)", i, w.consumer, want, i)
 		}
+		waitFor(t, 10*time.Second, w.consumer+" created", func() bool { return ackFloor(t, js, w.consumer) > 0 || consumerExists(t, js, w.consumer) })
+		cons, err := js.Consumer(testCtx(t, 5*time.Second), natsbus.StreamName, w.consumer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cons.CachedInfo().Config.InactiveThreshold; got != natsbus.WorkerConsumerInactive {
+			t.Errorf("%s: inactive threshold %s, want %s", w.consumer, got, natsbus.WorkerConsumerInactive)
+		}
 	}
 	step("three workers in slots 0, 1 and 2")
 
@@ -221,6 +229,12 @@ func TestClusterWorkersShareTheCity(t *testing.T) {
 		sameProfiles(t, loadSnapshot(t, js, name, total), reference)
 	}
 	step("every worker holds the state of one aggregator alone")
+}
+
+// consumerExists reports whether the durable exists on EXHAUST.
+func consumerExists(t *testing.T, js jetstream.JetStream, durable string) bool {
+	_, err := js.Consumer(testCtx(t, 5*time.Second), natsbus.StreamName, durable)
+	return err == nil
 }
 
 // startWorkerProc starts a worker as a child process and waits for its

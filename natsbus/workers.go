@@ -255,9 +255,16 @@ func (w *Worker) beat(ctx context.Context) error {
 	return nil
 }
 
+// isWrongLastSequence reports a compare-and-set that lost: the key is not
+// at the revision given. A replicated bucket reports it with another code
+// than a single server's.
 func isWrongLastSequence(err error) bool {
+	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+		return true
+	}
 	var apiErr *jetstream.APIError
-	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence
+	return errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
 }
 
 // refresh reads the live slots.

@@ -17,7 +17,13 @@ import (
 // operator may, so that a silent worker's slot expires within the test.
 func workerBucket(t *testing.T, js jetstream.JetStream, ttl time.Duration) jetstream.KeyValue {
 	t.Helper()
-	kv, err := js.CreateKeyValue(testCtx(t, 10*time.Second), jetstream.KeyValueConfig{Bucket: natsbus.WorkerBucket, TTL: ttl, Storage: jetstream.MemoryStorage})
+	return workerBucketR(t, js, ttl, 1)
+}
+
+// workerBucketR is workerBucket with replicas copies.
+func workerBucketR(t *testing.T, js jetstream.JetStream, ttl time.Duration, replicas int) jetstream.KeyValue {
+	t.Helper()
+	kv, err := js.CreateKeyValue(testCtx(t, 10*time.Second), jetstream.KeyValueConfig{Bucket: natsbus.WorkerBucket, TTL: ttl, Storage: jetstream.MemoryStorage, Replicas: replicas})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,9 +95,23 @@ func TestWorkersClaimDistinctSlots(t *testing.T) {
 // to the next worker; and if the silent one wakes up, it is told its slot
 // is lost instead of sharing it.
 func TestSilentWorkerLosesItsSlot(t *testing.T) {
-	srv := natstest.RunServer(t)
-	_, js := natstest.Connect(t, srv)
-	workerBucket(t, js, 800*time.Millisecond)
+	t.Run("one server", func(t *testing.T) {
+		srv := natstest.RunServer(t)
+		_, js := natstest.Connect(t, srv)
+		workerBucket(t, js, 800*time.Millisecond)
+		silentWorkerLosesItsSlot(t, js)
+	})
+	// A replicated bucket reports a lost compare-and-set with another
+	// error code.
+	t.Run("three replicas", func(t *testing.T) {
+		c := natstest.StartCluster(t, 3)
+		js := connectJS(t, c.URLs())
+		workerBucketR(t, js, 800*time.Millisecond, 3)
+		silentWorkerLosesItsSlot(t, js)
+	})
+}
+
+func silentWorkerLosesItsSlot(t *testing.T, js jetstream.JetStream) {
 	a, silent := join(t, js), join(t, js)
 	run(t, a)
 	waitLive(t, a, []int{0, 1})

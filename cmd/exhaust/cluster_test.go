@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -304,9 +305,14 @@ func clusterRun(t *testing.T, aggregatorsNode bool, wantIDs []string, want *aggr
 	// The producer sets the streams up itself too (produce's default):
 	// that must not change their replicas.
 	produced := make(chan string, 1)
+	var produceLog syncBuffer // the publisher's retries, for a failure message
 	go func() {
-		code, _, stderr := runCLI(t, t.Context(), nil, failoverProduce(c.URLs(), true)...)
-		produced <- fmt.Sprintf("exit %d: %s", code, stderr)
+		var stdout, stderr bytes.Buffer
+		code := run(t.Context(), failoverProduce(c.URLs(), true), &cliEnv{
+			stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" },
+			log: slog.New(slog.NewTextHandler(&produceLog, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		})
+		produced <- fmt.Sprintf("exit %d: %s", code, stderr.String())
 	}()
 	// Frequent snapshots, so that some are saved to the object store
 	// while a node is down.
@@ -329,7 +335,7 @@ func clusterRun(t *testing.T, aggregatorsNode bool, wantIDs []string, want *aggr
 			t.Fatalf("produce: %s", got)
 		}
 	case <-time.After(2 * time.Minute):
-		t.Fatal("produce did not finish")
+		t.Fatalf("produce did not finish; its log:\n%s", produceLog.String())
 	}
 	step("produced")
 	waitFor(t, 2*time.Minute, "the aggregator catching up", func() bool {
@@ -346,6 +352,10 @@ func clusterRun(t *testing.T, aggregatorsNode bool, wantIDs []string, want *aggr
 	// differ from the one-server run: messages a dying stream leader had
 	// not replicated are lost without a disconnect, and the publisher's
 	// retries of them come after newer messages the new leader stored.
+	// (Chaining each message to the one before it with
+	// Nats-Expected-Last-Msg-Id would keep the order, but nats-server
+	// 2.15.2 then left the stream without a leader for minutes after a
+	// node went down, in most runs of this test: docs/deploy.md.)
 	ids := streamIDs(t, js)
 	sameOrder := sameEvents(t, ids, wantIDs)
 

@@ -115,7 +115,7 @@ func pipeline() *dashboard.DashboardBuilder {
 	graph(d, panel{
 		title:  "Pending messages per durable consumer",
 		shows:  "messages of the EXHAUST stream each durable consumer has yet to receive, as the NATS server reports it (the NATS exporter's nats_consumer_num_pending).",
-		lesson: "the server keeps each consumer's position: a dead worker's consumer stays, its backlog growing, until a worker takes the slot back and resumes from its snapshot.",
+		lesson: "the server keeps each consumer's position: a dead worker's consumer stays, its backlog growing, until a worker takes the slot back and resumes from its snapshot, or an hour passes and the server drops it (a worker that claims the slot later creates it again).",
 		unit:   units.Short, w: 12, h: 8,
 		queries: []query{{expr: `max by (consumer_name) (nats_consumer_num_pending{stream_name="EXHAUST"})`, legend: "{{consumer_name}}"}},
 	})

@@ -103,7 +103,15 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(c.links, float64(st.LinksByKind[k]), string(k))
 	}
 
-	acc := v.acc
+	if v.city {
+		c.collectAccuracy(gauge, v.acc)
+	}
+	c.collectPersons(ch, gauge, v)
+}
+
+// collectAccuracy sends the city's accuracy and unicity gauges: one
+// worker's (see cityKey) when several share the city.
+func (c *stateCollector) collectAccuracy(gauge func(*prometheus.Desc, float64, ...string), acc aggregator.Accuracy) {
 	gauge(c.persons, float64(acc.Persons))
 	for _, m := range []struct {
 		method  string
@@ -138,8 +146,6 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, p := range points {
 		gauge(c.unicity, acc.Unicity[p], p)
 	}
-
-	c.collectPersons(ch, gauge, v)
 }
 
 // collectPersons sends the per-person series of the first cap profiles this

@@ -601,6 +601,7 @@ func TestShardsExportEachPersonOnce(t *testing.T) {
 	live := []int{0, 1, 2}
 	seen := map[string]int{}
 	var owned float64
+	scorers := 0
 	for _, slot := range live {
 		reg, _ := newExporter(t, e, promexport.Options{PersonCap: n, Shard: fixedShard{slot, live}})
 		f := scrape(t, reg)
@@ -628,6 +629,16 @@ func TestShardsExportEachPersonOnce(t *testing.T) {
 		if got := f.value(t, "exhaust_profiles"); got != float64(n) {
 			t.Errorf("slot %d: exhaust_profiles %v, want the whole city's %d", slot, got, n)
 		}
+		if _, ok := f.find("exhaust_linkage_precision", "method", "pairwise"); ok {
+			scorers++
+			if got, want := f.value(t, "exhaust_linkage_precision", "method", "pairwise"), e.Accuracy().Pairwise.Precision; !near(got, want) {
+				t.Errorf("slot %d: pairwise precision %v, the Engine's %v", slot, got, want)
+			}
+		}
+	}
+	// The city is scored once between them, not by every worker.
+	if scorers != 1 {
+		t.Errorf("%d workers export the city's accuracy, want 1", scorers)
 	}
 	if len(seen) != n || owned != float64(n) {
 		t.Errorf("%d of %d persons exported, owned gauges sum to %v", len(seen), n, owned)

@@ -293,6 +293,7 @@ func followerNode(t *testing.T, c *natstest.Cluster, js jetstream.JetStream) int
 type workerScrape struct {
 	workers, owned, profiles float64
 	persons                  []string
+	scores                   bool // it exports the city's accuracy
 }
 
 func scrapeWorker(t *testing.T, w *workerRun) workerScrape {
@@ -315,6 +316,7 @@ func scrapeWorker(t *testing.T, w *workerRun) workerScrape {
 		return f.GetMetric()[0].GetGauge().GetValue()
 	}
 	s := workerScrape{workers: gauge("exhaust_workers"), owned: gauge("exhaust_profiles_owned"), profiles: gauge("exhaust_profiles")}
+	_, s.scores = fams["exhaust_linkage_precision"]
 	for _, m := range fams["exhaust_profile_info"].GetMetric() { // one per person
 		for _, l := range m.GetLabel() {
 			if l.GetName() == "person" {
@@ -351,7 +353,11 @@ func eachPersonOnce(t *testing.T, workers []*workerRun) {
 	all := listProfiles(t, workers[0])
 	exported := map[string]int{}
 	var owned float64
+	scorers := 0
 	for i, s := range scrapes {
+		if s.scores {
+			scorers++
+		}
 		if s.profiles != float64(len(all)) {
 			t.Errorf("worker %d: exhaust_profiles %v, want the city's %d", i, s.profiles, len(all))
 		}
@@ -370,6 +376,9 @@ func eachPersonOnce(t *testing.T, workers []*workerRun) {
 		if exported[p.ID] != 1 {
 			t.Errorf("profile %s exported by %d workers, want 1", p.ID, exported[p.ID])
 		}
+	}
+	if scorers != 1 {
+		t.Errorf("%d workers export the city's accuracy, want 1", scorers)
 	}
 	if len(exported) != len(all) || owned != float64(len(all)) {
 		t.Errorf("%d persons exported, owned gauges sum to %v, the city has %d profiles", len(exported), owned, len(all))

@@ -7,6 +7,7 @@ import (
 
 	"exhaust/aggregator"
 	"exhaust/aggregator/aggtest"
+	"exhaust/world"
 )
 
 var stallPersons = flag.Int("stall.persons", 2000, "population of BenchmarkApplyStalls's city (two days)")
@@ -56,9 +57,11 @@ func BenchmarkApplyStalls(b *testing.B) {
 }
 
 // measuredFrom is the index of the first event BenchmarkApplyStalls
-// measures: a quarter into the second day.
+// measures: a quarter into the second day. Days are the city's, from
+// midnight in Paris (aggtest.Generate starts on world.DefaultStart): a
+// day cut at midnight UTC would start an hour into the first.
 func measuredFrom(s *aggtest.Stream) int {
-	day2 := s.Events[0].Time.Truncate(24 * time.Hour).Add(24 * time.Hour)
+	day2 := world.DefaultStart().AddDate(0, 0, 1)
 	i := 0
 	for s.Events[i].Time.Before(day2) {
 		i++

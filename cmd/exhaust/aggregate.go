@@ -344,7 +344,7 @@ func runAggregate(ctx context.Context, args []string, env *cliEnv) error {
 	if !flagSet(fs, "consumer") && !flagSet(fs, "snapshot") {
 		worker, err = natsbus.JoinWorkers(ctx, js, natsbus.WorkerInfo{Host: hostname(), HTTP: l.Addr().String(), Started: time.Now().UTC()}, log)
 		if err != nil {
-			return err
+			return fmt.Errorf("join the aggregator workers (or give --consumer to run alone, outside the group): %w", err)
 		}
 		o.consumer = workerConsumer(worker.Slot())
 		o.inactive = natsbus.WorkerConsumerInactive

@@ -48,6 +48,9 @@ const DefaultWorkerTTL = 10 * time.Second
 // that claims the slot again creates the consumer again from its snapshot.
 const WorkerConsumerInactive = time.Hour
 
+// joinTimeout bounds opening the bucket when a worker joins.
+const joinTimeout = 10 * time.Second
+
 // MaxWorkers is how many slots there are.
 const MaxWorkers = 64
 
@@ -122,7 +125,13 @@ func JoinWorkers(ctx context.Context, js jetstream.JetStream, info WorkerInfo, l
 	if log == nil {
 		log = slog.Default()
 	}
-	kv, err := ensureWorkerBucket(ctx, js, 0, DefaultWorkerTTL)
+	bctx, cancel := context.WithTimeout(ctx, joinTimeout)
+	defer cancel()
+	kv, err := ensureWorkerBucket(bctx, js, 0, DefaultWorkerTTL)
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		// A request the user may not send gets no answer at all.
+		return nil, fmt.Errorf("%w (no answer in %s: may this NATS user use the bucket? docs/deploy.md lists the rights)", err, joinTimeout)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -407,4 +408,41 @@ func accuracyOf(t *testing.T, w *workerRun, js jetstream.JetStream) string {
 	}
 	a := &aggregateRun{base: w.base, code: make(chan int, 1)}
 	return a.accuracyOnceTruthRead(t, js)
+}
+
+// TestAggregateWithoutTheWorkerBucket: a NATS user who may not use the
+// worker bucket gets one line that says how to run alone, and running
+// alone (--consumer) works with the same rights.
+func TestAggregateWithoutTheWorkerBucket(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for requests the server never answers: not in -short mode")
+	}
+	opts := &server.Options{
+		Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true,
+		Users: []*server.User{{Username: "agg", Password: "pw", Permissions: &server.Permissions{
+			Publish: &server.SubjectPermission{Allow: []string{">"}, Deny: []string{"$JS.API.STREAM.*.KV_EXHAUST_WORKERS", "$KV.>"}},
+		}}},
+	}
+	srv, err := server.NewServer(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Start()
+	t.Cleanup(srv.Shutdown)
+	if !srv.ReadyForConnections(10 * time.Second) {
+		t.Fatal("server not ready")
+	}
+	url := fmt.Sprintf("nats://agg:pw@%s", srv.Addr())
+	code, _, stderr := runCLI(t, t.Context(), nil, "aggregate", "--nats", url, "--http", "127.0.0.1:0")
+	if code == 0 || !strings.Contains(stderr, "give --consumer to run alone") || !strings.Contains(stderr, "may this NATS user use the bucket") {
+		t.Fatalf("exit %d, stderr %q: want an error naming the bucket and --consumer", code, stderr)
+	}
+	if n := strings.Count(strings.TrimRight(stderr, "\n"), "\n"); n != 0 {
+		t.Errorf("error is %d lines, want one:\n%s", n+1, stderr)
+	}
+	alone := startAggregate(t, "--nats", url, "--consumer", "alone")
+	alone.stop(t)
+	if strings.Contains(alone.stdout.String(), "worker ") {
+		t.Errorf("an aggregator given --consumer joined the workers:\n%s", alone.stdout.String())
+	}
 }

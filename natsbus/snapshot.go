@@ -187,3 +187,31 @@ func (s *SnapshotStore) Delete(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Freshest returns, among this store's snapshot and the other objects of
+// the bucket that peer accepts, the store of the one covering the latest
+// stream sequence: this one if none is newer (or the bucket cannot be
+// listed). The aggregator workers of a group hold the same state at the
+// same sequence, so a worker whose slot has no snapshot yet, or an old
+// one, can start from a peer's instead of from the start of the stream.
+func (s *SnapshotStore) Freshest(ctx context.Context, peer func(name string) bool) *SnapshotStore {
+	infos, err := s.store.List(ctx)
+	if err != nil {
+		return s // none (ErrNoObjectsFound), or no answer: the own snapshot's Load says more
+	}
+	best, bestSeq := s, uint64(0)
+	for _, info := range infos {
+		if info.Name != s.name && !peer(info.Name) {
+			continue
+		}
+		seq, err := strconv.ParseUint(info.Metadata[snapshotSeqKey], 10, 64)
+		if err != nil {
+			continue
+		}
+		// Ties go to the own snapshot: reading it needs nobody else's.
+		if seq > bestSeq || (seq == bestSeq && info.Name == s.name) {
+			best, bestSeq = &SnapshotStore{store: s.store, name: info.Name}, seq
+		}
+	}
+	return best
+}

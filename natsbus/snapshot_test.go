@@ -2,6 +2,7 @@ package natsbus_test
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 	"time"
 
@@ -92,5 +93,45 @@ func TestSaveTimeoutGrowsWithTheSnapshot(t *testing.T) {
 				t.Errorf("SaveTimeout(%d) = %s, want %s", tt.n, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestFreshestSnapshot: among its own snapshot and the peers it accepts,
+// a store finds the one covering the latest sequence; its own on a tie.
+func TestFreshestSnapshot(t *testing.T) {
+	srv := natstest.RunServer(t)
+	_, js := natstest.Connect(t, srv)
+	ctx := testCtx(t, 30*time.Second)
+	open := func(name string) *natsbus.SnapshotStore {
+		t.Helper()
+		st, err := natsbus.OpenSnapshotStore(ctx, js, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	own := open("own")
+	all := func(string) bool { return true }
+	if got := own.Freshest(ctx, all).Name(); got != "own" {
+		t.Errorf("empty bucket: Freshest = %s, want own", got)
+	}
+	for name, seq := range map[string]uint64{"own": 5, "peer": 9, "stranger": 12, "tie": 5} {
+		if err := open(name).Save(ctx, seq, []byte(name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		peers []string
+		want  string
+	}{
+		{nil, "own"},
+		{[]string{"peer"}, "peer"},
+		{[]string{"tie"}, "own"},
+		{[]string{"peer", "stranger"}, "stranger"},
+	} {
+		peer := func(name string) bool { return slices.Contains(tc.peers, name) }
+		if got := own.Freshest(ctx, peer).Name(); got != tc.want {
+			t.Errorf("peers %v: Freshest = %s, want %s", tc.peers, got, tc.want)
+		}
 	}
 }

@@ -95,6 +95,13 @@ type Config struct {
 	// (natsbus.DefaultSnapshotObject). Two aggregators with different
 	// consumers need different snapshot objects.
 	SnapshotObject string
+	// SnapshotPeers, if set, accepts the names of other snapshot objects
+	// that hold the same state as this one's, as the slots of a worker
+	// group do: at start, the freshest of them and this one's is restored,
+	// so a new worker catches up from the group's newest snapshot rather
+	// than from the start of the stream. Snapshots are still saved to
+	// SnapshotObject.
+	SnapshotPeers func(name string) bool
 	// SnapshotEvery is how many messages may be handled between two
 	// snapshots (DefaultSnapshotEvery; negative: never by count), once
 	// SnapshotSpacing times the last snapshot's duration has passed.
@@ -403,7 +410,14 @@ func (s *Service) consume(ctx context.Context, cons *natsbus.Consumer, tick time
 // restore loads the snapshot, if any, into the Engine and sets the
 // position after it.
 func (s *Service) restore(ctx context.Context) error {
-	seq, data, found, err := s.store.Load(ctx)
+	store := s.store
+	if s.cfg.SnapshotPeers != nil {
+		store = store.Freshest(ctx, s.cfg.SnapshotPeers)
+		if store.Name() != s.store.Name() {
+			s.log.Info("starting from a peer's snapshot, the freshest", "snapshot", store.Name())
+		}
+	}
+	seq, data, found, err := store.Load(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -430,20 +444,23 @@ func (s *Service) restore(ctx context.Context) error {
 			"snapshot_stream_created", h.StreamCreated, "stream_created", s.created)
 		return nil
 	case h.Seq != seq:
-		return fmt.Errorf("snapshot %s/%s: header covers sequence %d, metadata says %d", natsbus.SnapshotBucket, s.store.Name(), h.Seq, seq)
+		return fmt.Errorf("snapshot %s/%s: header covers sequence %d, metadata says %d", natsbus.SnapshotBucket, store.Name(), h.Seq, seq)
 	}
 	s.engineMu.Lock()
 	err = s.cfg.Engine.Restore(state)
 	s.engineMu.Unlock()
 	if err != nil {
 		return fmt.Errorf("restore snapshot %s/%s: %w (delete it to rebuild from the stream: nats object rm %s %s)",
-			natsbus.SnapshotBucket, s.store.Name(), err, natsbus.SnapshotBucket, s.store.Name())
+			natsbus.SnapshotBucket, store.Name(), err, natsbus.SnapshotBucket, store.Name())
 	}
 	s.last, s.latest = h.Seq, h.Latest
 	s.lastSeq.Store(h.Seq)
 	s.restored.Store(h.Seq)
 	s.snapshotSeq.Store(h.Seq)
-	s.log.Info("snapshot restored", "seq", h.Seq, "events", h.Events, "bytes", len(data))
+	if store != s.store {
+		s.sinceSnap = 1 // this state is not in our own object yet: save it at the next chance, or at stop
+	}
+	s.log.Info("snapshot restored", "snapshot", store.Name(), "seq", h.Seq, "events", h.Events, "bytes", len(data))
 	return nil
 }
 

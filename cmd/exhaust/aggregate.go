@@ -47,7 +47,8 @@ type aggregateOptions struct {
 	maxEventSize     byteSize
 	personCap        int
 	workers          int
-	inactive         time.Duration // the durable's InactiveThreshold (worker slots)
+	inactive         time.Duration     // the durable's InactiveThreshold (worker slots)
+	snapshotPeers    func(string) bool // the other slots' snapshots (worker slots)
 	engine           aggregator.Config
 }
 
@@ -214,6 +215,17 @@ func workerConsumer(slot int) string {
 	return natsbus.DefaultConsumer + "-" + strconv.Itoa(slot)
 }
 
+// isWorkerSnapshot reports whether an object of the snapshot bucket is a
+// worker slot's snapshot (see workerConsumer and snapshotName).
+func isWorkerSnapshot(name string) bool {
+	if name == natsbus.DefaultSnapshotObject {
+		return true
+	}
+	n, ok := strings.CutPrefix(name, natsbus.DefaultConsumer+"-")
+	slot, err := strconv.Atoi(n)
+	return ok && err == nil && slot > 0 && slot < natsbus.MaxWorkers && strconv.Itoa(slot) == n
+}
+
 // hostname names the machine in the worker's slot, for operators; empty
 // if unknown.
 func hostname() string {
@@ -259,7 +271,7 @@ func newAggregatorApp(nc *nats.Conn, js jetstream.JetStream, o *aggregateOptions
 	}
 	svc, err := service.New(service.Config{
 		JS: js, Engine: engine, Validator: validator,
-		Consumer: o.consumer, SnapshotObject: o.snapshotName(),
+		Consumer: o.consumer, SnapshotObject: o.snapshotName(), SnapshotPeers: o.snapshotPeers,
 		SnapshotEvery: o.snapshotEvery, SnapshotInterval: o.snapshotInterval, SnapshotSpacing: o.snapshotSpacing,
 		AckWait: o.ackWait, MaxAckPending: o.maxAckPending, InactiveThreshold: o.inactive, Workers: o.workers,
 		Log: log, Observer: exporter,
@@ -348,6 +360,7 @@ func runAggregate(ctx context.Context, args []string, env *cliEnv) error {
 		}
 		o.consumer = workerConsumer(worker.Slot())
 		o.inactive = natsbus.WorkerConsumerInactive
+		o.snapshotPeers = isWorkerSnapshot
 	}
 	var sh promexport.Shard
 	if worker != nil {

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -444,5 +446,62 @@ func TestAggregateWithoutTheWorkerBucket(t *testing.T) {
 	alone.stop(t)
 	if strings.Contains(alone.stdout.String(), "worker ") {
 		t.Errorf("an aggregator given --consumer joined the workers:\n%s", alone.stdout.String())
+	}
+}
+
+// handledLine is the count of messages a stopped aggregator says it
+// handled in this run.
+var handledLine = regexp.MustCompile(`stopped: (\d+) messages handled`)
+
+// TestNewWorkerStartsFromAPeersSnapshot: a worker joining a group whose
+// first worker has caught up restores that worker's snapshot instead of
+// replaying the stream, ends in the same state, and saves it as its own
+// slot's snapshot.
+func TestNewWorkerStartsFromAPeersSnapshot(t *testing.T) {
+	srv := natstest.RunServer(t)
+	_, js := natstest.Connect(t, srv)
+	if code, _, stderr := runCLI(t, t.Context(), nil, "produce", "--nats", srv.URL(), "--persons", "6", "--days", "1", "--fast"); code != 0 {
+		t.Fatalf("produce: exit %d: %s", code, stderr)
+	}
+	total := streamLastSeq(t, js)
+	first := startAggregate(t, "--nats", srv.URL(), "--snapshot-interval", "100ms")
+	waitFor(t, time.Minute, "the first worker's snapshot covering the stream", func() bool {
+		first.check(t)
+		return snapshotSeq(t, js, natsbus.DefaultSnapshotObject) >= total
+	})
+	second := startAggregate(t, "--nats", srv.URL())
+	if got := slotOf(t, second.stdout.String()); got != workerConsumer(1) {
+		t.Fatalf("the second worker consumes as %s, want slot 1's %s", got, workerConsumer(1))
+	}
+	waitFor(t, time.Minute, "the second worker caught up", func() bool {
+		second.check(t)
+		return ackFloor(t, js, workerConsumer(1)) >= total
+	})
+	second.stop(t)
+	first.stop(t)
+	m := handledLine.FindStringSubmatch(second.stdout.String())
+	if m == nil {
+		t.Fatalf("no stop line:\n%s", second.stdout.String())
+	}
+	if n, _ := strconv.Atoi(m[1]); n != 0 {
+		t.Errorf("the second worker handled %d of the stream's %d messages, want none: it should start from the first's snapshot", n, total)
+	}
+	sameProfiles(t, loadSnapshot(t, js, workerConsumer(1), total), loadSnapshot(t, js, natsbus.DefaultSnapshotObject, total))
+}
+
+func TestIsWorkerSnapshot(t *testing.T) {
+	for name, want := range map[string]bool{
+		natsbus.DefaultSnapshotObject:          true,
+		workerConsumer(1):                      true,
+		workerConsumer(natsbus.MaxWorkers - 1): true,
+		workerConsumer(natsbus.MaxWorkers):     false,
+		natsbus.DefaultConsumer + "-0":         false, // slot 0 keeps the lone aggregator's name
+		natsbus.DefaultConsumer + "-01":        false,
+		natsbus.DefaultConsumer + "-x":         false,
+		"calm":                                 false,
+	} {
+		if got := isWorkerSnapshot(name); got != want {
+			t.Errorf("isWorkerSnapshot(%q) = %v, want %v", name, got, want)
+		}
 	}
 }

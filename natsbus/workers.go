@@ -1,6 +1,7 @@
 package natsbus
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -125,6 +126,9 @@ func JoinWorkers(ctx context.Context, js jetstream.JetStream, info WorkerInfo, l
 	if log == nil {
 		log = slog.Default()
 	}
+	if info.Started.IsZero() {
+		info.Started = time.Now().UTC() // it tells this run's value from any other's (see beat)
+	}
 	bctx, cancel := context.WithTimeout(ctx, joinTimeout)
 	defer cancel()
 	kv, err := ensureWorkerBucket(bctx, js, 0, DefaultWorkerTTL)
@@ -239,9 +243,12 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 }
 
-// beat renews the slot's key against its last revision. A key the server
-// already forgot (the worker was silent too long) is claimed again if
-// still free.
+// beat renews the slot's key against its last revision. When the key is
+// not at that revision: if it holds this worker's own value, a renewal was
+// stored but its answer lost (a server going down), and its revision is
+// taken; if the server forgot it (the worker was silent too long), it is
+// claimed again if still free; if another process holds it, the slot is
+// lost.
 func (w *Worker) beat(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, w.every)
 	defer cancel()
@@ -250,9 +257,21 @@ func (w *Worker) beat(ctx context.Context) error {
 	w.mu.Unlock()
 	next, err := w.kv.Update(ctx, w.key, w.value, rev)
 	if isWrongLastSequence(err) {
-		next, err = w.kv.Create(ctx, w.key, w.value)
-		if errors.Is(err, jetstream.ErrKeyExists) {
+		entry, gerr := w.kv.Get(ctx, w.key)
+		switch {
+		case gerr == nil && bytes.Equal(entry.Value(), w.value):
+			// The value names this process's run (its start time), so no
+			// other process wrote it.
+			next, err = entry.Revision(), nil
+		case gerr == nil:
 			return ErrSlotLost
+		case errors.Is(gerr, jetstream.ErrKeyNotFound):
+			next, err = w.kv.Create(ctx, w.key, w.value)
+			if errors.Is(err, jetstream.ErrKeyExists) {
+				return ErrSlotLost
+			}
+		default:
+			return gerr
 		}
 	}
 	if err != nil {

@@ -224,3 +224,39 @@ func TestRestartedWorkerTakesBackItsSlot(t *testing.T) {
 		t.Errorf("a worker on a port picked at random got slot %d, want 4", w.Slot())
 	}
 }
+
+// TestHeartbeatWhoseAnswerWasLost: a renewal the server stored but whose
+// answer never came (its node went down) leaves the worker a revision
+// behind; the next renewal must see the key holds its own value and go
+// on, not give the slot up.
+func TestHeartbeatWhoseAnswerWasLost(t *testing.T) {
+	srv := natstest.RunServer(t)
+	_, js := natstest.Connect(t, srv)
+	kv := workerBucket(t, js, 2*time.Second)
+	w := join(t, js)
+	// The lost renewal: the same value, stored one revision on.
+	entry, err := kv.Get(testCtx(t, 5*time.Second), "slot.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Update(testCtx(t, 5*time.Second), "slot.0", entry.Value(), entry.Revision()); err != nil {
+		t.Fatal(err)
+	}
+	_, done := run(t, w)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		select {
+		case err := <-done:
+			t.Fatalf("Run ended after a renewal's answer was lost: %v", err)
+		default:
+		}
+		cur, err := kv.Get(testCtx(t, time.Second), "slot.0")
+		if err == nil && cur.Revision() > entry.Revision()+1 {
+			return // renewed since, on top of the lost one
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the worker stopped renewing its slot")
+		}
+		time.Sleep(50 * time.Millisecond) // polling interval, not synchronisation
+	}
+}

@@ -303,6 +303,11 @@ func scrapeWorker(t *testing.T, w *workerRun) workerScrape {
 	t.Helper()
 	resp, err := http.Get(w.base + "/metrics")
 	if err != nil {
+		time.Sleep(time.Second) // an exit code on its way
+		w.check(t)
+		if w.agg != nil {
+			t.Fatalf("%v; its log:\n%s", err, w.agg.logs.String())
+		}
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()

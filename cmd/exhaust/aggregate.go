@@ -408,10 +408,12 @@ func runAggregate(ctx context.Context, args []string, env *cliEnv) error {
 		}
 		err = fmt.Errorf("HTTP server on %s: %w", l.Addr(), err)
 	case err = <-lost:
-		// Another process holds the slot, hence the durable consumer: two
-		// readers would split its messages between them. Stop at once.
+		// nil: the run's context ended, and the service is stopping too.
+		// ErrSlotLost: another process holds the slot, hence the durable
+		// consumer, and two readers would split its messages: stop now.
+		// Either way the service's own result counts.
 		cancel()
-		<-done
+		err = errors.Join(err, <-done)
 	}
 	if worker != nil {
 		cancel()

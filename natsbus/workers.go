@@ -147,64 +147,81 @@ func JoinWorkers(ctx context.Context, js jetstream.JetStream, info WorkerInfo, l
 	if ttl <= 0 {
 		return nil, fmt.Errorf("worker bucket %s has no TTL: a dead worker would keep its slot for ever (delete the bucket, or run exhaust setup)", WorkerBucket)
 	}
-	if w := reclaim(ctx, kv, info, ttl, log); w != nil {
-		return w, w.refresh(ctx)
+	w := &Worker{kv: kv, every: ttl / 4, log: log}
+	if !w.reclaim(ctx, info) {
+		if err := w.claim(ctx, info); err != nil {
+			return nil, err
+		}
 	}
+	return w, w.refresh(ctx)
+}
+
+// slotKey is slot's key in WorkerBucket.
+func slotKey(slot int) string { return workerKeyPrefix + strconv.Itoa(slot) }
+
+// take records slot, its value and its revision as w's.
+func (w *Worker) take(slot int, value []byte, rev uint64) {
+	w.slot, w.key, w.value, w.rev = slot, slotKey(slot), value, rev
+}
+
+// claim takes the lowest free slot, with a create (compare-and-set).
+func (w *Worker) claim(ctx context.Context, info WorkerInfo) error {
 	for slot := range MaxWorkers {
 		info.Slot = slot
 		value, err := json.Marshal(info)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		key := workerKeyPrefix + strconv.Itoa(slot)
-		rev, err := kv.Create(ctx, key, value)
+		rev, err := w.kv.Create(ctx, slotKey(slot), value)
 		if errors.Is(err, jetstream.ErrKeyExists) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("claim worker slot %d in %s: %w", slot, WorkerBucket, err)
+			return fmt.Errorf("claim worker slot %d in %s: %w", slot, WorkerBucket, err)
 		}
-		w := &Worker{kv: kv, slot: slot, key: key, value: value, every: ttl / 4, log: log, rev: rev}
-		return w, w.refresh(ctx)
+		w.take(slot, value, rev)
+		return nil
 	}
-	return nil, fmt.Errorf("all %d worker slots of %s are taken", MaxWorkers, WorkerBucket)
+	return fmt.Errorf("all %d worker slots of %s are taken", MaxWorkers, WorkerBucket)
 }
 
 // reclaim takes back, at once, the slot of this very process's previous
 // run: a key naming this host and this HTTP address, which the dead
 // process held and this one now listens on, so no live worker can hold
 // it. A worker restarted after a crash thus resumes its own consumer and
-// snapshot rather than a new slot's, from scratch. Nil if there is none.
-func reclaim(ctx context.Context, kv jetstream.KeyValue, info WorkerInfo, ttl time.Duration, log *slog.Logger) *Worker {
+// snapshot rather than a new slot's, from scratch. It reports whether it
+// took one.
+func (w *Worker) reclaim(ctx context.Context, info WorkerInfo) bool {
 	if info.Host == "" || info.HTTP == "" || strings.HasSuffix(info.HTTP, ":0") {
-		return nil
+		return false
 	}
-	keys, err := kv.ListKeys(ctx)
+	keys, err := w.kv.ListKeys(ctx)
 	if err != nil {
-		return nil
+		return false
 	}
 	for key := range keys.Keys() {
-		entry, err := kv.Get(ctx, key)
+		entry, err := w.kv.Get(ctx, key)
 		if err != nil {
 			continue
 		}
 		var old WorkerInfo
-		if json.Unmarshal(entry.Value(), &old) != nil || old.Host != info.Host || old.HTTP != info.HTTP {
+		if json.Unmarshal(entry.Value(), &old) != nil || old.Host != info.Host || old.HTTP != info.HTTP || key != slotKey(old.Slot) {
 			continue
 		}
 		info.Slot = old.Slot
 		value, err := json.Marshal(info)
-		if err != nil || key != workerKeyPrefix+strconv.Itoa(old.Slot) {
+		if err != nil {
 			continue
 		}
-		rev, err := kv.Update(ctx, key, value, entry.Revision())
+		rev, err := w.kv.Update(ctx, key, value, entry.Revision())
 		if err != nil {
 			continue // changed meanwhile: claim as usual
 		}
-		log.Info("worker slot taken back from this process's previous run", "slot", old.Slot)
-		return &Worker{kv: kv, slot: old.Slot, key: key, value: value, every: ttl / 4, log: log, rev: rev}
+		w.log.Info("worker slot taken back from this process's previous run", "slot", old.Slot)
+		w.take(old.Slot, value, rev)
+		return true
 	}
-	return nil
+	return false
 }
 
 // Slot returns the worker's slot.

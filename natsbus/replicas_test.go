@@ -105,14 +105,6 @@ func TestEnsureAllRefusesBadReplicas(t *testing.T) {
 // returns a JetStream context; the connection closes when the test ends.
 func connectJS(t *testing.T, urls string) jetstream.JetStream {
 	t.Helper()
-	nc, err := natsbus.Connect(testCtx(t, 10*time.Second), urls, t.Name(), quiet())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, js := natstest.ConnectURL(t, urls)
 	return js
 }

@@ -27,15 +27,7 @@ var clusterStreams = []string{natsbus.StreamName, natsbus.TruthStream, natsbus.D
 // clusterJS connects to every node of c, as the commands' --nats does.
 func clusterJS(t *testing.T, c *natstest.Cluster) jetstream.JetStream {
 	t.Helper()
-	nc, err := natsbus.Connect(testCtx(t, 10*time.Second), c.URLs(), t.Name(), slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, js := natstest.ConnectURL(t, c.URLs())
 	return js
 }
 

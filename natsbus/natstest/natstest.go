@@ -34,9 +34,16 @@ func RunServer(tb testing.TB) *natsbus.Server {
 // the test ends (before the server shuts down).
 func Connect(tb testing.TB, srv *natsbus.Server) (*nats.Conn, jetstream.JetStream) {
 	tb.Helper()
+	return ConnectURL(tb, srv.URL())
+}
+
+// ConnectURL is Connect to urls: one server's URL or a comma-separated
+// list, such as a Cluster's URLs.
+func ConnectURL(tb testing.TB, urls string) (*nats.Conn, jetstream.JetStream) {
+	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	nc, err := natsbus.Connect(ctx, srv.URL(), tb.Name(), slog.Default())
+	nc, err := natsbus.Connect(ctx, urls, tb.Name(), slog.Default())
 	if err != nil {
 		tb.Fatalf("connect to NATS: %v", err)
 	}

@@ -128,8 +128,11 @@ func (a *aggregateRun) stop(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("aggregate exited with %d after cancel: %s", code, a.stderr.String())
 		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("aggregate did not stop")
+	case <-time.After(2 * time.Minute):
+		// A stop waits for a snapshot being stored: after a node went
+		// down, one in flight may wait out its deadline (a minute and
+		// more, natsbus.SaveTimeout) before the final one is saved.
+		t.Fatalf("aggregate did not stop; its log:\n%s", a.logs.String())
 	}
 }
 

@@ -483,16 +483,23 @@ func stopAfterConsuming(t *testing.T, js jetstream.JetStream, p *proc, durable s
 // snapshotSeq returns the sequence the named snapshot covers (0: none).
 func snapshotSeq(t *testing.T, js jetstream.JetStream, name string) uint64 {
 	t.Helper()
-	ctx := testCtx(t, 10*time.Second)
-	st, err := natsbus.OpenSnapshotStore(ctx, js, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	seq, _, _, err := st.Load(ctx)
+	seq, err := readSnapshotSeq(testCtx(t, 10*time.Second), js, name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return seq
+}
+
+// readSnapshotSeq returns the sequence the named snapshot covers (0: none).
+// A read can fail while a running aggregator saves the object again (the
+// chunks being read are purged under it): pollers try again.
+func readSnapshotSeq(ctx context.Context, js jetstream.JetStream, name string) (uint64, error) {
+	st, err := natsbus.OpenSnapshotStore(ctx, js, name)
+	if err != nil {
+		return 0, err
+	}
+	seq, _, _, err := st.Load(ctx)
+	return seq, err
 }
 
 // loadSnapshot loads the named snapshot into a new Engine and checks it

@@ -469,15 +469,21 @@ func TestNewWorkerStartsFromAPeersSnapshot(t *testing.T) {
 	first := startAggregate(t, "--nats", srv.URL(), "--snapshot-interval", "100ms")
 	waitFor(t, time.Minute, "the first worker's snapshot covering the stream", func() bool {
 		first.check(t)
-		return snapshotSeq(t, js, natsbus.DefaultSnapshotObject) >= total
+		// It saves every 100 ms meanwhile: a read that races a save fails
+		// and is tried again.
+		seq, err := readSnapshotSeq(testCtx(t, 10*time.Second), js, natsbus.DefaultSnapshotObject)
+		return err == nil && seq >= total
 	})
 	second := startAggregate(t, "--nats", srv.URL())
 	if got := slotOf(t, second.stdout.String()); got != workerConsumer(1) {
 		t.Fatalf("the second worker consumes as %s, want slot 1's %s", got, workerConsumer(1))
 	}
-	waitFor(t, time.Minute, "the second worker caught up", func() bool {
+	// Ready means consuming: a worker stopped while it still positions its
+	// consumer (which the ack floor below can already show) returns
+	// without saving, and the next start borrows the peer's snapshot again.
+	waitFor(t, time.Minute, "the second worker caught up and consuming", func() bool {
 		second.check(t)
-		return ackFloor(t, js, workerConsumer(1)) >= total
+		return ackFloor(t, js, workerConsumer(1)) >= total && getJSON(second.base+"/readyz", nil) == http.StatusOK
 	})
 	second.stop(t)
 	first.stop(t)

@@ -6,13 +6,45 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
+
+// Every message a Publisher publishes carries its publisher and its place
+// in that publisher's order, so that a consumer can put the publisher's
+// messages back in publication order where the stream's order differs.
+// The stream keeps them in publication order except across a stream
+// leader's failover: a message sent to the leader that went away is
+// retried after its ack timed out, behind later messages the new leader
+// had stored meanwhile.
+const (
+	// PublisherHeader names the publisher: a random id per Publisher.
+	PublisherHeader = "Exhaust-Publisher"
+	// PublisherSeqHeader is the message's number in its publisher's
+	// order, from 1, in decimal.
+	PublisherSeqHeader = "Exhaust-Publisher-Seq"
+)
+
+// Publication returns the publisher and the number in its order a message's
+// headers carry (see PublisherHeader); ok is false when there are none, or
+// the number is not a positive decimal.
+func Publication(h nats.Header) (publisher string, seq uint64, ok bool) {
+	publisher = h.Get(PublisherHeader)
+	if publisher == "" {
+		return "", 0, false
+	}
+	seq, err := strconv.ParseUint(h.Get(PublisherSeqHeader), 10, 64)
+	if err != nil || seq == 0 {
+		return "", 0, false
+	}
+	return publisher, seq, true
+}
 
 const (
 	// DefaultMaxPending is the default publisher window: how many messages
@@ -126,6 +158,7 @@ type Stats struct {
 // which alone republishes.
 type Publisher struct {
 	js         jetstream.JetStream // private context with the ack callbacks
+	id         []string            // the PublisherHeader value, shared by every message
 	log        *slog.Logger
 	max        int64 // window size
 	low        int64 // a blocked Publish resumes at this many pending
@@ -182,6 +215,7 @@ func NewPublisher(js jetstream.JetStream, opts PublisherOptions) (*Publisher, er
 		opts.Log = slog.Default()
 	}
 	p := &Publisher{
+		id:  []string{uuid.NewString()},
 		log: opts.Log.With("component", "publisher"),
 		max: int64(opts.MaxPending),
 		// Resuming only once a quarter of the window is free lets a blocked
@@ -228,7 +262,8 @@ func sibling(js jetstream.JetStream, opts ...jetstream.JetStreamOpt) (jetstream.
 	}
 }
 
-// Publish hands one message to JetStream with header Nats-Msg-Id = msgID and
+// Publish hands one message to JetStream with header Nats-Msg-Id = msgID
+// (and the publication headers, PublisherHeader and PublisherSeqHeader) and
 // returns without waiting for its ack. It blocks while the window is full,
 // and after a failure until every earlier message is stored again (see
 // Publisher). data must not be modified until the message is acknowledged
@@ -248,15 +283,19 @@ func (p *Publisher) Publish(ctx context.Context, subject, msgID string, data []b
 	if err := p.acquire(ctx); err != nil {
 		return err
 	}
+	p.sent++
 	m := &nats.Msg{
 		Subject: subject,
 		Data:    data,
 		// Set directly rather than with jetstream.WithMsgID: same header,
 		// without the per-call option closure and header canonicalisation.
-		Header: nats.Header{jetstream.MsgIDHeader: []string{msgID}},
+		Header: nats.Header{
+			jetstream.MsgIDHeader: []string{msgID},
+			PublisherHeader:       p.id,
+			PublisherSeqHeader:    []string{strconv.FormatUint(p.sent, 10)},
+		},
 	}
-	p.recent[p.sent%uint64(len(p.recent))] = m
-	p.sent++
+	p.recent[(p.sent-1)%uint64(len(p.recent))] = m
 	if err := p.send(m); err != nil {
 		// Not sent (typically: disconnected). It is the newest message, so
 		// queueing it last keeps the order.

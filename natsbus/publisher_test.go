@@ -293,3 +293,61 @@ func TestPublisherRetriesLostAck(t *testing.T) {
 		t.Errorf("responder saw %d deliveries, want at least 2", got)
 	}
 }
+
+// TestPublisherNumbersItsMessages checks the publication headers: one
+// publisher id per Publisher, and numbers from 1 in Publish order, which
+// the stream holds in that order when nothing fails.
+func TestPublisherNumbersItsMessages(t *testing.T) {
+	srv := natstest.RunServer(t)
+	_, js := natstest.Connect(t, srv)
+	stream := ensureStream(t, js)
+	ctx := testCtx(t, 15*time.Second)
+	ids := map[string]bool{}
+	for run := range 2 {
+		p := newPublisher(t, js, natsbus.PublisherOptions{MaxPending: 16})
+		for i := range 100 {
+			if err := p.Publish(ctx, "exhaust.test.tick", fmt.Sprintf("r%d-%d", run, i), payload(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := p.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	next := map[string]uint64{}
+	for seq := uint64(1); seq <= 200; seq++ {
+		m, err := stream.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub, n, ok := natsbus.Publication(m.Header)
+		if !ok {
+			t.Fatalf("message %d has no publication headers: %v", seq, m.Header)
+		}
+		ids[pub] = true
+		if next[pub]++; n != next[pub] {
+			t.Fatalf("message %d is number %d of %s, want %d", seq, n, pub, next[pub])
+		}
+	}
+	if len(ids) != 2 {
+		t.Errorf("%d publisher ids for two publishers", len(ids))
+	}
+}
+
+func TestPublicationRefusesBadHeaders(t *testing.T) {
+	for _, h := range []nats.Header{
+		{},
+		{natsbus.PublisherHeader: {"p"}},
+		{natsbus.PublisherHeader: {"p"}, natsbus.PublisherSeqHeader: {"0"}},
+		{natsbus.PublisherHeader: {"p"}, natsbus.PublisherSeqHeader: {"-1"}},
+		{natsbus.PublisherHeader: {"p"}, natsbus.PublisherSeqHeader: {"x"}},
+		{natsbus.PublisherSeqHeader: {"3"}},
+	} {
+		if _, _, ok := natsbus.Publication(h); ok {
+			t.Errorf("Publication(%v) ok", h)
+		}
+	}
+	if pub, n, ok := natsbus.Publication(nats.Header{natsbus.PublisherHeader: {"p"}, natsbus.PublisherSeqHeader: {"12"}}); !ok || pub != "p" || n != 12 {
+		t.Errorf("Publication = %q, %d, %v; want p, 12, true", pub, n, ok)
+	}
+}

@@ -67,6 +67,9 @@ type Exporter struct {
 	snapshot   *prometheus.HistogramVec
 	snapBytes  prometheus.Gauge
 	snapFailed prometheus.Counter
+	held       prometheus.Gauge
+	reseq      prometheus.Counter
+	gaps       prometheus.Counter
 }
 
 // Bucket bounds, in seconds. Lag spans a local pipeline (milliseconds) to a
@@ -138,6 +141,18 @@ func New(reg prometheus.Registerer, e *aggregator.Engine, opts Options) (*Export
 			Name: "exhaust_snapshot_failures_total",
 			Help: "Snapshots that could not be serialised or stored (the next trigger tries again).",
 		}),
+		held: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "exhaust_events_held",
+			Help: "Messages that reached the aggregator before an earlier message of their publisher (after a stream leader's failover) and wait for it.",
+		}),
+		reseq: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "exhaust_events_resequenced_total",
+			Help: "Messages applied in their publisher's order after waiting for an earlier one that the stream stored later.",
+		}),
+		gaps: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "exhaust_publication_gaps_total",
+			Help: "Gaps in a publisher's order given up on: messages held a minute for an earlier one that never came, then applied without it.",
+		}),
 	}
 	// Zero every known series up front: a reason that never happens should
 	// read 0, not be absent, so alerts and dashboards need no "or vector(0)".
@@ -151,7 +166,7 @@ func New(reg prometheus.Registerer, e *aggregator.Engine, opts Options) (*Export
 		x.snapshot.WithLabelValues(phase)
 	}
 	ours := []prometheus.Collector{x.consumed, x.rejected, x.lag, x.processing, x.pending,
-		x.snapshot, x.snapBytes, x.snapFailed, newStateCollector(e, opts.PersonCap, opts.Shard)}
+		x.snapshot, x.snapBytes, x.snapFailed, x.held, x.reseq, x.gaps, newStateCollector(e, opts.PersonCap, opts.Shard)}
 	for i, c := range ours {
 		if err := reg.Register(c); err != nil {
 			// All or nothing: a half-registered exporter would make a retry
@@ -212,6 +227,18 @@ func (x *Exporter) Lag(d time.Duration) {
 // Pending sets the number of messages waiting for the consumer.
 func (x *Exporter) Pending(n uint64) {
 	x.pending.Set(float64(n))
+}
+
+// Held sets the number of messages waiting for an earlier one of their
+// publisher.
+func (x *Exporter) Held(n int) {
+	x.held.Set(float64(n))
+}
+
+// Resequenced counts messages applied after waiting, and gaps given up on.
+func (x *Exporter) Resequenced(n, gaps uint64) {
+	x.reseq.Add(float64(n))
+	x.gaps.Add(float64(gaps))
 }
 
 // Snapshot records one snapshot's phases and size; a failed one counts as a

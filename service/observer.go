@@ -22,6 +22,13 @@ type Observer interface {
 	// Pending reports how many stream messages the consumer has not yet
 	// received.
 	Pending(n uint64)
+	// Held reports how many messages wait for an earlier message of their
+	// publisher (see resequence.go).
+	Held(n int)
+	// Resequenced counts n messages applied after waiting for an earlier
+	// one of their publisher, and gaps given up on: publishers whose
+	// missing messages never came within the hold timeout.
+	Resequenced(n, gaps uint64)
 	// Snapshot reports one snapshot: how long serialising the state took
 	// (the applier waits for it), how long storing it took (in the
 	// background), its size in bytes, and err if it failed.
@@ -47,6 +54,12 @@ func (NopObserver) Lag(time.Duration) {}
 
 // Pending implements Observer.
 func (NopObserver) Pending(uint64) {}
+
+// Held implements Observer.
+func (NopObserver) Held(int) {}
+
+// Resequenced implements Observer.
+func (NopObserver) Resequenced(uint64, uint64) {}
 
 // Snapshot implements Observer.
 func (NopObserver) Snapshot(time.Duration, time.Duration, int, error) {}

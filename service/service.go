@@ -126,6 +126,11 @@ type Config struct {
 	// DefaultWorkers(); negative means none: each message is validated on
 	// the consuming goroutine, then applied.
 	Workers int
+	// HoldTimeout is how long a message that arrived before an earlier
+	// one of its publisher waits for it before it is applied without it
+	// (resequence.go; DefaultHoldTimeout if zero; it must not be
+	// negative).
+	HoldTimeout time.Duration
 
 	// Log receives the service's logs (slog.Default() if nil).
 	Log *slog.Logger
@@ -155,6 +160,11 @@ type Stats struct {
 	// Pending is how many messages the consumer had not received yet at
 	// the last message.
 	Pending uint64
+	// Held is how many messages wait for an earlier message of their
+	// publisher; Resequenced counts the messages applied after waiting,
+	// Gaps the gaps given up on (see resequence.go).
+	Held              int
+	Resequenced, Gaps uint64
 }
 
 // Service runs an Engine on the EXHAUST stream. Create it with New and call
@@ -186,10 +196,16 @@ type Service struct {
 	storing chan storeResult
 	// reconnects is the connection's reconnect count when consuming began.
 	reconnects uint64
+	// reseq puts each publisher's messages in publication order;
+	// reported is what of its counts the observer has had.
+	reseq    *resequencer
+	reported struct{ moved, gaps uint64 }
 
 	handled, applied, duplicates, stale, rejected atomic.Uint64
 	lastSeq, restored, pending                    atomic.Uint64
 	snapshots, snapshotSeq, snapshotErrs          atomic.Uint64
+	held                                          atomic.Int64
+	resequenced, gaps                             atomic.Uint64
 }
 
 // New checks cfg and returns a Service.
@@ -220,6 +236,12 @@ func New(cfg Config) (*Service, error) {
 	if cfg.SnapshotSpacing == 0 {
 		cfg.SnapshotSpacing = DefaultSnapshotSpacing
 	}
+	if cfg.HoldTimeout < 0 {
+		return nil, fmt.Errorf("service: hold timeout %v is negative", cfg.HoldTimeout)
+	}
+	if cfg.HoldTimeout == 0 {
+		cfg.HoldTimeout = DefaultHoldTimeout
+	}
 	if err := (natsbus.ConsumerConfig{Durable: cfg.Consumer, AckWait: cfg.AckWait, MaxAckPending: cfg.MaxAckPending}).Validate(); err != nil {
 		return nil, fmt.Errorf("service: %w", err)
 	}
@@ -235,7 +257,8 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Workers == 0 {
 		cfg.Workers = DefaultWorkers()
 	}
-	s := &Service{cfg: cfg, log: cfg.Log.With("component", "aggregator", "consumer", cfg.Consumer), obs: cfg.Observer, now: cfg.Now}
+	s := &Service{cfg: cfg, log: cfg.Log.With("component", "aggregator", "consumer", cfg.Consumer), obs: cfg.Observer, now: cfg.Now,
+		reseq: newResequencer(cfg.HoldTimeout)}
 	s.setPhase("starting")
 	return s, nil
 }
@@ -258,6 +281,7 @@ func (s *Service) Stats() Stats {
 		Stale: s.stale.Load(), Rejected: s.rejected.Load(), LastSeq: s.lastSeq.Load(),
 		Restored: s.restored.Load(), Snapshots: s.snapshots.Load(), SnapshotSeq: s.snapshotSeq.Load(),
 		SnapshotErrors: s.snapshotErrs.Load(), Pending: s.pending.Load(),
+		Held: int(s.held.Load()), Resequenced: s.resequenced.Load(), Gaps: s.gaps.Load(),
 	}
 }
 
@@ -381,7 +405,12 @@ func (s *Service) Run(ctx context.Context) (err error) {
 			s.log.Warn("snapshot failed, saving another", "err", err)
 		}
 	}
-	if s.sinceSnap > 0 {
+	if s.reseq.holding() > 0 {
+		// A snapshot would cover held messages it does not hold: the last
+		// one stands, and the next start replays from it.
+		s.log.Warn("no final snapshot: messages wait for an earlier one of their publisher; the next start replays from the last snapshot",
+			"held", s.reseq.holding(), "snapshot_seq", s.snapshotSeq.Load())
+	} else if s.sinceSnap > 0 {
 		// The run's context has ended: the final snapshot gets the time
 		// any save of the last snapshot's size gets (a big city's state
 		// takes a while to store).
@@ -454,6 +483,7 @@ func (s *Service) restore(ctx context.Context) error {
 			natsbus.SnapshotBucket, store.Name(), err, natsbus.SnapshotBucket, store.Name())
 	}
 	s.last, s.latest = h.Seq, h.Latest
+	s.reseq.restore(h.Publishers)
 	s.lastSeq.Store(h.Seq)
 	s.restored.Store(h.Seq)
 	s.snapshotSeq.Store(h.Seq)
@@ -473,8 +503,45 @@ func (s *Service) handle(ctx context.Context, m *natsbus.Message) error {
 }
 
 // handleValidated handles m, which validated to ev or err in took: reject
-// it or apply it. It runs on the consuming goroutine.
+// it or apply it, once its publisher's earlier messages are (see
+// resequence.go). It runs on the consuming goroutine.
 func (s *Service) handleValidated(ctx context.Context, m *natsbus.Message, ev *event.Event, err error, took time.Duration) error {
+	if pub, n, ok := natsbus.Publication(m.Header); ok {
+		ready := s.reseq.admit(pub, held{m: *m, ev: ev, err: err, took: took, seq: n}, s.now())
+		for i := range ready {
+			// Only the message just received has its stream sequence
+			// above the Engine's: the ones it frees came before it in the
+			// stream and are applied without one.
+			h := &ready[i]
+			seq := h.m.Seq
+			if seq != m.Seq {
+				seq = 0
+			}
+			if err := s.process(ctx, &h.m, seq, h.ev, h.err, h.took); err != nil {
+				return err
+			}
+		}
+		s.reportHeld()
+	} else if err := s.process(ctx, m, m.Seq, ev, err, took); err != nil {
+		return err
+	}
+	s.last = m.Seq
+	s.lastSeq.Store(m.Seq)
+	s.handled.Add(1)
+	s.pending.Store(m.Pending)
+	s.obs.Pending(m.Pending)
+	s.sinceSnap++
+	s.collectStored()
+	if s.cfg.SnapshotEvery > 0 && s.sinceSnap >= s.cfg.SnapshotEvery && s.snapshotSpaced() && s.reseq.holding() == 0 {
+		s.snapshotAsync(ctx)
+	}
+	return nil
+}
+
+// process rejects or applies m, which validated to ev or err in took, as
+// the Engine's stream sequence seq: m.Seq, or 0 for a message applied after
+// later ones of the stream (resequence.go).
+func (s *Service) process(ctx context.Context, m *natsbus.Message, seq uint64, ev *event.Event, err error, took time.Duration) error {
 	start := s.now()
 	if err == nil {
 		err = s.checkTime(ev)
@@ -482,7 +549,7 @@ func (s *Service) handleValidated(ctx context.Context, m *natsbus.Message, ev *e
 	if err == nil {
 		var res aggregator.Result
 		s.engineMu.Lock()
-		res, err = s.cfg.Engine.Apply(m.Seq, ev)
+		res, err = s.cfg.Engine.Apply(seq, ev)
 		s.engineMu.Unlock()
 		if err != nil {
 			err = &event.ValidationError{Reason: ReasonUndecodable, Type: ev.Type, Detail: err.Error()}
@@ -497,17 +564,7 @@ func (s *Service) handleValidated(ctx context.Context, m *natsbus.Message, ev *e
 			return err
 		}
 	}
-	s.last = m.Seq
-	s.lastSeq.Store(m.Seq)
-	s.handled.Add(1)
-	s.pending.Store(m.Pending)
-	s.obs.Pending(m.Pending)
 	s.obs.Processed(took + s.now().Sub(start))
-	s.sinceSnap++
-	s.collectStored()
-	if s.cfg.SnapshotEvery > 0 && s.sinceSnap >= s.cfg.SnapshotEvery && s.snapshotSpaced() {
-		s.snapshotAsync(ctx)
-	}
 	return nil
 }
 
@@ -595,11 +652,37 @@ func (s *Service) tick(ctx context.Context) error {
 		s.reconnects = n
 		return errReconnected
 	}
+	if s.reseq.holding() > 0 {
+		if ready := s.reseq.expire(s.now()); len(ready) > 0 {
+			s.log.Warn("messages waited too long for an earlier one of their publisher: applying them without it",
+				"messages", len(ready), "gaps", s.reseq.gaps, "waited", s.cfg.HoldTimeout)
+			for i := range ready {
+				if err := s.process(ctx, &ready[i].m, 0, ready[i].ev, ready[i].err, ready[i].took); err != nil {
+					return err
+				}
+			}
+			s.reportHeld()
+		}
+	}
 	s.collectStored()
-	if s.sinceSnap > 0 && s.cfg.SnapshotInterval > 0 && s.now().Sub(s.snapAt) >= s.cfg.SnapshotInterval && s.snapshotSpaced() {
+	if s.sinceSnap > 0 && s.cfg.SnapshotInterval > 0 && s.now().Sub(s.snapAt) >= s.cfg.SnapshotInterval && s.snapshotSpaced() && s.reseq.holding() == 0 {
 		s.snapshotAsync(ctx)
 	}
 	return nil
+}
+
+// reportHeld passes the resequencer's counts to the statistics and the
+// observer.
+func (s *Service) reportHeld() {
+	r := s.reseq
+	s.held.Store(int64(r.holding()))
+	s.obs.Held(r.holding())
+	if r.moved != s.reported.moved || r.gaps != s.reported.gaps {
+		s.obs.Resequenced(r.moved-s.reported.moved, r.gaps-s.reported.gaps)
+		s.resequenced.Store(r.moved)
+		s.gaps.Store(r.gaps)
+		s.reported.moved, s.reported.gaps = r.moved, r.gaps
+	}
 }
 
 // storeResult is what storing one snapshot in the background gave.
@@ -693,7 +776,8 @@ func (s *Service) encode() encoded {
 	var buf bytes.Buffer
 	buf.Grow(s.snapSize + s.snapSize/8)
 	s.engineMu.Lock()
-	h := SnapshotHeader{Seq: s.last, StreamCreated: s.created, Latest: s.latest, Events: s.cfg.Engine.Stats().Events}
+	h := SnapshotHeader{Seq: s.last, StreamCreated: s.created, Latest: s.latest, Events: s.cfg.Engine.Stats().Events,
+		Publishers: s.reseq.positions()}
 	err := encodeSnapshot(&buf, h, s.cfg.Engine)
 	s.engineMu.Unlock()
 	return encoded{storeResult{seq: h.Seq, size: buf.Len(), start: start, encode: s.now().Sub(start), err: err}, buf.Bytes()}

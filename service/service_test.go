@@ -173,6 +173,8 @@ func (r *recorder) Rejected(reason string) {
 func (r *recorder) Processed(time.Duration) { r.mu.Lock(); r.processed++; r.mu.Unlock() }
 func (r *recorder) Lag(time.Duration)       { r.mu.Lock(); r.lags++; r.mu.Unlock() }
 func (r *recorder) Pending(uint64)          {}
+func (r *recorder) Held(int)                {}
+func (r *recorder) Resequenced(_, _ uint64) {}
 func (r *recorder) Snapshot(_, _ time.Duration, _ int, err error) {
 	r.mu.Lock()
 	if err != nil {

@@ -37,6 +37,10 @@ type SnapshotHeader struct {
 	Latest time.Time `json:"latest"`
 	// Events is how many events were applied, for information.
 	Events uint64 `json:"events"`
+	// Publishers is where each publisher's order stands: the number of
+	// its next message (see resequence.go). Snapshots are taken only
+	// when no message waits for an earlier one.
+	Publishers map[string]PublisherPosition `json:"publishers,omitempty"`
 }
 
 // ErrSnapshotFormat is wrapped by errors about a snapshot this build cannot

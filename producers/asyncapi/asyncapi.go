@@ -10,6 +10,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"exhaust/event"
+	"exhaust/natsbus"
 	"exhaust/producers"
 )
 
@@ -291,10 +292,21 @@ func headersSchema() *yaml.Node {
 		"type", str("string"),
 		"format", str("uuid"),
 	)
+	publisher := mapping(
+		"description", str("The publisher: a random id per publishing process (per natsbus.Publisher). With "+
+			natsbus.PublisherSeqHeader+", it lets a consumer put a publisher's messages back in publication order "+
+			"where the stream stored them in another (after a stream leader's failover on a cluster)."),
+		"type", str("string"),
+	)
+	number := mapping(
+		"description", str("The message's number in its publisher's order, from 1, in decimal."),
+		"type", str("string"),
+		"pattern", str("^[1-9][0-9]*$"),
+	)
 	n := mapping(
 		"type", str("object"),
 		"required", seq(str("Nats-Msg-Id")),
-		"properties", mapping("Nats-Msg-Id", id),
+		"properties", mapping("Nats-Msg-Id", id, natsbus.PublisherHeader, publisher, natsbus.PublisherSeqHeader, number),
 	)
 	blockStyle(n)
 	return n

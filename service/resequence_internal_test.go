@@ -1,0 +1,118 @@
+package service
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"exhaust/natsbus"
+)
+
+// seqs returns the publisher numbers of hs.
+func seqs(hs []held) []uint64 {
+	var out []uint64
+	for _, h := range hs {
+		out = append(out, h.seq)
+	}
+	return out
+}
+
+func msg(streamSeq, n uint64) held {
+	return held{m: natsbus.Message{Seq: streamSeq}, seq: n}
+}
+
+// TestResequencerRestoresPublicationOrder feeds one publisher's messages
+// in the order a leader failover stores them (3 and 4 behind 5 to 7) and
+// another publisher's in order between them.
+func TestResequencerRestoresPublicationOrder(t *testing.T) {
+	r := newResequencer(time.Minute)
+	now := time.Unix(0, 0)
+	var applied []uint64
+	feed := func(pub string, streamSeq, n uint64) {
+		for _, h := range r.admit(pub, msg(streamSeq, n), now) {
+			if pub == "a" {
+				applied = append(applied, h.seq)
+			}
+		}
+	}
+	for i, n := range []uint64{1, 2, 5, 6, 7} {
+		feed("a", uint64(i+1), n)
+		feed("b", uint64(100+i), uint64(i+1)) // in order: never held
+	}
+	if r.holding() != 3 || !slices.Equal(applied, []uint64{1, 2}) {
+		t.Fatalf("before the gap fills: holding %d, applied %v; want 3, [1 2]", r.holding(), applied)
+	}
+	feed("a", 6, 3)
+	if r.holding() != 3 {
+		t.Fatalf("after 3: holding %d, want 3 (4 still missing)", r.holding())
+	}
+	feed("a", 7, 4)
+	if want := []uint64{1, 2, 3, 4, 5, 6, 7}; !slices.Equal(applied, want) || r.holding() != 0 {
+		t.Fatalf("applied %v, holding %d; want %v, 0", applied, r.holding(), want)
+	}
+	if r.moved != 3 || r.gaps != 0 {
+		t.Errorf("moved %d, gaps %d; want 3, 0", r.moved, r.gaps)
+	}
+	if got := r.positions(); got["a"].Next != 8 || got["b"].Next != 6 {
+		t.Errorf("positions %v, want a at 8, b at 6", got)
+	}
+}
+
+// TestResequencerGivesUpOnAGap checks that messages behind a number that
+// never comes are applied in order once they have waited the timeout, and
+// that the missing one, if it comes after all, is applied at once.
+func TestResequencerGivesUpOnAGap(t *testing.T) {
+	r := newResequencer(time.Minute)
+	t0 := time.Unix(0, 0)
+	r.admit("a", msg(1, 1), t0)
+	if got := r.admit("a", msg(2, 3), t0); got != nil {
+		t.Fatalf("3 before 2 applied at once: %v", seqs(got))
+	}
+	r.admit("a", msg(3, 4), t0.Add(time.Second))
+	if got := r.expire(t0.Add(59 * time.Second)); got != nil {
+		t.Fatalf("released before the timeout: %v", seqs(got))
+	}
+	if got := r.expire(t0.Add(time.Minute)); !slices.Equal(seqs(got), []uint64{3, 4}) {
+		t.Fatalf("after the timeout released %v, want [3 4]", seqs(got))
+	}
+	if r.gaps != 1 || r.holding() != 0 {
+		t.Errorf("gaps %d, holding %d; want 1, 0", r.gaps, r.holding())
+	}
+	if got := r.admit("a", msg(4, 2), t0.Add(2*time.Minute)); !slices.Equal(seqs(got), []uint64{2}) {
+		t.Errorf("the late message: %v, want [2] at once", seqs(got))
+	}
+	if got := r.admit("a", msg(5, 5), t0.Add(2*time.Minute)); !slices.Equal(seqs(got), []uint64{5}) {
+		t.Errorf("the next one: %v, want [5] at once", seqs(got))
+	}
+}
+
+// TestResequencerBoundsWhatItHolds checks that a publisher holding more
+// than maxHeld messages is released rather than held without end.
+func TestResequencerBoundsWhatItHolds(t *testing.T) {
+	r := newResequencer(time.Minute)
+	now := time.Unix(0, 0)
+	r.admit("a", msg(1, 1), now)
+	var released []held
+	for n := uint64(3); n <= maxHeld+3; n++ {
+		released = append(released, r.admit("a", msg(n, n), now)...)
+	}
+	if len(released) != maxHeld+1 || r.holding() != 0 || r.gaps != 1 {
+		t.Fatalf("released %d, holding %d, gaps %d; want %d, 0, 1", len(released), r.holding(), r.gaps, maxHeld+1)
+	}
+	if !slices.IsSortedFunc(released, func(a, b held) int { return int(a.seq) - int(b.seq) }) {
+		t.Error("released out of order")
+	}
+}
+
+// TestResequencerRestoresPositions checks that a restart from a snapshot
+// holds what the run before it would have held.
+func TestResequencerRestoresPositions(t *testing.T) {
+	r := newResequencer(time.Minute)
+	r.restore(map[string]PublisherPosition{"a": {Next: 5, LastSeq: 40}})
+	if got := r.admit("a", msg(41, 6), time.Unix(0, 0)); got != nil {
+		t.Fatalf("6 applied before 5 after a restore: %v", seqs(got))
+	}
+	if got := r.admit("a", msg(42, 5), time.Unix(0, 0)); !slices.Equal(seqs(got), []uint64{5, 6}) {
+		t.Fatalf("got %v, want [5 6]", seqs(got))
+	}
+}

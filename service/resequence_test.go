@@ -175,7 +175,10 @@ func TestGapGivenUpAfterTheHoldTimeout(t *testing.T) {
 		rest = append(rest, ev)
 		last = publishNumbered(t, js, ev, "producer-1", k+1)
 	}
-	r := start(t, js, v, func(c *service.Config) { c.HoldTimeout = 200 * time.Millisecond; c.SnapshotInterval = 50 * time.Millisecond })
+	r := start(t, js, v, func(c *service.Config) {
+		c.HoldTimeout = 200 * time.Millisecond
+		c.SnapshotInterval = 50 * time.Millisecond
+	})
 	waitFor(t, 30*time.Second, "the gap given up on", func() bool { return r.svc.Stats().Gaps == 1 })
 	r.waitSeq(t, last)
 	r.stop(t)

@@ -439,14 +439,7 @@ func (s *Service) consume(ctx context.Context, cons *natsbus.Consumer, tick time
 // restore loads the snapshot, if any, into the Engine and sets the
 // position after it.
 func (s *Service) restore(ctx context.Context) error {
-	store := s.store
-	if s.cfg.SnapshotPeers != nil {
-		store = store.Freshest(ctx, s.cfg.SnapshotPeers)
-		if store.Name() != s.store.Name() {
-			s.log.Info("starting from a peer's snapshot, the freshest", "snapshot", store.Name())
-		}
-	}
-	seq, data, found, err := store.Load(ctx)
+	store, seq, data, found, err := s.loadFreshest(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -492,6 +485,38 @@ func (s *Service) restore(ctx context.Context) error {
 	}
 	s.log.Info("snapshot restored", "snapshot", store.Name(), "seq", h.Seq, "events", h.Events, "bytes", len(data))
 	return nil
+}
+
+// peerLoadAttempts is how many times restore looks for the freshest
+// snapshot of the group when a peer's cannot be read.
+const peerLoadAttempts = 3
+
+// loadFreshest loads the snapshot to start from: the own one, or with
+// SnapshotPeers the freshest of the group. A peer's may be unreadable for a
+// moment: its worker saves it again every few minutes, and a save purges
+// the chunks of the previous one under a reader, or the worker's slot was
+// cleaned up. So the group is looked at again, and in the end the own
+// snapshot is read, before anything falls back to replaying the stream.
+func (s *Service) loadFreshest(ctx context.Context) (store *natsbus.SnapshotStore, seq uint64, data []byte, found bool, err error) {
+	if s.cfg.SnapshotPeers != nil {
+		for range peerLoadAttempts {
+			store = s.store.Freshest(ctx, s.cfg.SnapshotPeers)
+			if store.Name() == s.store.Name() {
+				break
+			}
+			seq, data, found, err = store.Load(ctx)
+			if found && err == nil {
+				s.log.Info("starting from a peer's snapshot, the freshest", "snapshot", store.Name())
+				return store, seq, data, true, nil
+			}
+			if ctx.Err() != nil {
+				return store, 0, nil, false, ctx.Err()
+			}
+			s.log.Info("cannot read a peer's snapshot, looking at the group's again", "snapshot", store.Name(), "found", found, "err", err)
+		}
+	}
+	seq, data, found, err = s.store.Load(ctx)
+	return s.store, seq, data, found, err
 }
 
 // handle handles one message: reject it or apply it. It runs on the

@@ -104,9 +104,9 @@ func (r *resequencer) admit(publisher string, h held, now time.Time) []held {
 		}
 		i, found := slices.BinarySearchFunc(p.held, h.seq, func(x held, seq uint64) int { return cmp.Compare(x.seq, seq) })
 		if found {
-			// The same number again: a redelivery the Engine drops as a
-			// duplicate of the one held. Applying it now is harmless.
-			return []held{h}
+			// The same number again (the same message stored twice, past
+			// the stream's duplicate window): the one held stands.
+			return nil
 		}
 		p.held = slices.Insert(p.held, i, h)
 		r.nheld++

@@ -42,6 +42,10 @@ func TestResequencerRestoresPublicationOrder(t *testing.T) {
 	if r.holding() != 3 || !slices.Equal(applied, []uint64{1, 2}) {
 		t.Fatalf("before the gap fills: holding %d, applied %v; want 3, [1 2]", r.holding(), applied)
 	}
+	feed("a", 6, 6) // the same message stored twice: the one held stands
+	if r.holding() != 3 || len(applied) != 2 {
+		t.Fatalf("after a repeat of 6: holding %d, applied %v; want 3, [1 2]", r.holding(), applied)
+	}
 	feed("a", 6, 3)
 	if r.holding() != 3 {
 		t.Fatalf("after 3: holding %d, want 3 (4 still missing)", r.holding())

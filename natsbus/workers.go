@@ -81,9 +81,13 @@ type Worker struct {
 	every time.Duration
 	log   *slog.Logger
 
+	ttl   time.Duration
+	watch jetstream.KeyWatcher // follows the slots' keys (see follow)
+	now   func() time.Time
+
 	mu   sync.Mutex
 	rev  uint64
-	live []int
+	seen map[int]time.Time // other live slots: when their key last changed, on this process's clock
 }
 
 // ensureWorkerBucket creates or updates the slots' bucket with replicas
@@ -147,13 +151,65 @@ func JoinWorkers(ctx context.Context, js jetstream.JetStream, info WorkerInfo, l
 	if ttl <= 0 {
 		return nil, fmt.Errorf("worker bucket %s has no TTL: a dead worker would keep its slot for ever (delete the bucket, or run exhaust setup)", WorkerBucket)
 	}
-	w := &Worker{kv: kv, every: ttl / 4, log: log}
+	w := &Worker{kv: kv, every: ttl / 4, ttl: ttl, log: log, now: time.Now, seen: map[int]time.Time{}}
 	if !w.reclaim(ctx, info) {
 		if err := w.claim(ctx, info); err != nil {
 			return nil, err
 		}
 	}
-	return w, w.refresh(ctx)
+	if err := w.follow(ctx); err != nil {
+		_ = w.Leave(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	return w, nil
+}
+
+// follow watches the slots' keys until Leave (or ctx ends), once their
+// current values are in: one consumer for the worker's life, which the
+// server pushes every heartbeat and departure to, rather than a listing
+// of the bucket at every beat. A worker that died leaves no departure:
+// a key that has not changed for a TTL is one the server has forgotten
+// (see Live).
+func (w *Worker) follow(ctx context.Context) error {
+	wctx, cancel := context.WithTimeout(ctx, joinTimeout)
+	defer cancel()
+	watch, err := w.kv.Watch(context.WithoutCancel(ctx), workerKeyPrefix+"*")
+	if err != nil {
+		return fmt.Errorf("watch worker slots in %s: %w", WorkerBucket, err)
+	}
+	w.watch = watch
+	initial := make(chan struct{})
+	go func() {
+		for entry := range watch.Updates() {
+			if entry == nil {
+				close(initial)
+				continue
+			}
+			w.note(entry)
+		}
+	}()
+	select {
+	case <-initial:
+		return nil
+	case <-wctx.Done():
+		_ = watch.Stop()
+		return fmt.Errorf("watch worker slots in %s: %w", WorkerBucket, wctx.Err())
+	}
+}
+
+// note takes one change of a slot's key into the live slots.
+func (w *Worker) note(entry jetstream.KeyValueEntry) {
+	n, err := strconv.Atoi(strings.TrimPrefix(entry.Key(), workerKeyPrefix))
+	if err != nil || n == w.slot {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if entry.Operation() == jetstream.KeyValuePut {
+		w.seen[n] = w.now()
+	} else {
+		delete(w.seen, n) // a departure (Leave), or a marker of the server forgetting it
+	}
 }
 
 // slotKey is slot's key in WorkerBucket.
@@ -227,15 +283,25 @@ func (w *Worker) reclaim(ctx context.Context, info WorkerInfo) bool {
 // Slot returns the worker's slot.
 func (w *Worker) Slot() int { return w.slot }
 
-// Live returns the live slots, sorted, this one included.
+// Live returns the live slots, sorted, this one included: the slots whose
+// key changed within the bucket's TTL. Heartbeats change each live key
+// every quarter of it.
 func (w *Worker) Live() []int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.live
+	live := []int{w.slot}
+	now := w.now()
+	for n, at := range w.seen {
+		if now.Sub(at) < w.ttl {
+			live = append(live, n)
+		}
+	}
+	slices.Sort(live)
+	return live
 }
 
 // Run keeps the slot until ctx ends (nil) or the slot is lost
-// (ErrSlotLost), and follows the live slots meanwhile.
+// (ErrSlotLost).
 func (w *Worker) Run(ctx context.Context) error {
 	t := time.NewTicker(w.every)
 	defer t.Stop()
@@ -252,10 +318,6 @@ func (w *Worker) Run(ctx context.Context) error {
 			// The server may be failing over: the next beat tries again,
 			// and the TTL leaves room for three more.
 			w.log.Warn("worker heartbeat", "slot", w.slot, "err", err)
-			continue
-		}
-		if err := w.refresh(ctx); err != nil && ctx.Err() == nil {
-			w.log.Warn("worker list", "err", err)
 		}
 	}
 }
@@ -312,33 +374,13 @@ func isWrongLastSequence(err error) bool {
 		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
 }
 
-// refresh reads the live slots.
-func (w *Worker) refresh(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, w.every)
-	defer cancel()
-	keys, err := w.kv.ListKeys(ctx)
-	if err != nil {
-		return fmt.Errorf("list worker slots: %w", err)
-	}
-	live := []int{w.slot}
-	for k := range keys.Keys() {
-		n, err := strconv.Atoi(strings.TrimPrefix(k, workerKeyPrefix))
-		if err != nil || !strings.HasPrefix(k, workerKeyPrefix) || n == w.slot {
-			continue
-		}
-		live = append(live, n)
-	}
-	slices.Sort(live)
-	w.mu.Lock()
-	w.live = live
-	w.mu.Unlock()
-	return nil
-}
-
 // Leave frees the slot at once, for the others to take its people over
 // without waiting for the TTL. Call it once Run has returned. A slot
 // another process holds by then is left to it.
 func (w *Worker) Leave(ctx context.Context) error {
+	if w.watch != nil {
+		_ = w.watch.Stop()
+	}
 	w.mu.Lock()
 	rev := w.rev
 	w.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -115,7 +116,16 @@ func silentWorkerLosesItsSlot(t *testing.T, js jetstream.JetStream) {
 	a, silent := join(t, js), join(t, js)
 	run(t, a)
 	waitLive(t, a, []int{0, 1})
-	waitLive(t, a, []int{0}) // silent never runs: its key expires
+	waitLive(t, a, []int{0}) // silent never runs: its key stops changing
+	// The server forgets the key a moment later (its expiry timer).
+	kv, err := js.KeyValue(testCtx(t, 5*time.Second), natsbus.WorkerBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the server forgetting the silent worker's key", func() bool {
+		_, err := kv.Get(testCtx(t, 5*time.Second), "slot."+strconv.Itoa(silent.Slot()))
+		return errors.Is(err, jetstream.ErrKeyNotFound)
+	})
 	b := join(t, js)
 	if b.Slot() != silent.Slot() {
 		t.Fatalf("the next worker got slot %d, want the silent one's %d", b.Slot(), silent.Slot())

@@ -85,9 +85,10 @@ type Worker struct {
 	watch jetstream.KeyWatcher // follows the slots' keys (see follow)
 	now   func() time.Time
 
-	mu   sync.Mutex
-	rev  uint64
-	seen map[int]time.Time // other live slots: when their key last changed, on this process's clock
+	mu    sync.Mutex
+	rev   uint64
+	seen  map[int]time.Time // other live slots: when their key last changed, on this process's clock
+	heard time.Time         // when the watcher last delivered a change, this worker's heartbeats included
 }
 
 // ensureWorkerBucket creates or updates the slots' bucket with replicas
@@ -200,11 +201,15 @@ func (w *Worker) follow(ctx context.Context) error {
 // note takes one change of a slot's key into the live slots.
 func (w *Worker) note(entry jetstream.KeyValueEntry) {
 	n, err := strconv.Atoi(strings.TrimPrefix(entry.Key(), workerKeyPrefix))
-	if err != nil || n == w.slot {
+	if err != nil {
 		return
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.heard = w.now()
+	if n == w.slot {
+		return
+	}
 	if entry.Operation() == jetstream.KeyValuePut {
 		w.seen[n] = w.now()
 	} else {
@@ -284,15 +289,16 @@ func (w *Worker) reclaim(ctx context.Context, info WorkerInfo) bool {
 func (w *Worker) Slot() int { return w.slot }
 
 // Live returns the live slots, sorted, this one included: the slots whose
-// key changed within the bucket's TTL. Heartbeats change each live key
-// every quarter of it.
+// key changed within the bucket's TTL before the latest change the watcher
+// delivered. Heartbeats change each live key every quarter of it, this
+// worker's own too, so a watcher cut off from the server (a disconnect)
+// leaves the view as it was rather than emptying it.
 func (w *Worker) Live() []int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	live := []int{w.slot}
-	now := w.now()
 	for n, at := range w.seen {
-		if now.Sub(at) < w.ttl {
+		if w.heard.Sub(at) < w.ttl {
 			live = append(live, n)
 		}
 	}

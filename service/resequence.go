@@ -70,64 +70,75 @@ type publisherOrder struct {
 type resequencer struct {
 	timeout time.Duration
 	pubs    map[string]*publisherOrder
-	nheld   int
-	gaps    uint64 // gaps given up on
-	moved   uint64 // messages applied after being held
+	// The publisher of the last message, and its order: most messages
+	// come from the same one as the message before.
+	lastName string
+	lastP    *publisherOrder
+	nheld    int
+	gaps     uint64 // gaps given up on
+	moved    uint64 // messages applied after being held
 }
 
 func newResequencer(timeout time.Duration) *resequencer {
 	return &resequencer{timeout: timeout, pubs: map[string]*publisherOrder{}}
 }
 
-// admit takes h, the message at stream sequence h.m.Seq numbered seq by
-// publisher, received now, and returns the messages to apply, in order:
-// none if h must wait for earlier ones, h alone, or h followed by the held
-// ones it frees.
-func (r *resequencer) admit(publisher string, h held, now time.Time) []held {
-	p := r.pubs[publisher]
-	if p == nil {
-		// The first message heard from this publisher starts its order: an
-		// aggregator that starts after it (or forgot it) cannot know of
-		// earlier ones.
-		p = &publisherOrder{next: h.seq}
-		r.pubs[publisher] = p
-		r.forget()
-	}
-	p.last = h.m.Seq
-	switch {
-	case h.seq < p.next:
-		// Late: its gap was given up on (or a repeat the Engine drops).
-		return []held{h}
-	case h.seq > p.next:
-		if len(p.held) == 0 {
-			p.since = now
+// admit takes the message m, numbered seq by publisher, which validated to
+// ev or err in took. It reports whether m is to be applied now, and returns
+// the held messages to apply after it, in order: m is held when earlier
+// ones of its publisher are missing, and frees those it was the last
+// missing one for. now is read only when something is held.
+//
+// It runs once per message: the usual case, a message in its turn with
+// nothing held, allocates nothing.
+func (r *resequencer) admit(publisher string, seq uint64, m *natsbus.Message, ev *event.Event, err error, took time.Duration, now func() time.Time) (apply bool, freed []held) {
+	p := r.lastP
+	if publisher != r.lastName {
+		if p = r.pubs[publisher]; p == nil {
+			// The first message heard from this publisher starts its
+			// order: an aggregator that starts after it (or forgot it)
+			// cannot know of earlier ones.
+			p = &publisherOrder{next: seq}
+			r.pubs[publisher] = p
+			r.forget()
 		}
-		i, found := slices.BinarySearchFunc(p.held, h.seq, func(x held, seq uint64) int { return cmp.Compare(x.seq, seq) })
+		r.lastName, r.lastP = publisher, p
+	}
+	p.last = m.Seq
+	switch {
+	case seq < p.next:
+		// Late: its gap was given up on.
+		return true, nil
+	case seq > p.next:
+		if len(p.held) == 0 {
+			p.since = now()
+		}
+		i, found := slices.BinarySearchFunc(p.held, seq, func(x held, seq uint64) int { return cmp.Compare(x.seq, seq) })
 		if found {
 			// The same number again (the same message stored twice, past
 			// the stream's duplicate window): the one held stands.
-			return nil
+			return false, nil
 		}
-		p.held = slices.Insert(p.held, i, h)
+		p.held = slices.Insert(p.held, i, held{m: *m, ev: ev, err: err, took: took, seq: seq})
 		r.nheld++
 		if r.nheld > maxHeld {
-			return r.giveUp(p)
+			return false, r.giveUp(p)
 		}
-		return nil
+		return false, nil
 	}
 	p.next++
-	out := []held{h}
+	if len(p.held) == 0 || p.held[0].seq != p.next {
+		return true, nil
+	}
 	n := 0
 	for n < len(p.held) && p.held[n].seq == p.next {
-		out = append(out, p.held[n])
 		p.next++
 		n++
 	}
-	if n > 0 {
-		r.release(p, n)
-		p.since = now // the rest waits for the next gap from now
-	}
-	return out
+	freed = slices.Clone(p.held[:n])
+	r.release(p, n)
+	p.since = now() // the rest waits for the next gap from now
+	return true, freed
 }
 
 // expire gives up on the gaps that have held messages back since before
@@ -183,6 +194,7 @@ func (r *resequencer) positions() map[string]PublisherPosition {
 func (r *resequencer) restore(pos map[string]PublisherPosition) {
 	clear(r.pubs)
 	r.nheld = 0
+	r.lastName, r.lastP = "", nil
 	for name, p := range pos {
 		r.pubs[name] = &publisherOrder{next: p.Next, last: p.LastSeq}
 	}
@@ -202,6 +214,9 @@ func (r *resequencer) forget() {
 			return
 		}
 		delete(r.pubs, oldest)
+		if oldest == r.lastName {
+			r.lastName, r.lastP = "", nil
+		}
 	}
 }
 

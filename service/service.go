@@ -532,21 +532,23 @@ func (s *Service) handle(ctx context.Context, m *natsbus.Message) error {
 // resequence.go). It runs on the consuming goroutine.
 func (s *Service) handleValidated(ctx context.Context, m *natsbus.Message, ev *event.Event, err error, took time.Duration) error {
 	if pub, n, ok := natsbus.Publication(m.Header); ok {
-		ready := s.reseq.admit(pub, held{m: *m, ev: ev, err: err, took: took, seq: n}, s.now())
-		for i := range ready {
-			// Only the message just received has its stream sequence
-			// above the Engine's: the ones it frees came before it in the
-			// stream and are applied without one.
-			h := &ready[i]
-			seq := h.m.Seq
-			if seq != m.Seq {
-				seq = 0
-			}
-			if err := s.process(ctx, &h.m, seq, h.ev, h.err, h.took); err != nil {
+		apply, freed := s.reseq.admit(pub, n, m, ev, err, took, s.now)
+		if apply {
+			if err := s.process(ctx, m, m.Seq, ev, err, took); err != nil {
 				return err
 			}
 		}
-		s.reportHeld()
+		// The messages m frees came before it in the stream: only m has
+		// its stream sequence above the Engine's, and they are applied
+		// without one.
+		for i := range freed {
+			if err := s.process(ctx, &freed[i].m, 0, freed[i].ev, freed[i].err, freed[i].took); err != nil {
+				return err
+			}
+		}
+		if !apply || freed != nil {
+			s.reportHeld()
+		}
 	} else if err := s.process(ctx, m, m.Seq, ev, err, took); err != nil {
 		return err
 	}

@@ -29,21 +29,31 @@ const (
 	// PublisherSeqHeader is the message's number in its publisher's
 	// order, from 1, in decimal.
 	PublisherSeqHeader = "Exhaust-Publisher-Seq"
+	// PublisherSettledHeader says which of the publisher's earlier
+	// messages are settled: every one numbered below it, in decimal, was
+	// stored before this one was published (acknowledged, possibly as a
+	// duplicate of an earlier message), or failed for good. A consumer
+	// that has not seen one of them by this message never will (the
+	// stream dropped it as a duplicate, or never had it), and need not
+	// wait for it.
+	PublisherSettledHeader = "Exhaust-Publisher-Settled"
 )
 
-// Publication returns the publisher and the number in its order a message's
-// headers carry (see PublisherHeader); ok is false when there are none, or
-// the number is not a positive decimal.
-func Publication(h nats.Header) (publisher string, seq uint64, ok bool) {
+// Publication returns the publisher, the number in its order and the
+// settled mark (see PublisherSettledHeader; 0 if absent or not a decimal) a
+// message's headers carry; ok is false when there are none, or the number
+// is not a positive decimal.
+func Publication(h nats.Header) (publisher string, seq, settled uint64, ok bool) {
 	publisher = h.Get(PublisherHeader)
 	if publisher == "" {
-		return "", 0, false
+		return "", 0, 0, false
 	}
 	seq, err := strconv.ParseUint(h.Get(PublisherSeqHeader), 10, 64)
 	if err != nil || seq == 0 {
-		return "", 0, false
+		return "", 0, 0, false
 	}
-	return publisher, seq, true
+	settled, _ = strconv.ParseUint(h.Get(PublisherSettledHeader), 10, 64)
+	return publisher, seq, settled, true
 }
 
 const (
@@ -190,6 +200,14 @@ type Publisher struct {
 	progressAt   time.Time // when progress last changed, or the wait began
 
 	published, duplicates, retries, failedN atomic.Uint64
+
+	// settledBelow is the number of the first message not yet settled
+	// (acknowledged or failed for good): the PublisherSettledHeader of
+	// the next message. settledAbove holds the numbers settled after it,
+	// out of order. Under settleMu.
+	settleMu     sync.Mutex
+	settledBelow atomic.Uint64
+	settledAbove map[uint64]struct{}
 }
 
 // failure is a message whose publication failed, with the reason.
@@ -227,7 +245,10 @@ func NewPublisher(js jetstream.JetStream, opts PublisherOptions) (*Publisher, er
 		wake:       make(chan struct{}, 1),
 		recent:     make([]*nats.Msg, opts.MaxPending),
 		reconnects: js.Conn().Stats().Reconnects,
+
+		settledAbove: map[uint64]struct{}{},
 	}
+	p.settledBelow.Store(1)
 	// No per-message ack timeout in the library: a timer per message costs
 	// about a fifth of the throughput. The stall watchdog in the blocking
 	// waits replaces it, see checkStall.
@@ -290,9 +311,10 @@ func (p *Publisher) Publish(ctx context.Context, subject, msgID string, data []b
 		// Set directly rather than with jetstream.WithMsgID: same header,
 		// without the per-call option closure and header canonicalisation.
 		Header: nats.Header{
-			jetstream.MsgIDHeader: []string{msgID},
-			PublisherHeader:       p.id,
-			PublisherSeqHeader:    []string{strconv.FormatUint(p.sent, 10)},
+			jetstream.MsgIDHeader:  []string{msgID},
+			PublisherHeader:        p.id,
+			PublisherSeqHeader:     []string{strconv.FormatUint(p.sent, 10)},
+			PublisherSettledHeader: []string{strconv.FormatUint(p.settledBelow.Load(), 10)},
 		},
 	}
 	p.recent[(p.sent-1)%uint64(len(p.recent))] = m
@@ -443,7 +465,7 @@ func (p *Publisher) send(m *nats.Msg) error {
 }
 
 // onAck runs on the library's ack goroutine; it must not block.
-func (p *Publisher) onAck(_ jetstream.JetStream, _ *nats.Msg, ack *jetstream.PubAck) {
+func (p *Publisher) onAck(_ jetstream.JetStream, m *nats.Msg, ack *jetstream.PubAck) {
 	if ack.Duplicate {
 		p.duplicates.Add(1)
 	} else {
@@ -451,7 +473,35 @@ func (p *Publisher) onAck(_ jetstream.JetStream, _ *nats.Msg, ack *jetstream.Pub
 	}
 	p.progress.Add(1)
 	p.settled()
+	p.done(m)
 	p.release()
+}
+
+// done records m as settled, stored or failed for good, for the settled
+// mark of the messages published next (PublisherSettledHeader). Acks
+// mostly come in order: then it only moves the mark.
+func (p *Publisher) done(m *nats.Msg) {
+	n, err := strconv.ParseUint(m.Header.Get(PublisherSeqHeader), 10, 64)
+	if err != nil {
+		return
+	}
+	p.settleMu.Lock()
+	defer p.settleMu.Unlock()
+	below := p.settledBelow.Load()
+	switch {
+	case n > below:
+		p.settledAbove[n] = struct{}{}
+		return
+	case n < below:
+		return // settled already (a retry acknowledged twice)
+	}
+	for below++; ; below++ {
+		if _, ok := p.settledAbove[below]; !ok {
+			break
+		}
+		delete(p.settledAbove, below)
+	}
+	p.settledBelow.Store(below)
 }
 
 // onErr runs on a library goroutine, sometimes under the library's lock; it
@@ -653,6 +703,7 @@ func (p *Publisher) republish(ctx context.Context, m *nats.Msg, captured map[str
 				p.published.Add(1)
 			}
 			p.progress.Add(1)
+			p.done(m)
 			p.release()
 			return nil
 		}
@@ -741,6 +792,7 @@ func (p *Publisher) fail(m *nats.Msg, err error) {
 	if p.err == nil {
 		p.err = &PublishError{Subject: m.Subject, MsgID: m.Header.Get(jetstream.MsgIDHeader), Err: err}
 	}
+	p.done(m)
 	p.release()
 }
 

@@ -314,13 +314,13 @@ func TestPublisherNumbersItsMessages(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	next := map[string]uint64{}
+	next, marks := map[string]uint64{}, map[string]uint64{}
 	for seq := uint64(1); seq <= 200; seq++ {
 		m, err := stream.GetMsg(ctx, seq)
 		if err != nil {
 			t.Fatal(err)
 		}
-		pub, n, ok := natsbus.Publication(m.Header)
+		pub, n, settled, ok := natsbus.Publication(m.Header)
 		if !ok {
 			t.Fatalf("message %d has no publication headers: %v", seq, m.Header)
 		}
@@ -328,6 +328,12 @@ func TestPublisherNumbersItsMessages(t *testing.T) {
 		if next[pub]++; n != next[pub] {
 			t.Fatalf("message %d is number %d of %s, want %d", seq, n, pub, next[pub])
 		}
+		// Settled below itself at most (it was not acknowledged when
+		// sent), and never back.
+		if settled < 1 || settled > n || settled < marks[pub] {
+			t.Fatalf("message %d (number %d) says settled below %d, after %d", seq, n, settled, marks[pub])
+		}
+		marks[pub] = settled
 	}
 	if len(ids) != 2 {
 		t.Errorf("%d publisher ids for two publishers", len(ids))
@@ -343,11 +349,63 @@ func TestPublicationRefusesBadHeaders(t *testing.T) {
 		{natsbus.PublisherHeader: {"p"}, natsbus.PublisherSeqHeader: {"x"}},
 		{natsbus.PublisherSeqHeader: {"3"}},
 	} {
-		if _, _, ok := natsbus.Publication(h); ok {
+		if _, _, _, ok := natsbus.Publication(h); ok {
 			t.Errorf("Publication(%v) ok", h)
 		}
 	}
-	if pub, n, ok := natsbus.Publication(nats.Header{natsbus.PublisherHeader: {"p"}, natsbus.PublisherSeqHeader: {"12"}}); !ok || pub != "p" || n != 12 {
-		t.Errorf("Publication = %q, %d, %v; want p, 12, true", pub, n, ok)
+	if pub, n, settled, ok := natsbus.Publication(nats.Header{natsbus.PublisherHeader: {"p"}, natsbus.PublisherSeqHeader: {"12"}}); !ok || pub != "p" || n != 12 || settled != 0 {
+		t.Errorf("Publication = %q, %d, %d, %v; want p, 12, 0, true", pub, n, settled, ok)
 	}
+	if _, _, settled, ok := natsbus.Publication(nats.Header{natsbus.PublisherHeader: {"p"}, natsbus.PublisherSeqHeader: {"12"}, natsbus.PublisherSettledHeader: {"9"}}); !ok || settled != 9 {
+		t.Errorf("settled %d, %v; want 9", settled, ok)
+	}
+}
+
+// TestPublisherSettledMark checks the settled mark across what settles a
+// message: an ack as new, an ack as a duplicate (the stream dropped it, so
+// its number is never stored), and a failure for good. Once Flush has
+// returned, the next message says every earlier one is settled.
+func TestPublisherSettledMark(t *testing.T) {
+	srv := natstest.RunServer(t)
+	_, js := natstest.Connect(t, srv)
+	stream := ensureStream(t, js)
+	ctx := testCtx(t, 15*time.Second)
+	p := newPublisher(t, js, natsbus.PublisherOptions{})
+	publish := func(subject, id string) {
+		t.Helper()
+		if err := p.Publish(ctx, subject, id, payload(1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lastMark := func(want uint64) {
+		t.Helper()
+		info, err := stream.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := stream.GetMsg(ctx, info.State.LastSeq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, n, settled, _ := natsbus.Publication(m.Header); n != want || settled != want {
+			t.Fatalf("last message: number %d, settled below %d; want %d and %d", n, settled, want, want)
+		}
+	}
+	publish("exhaust.test.tick", "a") // 1
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	publish("exhaust.test.tick", "a") // 2: a duplicate, dropped
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	publish("nowhere.test.tick", "b") // 3: no stream, fails for good
+	if err := p.Flush(ctx); !errors.Is(err, natsbus.ErrNoStream) {
+		t.Fatalf("Flush after a message no stream captures: %v, want ErrNoStream", err)
+	}
+	publish("exhaust.test.tick", "c") // 4
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	lastMark(4)
 }

@@ -83,15 +83,17 @@ func newResequencer(timeout time.Duration) *resequencer {
 	return &resequencer{timeout: timeout, pubs: map[string]*publisherOrder{}}
 }
 
-// admit takes the message m, numbered seq by publisher, which validated to
-// ev or err in took. It reports whether m is to be applied now, and returns
-// the held messages to apply after it, in order: m is held when earlier
-// ones of its publisher are missing, and frees those it was the last
-// missing one for. now is read only when something is held.
+// admit takes the message m, numbered seq by publisher with the settled
+// mark settled (natsbus.PublisherSettledHeader; 0 if none), which
+// validated to ev or err in took. It returns what to apply, in this order:
+// early, held messages that the settled mark frees; m itself if apply; then
+// freed, held messages that m frees. m is held when earlier messages of its
+// publisher are missing that may still come. now is read only when
+// something is held.
 //
 // It runs once per message: the usual case, a message in its turn with
 // nothing held, allocates nothing.
-func (r *resequencer) admit(publisher string, seq uint64, m *natsbus.Message, ev *event.Event, err error, took time.Duration, now func() time.Time) (apply bool, freed []held) {
+func (r *resequencer) admit(publisher string, seq, settled uint64, m *natsbus.Message, ev *event.Event, err error, took time.Duration, now func() time.Time) (early []held, apply bool, freed []held) {
 	p := r.lastP
 	if publisher != r.lastName {
 		if p = r.pubs[publisher]; p == nil {
@@ -105,10 +107,15 @@ func (r *resequencer) admit(publisher string, seq uint64, m *natsbus.Message, ev
 		r.lastName, r.lastP = publisher, p
 	}
 	p.last = m.Seq
+	if settled > p.next {
+		// Every message numbered below settled is in the stream before m
+		// or never will be: the missing ones are not waited for.
+		early = r.skipTo(p, settled, now)
+	}
 	switch {
 	case seq < p.next:
 		// Late: its gap was given up on.
-		return true, nil
+		return early, true, nil
 	case seq > p.next:
 		if len(p.held) == 0 {
 			p.since = now()
@@ -117,28 +124,44 @@ func (r *resequencer) admit(publisher string, seq uint64, m *natsbus.Message, ev
 		if found {
 			// The same number again (the same message stored twice, past
 			// the stream's duplicate window): the one held stands.
-			return false, nil
+			return early, false, nil
 		}
 		p.held = slices.Insert(p.held, i, held{m: *m, ev: ev, err: err, took: took, seq: seq})
 		r.nheld++
 		if r.nheld > maxHeld {
-			return false, r.giveUp(p)
+			return early, false, r.giveUp(p)
 		}
-		return false, nil
+		return early, false, nil
 	}
 	p.next++
 	if len(p.held) == 0 || p.held[0].seq != p.next {
-		return true, nil
+		return early, true, nil
 	}
-	n := 0
-	for n < len(p.held) && p.held[n].seq == p.next {
+	return early, true, r.skipTo(p, p.next, now)
+}
+
+// skipTo moves p's next number up to to, and returns the held messages
+// that frees, in order: those numbered below to, then those that follow on
+// without a gap.
+func (r *resequencer) skipTo(p *publisherOrder, to uint64, now func() time.Time) []held {
+	k := 0
+	for k < len(p.held) && p.held[k].seq < to {
+		k++
+	}
+	p.next = to
+	for k < len(p.held) && p.held[k].seq == p.next {
 		p.next++
-		n++
+		k++
 	}
-	freed = slices.Clone(p.held[:n])
-	r.release(p, n)
-	p.since = now() // the rest waits for the next gap from now
-	return true, freed
+	if k == 0 {
+		return nil
+	}
+	out := slices.Clone(p.held[:k])
+	r.release(p, k)
+	if len(p.held) > 0 {
+		p.since = now() // the rest waits for the next gap from now
+	}
+	return out
 }
 
 // expire gives up on the gaps that have held messages back since before

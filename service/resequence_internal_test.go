@@ -20,12 +20,17 @@ func seqs(hs []held) []uint64 {
 // admitted admits message number n of pub, at stream sequence streamSeq,
 // received at now, and returns the messages to apply, in order.
 func admitted(r *resequencer, pub string, streamSeq, n uint64, now time.Time) []held {
+	return admittedSettled(r, pub, streamSeq, n, 0, now)
+}
+
+// admittedSettled is admitted with a settled mark.
+func admittedSettled(r *resequencer, pub string, streamSeq, n, settled uint64, now time.Time) []held {
 	m := natsbus.Message{Seq: streamSeq}
-	apply, freed := r.admit(pub, n, &m, nil, nil, 0, func() time.Time { return now })
+	early, apply, freed := r.admit(pub, n, settled, &m, nil, nil, 0, func() time.Time { return now })
 	if apply {
-		return append([]held{{m: m, seq: n}}, freed...)
+		early = append(early, held{m: m, seq: n})
 	}
-	return freed
+	return append(early, freed...)
 }
 
 // TestResequencerRestoresPublicationOrder feeds one publisher's messages
@@ -138,11 +143,42 @@ func TestResequencerInOrderAllocatesNothing(t *testing.T) {
 	allocs := testing.AllocsPerRun(1000, func() {
 		n++
 		m.Seq++
-		if apply, freed := r.admit("producer", n, &m, nil, nil, 0, clock); !apply || freed != nil {
+		if early, apply, freed := r.admit("producer", n, n, &m, nil, nil, 0, clock); early != nil || !apply || freed != nil {
 			t.Fatalf("message %d: apply %v, freed %d", n, apply, len(freed))
 		}
 	})
 	if allocs != 0 {
 		t.Errorf("%.1f allocations per message in order, want 0", allocs)
+	}
+}
+
+// TestResequencerSkipsWhatIsSettled: a number the stream dropped (a
+// duplicate) is not waited for once a later message's settled mark says it
+// was settled before that message was published.
+func TestResequencerSkipsWhatIsSettled(t *testing.T) {
+	r := newResequencer(time.Minute)
+	now := time.Unix(0, 0)
+	var applied []uint64
+	feed := func(streamSeq, n, settled uint64) {
+		for _, h := range admittedSettled(r, "a", streamSeq, n, settled, now) {
+			applied = append(applied, h.seq)
+		}
+	}
+	feed(1, 1, 1)
+	feed(2, 3, 1) // 2 missing, maybe in flight
+	feed(3, 5, 2) // still maybe
+	if r.holding() != 2 || !slices.Equal(applied, []uint64{1}) {
+		t.Fatalf("holding %d, applied %v; want 2, [1]", r.holding(), applied)
+	}
+	feed(4, 6, 3) // 2 settled before 6 was published, and not seen: not coming
+	if want := []uint64{1, 3}; r.holding() != 2 || !slices.Equal(applied, want) {
+		t.Fatalf("holding %d, applied %v; want 2 (5 and 6, waiting for 4), %v", r.holding(), applied, want)
+	}
+	feed(5, 7, 5) // 4 settled too: 5, 6, then 7
+	if want := []uint64{1, 3, 5, 6, 7}; r.holding() != 0 || !slices.Equal(applied, want) {
+		t.Fatalf("holding %d, applied %v; want 0, %v", r.holding(), applied, want)
+	}
+	if r.gaps != 0 {
+		t.Errorf("%d gaps given up on, want none: the settled mark says what is not coming", r.gaps)
 	}
 }

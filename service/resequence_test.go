@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"log/slog"
 	"strconv"
 	"testing"
 	"time"
@@ -190,4 +191,65 @@ func TestGapGivenUpAfterTheHoldTimeout(t *testing.T) {
 	if st.SnapshotSeq != last {
 		t.Errorf("final snapshot at %d, want %d", st.SnapshotSeq, last)
 	}
+}
+
+// TestNumbersTheStreamDroppedAreNotWaitedFor publishes a day through a
+// natsbus.Publisher, one event of it twice: the stream drops the second as
+// a duplicate, so its number never reaches the aggregator. The settled
+// mark of the messages after it says so, and nothing waits for it.
+func TestNumbersTheStreamDroppedAreNotWaitedFor(t *testing.T) {
+	v := newValidator(t)
+	g := generate(t, 4, 1)
+	srv := natstest.RunServer(t)
+	_, js := natstest.Connect(t, srv)
+	ctx := testCtx(t, 30*time.Second)
+	if _, err := natsbus.EnsureStream(ctx, js, natsbus.DefaultStreamConfig()); err != nil {
+		t.Fatal(err)
+	}
+	pub, err := natsbus.NewPublisher(js, natsbus.PublisherOptions{Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	publish := func(ev event.Event) {
+		t.Helper()
+		data, err := ev.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := pub.Publish(ctx, ev.Subject(), ev.ID, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	again := len(g.events) / 2
+	for i, ev := range g.events {
+		if i == again {
+			publish(g.events[0]) // dropped by the stream's duplicate window
+			if err := pub.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		publish(ev)
+	}
+	if err := pub.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st := pub.Stats(); st.Duplicates != 1 {
+		t.Fatalf("the publisher saw %d duplicates, want 1", st.Duplicates)
+	}
+	stream, err := js.Stream(ctx, natsbus.StreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := start(t, js, v, func(c *service.Config) { c.HoldTimeout = time.Hour })
+	r.waitSeq(t, info.State.LastSeq)
+	r.stop(t)
+	if st := r.svc.Stats(); st.Held != 0 || st.Resequenced != 0 || st.Gaps != 0 {
+		t.Errorf("held %d, resequenced %d, gaps %d; want none", st.Held, st.Resequenced, st.Gaps)
+	}
+	sameProfiles(t, r.engine, reference(t, v, g.events))
 }

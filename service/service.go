@@ -531,22 +531,27 @@ func (s *Service) handle(ctx context.Context, m *natsbus.Message) error {
 // it or apply it, once its publisher's earlier messages are (see
 // resequence.go). It runs on the consuming goroutine.
 func (s *Service) handleValidated(ctx context.Context, m *natsbus.Message, ev *event.Event, err error, took time.Duration) error {
-	if pub, n, ok := natsbus.Publication(m.Header); ok {
-		apply, freed := s.reseq.admit(pub, n, m, ev, err, took, s.now)
+	if pub, n, settled, ok := natsbus.Publication(m.Header); ok {
+		early, apply, freed := s.reseq.admit(pub, n, settled, m, ev, err, took, s.now)
+		// The held messages freed came before m in the stream: only m
+		// has its stream sequence above the Engine's, and they are
+		// applied without one.
+		for i := range early {
+			if err := s.process(ctx, &early[i].m, 0, early[i].ev, early[i].err, early[i].took); err != nil {
+				return err
+			}
+		}
 		if apply {
 			if err := s.process(ctx, m, m.Seq, ev, err, took); err != nil {
 				return err
 			}
 		}
-		// The messages m frees came before it in the stream: only m has
-		// its stream sequence above the Engine's, and they are applied
-		// without one.
 		for i := range freed {
 			if err := s.process(ctx, &freed[i].m, 0, freed[i].ev, freed[i].err, freed[i].took); err != nil {
 				return err
 			}
 		}
-		if !apply || freed != nil {
+		if early != nil || !apply || freed != nil {
 			s.reportHeld()
 		}
 	} else if err := s.process(ctx, m, m.Seq, ev, err, took); err != nil {

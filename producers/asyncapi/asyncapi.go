@@ -303,10 +303,18 @@ func headersSchema() *yaml.Node {
 		"type", str("string"),
 		"pattern", str("^[1-9][0-9]*$"),
 	)
+	settled := mapping(
+		"description", str("Every earlier message of the publisher numbered below this value, in decimal, was stored "+
+			"before this one was published (acknowledged, possibly as a duplicate the stream dropped) or failed for good: "+
+			"a consumer that has not seen one of them need not wait for it."),
+		"type", str("string"),
+		"pattern", str("^[1-9][0-9]*$"),
+	)
 	n := mapping(
 		"type", str("object"),
 		"required", seq(str("Nats-Msg-Id")),
-		"properties", mapping("Nats-Msg-Id", id, natsbus.PublisherHeader, publisher, natsbus.PublisherSeqHeader, number),
+		"properties", mapping("Nats-Msg-Id", id, natsbus.PublisherHeader, publisher, natsbus.PublisherSeqHeader, number,
+			natsbus.PublisherSettledHeader, settled),
 	)
 	blockStyle(n)
 	return n

@@ -73,9 +73,11 @@ func writeEnvelope(w io.Writer) {
 	writeFields(w, root)
 	fmt.Fprintf(w, "The NATS subject is `exhaust.` followed by the type; the event id is also the `Nats-Msg-Id` header, "+
 		"so JetStream drops a replayed event.\n\n")
-	fmt.Fprintf(w, "Each message also carries `%s` (a random id per publishing process) and `%s` (its number in "+
-		"that publisher's order, from 1), with which the aggregator puts a publisher's messages back in publication "+
-		"order after a stream leader's failover on a cluster ([deploy.md](deploy.md)).\n\n", natsbus.PublisherHeader, natsbus.PublisherSeqHeader)
+	fmt.Fprintf(w, "Each message also carries `%s` (a random id per publishing process), `%s` (its number in "+
+		"that publisher's order, from 1) and `%s` (every earlier message numbered below it was stored before this "+
+		"one was published, or never will be), with which the aggregator puts a publisher's messages back in "+
+		"publication order after a stream leader's failover on a cluster ([deploy.md](deploy.md)).\n\n",
+		natsbus.PublisherHeader, natsbus.PublisherSeqHeader, natsbus.PublisherSettledHeader)
 	fmt.Fprintf(w, "Inside `data`, `ids` is a list of `{\"kind\", \"value\"}` pairs and `where` (when present) is "+
 		"`{\"place\", \"lat\", \"lon\", \"accuracy_m\"}`: the place id and position *the sensor* knows (a tower, a "+
 		"station, a shop, an access point), not the person's true position.\n\n")

@@ -126,6 +126,23 @@ func pipeline() *dashboard.DashboardBuilder {
 		unit:   units.Short, w: 12, h: 8,
 		queries: []query{{expr: `max by (instance) (exhaust_profiles_owned)`, legend: "{{instance}}"}},
 	}, stacked)
+	graph(d, panel{
+		title:  "Held for their publisher's order, by worker",
+		shows:  "messages each worker holds because they reached it before an earlier message of their publisher, which the stream stored later.",
+		lesson: "when the node leading the stream goes down, a message it had not yet copied is published again and stored behind newer ones; every message carries its publisher's number, so the aggregator waits for it and applies them all in their order. Zero, except for a moment after a failover.",
+		unit:   units.Short, w: 12, h: 8,
+		queries: []query{{expr: `max by (instance) (exhaust_events_held)`, legend: "{{instance}}"}},
+	})
+	graph(d, panel{
+		title:  "Put back in order, and gaps given up, per second",
+		shows:  "messages applied in their publisher's order after waiting, and gaps given up on after a minute (a message that never reached the stream), per second, by worker.",
+		lesson: "the order of events is part of what the beast learns from, so a lost node must not change it; a gap given up on means a producer lost a message for good (killed with messages in flight).",
+		unit:   units.OpsPerSecond, w: 12, h: 8,
+		queries: []query{
+			{expr: `sum by (instance) (rate(exhaust_events_resequenced_total[$__rate_interval]))`, legend: "resequenced {{instance}}"},
+			{expr: `sum by (instance) (rate(exhaust_publication_gaps_total[$__rate_interval]))`, legend: "gaps {{instance}}"},
+		},
+	})
 
 	d.row("Latency")
 	graph(d, panel{

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -205,11 +207,20 @@ func TestNATSFlagTakesAList(t *testing.T) {
 	}
 }
 
-// The city of the failover test: small, one day, every producer.
-const (
-	failoverSeed    = "11"
-	failoverPersons = "30"
+// The city of the failover tests: small, one day, every producer. The
+// flags run them on another city by hand (docs/deploy.md), e.g.
+//
+//	go test ./cmd/exhaust -run 'TestClusterNodeDownMidRun|TestClusterWorkersShareTheCity' -failover.persons 1000 -failover.seed 5
+var (
+	failoverSeedFlag    = flag.Int("failover.seed", 11, "seed of the city of the cluster failover tests")
+	failoverPersonsFlag = flag.Int("failover.persons", 30, "people in the city of the cluster failover tests")
 )
+
+// failoverTime scales a bound of the failover tests (not an expected
+// duration) with the city: a hundred people or fewer get d.
+func failoverTime(d time.Duration) time.Duration {
+	return d * time.Duration(max(1, *failoverPersonsFlag/100))
+}
 
 // TestClusterNodeDownMidRun is the cluster issue's failover check. On a
 // three-node cluster set up with --replicas 3, a producer and an
@@ -248,8 +259,10 @@ func TestClusterNodeDownMidRun(t *testing.T) {
 // city, as fast as it goes or paced (a day in about four seconds, so that
 // a node goes down in the middle of it).
 func failoverProduce(urls string, paced bool) []string {
-	args := []string{"produce", "--nats", urls, "--seed", failoverSeed, "--persons", failoverPersons, "--days", "1"}
+	args := []string{"produce", "--nats", urls, "--seed", strconv.Itoa(*failoverSeedFlag), "--persons", strconv.Itoa(*failoverPersonsFlag), "--days", "1"}
 	if paced {
+		// A day in about four seconds at 30 people; a bigger city takes
+		// as long as its producer needs.
 		return append(args, "--speed", "20000")
 	}
 	return append(args, "--fast")
@@ -268,7 +281,7 @@ func singleServerRun(t *testing.T) ([]string, *aggregator.Engine, string) {
 	ids := streamIDs(t, js)
 	last := uint64(len(ids))
 	agg := startAggregate(t, "--nats", srv.URL(), "--consumer", "one")
-	waitFor(t, time.Minute, "the aggregator consuming everything", func() bool {
+	waitFor(t, failoverTime(time.Minute), "the aggregator consuming everything", func() bool {
 		agg.check(t)
 		return ackFloor(t, js, "one") >= last
 	})
@@ -315,7 +328,7 @@ func clusterRun(t *testing.T, aggregatorsNode bool, wantIDs []string, want *aggr
 
 	// Down in the middle of the day: a third of the events published.
 	total := uint64(len(wantIDs))
-	waitFor(t, time.Minute, "a third of the events in the stream", func() bool {
+	waitFor(t, failoverTime(time.Minute), "a third of the events in the stream", func() bool {
 		agg.check(t)
 		return streamCount(t.Context(), js) >= total/3
 	})
@@ -329,11 +342,11 @@ func clusterRun(t *testing.T, aggregatorsNode bool, wantIDs []string, want *aggr
 		if got != "exit 0: " {
 			t.Fatalf("produce: %s", got)
 		}
-	case <-time.After(2 * time.Minute):
+	case <-time.After(failoverTime(2 * time.Minute)):
 		t.Fatalf("produce did not finish; its log:\n%s", produceLog.String())
 	}
 	step("produced")
-	waitFor(t, 2*time.Minute, "the aggregator catching up", func() bool {
+	waitFor(t, failoverTime(2*time.Minute), "the aggregator catching up", func() bool {
 		agg.check(t)
 		return ackFloor(t, js, "cluster") >= total
 	})
@@ -362,7 +375,7 @@ func clusterRun(t *testing.T, aggregatorsNode bool, wantIDs []string, want *aggr
 	// The aggregator that went through the outage ends as one that reads
 	// the same stream without any.
 	calm := startAggregate(t, "--nats", c.URLs(), "--consumer", "calm")
-	waitFor(t, time.Minute, "a second aggregator consuming everything", func() bool {
+	waitFor(t, failoverTime(time.Minute), "a second aggregator consuming everything", func() bool {
 		calm.check(t)
 		return ackFloor(t, js, "calm") >= total
 	})

@@ -115,7 +115,7 @@ func TestClusterWorkersShareTheCity(t *testing.T) {
 	step("three workers in slots 0, 1 and 2")
 
 	total := uint64(len(wantIDs))
-	waitFor(t, time.Minute, "a third of the events in the stream", func() bool {
+	waitFor(t, failoverTime(time.Minute), "a third of the events in the stream", func() bool {
 		workers[2].check(t)
 		return streamCount(t.Context(), js) >= total/3
 	})
@@ -144,7 +144,7 @@ func TestClusterWorkersShareTheCity(t *testing.T) {
 		if got != "exit 0: " {
 			t.Fatalf("produce: %s", got)
 		}
-	case <-time.After(2 * time.Minute):
+	case <-time.After(failoverTime(2 * time.Minute)):
 		t.Fatal("produce did not finish")
 	}
 	step("produced")
@@ -152,7 +152,7 @@ func TestClusterWorkersShareTheCity(t *testing.T) {
 	requireReplicas(t, js, 3)
 	step("node restarted, replicas current")
 	for _, w := range workers[:2] {
-		waitFor(t, 2*time.Minute, w.consumer+" catching up", func() bool {
+		waitFor(t, failoverTime(2*time.Minute), w.consumer+" catching up", func() bool {
 			w.check(t)
 			return ackFloor(t, js, w.consumer) >= total
 		})
@@ -166,7 +166,7 @@ func TestClusterWorkersShareTheCity(t *testing.T) {
 	if workers[2].consumer != workerConsumer(2) {
 		t.Fatalf("the restarted worker consumes as %q, want %q", workers[2].consumer, workerConsumer(2))
 	}
-	waitFor(t, 2*time.Minute, "the restarted worker catching up", func() bool {
+	waitFor(t, failoverTime(2*time.Minute), "the restarted worker catching up", func() bool {
 		workers[2].check(t)
 		return ackFloor(t, js, workers[2].consumer) >= total
 	})
@@ -221,7 +221,7 @@ func TestClusterWorkersShareTheCity(t *testing.T) {
 	reference := want
 	if !sameOrder {
 		calm := startAggregate(t, "--nats", c.URLs(), "--consumer", "calm")
-		waitFor(t, time.Minute, "a standalone aggregator consuming everything", func() bool {
+		waitFor(t, failoverTime(time.Minute), "a standalone aggregator consuming everything", func() bool {
 			calm.check(t)
 			return ackFloor(t, js, "calm") >= total
 		})

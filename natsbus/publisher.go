@@ -191,9 +191,8 @@ type Publisher struct {
 	spare        []failure // swapped with failed to avoid reallocating
 	retryQ       []failure // unacknowledged after a failure, to publish again
 	sent         uint64    // messages handed to Publish so far
-	recent       []*nats.Msg
-	reconnects   uint64 // the connection's reconnect count when last checked
-	err          error  // first unreported permanent failure
+	reconnects   uint64    // the connection's reconnect count when last checked
+	err          error     // first unreported permanent failure
 	timer        *time.Timer
 	watching     bool      // inside a blocking wait
 	progressSeen uint64    // progress when last observed in a wait
@@ -243,7 +242,6 @@ func NewPublisher(js jetstream.JetStream, opts PublisherOptions) (*Publisher, er
 		space:      make(chan struct{}, 1),
 		idle:       make(chan struct{}, 1),
 		wake:       make(chan struct{}, 1),
-		recent:     make([]*nats.Msg, opts.MaxPending),
 		reconnects: js.Conn().Stats().Reconnects,
 
 		settledAbove: map[uint64]struct{}{},
@@ -317,7 +315,6 @@ func (p *Publisher) Publish(ctx context.Context, subject, msgID string, data []b
 			PublisherSettledHeader: []string{strconv.FormatUint(p.settledBelow.Load(), 10)},
 		},
 	}
-	p.recent[(p.sent-1)%uint64(len(p.recent))] = m
 	if err := p.send(m); err != nil {
 		// Not sent (typically: disconnected). It is the newest message, so
 		// queueing it last keeps the order.
@@ -376,8 +373,9 @@ func (p *Publisher) Close() {
 // messages keep their slot until they are acknowledged, so only the
 // publishing goroutine's retries can free the window in that case.
 func (p *Publisher) acquire(ctx context.Context) error {
-	// Only this goroutine adds to pending, so check-then-add is safe.
-	if p.pending.Load() < p.max {
+	// Only this goroutine adds to pending and to sent, so check-then-add
+	// is safe.
+	if p.pending.Load() < p.max && p.span() < p.max {
 		p.pending.Add(1)
 		return nil
 	}
@@ -387,7 +385,7 @@ func (p *Publisher) acquire(ctx context.Context) error {
 	for {
 		// waiting is set before this load, and release decrements before it
 		// reads waiting, so one of the two sees the other: no lost wakeup.
-		if p.pending.Load() <= p.low {
+		if p.pending.Load() <= p.low && p.span() <= p.low {
 			p.pending.Add(1)
 			return nil
 		}
@@ -403,6 +401,20 @@ func (p *Publisher) acquire(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+// span is how many numbers the window spans: from the oldest message not
+// settled to the newest sent. The window bounds it as well as the
+// messages pending. A message lost without a disconnect (sent to a stream
+// leader that went away before storing it) gets no ack while the later
+// ones do: counting only what is pending, the publisher would go on for as
+// long as it publishes, and retry it at the end, behind all of them. So a
+// consumer that puts messages back in order by their numbers never holds
+// more than a window of them, the stall watchdog fires once the later
+// ones are acknowledged, and the lost message is published again, in its
+// order, a window later at most.
+func (p *Publisher) span() int64 {
+	return int64(p.sent + 1 - p.settledBelow.Load())
 }
 
 // arm sets the publisher's timer for the stall watchdog of a blocking wait
@@ -481,8 +493,8 @@ func (p *Publisher) onAck(_ jetstream.JetStream, m *nats.Msg, ack *jetstream.Pub
 // mark of the messages published next (PublisherSettledHeader). Acks
 // mostly come in order: then it only moves the mark.
 func (p *Publisher) done(m *nats.Msg) {
-	n, err := strconv.ParseUint(m.Header.Get(PublisherSeqHeader), 10, 64)
-	if err != nil {
+	n := number(m)
+	if n == 0 {
 		return
 	}
 	p.settleMu.Lock()
@@ -659,22 +671,22 @@ func (p *Publisher) drain(ctx context.Context) error {
 	return nil
 }
 
-// sortRetries puts the retry queue in publication order. Failures arrive in
-// any order (the library fails a disconnect's messages from a map); the
-// ring of the latest publications says which came first. A message not in
-// it is older than all those that are, so it goes first.
+// sortRetries puts the retry queue in publication order, by the numbers
+// the messages carry. Failures arrive in any order (the library fails a
+// disconnect's messages from a map).
 func (p *Publisher) sortRetries() {
 	if len(p.retryQ) < 2 {
 		return
 	}
-	index := make(map[*nats.Msg]uint64, len(p.recent))
-	n := uint64(len(p.recent))
-	for i := p.sent - min(p.sent, n); i < p.sent; i++ {
-		index[p.recent[i%n]] = i + 1 // 0: not in the ring
-	}
 	slices.SortStableFunc(p.retryQ, func(a, b failure) int {
-		return cmpUint(index[a.msg], index[b.msg])
+		return cmpUint(number(a.msg), number(b.msg))
 	})
+}
+
+// number returns m's number in the publisher's order (PublisherSeqHeader).
+func number(m *nats.Msg) uint64 {
+	n, _ := strconv.ParseUint(m.Header.Get(PublisherSeqHeader), 10, 64)
+	return n
 }
 
 func cmpUint(a, b uint64) int {

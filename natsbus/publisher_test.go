@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -408,4 +410,59 @@ func TestPublisherSettledMark(t *testing.T) {
 		t.Fatal(err)
 	}
 	lastMark(4)
+}
+
+// TestPublisherWindowSpansFromTheOldestUnsettled loses one message without
+// a disconnect (a stream leader gone before storing it: no ack, while the
+// later ones are acknowledged). The window bounds the numbers in flight
+// from the oldest one not settled, so the publisher stops a window after
+// it, the stall watchdog fires, and the lost message is stored again a
+// window later at most, not behind everything published meanwhile.
+func TestPublisherWindowSpansFromTheOldestUnsettled(t *testing.T) {
+	srv := natstest.RunServer(t)
+	nc, js := natstest.Connect(t, srv)
+	const lost, window, total = 5, 16, 200
+	var mu sync.Mutex
+	var stored []uint64
+	dropped := false
+	sub, err := nc.Subscribe("fake.stream", func(m *nats.Msg) {
+		_, n, _, _ := natsbus.Publication(m.Header)
+		mu.Lock()
+		defer mu.Unlock()
+		if n == lost && !dropped {
+			dropped = true
+			return // lost with the leader
+		}
+		stored = append(stored, n)
+		_ = m.Respond(fmt.Appendf(nil, `{"stream":"FAKE","seq":%d}`, len(stored)))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sub.Unsubscribe() })
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	p := newPublisher(t, js, natsbus.PublisherOptions{MaxPending: window, AckTimeout: 100 * time.Millisecond})
+	ctx := testCtx(t, 20*time.Second)
+	for i := range total {
+		if err := p.Publish(ctx, "fake.stream", fmt.Sprint("m-", i), payload(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Flush(ctx); err != nil {
+		t.Fatalf("Flush: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	at := slices.Index(stored, lost)
+	if at < 0 {
+		t.Fatalf("message %d never stored: %v", lost, stored)
+	}
+	for _, n := range stored[:at] {
+		if n >= lost+window {
+			t.Fatalf("message %d stored after %d: the publisher went more than a window (%d) past a message it had no ack for; stored order %v",
+				lost, n, window, stored[:at+1])
+		}
+	}
 }

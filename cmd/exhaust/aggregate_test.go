@@ -507,7 +507,7 @@ func readSnapshotSeq(ctx context.Context, js jetstream.JetStream, name string) (
 func loadSnapshot(t *testing.T, js jetstream.JetStream, name string, last uint64) *aggregator.Engine {
 	t.Helper()
 	e := aggregator.New(aggregator.DefaultConfig())
-	h, found, err := service.LoadSnapshot(testCtx(t, 10*time.Second), js, name, e)
+	h, found, err := service.LoadSnapshot(testCtx(t, time.Minute), js, name, e) // a bound: a big snapshot on a cluster with a node down reads slowly
 	if err != nil || !found {
 		t.Fatalf("snapshot %s: found %v, %v", name, found, err)
 	}

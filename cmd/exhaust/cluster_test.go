@@ -364,7 +364,7 @@ func clusterRun(t *testing.T, aggregatorsNode bool, wantIDs []string, want *aggr
 	// numbers its messages), so the state must not differ.
 	ids := streamIDs(t, js)
 	if !sameEvents(t, ids, wantIDs) {
-		step("the stream holds the events in another order than on one server")
+		step("the stream holds the events in another order than on one server: " + reorderOf(t, js))
 	}
 
 	c.Restart(down)
@@ -497,4 +497,50 @@ func nodeToShutDown(t *testing.T, c *natstest.Cluster, js jetstream.JetStream, a
 		return leader
 	}
 	return (agg + 1) % c.Len()
+}
+
+// reorderOf says how far the stream's order strays from its publishers'
+// orders: how many messages are stored after one numbered later by their
+// publisher, and the most positions one of them is stored late.
+func reorderOf(t *testing.T, js jetstream.JetStream) string {
+	t.Helper()
+	ctx := testCtx(t, time.Minute)
+	s, err := js.Stream(ctx, natsbus.StreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	highest := map[string]uint64{} // publisher → highest number stored so far
+	at := map[string]map[uint64]uint64{}
+	late, furthest := 0, uint64(0)
+	err = natsbus.ReadRange(ctx, s, 1, info.State.LastSeq+1, slog.New(slog.DiscardHandler), func(m *natsbus.Message) error {
+		pub, n, _, ok := natsbus.Publication(m.Header)
+		if !ok {
+			return nil
+		}
+		if at[pub] == nil {
+			at[pub] = map[uint64]uint64{}
+		}
+		at[pub][n] = m.Seq
+		if n < highest[pub] {
+			late++
+			// Stored at m.Seq; in publication order it would have come
+			// before the next number stored.
+			for next := n + 1; next <= highest[pub]; next++ {
+				if seq, ok := at[pub][next]; ok {
+					furthest = max(furthest, m.Seq-seq)
+					break
+				}
+			}
+		}
+		highest[pub] = max(highest[pub], n)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%d publisher(s); %d messages stored after later ones of their publisher, up to %d positions late", len(highest), late, furthest)
 }

@@ -88,7 +88,7 @@ func TestClusterWorkersShareTheCity(t *testing.T) {
 	// No flag that names a consumer: the slot does. Frequent snapshots, so
 	// that the kill falls between two; a cap above the city's profiles,
 	// so that /metrics shows everybody.
-	args := []string{"--nats", c.URLs(), "--snapshot-every", "200", "--snapshot-interval", "100ms", "--person-cap", "10000"}
+	args := []string{"--nats", c.URLs(), "--snapshot-every", "200", "--snapshot-interval", "100ms", "--person-cap", strconv.Itoa(max(10000, 10**failoverPersonsFlag))}
 	workers := []*workerRun{
 		{agg: startAggregate(t, args...)},
 		{agg: startAggregate(t, args...)},
@@ -327,9 +327,14 @@ func scrapeWorker(t *testing.T, w *workerRun) workerScrape {
 func eachPersonOnce(t *testing.T, workers []*workerRun) {
 	t.Helper()
 	// A scrape serves the view read at the previous one when the state
-	// changed since (promexport's slow view): scrape until two agree.
+	// changed since (promexport's slow view), and a big city's view takes
+	// a while to read again: scrape until two agree and the view is the
+	// current state's (its profile count and persons are the listing's),
+	// or until the bound, and then say what differs.
 	var scrapes []workerScrape
-	waitFor(t, 30*time.Second, "the workers' views settling", func() bool {
+	var all []api.Summary
+	settleBy := time.Now().Add(failoverTime(20 * time.Second))
+	waitFor(t, failoverTime(30*time.Second), "the workers' views settling", func() bool {
 		prev := scrapes
 		scrapes = scrapes[:0:0]
 		for _, w := range workers {
@@ -343,9 +348,13 @@ func eachPersonOnce(t *testing.T, workers []*workerRun) {
 				return false
 			}
 		}
-		return true
+		all = listProfiles(t, workers[0])
+		n := 0
+		for _, s := range scrapes {
+			n += len(s.persons)
+		}
+		return n == len(all) || time.Now().After(settleBy)
 	})
-	all := listProfiles(t, workers[0])
 	exported := map[string]int{}
 	var owned float64
 	scorers := 0
@@ -380,17 +389,23 @@ func eachPersonOnce(t *testing.T, workers []*workerRun) {
 	}
 }
 
-// listProfiles returns the worker's /api/profiles, all on one page.
+// listProfiles returns the worker's /api/profiles, every page.
 func listProfiles(t *testing.T, w *workerRun) []api.Summary {
 	t.Helper()
-	var list api.ProfileList
-	if code := getJSON(w.base+"/api/profiles?per_page=500", &list); code != http.StatusOK {
-		t.Fatalf("%s/api/profiles: status %d", w.base, code)
+	var all []api.Summary
+	for page := 1; ; page++ {
+		var list api.ProfileList
+		if code := getJSON(fmt.Sprintf("%s/api/profiles?per_page=%d&page=%d", w.base, api.MaxPerPage, page), &list); code != http.StatusOK {
+			t.Fatalf("%s/api/profiles page %d: status %d", w.base, page, code)
+		}
+		all = append(all, list.Profiles...)
+		if len(list.Profiles) == 0 || len(all) >= list.Total {
+			if len(all) != list.Total {
+				t.Fatalf("%s/api/profiles: %d profiles over the pages, total %d", w.base, len(all), list.Total)
+			}
+			return all
+		}
 	}
-	if list.Total > len(list.Profiles) {
-		t.Fatalf("%s/api/profiles: %d profiles, more than a page", w.base, list.Total)
-	}
-	return list.Profiles
 }
 
 // accuracyOf returns the worker's /api/accuracy once its ground truth is

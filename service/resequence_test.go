@@ -115,11 +115,7 @@ func TestFailoverOrderIsUndone(t *testing.T) {
 func TestStopWhileHoldingReplaysFromTheLastSnapshot(t *testing.T) {
 	v := newValidator(t)
 	g := generate(t, 4, 1)
-	srv := natstest.RunServer(t)
-	_, js := natstest.Connect(t, srv)
-	if _, err := natsbus.EnsureStream(testCtx(t, 10*time.Second), js, natsbus.DefaultStreamConfig()); err != nil {
-		t.Fatal(err)
-	}
+	js := exhaustStream(t)
 	n := len(g.events)
 	gapAt, w := n/3, 40
 	var before uint64
@@ -161,11 +157,7 @@ func TestStopWhileHoldingReplaysFromTheLastSnapshot(t *testing.T) {
 func TestGapGivenUpAfterTheHoldTimeout(t *testing.T) {
 	v := newValidator(t)
 	g := generate(t, 4, 1)
-	srv := natstest.RunServer(t)
-	_, js := natstest.Connect(t, srv)
-	if _, err := natsbus.EnsureStream(testCtx(t, 10*time.Second), js, natsbus.DefaultStreamConfig()); err != nil {
-		t.Fatal(err)
-	}
+	js := exhaustStream(t)
 	missing := len(g.events) / 2
 	var rest []event.Event
 	var last uint64
@@ -200,12 +192,8 @@ func TestGapGivenUpAfterTheHoldTimeout(t *testing.T) {
 func TestNumbersTheStreamDroppedAreNotWaitedFor(t *testing.T) {
 	v := newValidator(t)
 	g := generate(t, 4, 1)
-	srv := natstest.RunServer(t)
-	_, js := natstest.Connect(t, srv)
+	js := exhaustStream(t)
 	ctx := testCtx(t, 30*time.Second)
-	if _, err := natsbus.EnsureStream(ctx, js, natsbus.DefaultStreamConfig()); err != nil {
-		t.Fatal(err)
-	}
 	pub, err := natsbus.NewPublisher(js, natsbus.PublisherOptions{Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
@@ -252,4 +240,16 @@ func TestNumbersTheStreamDroppedAreNotWaitedFor(t *testing.T) {
 		t.Errorf("held %d, resequenced %d, gaps %d; want none", st.Held, st.Resequenced, st.Gaps)
 	}
 	sameProfiles(t, r.engine, reference(t, v, g.events))
+}
+
+// exhaustStream returns a JetStream context on a new server with the
+// EXHAUST stream.
+func exhaustStream(t *testing.T) jetstream.JetStream {
+	t.Helper()
+	srv := natstest.RunServer(t)
+	_, js := natstest.Connect(t, srv)
+	if _, err := natsbus.EnsureStream(testCtx(t, 10*time.Second), js, natsbus.DefaultStreamConfig()); err != nil {
+		t.Fatal(err)
+	}
+	return js
 }

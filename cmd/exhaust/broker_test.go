@@ -260,6 +260,17 @@ func streamCount(ctx context.Context, js jetstream.JetStream) uint64 {
 // stream, in stream order.
 func streamIDs(t *testing.T, js jetstream.JetStream) []string {
 	t.Helper()
+	var ids []string
+	eachStreamMessage(t, js, func(m *natsbus.Message) {
+		ids = append(ids, m.Header.Get(jetstream.MsgIDHeader))
+	})
+	return ids
+}
+
+// eachStreamMessage calls fn with every message of the EXHAUST stream, in
+// stream order, and fails the test if some were removed.
+func eachStreamMessage(t *testing.T, js jetstream.JetStream, fn func(m *natsbus.Message)) {
+	t.Helper()
 	ctx := testCtx(t, time.Minute)
 	s, err := js.Stream(ctx, natsbus.StreamName)
 	if err != nil {
@@ -272,15 +283,13 @@ func streamIDs(t *testing.T, js jetstream.JetStream) []string {
 	if info.State.Msgs != info.State.LastSeq {
 		t.Errorf("stream holds %d messages up to sequence %d: some were removed", info.State.Msgs, info.State.LastSeq)
 	}
-	var ids []string
 	err = natsbus.ReadRange(ctx, s, 1, info.State.LastSeq+1, slog.New(slog.DiscardHandler), func(m *natsbus.Message) error {
-		ids = append(ids, m.Header.Get(jetstream.MsgIDHeader))
+		fn(m)
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ids
 }
 
 // sameIDs fails the test unless got holds want's event ids, each once, in

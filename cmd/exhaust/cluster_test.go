@@ -504,22 +504,13 @@ func nodeToShutDown(t *testing.T, c *natstest.Cluster, js jetstream.JetStream, a
 // publisher, and the most positions one of them is stored late.
 func reorderOf(t *testing.T, js jetstream.JetStream) string {
 	t.Helper()
-	ctx := testCtx(t, time.Minute)
-	s, err := js.Stream(ctx, natsbus.StreamName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	highest := map[string]uint64{} // publisher → highest number stored so far
 	at := map[string]map[uint64]uint64{}
 	late, furthest := 0, uint64(0)
-	err = natsbus.ReadRange(ctx, s, 1, info.State.LastSeq+1, slog.New(slog.DiscardHandler), func(m *natsbus.Message) error {
+	eachStreamMessage(t, js, func(m *natsbus.Message) {
 		pub, n, _, ok := natsbus.Publication(m.Header)
 		if !ok {
-			return nil
+			return
 		}
 		if at[pub] == nil {
 			at[pub] = map[uint64]uint64{}
@@ -537,10 +528,6 @@ func reorderOf(t *testing.T, js jetstream.JetStream) string {
 			}
 		}
 		highest[pub] = max(highest[pub], n)
-		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	return fmt.Sprintf("%d publisher(s); %d messages stored after later ones of their publisher, up to %d positions late", len(highest), late, furthest)
 }

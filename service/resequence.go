@@ -21,11 +21,14 @@ import (
 // its turn until the ones before it arrive, and apply them all in order.
 // Then an aggregator ends with the same state whichever node went down.
 //
-// A gap that never fills (a message the producer could not store and gave
-// up on, or lost with a producer killed mid-flight) holds the publisher's
-// later messages back for at most Config.HoldTimeout; then they are applied in
-// their order and the gap is counted. Messages without the headers (older
-// producers, raw publishers) are applied in stream order, as before.
+// A missing number below a later message's settled mark
+// (natsbus.PublisherSettledHeader) is not coming: the stream dropped it as
+// a duplicate, or the publisher gave up on it. It is not waited for. A gap
+// nothing settles (a producer killed with messages in flight) holds the
+// publisher's later messages back for at most Config.HoldTimeout; then
+// they are applied in their order and the gap is counted. Messages without
+// the headers (older producers, raw publishers) are applied in stream
+// order, as before.
 //
 // While messages are held no snapshot is taken: a snapshot covers every
 // message up to a stream sequence, and a held one is below that sequence
@@ -39,8 +42,9 @@ const (
 	// the message again, plus a leader election.
 	DefaultHoldTimeout = time.Minute
 	// maxHeld bounds the messages held, all publishers together. A
-	// publisher has at most its window (natsbus.DefaultMaxPending) in
-	// flight when a leader goes away, so a failover holds fewer.
+	// publisher's window (natsbus.DefaultMaxPending) spans from its oldest
+	// message not acknowledged, so a failover holds at most a window of
+	// each publisher's messages.
 	maxHeld = 16 * natsbus.DefaultMaxPending
 	// maxPublishers bounds the publishers whose next number is kept (one
 	// per producer process run): the ones heard from least recently are

@@ -1,6 +1,7 @@
 package natsbus
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -282,7 +283,8 @@ func sibling(js jetstream.JetStream, opts ...jetstream.JetStreamOpt) (jetstream.
 }
 
 // Publish hands one message to JetStream with header Nats-Msg-Id = msgID
-// (and the publication headers, PublisherHeader and PublisherSeqHeader) and
+// (and the publication headers: PublisherHeader, PublisherSeqHeader and
+// PublisherSettledHeader) and
 // returns without waiting for its ack. It blocks while the window is full,
 // and after a failure until every earlier message is stored again (see
 // Publisher). data must not be modified until the message is acknowledged
@@ -679,7 +681,7 @@ func (p *Publisher) sortRetries() {
 		return
 	}
 	slices.SortStableFunc(p.retryQ, func(a, b failure) int {
-		return cmpUint(number(a.msg), number(b.msg))
+		return cmp.Compare(number(a.msg), number(b.msg))
 	})
 }
 
@@ -687,16 +689,6 @@ func (p *Publisher) sortRetries() {
 func number(m *nats.Msg) uint64 {
 	n, _ := strconv.ParseUint(m.Header.Get(PublisherSeqHeader), 10, 64)
 	return n
-}
-
-func cmpUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // republish publishes m again and waits for its ack, retrying with backoff

@@ -533,23 +533,16 @@ func (s *Service) handle(ctx context.Context, m *natsbus.Message) error {
 func (s *Service) handleValidated(ctx context.Context, m *natsbus.Message, ev *event.Event, err error, took time.Duration) error {
 	if pub, n, settled, ok := natsbus.Publication(m.Header); ok {
 		early, apply, freed := s.reseq.admit(pub, n, settled, m, ev, err, took, s.now)
-		// The held messages freed came before m in the stream: only m
-		// has its stream sequence above the Engine's, and they are
-		// applied without one.
-		for i := range early {
-			if err := s.process(ctx, &early[i].m, 0, early[i].ev, early[i].err, early[i].took); err != nil {
-				return err
-			}
+		if err := s.processHeld(ctx, early); err != nil {
+			return err
 		}
 		if apply {
 			if err := s.process(ctx, m, m.Seq, ev, err, took); err != nil {
 				return err
 			}
 		}
-		for i := range freed {
-			if err := s.process(ctx, &freed[i].m, 0, freed[i].ev, freed[i].err, freed[i].took); err != nil {
-				return err
-			}
+		if err := s.processHeld(ctx, freed); err != nil {
+			return err
 		}
 		if early != nil || !apply || freed != nil {
 			s.reportHeld()
@@ -566,6 +559,18 @@ func (s *Service) handleValidated(ctx context.Context, m *natsbus.Message, ev *e
 	s.collectStored()
 	if s.cfg.SnapshotEvery > 0 && s.sinceSnap >= s.cfg.SnapshotEvery && s.snapshotSpaced() && s.reseq.holding() == 0 {
 		s.snapshotAsync(ctx)
+	}
+	return nil
+}
+
+// processHeld processes messages the resequencer held, in order. They came
+// before the latest message in the stream, so they are applied without a
+// stream sequence (see process).
+func (s *Service) processHeld(ctx context.Context, hs []held) error {
+	for i := range hs {
+		if err := s.process(ctx, &hs[i].m, 0, hs[i].ev, hs[i].err, hs[i].took); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -688,10 +693,8 @@ func (s *Service) tick(ctx context.Context) error {
 		if ready := s.reseq.expire(s.now()); len(ready) > 0 {
 			s.log.Warn("messages waited too long for an earlier one of their publisher: applying them without it",
 				"messages", len(ready), "gaps", s.reseq.gaps, "waited", s.cfg.HoldTimeout)
-			for i := range ready {
-				if err := s.process(ctx, &ready[i].m, 0, ready[i].ev, ready[i].err, ready[i].took); err != nil {
-					return err
-				}
+			if err := s.processHeld(ctx, ready); err != nil {
+				return err
 			}
 			s.reportHeld()
 		}

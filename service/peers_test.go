@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"exhaust/natsbus"
-	"exhaust/natsbus/natstest"
 	"exhaust/service"
 )
 
@@ -16,12 +15,8 @@ import (
 // the reader): the worker looks at the group again and starts from the
 // next freshest, rather than replaying the stream from the start.
 func TestUnreadablePeerSnapshotFallsBackToTheNextFreshest(t *testing.T) {
-	srv := natstest.RunServer(t)
-	_, js := natstest.Connect(t, srv)
+	js := exhaustStream(t)
 	ctx := testCtx(t, 30*time.Second)
-	if _, err := natsbus.EnsureStream(ctx, js, natsbus.DefaultStreamConfig()); err != nil {
-		t.Fatal(err)
-	}
 	v := newValidator(t)
 	g := generate(t, 4, 1)
 	third := len(g.events) / 3

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -233,17 +234,62 @@ func (w *Worker) claim(ctx context.Context, info WorkerInfo) error {
 		if err != nil {
 			return err
 		}
-		rev, err := w.kv.Create(ctx, slotKey(slot), value)
-		if errors.Is(err, jetstream.ErrKeyExists) {
-			continue
-		}
+		rev, taken, err := w.create(ctx, slotKey(slot), value)
 		if err != nil {
 			return fmt.Errorf("claim worker slot %d in %s: %w", slot, WorkerBucket, err)
 		}
-		w.take(slot, value, rev)
-		return nil
+		if taken {
+			w.take(slot, value, rev)
+			return nil
+		}
 	}
 	return fmt.Errorf("all %d worker slots of %s are taken", MaxWorkers, WorkerBucket)
+}
+
+// claimAttempts bounds the creates of one slot whose answer never came.
+const claimAttempts = 4
+
+// create creates key with value, reporting false if another process holds
+// it. A create can go unanswered while the bucket's stream changes
+// leader (a node down, or exhaust setup adding replicas): each attempt
+// gets apiTimeout rather than the caller's whole context, and the next
+// one first looks whether the unanswered one was stored.
+func (w *Worker) create(ctx context.Context, key string, value []byte) (rev uint64, taken bool, err error) {
+	for attempt := 1; attempt <= claimAttempts; attempt++ {
+		rev, taken, err = w.tryCreate(ctx, key, value)
+		if err == nil || ctx.Err() != nil || !unanswered(err) {
+			return rev, taken, err
+		}
+		w.log.Warn("no answer claiming a worker slot, trying again", "key", key, "attempt", attempt, "err", err)
+	}
+	return 0, false, err
+}
+
+// tryCreate is one attempt of create. A key that exists holding value is
+// this worker's own, stored by an attempt whose answer was lost: the value
+// names this run (its start time), not a namesake's.
+func (w *Worker) tryCreate(ctx context.Context, key string, value []byte) (uint64, bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
+	rev, err := w.kv.Create(ctx, key, value)
+	if !errors.Is(err, jetstream.ErrKeyExists) {
+		return rev, err == nil, err
+	}
+	entry, err := w.kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return 0, false, nil // held a moment ago, freed since: the next slot will do
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	return entry.Revision(), bytes.Equal(entry.Value(), value), nil
+}
+
+// unanswered reports a request that got no answer in time, which a
+// stream changing leader causes and another attempt may not meet.
+func unanswered(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders)
 }
 
 // reclaim takes back, at once, the slot of this very process's previous

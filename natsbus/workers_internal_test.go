@@ -1,10 +1,13 @@
 package natsbus
 
 import (
+	"context"
+	"log/slog"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -52,4 +55,81 @@ func TestLiveFollowsTheWatcher(t *testing.T) {
 	live(1)
 	put("not-a-slot")
 	live(1)
+}
+
+// lossyKV is a real bucket whose first creates go unanswered: stored (when
+// store is set) or not, the caller sees only its context running out, as
+// when the bucket's stream changes leader under the request.
+type lossyKV struct {
+	jetstream.KeyValue
+	lose  int  // creates left to lose
+	store bool // whether a lost create was stored
+}
+
+func (kv *lossyKV) Create(ctx context.Context, key string, value []byte, opts ...jetstream.KVCreateOpt) (uint64, error) {
+	if kv.lose == 0 {
+		return kv.KeyValue.Create(ctx, key, value, opts...)
+	}
+	kv.lose--
+	if kv.store {
+		if _, err := kv.KeyValue.Create(ctx, key, value, opts...); err != nil {
+			return 0, err
+		}
+	}
+	<-ctx.Done()
+	return 0, ctx.Err()
+}
+
+// TestClaimSurvivesAnUnansweredCreate: a create that gets no answer is
+// tried again on the same slot, within the caller's context, and one that
+// was stored all the same is found to be this worker's own, not taken as
+// a namesake's (which would move the worker to the next slot and leave a
+// ghost holding slot 0 for a TTL).
+func TestClaimSurvivesAnUnansweredCreate(t *testing.T) {
+	srv, err := StartServer(ServerConfig{Listen: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	nc, err := nats.Connect(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 4*apiTimeout)
+	defer cancel()
+	real, err := ensureWorkerBucket(ctx, js, 0, DefaultWorkerTTL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name  string
+		store bool
+	}{{"lost before it was stored", false}, {"stored, its answer lost", true}} {
+		t.Run(c.name, func(t *testing.T) {
+			if err := real.Purge(ctx, slotKey(0)); err != nil {
+				t.Fatal(err)
+			}
+			kv := &lossyKV{KeyValue: real, lose: 1, store: c.store}
+			w := &Worker{kv: kv, log: slog.New(slog.DiscardHandler)}
+			info := WorkerInfo{Host: c.name, Started: time.Now()}
+			if err := w.claim(ctx, info); err != nil {
+				t.Fatal(err)
+			}
+			if w.slot != 0 {
+				t.Errorf("claimed slot %d, want 0", w.slot)
+			}
+			entry, err := real.Get(ctx, slotKey(0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if entry.Revision() != w.rev || string(entry.Value()) != string(w.value) {
+				t.Errorf("slot 0 holds revision %d %s; the worker has %d %s", entry.Revision(), entry.Value(), w.rev, w.value)
+			}
+		})
+	}
 }

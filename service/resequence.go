@@ -102,9 +102,17 @@ func (r *resequencer) admit(publisher string, seq, settled uint64, m *natsbus.Me
 	if publisher != r.lastName {
 		if p = r.pubs[publisher]; p == nil {
 			// The first message heard from this publisher starts its
-			// order: an aggregator that starts after it (or forgot it)
-			// cannot know of earlier ones.
-			p = &publisherOrder{next: seq}
+			// order at its settled mark: the numbers below it are in the
+			// stream before it (or never will be), so an aggregator that
+			// starts after them (or forgot the publisher) waits for none
+			// of them, while the ones from the mark on may still come,
+			// behind it, when a failover falls in the publisher's first
+			// window. Without a mark, the message itself starts it.
+			next := seq
+			if settled > 0 && settled < seq {
+				next = settled
+			}
+			p = &publisherOrder{next: next}
 			r.pubs[publisher] = p
 			r.forget()
 		}

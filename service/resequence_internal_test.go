@@ -182,3 +182,45 @@ func TestResequencerSkipsWhatIsSettled(t *testing.T) {
 		t.Errorf("%d gaps given up on, want none: the settled mark says what is not coming", r.gaps)
 	}
 }
+
+// TestResequencerNewPublisherStartsAtItsSettledMark: a failover in a
+// publisher's first window stores its first messages behind later ones.
+// The first message heard starts the publisher's order at its settled
+// mark, so the earlier ones still in flight are waited for, while those
+// below the mark, in the stream before it, are not.
+func TestResequencerNewPublisherStartsAtItsSettledMark(t *testing.T) {
+	r := newResequencer(time.Minute)
+	now := time.Unix(0, 0)
+	var applied []uint64
+	feed := func(streamSeq, n, settled uint64) {
+		for _, h := range admittedSettled(r, "a", streamSeq, n, settled, now) {
+			applied = append(applied, h.seq)
+		}
+	}
+	feed(1, 3, 1) // 1 and 2 were sent and not yet stored
+	feed(2, 4, 1)
+	if len(applied) != 0 || r.holding() != 2 {
+		t.Fatalf("before 1 and 2: applied %v, holding %d; want none, 2", applied, r.holding())
+	}
+	feed(3, 1, 1)
+	feed(4, 2, 1)
+	if want := []uint64{1, 2, 3, 4}; !slices.Equal(applied, want) {
+		t.Fatalf("applied %v, want %v", applied, want)
+	}
+
+	// An aggregator that starts after a publisher's first messages (a
+	// stream trimmed by its limits): what is below the mark is not waited
+	// for, what is above it is.
+	r, applied = newResequencer(time.Minute), nil
+	feed(10, 1000, 998)
+	feed(11, 998, 998)
+	feed(12, 999, 998)
+	if want := []uint64{998, 999, 1000}; !slices.Equal(applied, want) {
+		t.Fatalf("started mid-run: applied %v, want %v", applied, want)
+	}
+	r, applied = newResequencer(time.Minute), nil
+	feed(10, 1000, 1000)
+	if want := []uint64{1000}; !slices.Equal(applied, want) {
+		t.Fatalf("started mid-run, all before settled: applied %v, want %v", applied, want)
+	}
+}

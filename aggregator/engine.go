@@ -563,6 +563,11 @@ func (e *Engine) Stats() Stats {
 		LinksUndone: e.linker.Stats().Undone, Duplicates: e.duplicates, LateWithin: e.lateWithin, LateBeyond: e.lateBeyond}
 }
 
+// SideQueued returns how many applied records wait for the side goroutine
+// (facts and traces). It takes no lock: any goroutine may call it, and
+// the answer is a moment's.
+func (e *Engine) SideQueued() int { return len(e.side.queue) }
+
 // snapshot is the serialised state. Truth is not in it: it is reloaded from
 // its own stream.
 // A snapshot is a header (snapshotMagic, the version, Seq and the events

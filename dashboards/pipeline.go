@@ -149,15 +149,22 @@ func pipeline() *dashboard.DashboardBuilder {
 		title:  "Lag, from the stream to the state",
 		shows:  "50th, 90th and 99th percentiles of the delay between an event's storage in the stream and its effects being applied.",
 		lesson: "this is the freshness of every profile: within a fraction of a second of a card payment, the aggregator knows. Event times are simulated and say nothing about delay, so the lag is measured from JetStream's own timestamp.",
-		unit:   units.Seconds, w: 12, h: 8,
+		unit:   units.Seconds, w: 8, h: 8,
 		queries: quantiles("exhaust_event_lag_seconds"),
 	})
 	graph(d, panel{
 		title:  "Processing time per message",
 		shows:  "50th, 90th and 99th percentiles of the time to handle one message, from validation to applied or rejected, before the ack.",
 		lesson: "linking a city's exhaust is cheap: microseconds per event on one core. Surveillance at scale is not held back by computing power.",
-		unit:   units.Seconds, w: 12, h: 8,
+		unit:   units.Seconds, w: 8, h: 8,
 		queries: quantiles("exhaust_event_processing_seconds"),
+	})
+	graph(d, panel{
+		title:  "Queues inside the aggregator, p99",
+		shows:  "99th percentile of the depth of each in-process queue, as the applier finds it taking a batch, by worker: applier, messages read and not yet applied (at most 1,056); side, records waiting for facts and traces (at most 256).",
+		lesson: "a pipeline is as fast as its slowest stage, and the queue in front of that stage is the one that fills: applier full means linking is the bottleneck, side full means facts and traces are (docs/scaling.md).",
+		unit:   units.Short, w: 8, h: 8,
+		queries: []query{{expr: `histogram_quantile(0.99, sum by (instance, queue, le) (rate(exhaust_queue_depth_bucket[$__rate_interval])))`, legend: "{{queue}} {{instance}}"}},
 	})
 
 	d.row("Bad input")

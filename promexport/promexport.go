@@ -70,6 +70,9 @@ type Exporter struct {
 	held       prometheus.Gauge
 	reseq      prometheus.Counter
 	gaps       prometheus.Counter
+	queues     *prometheus.HistogramVec
+	// The two series of queues, resolved once: one observation per batch.
+	applierQueue, sideQueue prometheus.Observer
 }
 
 // Bucket bounds, in seconds. Lag spans a local pipeline (milliseconds) to a
@@ -84,6 +87,16 @@ var (
 	// A snapshot takes milliseconds for a class, seconds to a minute for a
 	// city of 100,000.
 	snapshotBuckets = []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120}
+	// Queue depths, in messages or records: empty (a live trickle) to the
+	// applier's queue full (parallelWindow batches, up to 1,024 messages)
+	// and beyond, in powers of two.
+	queueBuckets = []float64{0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096}
+)
+
+// Queue names, the queue label of exhaust_queue_depth.
+const (
+	QueueApplier = "applier"
+	QueueSide    = "side"
 )
 
 // LagBuckets returns the bucket bounds of exhaust_event_lag_seconds, for a
@@ -153,7 +166,14 @@ func New(reg prometheus.Registerer, e *aggregator.Engine, opts Options) (*Export
 			Name: "exhaust_publication_gaps_total",
 			Help: "Gaps in a publisher's order given up on: messages held a minute for an earlier one that never came, then applied without it.",
 		}),
+		queues: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "exhaust_queue_depth",
+			Help:    "Depth of the aggregator's in-process queues, observed each time the applier takes a batch of messages: applier, messages read from the consumer and not yet applied; side, records applied and waiting for facts and traces.",
+			Buckets: queueBuckets,
+		}, []string{"queue"}),
 	}
+	x.applierQueue = x.queues.WithLabelValues(QueueApplier)
+	x.sideQueue = x.queues.WithLabelValues(QueueSide)
 	// Zero every known series up front: a reason that never happens should
 	// read 0, not be absent, so alerts and dashboards need no "or vector(0)".
 	for _, r := range append(slices.Clone(event.Reasons), ReasonAbsurdTime, ReasonUndecodable) {
@@ -166,7 +186,7 @@ func New(reg prometheus.Registerer, e *aggregator.Engine, opts Options) (*Export
 		x.snapshot.WithLabelValues(phase)
 	}
 	ours := []prometheus.Collector{x.consumed, x.rejected, x.lag, x.processing, x.pending,
-		x.snapshot, x.snapBytes, x.snapFailed, x.held, x.reseq, x.gaps, newStateCollector(e, opts.PersonCap, opts.Shard)}
+		x.snapshot, x.snapBytes, x.snapFailed, x.held, x.reseq, x.gaps, x.queues, newStateCollector(e, opts.PersonCap, opts.Shard)}
 	for i, c := range ours {
 		if err := reg.Register(c); err != nil {
 			// All or nothing: a half-registered exporter would make a retry
@@ -239,6 +259,13 @@ func (x *Exporter) Held(n int) {
 func (x *Exporter) Resequenced(n, gaps uint64) {
 	x.reseq.Add(float64(n))
 	x.gaps.Add(float64(gaps))
+}
+
+// Queues records the depths of the applier's queue and the side
+// goroutine's, as the applier found them taking a batch.
+func (x *Exporter) Queues(applier, side int) {
+	x.applierQueue.Observe(float64(applier))
+	x.sideQueue.Observe(float64(side))
 }
 
 // Snapshot records one snapshot's phases and size; a failed one counts as a

@@ -29,6 +29,13 @@ type Observer interface {
 	// one of their publisher, and gaps given up on: publishers whose
 	// missing messages never came within the hold timeout.
 	Resequenced(n, gaps uint64)
+	// Queues reports the depth of the aggregator's two in-process queues
+	// each time the applier takes a batch of messages (the parallel
+	// pipeline only): applier, the messages read from the consumer and
+	// not yet applied, the batch being taken included; side, the records
+	// applied and waiting for facts and traces (aggregator.Engine's side
+	// goroutine).
+	Queues(applier, side int)
 	// Snapshot reports one snapshot: how long serialising the state took
 	// (the applier waits for it), how long storing it took (in the
 	// background), its size in bytes, and err if it failed.
@@ -60,6 +67,9 @@ func (NopObserver) Held(int) {}
 
 // Resequenced implements Observer.
 func (NopObserver) Resequenced(uint64, uint64) {}
+
+// Queues implements Observer.
+func (NopObserver) Queues(int, int) {}
 
 // Snapshot implements Observer.
 func (NopObserver) Snapshot(time.Duration, time.Duration, int, error) {}

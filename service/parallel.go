@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -119,6 +120,9 @@ func (s *Service) runParallel(ctx context.Context, period time.Duration) error {
 func (s *Service) pipeline(ctx context.Context, it jetstream.MessagesContext, stream jetstream.Stream, period time.Duration) error {
 	rctx, stop := context.WithCancel(ctx)
 	order := make(chan []*job, parallelWindow)
+	// queued counts the messages the reader has queued and the applier has
+	// not taken yet: the channel holds batches, and their sizes vary.
+	queued := new(atomic.Int64)
 	work := make(chan []*job, parallelWindow)
 	readErr := make(chan error, 1)
 	var wg sync.WaitGroup
@@ -141,7 +145,7 @@ func (s *Service) pipeline(ctx context.Context, it jetstream.MessagesContext, st
 	if s.cfg.MaxAckPending == 0 {
 		size = maxBatch
 	}
-	r := &reader{s: s, it: it, stream: stream, order: order, work: work, last: s.last, size: size}
+	r := &reader{s: s, it: it, stream: stream, order: order, work: work, queued: queued, last: s.last, size: size}
 	wg.Go(func() {
 		defer close(work)
 		if err := r.run(rctx); err != nil && rctx.Err() == nil {
@@ -153,11 +157,14 @@ func (s *Service) pipeline(ctx context.Context, it jetstream.MessagesContext, st
 		natsbus.StopIterator(it)
 		wg.Wait()
 	}()
-	return s.applyInOrder(ctx, order, readErr, period)
+	return s.applyInOrder(ctx, order, queued, readErr, period)
 }
 
 // applyInOrder is the applier: see the comment at the top of the file.
-func (s *Service) applyInOrder(ctx context.Context, order <-chan []*job, readErr <-chan error, period time.Duration) error {
+// Each batch it takes, it reports the depth of the two queues around it:
+// the messages queued for it, this batch included, and the records
+// waiting for the Engine's side goroutine (facts and traces).
+func (s *Service) applyInOrder(ctx context.Context, order <-chan []*job, queued *atomic.Int64, readErr <-chan error, period time.Duration) error {
 	ticker := time.NewTicker(period)
 	defer ticker.Stop()
 	for {
@@ -171,6 +178,7 @@ func (s *Service) applyInOrder(ctx context.Context, order <-chan []*job, readErr
 				return err
 			}
 		case batch := <-order:
+			s.obs.Queues(int(queued.Add(-int64(len(batch))))+len(batch), s.cfg.Engine.SideQueued())
 			for _, j := range batch {
 				if err := ctx.Err(); err != nil {
 					return err
@@ -201,7 +209,8 @@ type reader struct {
 	it          jetstream.MessagesContext
 	stream      jetstream.Stream
 	order, work chan<- []*job
-	last        uint64 // last sequence queued
+	queued      *atomic.Int64 // messages in order, see pipeline
+	last        uint64        // last sequence queued
 	size        int    // batch size
 	batch       []*job
 }
@@ -256,6 +265,7 @@ func (r *reader) flush(ctx context.Context) error {
 	}
 	b := r.batch
 	r.batch = make([]*job, 0, r.size)
+	r.queued.Add(int64(len(b)))
 	select {
 	case r.order <- b:
 	case <-ctx.Done():

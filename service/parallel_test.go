@@ -58,3 +58,44 @@ func TestWorkersDoNotChangeTheResult(t *testing.T) {
 		})
 	}
 }
+
+// TestQueuesShowTheBacklog: with a day already in the stream, the reader
+// runs ahead of the applier, and the applier reports, batch by batch, how
+// many messages wait for it: at least the batch it takes, more than one
+// batch while it catches up, never more than the reader may queue.
+func TestQueuesShowTheBacklog(t *testing.T) {
+	v := newValidator(t)
+	g := generate(t, 30, 1)
+	srv := natstest.RunServer(t)
+	_, js := natstest.Connect(t, srv)
+	ctx := testCtx(t, 10*time.Second)
+	if _, err := natsbus.EnsureStream(ctx, js, natsbus.DefaultStreamConfig()); err != nil {
+		t.Fatal(err)
+	}
+	var last uint64
+	for _, ev := range g.events {
+		last = publishEvent(t, js, ev, ev.ID)
+	}
+	r := start(t, js, v, func(c *service.Config) { c.Workers = 2 })
+	r.waitSeq(t, last)
+	r.stop(t)
+
+	const batch = 32                                        // the reader's batches, at most
+	const most = (2*natsbus.DefaultBatch/batch + 1) * batch // the queue full, and one batch waiting to enter it
+	o := r.obs
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	t.Logf("%d messages, %d batches; applier queue %d to %d, side queue up to %d", last, o.batches, o.applierMin, o.applierMax, o.sideMax)
+	if o.batches < int(last)/batch {
+		t.Errorf("queues reported %d times for %d messages, want once a batch (at least %d)", o.batches, last, int(last)/batch)
+	}
+	if o.applierMin < 1 {
+		t.Errorf("applier queue %d when taking a batch, want at least the batch", o.applierMin)
+	}
+	if o.applierMax <= batch || o.applierMax > most {
+		t.Errorf("deepest applier queue %d, want more than a batch (%d) while catching up, at most %d", o.applierMax, batch, most)
+	}
+	if o.sideMax > 256 { // the side goroutine's queue holds 256 records
+		t.Errorf("side queue %d, more than it holds", o.sideMax)
+	}
+}

@@ -158,6 +158,10 @@ type recorder struct {
 	lags      int
 	snapshots int // stored
 	snapErrs  int
+	// Queues: how often it was called, and the deepest queues it saw.
+	batches             int
+	applierMin          int
+	applierMax, sideMax int
 }
 
 func newRecorder() *recorder {
@@ -175,6 +179,16 @@ func (r *recorder) Lag(time.Duration)       { r.mu.Lock(); r.lags++; r.mu.Unlock
 func (r *recorder) Pending(uint64)          {}
 func (r *recorder) Held(int)                {}
 func (r *recorder) Resequenced(_, _ uint64) {}
+func (r *recorder) Queues(applier, side int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.batches == 0 || applier < r.applierMin {
+		r.applierMin = applier
+	}
+	r.batches++
+	r.applierMax = max(r.applierMax, applier)
+	r.sideMax = max(r.sideMax, side)
+}
 func (r *recorder) Snapshot(_, _ time.Duration, _ int, err error) {
 	r.mu.Lock()
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"exhaust/clock"
 	"exhaust/natsbus"
 	"exhaust/producers"
+	"exhaust/promexport"
 	"exhaust/sim"
 	"exhaust/world"
 )
@@ -93,6 +94,21 @@ type scaleReport struct {
 	// the same buckets: what JetStream and this machine give any consumer.
 	ReferenceLatencyP50Ms float64 `json:"reference_latency_p50_ms"`
 	ReferenceLatencyP99Ms float64 `json:"reference_latency_p99_ms"`
+
+	// Depth of the aggregator's in-process queues (exhaust_queue_depth),
+	// as the applier found them at each batch: while it caught up on the
+	// stream, flat out, the queue in front of the slowest stage fills;
+	// while the paced events flowed, both should stay near empty. Applier:
+	// messages read and not yet applied; side: records waiting for facts
+	// and traces.
+	QueueCatchupApplierMean float64 `json:"queue_catchup_applier_mean"`
+	QueueCatchupApplierP99  float64 `json:"queue_catchup_applier_p99"`
+	QueueCatchupSideMean    float64 `json:"queue_catchup_side_mean"`
+	QueueCatchupSideP99     float64 `json:"queue_catchup_side_p99"`
+	QueuePacedApplierMean   float64 `json:"queue_paced_applier_mean"`
+	QueuePacedApplierP99    float64 `json:"queue_paced_applier_p99"`
+	QueuePacedSideMean      float64 `json:"queue_paced_side_mean"`
+	QueuePacedSideP99       float64 `json:"queue_paced_side_p99"`
 
 	// The aggregator's snapshots, up to the end of the latency phase:
 	// how many, the mean time serialising one (events wait meanwhile) and
@@ -302,6 +318,9 @@ func benchScale(ctx context.Context, o *simOptions, s *scaleOptions, exe string,
 	}
 	rep.LatencyP50Ms = lat.quantile(0.50) * 1000
 	rep.LatencyP99Ms = lat.quantile(0.99) * 1000
+	if err := rep.setQueues(caught, done); err != nil {
+		return rep, fmt.Errorf("scrape %s: %w", sc.url, err)
+	}
 	rep.LatencySnapshots = done.snapshots - caught.snapshots
 	if rep.Snapshots = done.snapshots; rep.Snapshots > 0 {
 		rep.SnapshotEncodeSecondsMean = done.encodeSecs / float64(done.snapshots)
@@ -482,6 +501,31 @@ func publishPaced(ctx context.Context, js jetstream.JetStream, msgs []streamMsg,
 	return max(took, time.Nanosecond), nil
 }
 
+// setQueues reads the queue depths of the catch-up (from the
+// aggregator's start to caught) and of the paced events (caught to done).
+func (r *scaleReport) setQueues(caught, done scrape) error {
+	for _, q := range []string{promexport.QueueApplier, promexport.QueueSide} {
+		if caught.queues[q] == nil || done.queues[q] == nil {
+			return fmt.Errorf("no exhaust_queue_depth{queue=%q} histogram", q)
+		}
+	}
+	read := func(before, after scrape, q string, mean, p99 *float64) {
+		d := histogramDelta(before.queues[q], after.queues[q])
+		if d.count == 0 {
+			// Nothing observed: validation on the applying goroutine
+			// (--workers -1) queues nothing ahead of it.
+			*mean, *p99 = 0, 0
+			return
+		}
+		*mean, *p99 = d.mean(), d.quantile(0.99)
+	}
+	read(scrape{}, caught, promexport.QueueApplier, &r.QueueCatchupApplierMean, &r.QueueCatchupApplierP99)
+	read(scrape{}, caught, promexport.QueueSide, &r.QueueCatchupSideMean, &r.QueueCatchupSideP99)
+	read(caught, done, promexport.QueueApplier, &r.QueuePacedApplierMean, &r.QueuePacedApplierP99)
+	read(caught, done, promexport.QueueSide, &r.QueuePacedSideMean, &r.QueuePacedSideP99)
+	return nil
+}
+
 // print writes the report for a person to read.
 func (r *scaleReport) print(w io.Writer) {
 	p := float64(r.Persons)
@@ -498,6 +542,9 @@ func (r *scaleReport) print(w io.Writer) {
 		r.LatencyEvents, r.LatencyRate, r.LatencyPublishedRate, r.LatencyP50Ms, r.LatencyP99Ms, r.LatencySamples)
 	fmt.Fprintf(w, "  reference, the same events read by a consumer doing nothing else, the aggregator stopped: p50 %.2f ms, p99 %.2f ms\n",
 		r.ReferenceLatencyP50Ms, r.ReferenceLatencyP99Ms)
+	fmt.Fprintf(w, "  queues (exhaust_queue_depth, mean and p99): catching up, applier %.0f, %.0f and side %.0f, %.0f; paced, applier %.1f, %.1f and side %.1f, %.1f\n",
+		r.QueueCatchupApplierMean, r.QueueCatchupApplierP99, r.QueueCatchupSideMean, r.QueueCatchupSideP99,
+		r.QueuePacedApplierMean, r.QueuePacedApplierP99, r.QueuePacedSideMean, r.QueuePacedSideP99)
 	fmt.Fprintf(w, "  snapshots: %d (%d while measuring latency), %.3f s serialising each on average (events wait), %.3f s storing (in the background); the last %s\n",
 		r.Snapshots, r.LatencySnapshots, r.SnapshotEncodeSecondsMean, r.SnapshotStoreSecondsMean, mib(r.SnapshotBytes))
 }

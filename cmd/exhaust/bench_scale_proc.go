@@ -207,6 +207,8 @@ type scrape struct {
 	snapshots             uint64
 	encodeSecs, storeSecs float64
 	snapshotBytes         uint64
+	// exhaust_queue_depth by queue (promexport.QueueApplier, QueueSide).
+	queues map[string]*dto.Histogram
 }
 
 func (s *scraper) scrape(ctx context.Context) (scrape, error) {
@@ -266,6 +268,14 @@ func (s *scraper) scrape(ctx context.Context) (scrape, error) {
 		}
 	}
 	out.snapshotBytes, _ = sum("exhaust_snapshot_bytes")
+	out.queues = map[string]*dto.Histogram{}
+	for _, m := range fams["exhaust_queue_depth"].GetMetric() {
+		for _, l := range m.GetLabel() {
+			if l.GetName() == "queue" {
+				out.queues[l.GetValue()] = m.GetHistogram()
+			}
+		}
+	}
 	return out, nil
 }
 
@@ -321,6 +331,7 @@ type bucketDelta struct {
 	bounds []float64 // finite upper bounds, ascending
 	cum    []uint64  // cumulative counts per bound
 	count  uint64    // every observation, +Inf included
+	sum    float64   // of every observation
 }
 
 // histogramDelta subtracts before from after (the same histogram, scraped
@@ -328,6 +339,7 @@ type bucketDelta struct {
 func histogramDelta(before, after *dto.Histogram) bucketDelta {
 	var d bucketDelta
 	d.count = after.GetSampleCount() - before.GetSampleCount()
+	d.sum = after.GetSampleSum() - before.GetSampleSum()
 	prev := map[float64]uint64{}
 	for _, b := range before.GetBucket() {
 		prev[b.GetUpperBound()] = b.GetCumulativeCount()
@@ -340,6 +352,14 @@ func histogramDelta(before, after *dto.Histogram) bucketDelta {
 		d.cum = append(d.cum, b.GetCumulativeCount()-prev[b.GetUpperBound()])
 	}
 	return d
+}
+
+// mean is the mean of the observations, or NaN if there were none.
+func (d bucketDelta) mean() float64 {
+	if d.count == 0 {
+		return math.NaN()
+	}
+	return d.sum / float64(d.count)
 }
 
 // quantile estimates the q-quantile as PromQL's histogram_quantile does:

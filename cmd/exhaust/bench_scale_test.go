@@ -83,6 +83,14 @@ func TestBenchScaleJSON(t *testing.T) {
 		LatencySnapshots                uint64  `json:"latency_snapshots"`
 		ReferenceLatencyP50Ms           float64 `json:"reference_latency_p50_ms"`
 		ReferenceLatencyP99Ms           float64 `json:"reference_latency_p99_ms"`
+		QueueCatchupApplierMean         float64 `json:"queue_catchup_applier_mean"`
+		QueueCatchupApplierP99          float64 `json:"queue_catchup_applier_p99"`
+		QueueCatchupSideMean            float64 `json:"queue_catchup_side_mean"`
+		QueueCatchupSideP99             float64 `json:"queue_catchup_side_p99"`
+		QueuePacedApplierMean           float64 `json:"queue_paced_applier_mean"`
+		QueuePacedApplierP99            float64 `json:"queue_paced_applier_p99"`
+		QueuePacedSideMean              float64 `json:"queue_paced_side_mean"`
+		QueuePacedSideP99               float64 `json:"queue_paced_side_p99"`
 		Snapshots                       uint64  `json:"snapshots"`
 		SnapshotEncodeSecondsMean       float64 `json:"snapshot_encode_seconds_mean"`
 		SnapshotStoreSecondsMean        float64 `json:"snapshot_store_seconds_mean"`
@@ -107,6 +115,24 @@ func TestBenchScaleJSON(t *testing.T) {
 	}
 	if !(r.ReferenceLatencyP50Ms > 0 && r.ReferenceLatencyP50Ms <= r.ReferenceLatencyP99Ms) {
 		t.Errorf("reference latency p50 %v ms, p99 %v ms: want 0 < p50 ≤ p99", r.ReferenceLatencyP50Ms, r.ReferenceLatencyP99Ms)
+	}
+	// The applier's queue holds at least the batch it takes, at most 1,056
+	// messages; the side goroutine's at most 256 records. The mean is
+	// exact; the p99 is interpolated in its bucket as histogram_quantile
+	// does, from the bucket's lower bound (0 for depths of 1).
+	for _, q := range []struct {
+		name            string
+		mean, p99, most float64
+		least           float64
+	}{
+		{"queue_catchup_applier", r.QueueCatchupApplierMean, r.QueueCatchupApplierP99, 1056, 1},
+		{"queue_paced_applier", r.QueuePacedApplierMean, r.QueuePacedApplierP99, 1056, 1},
+		{"queue_catchup_side", r.QueueCatchupSideMean, r.QueueCatchupSideP99, 256, 0},
+		{"queue_paced_side", r.QueuePacedSideMean, r.QueuePacedSideP99, 256, 0},
+	} {
+		if !(q.mean >= q.least && q.mean <= q.most && q.p99 >= 0 && q.p99 <= q.most) {
+			t.Errorf("%s mean %v, p99 %v: want both in [%v, %v]", q.name, q.mean, q.p99, q.least, q.most)
+		}
 	}
 	for name, v := range map[string]float64{
 		"producer_seconds": r.ProducerSeconds, "producer_events_per_second": r.ProducerEventsPerSecond,

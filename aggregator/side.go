@@ -26,12 +26,13 @@ type sideJob struct {
 	traces *score.Traces
 }
 
-// sideQueue is how many records may wait for the side goroutine: enough
-// to ride over a slow record, small enough to stay in cache.
-const sideQueue = 256
+// SideQueueCapacity is how many records may wait for the side goroutine
+// (Engine.SideQueued): enough to ride over a slow record, small enough to
+// stay in cache.
+const SideQueueCapacity = 256
 
 func newSide() *side {
-	s := &side{queue: make(chan sideJob, sideQueue)}
+	s := &side{queue: make(chan sideJob, SideQueueCapacity)}
 	go func() {
 		for j := range s.queue {
 			j.facts.Observe(j.rec)

@@ -87,11 +87,17 @@ var (
 	// A snapshot takes milliseconds for a class, seconds to a minute for a
 	// city of 100,000.
 	snapshotBuckets = []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120}
-	// Queue depths, in messages or records: empty (a live trickle) to the
-	// applier's queue full (parallelWindow batches, up to 1,024 messages)
-	// and beyond, in powers of two.
-	queueBuckets = []float64{0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096}
+	// Queue depths, in messages or records: empty (a live trickle), then
+	// powers of two up to each queue's capacity, which is a bound of its
+	// own, so that a quantile near a full queue is not read in a bucket
+	// twice as wide as the queue.
+	queueBuckets = []float64{0, 1, 2, 4, 8, 16, 32, 64, 128, aggregator.SideQueueCapacity, 512, 1024, ApplierQueueCapacity}
 )
+
+// ApplierQueueCapacity is the service's service.QueueCapacity, the most
+// messages the applier's queue holds (a test keeps them equal: this
+// package does not import the service it observes).
+const ApplierQueueCapacity = 1088
 
 // Queue names, the queue label of exhaust_queue_depth.
 const (

@@ -34,3 +34,11 @@ func TestServiceReasons(t *testing.T) {
 		t.Errorf("%d reasons exported, the service has %d", got, want)
 	}
 }
+
+// TestQueueCapacity keeps the applier queue's capacity, the last bucket
+// bound of exhaust_queue_depth, in step with the service's.
+func TestQueueCapacity(t *testing.T) {
+	if promexport.ApplierQueueCapacity != service.QueueCapacity {
+		t.Errorf("promexport.ApplierQueueCapacity %d, service.QueueCapacity %d", promexport.ApplierQueueCapacity, service.QueueCapacity)
+	}
+}

@@ -60,6 +60,11 @@ const (
 	// the applier: enough to keep the workers busy through a fetch, few
 	// enough that a stop leaves little unacknowledged work to redeliver.
 	parallelWindow = 2 * natsbus.DefaultBatch / maxBatch
+	// QueueCapacity is the most messages the applier's queue can hold as
+	// Observer.Queues counts it: the batch the applier takes, the
+	// parallelWindow batches behind it, and one the reader has ready to
+	// put in.
+	QueueCapacity = (parallelWindow + 2) * maxBatch
 )
 
 // job is one message on its way from the reader to the applier.
@@ -211,7 +216,7 @@ type reader struct {
 	order, work chan<- []*job
 	queued      *atomic.Int64 // messages in order, see pipeline
 	last        uint64        // last sequence queued
-	size        int    // batch size
+	size        int           // batch size
 	batch       []*job
 }
 

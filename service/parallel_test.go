@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"exhaust/aggregator"
 	"exhaust/natsbus"
 	"exhaust/natsbus/natstest"
 	"exhaust/service"
@@ -80,8 +81,8 @@ func TestQueuesShowTheBacklog(t *testing.T) {
 	r.waitSeq(t, last)
 	r.stop(t)
 
-	const batch = 32                                        // the reader's batches, at most
-	const most = (2*natsbus.DefaultBatch/batch + 1) * batch // the queue full, and one batch waiting to enter it
+	const batch = 32 // the reader's batches, at most
+	const most = service.QueueCapacity
 	o := r.obs
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -95,7 +96,7 @@ func TestQueuesShowTheBacklog(t *testing.T) {
 	if o.applierMax <= batch || o.applierMax > most {
 		t.Errorf("deepest applier queue %d, want more than a batch (%d) while catching up, at most %d", o.applierMax, batch, most)
 	}
-	if o.sideMax > 256 { // the side goroutine's queue holds 256 records
-		t.Errorf("side queue %d, more than it holds", o.sideMax)
+	if o.sideMax > aggregator.SideQueueCapacity {
+		t.Errorf("side queue %d, more than it holds (%d)", o.sideMax, aggregator.SideQueueCapacity)
 	}
 }

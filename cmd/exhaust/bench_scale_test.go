@@ -7,6 +7,9 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"exhaust/aggregator"
+	"exhaust/service"
 )
 
 // asMainEnv makes the test binary behave as the exhaust command: bench
@@ -116,8 +119,8 @@ func TestBenchScaleJSON(t *testing.T) {
 	if !(r.ReferenceLatencyP50Ms > 0 && r.ReferenceLatencyP50Ms <= r.ReferenceLatencyP99Ms) {
 		t.Errorf("reference latency p50 %v ms, p99 %v ms: want 0 < p50 ≤ p99", r.ReferenceLatencyP50Ms, r.ReferenceLatencyP99Ms)
 	}
-	// The applier's queue holds at least the batch it takes, at most 1,056
-	// messages; the side goroutine's at most 256 records. The mean is
+	// The applier's queue holds at least the batch it takes, at most its
+	// capacity; the side goroutine's at most its own. The mean is
 	// exact; the p99 is interpolated in its bucket as histogram_quantile
 	// does, from the bucket's lower bound (0 for depths of 1).
 	for _, q := range []struct {
@@ -125,10 +128,10 @@ func TestBenchScaleJSON(t *testing.T) {
 		mean, p99, most float64
 		least           float64
 	}{
-		{"queue_catchup_applier", r.QueueCatchupApplierMean, r.QueueCatchupApplierP99, 1056, 1},
-		{"queue_paced_applier", r.QueuePacedApplierMean, r.QueuePacedApplierP99, 1056, 1},
-		{"queue_catchup_side", r.QueueCatchupSideMean, r.QueueCatchupSideP99, 256, 0},
-		{"queue_paced_side", r.QueuePacedSideMean, r.QueuePacedSideP99, 256, 0},
+		{"queue_catchup_applier", r.QueueCatchupApplierMean, r.QueueCatchupApplierP99, service.QueueCapacity, 1},
+		{"queue_paced_applier", r.QueuePacedApplierMean, r.QueuePacedApplierP99, service.QueueCapacity, 1},
+		{"queue_catchup_side", r.QueueCatchupSideMean, r.QueueCatchupSideP99, aggregator.SideQueueCapacity, 0},
+		{"queue_paced_side", r.QueuePacedSideMean, r.QueuePacedSideP99, aggregator.SideQueueCapacity, 0},
 	} {
 		if !(q.mean >= q.least && q.mean <= q.most && q.p99 >= 0 && q.p99 <= q.most) {
 			t.Errorf("%s mean %v, p99 %v: want both in [%v, %v]", q.name, q.mean, q.p99, q.least, q.most)

@@ -127,6 +127,13 @@ func pipeline() *dashboard.DashboardBuilder {
 		queries: []query{{expr: `max by (instance) (exhaust_profiles_owned)`, legend: "{{instance}}"}},
 	}, stacked)
 	graph(d, panel{
+		title:  "Snapshots per minute, by worker",
+		shows:  "snapshots of the state each worker serialises per minute: periodic ones by the worker on snapshot duty, and a final one from any worker stopped cleanly.",
+		lesson: "every worker holds the same state at the same position in the stream, so one snapshot serves them all: a worker that crashes restores the group's freshest and replays only what follows, and the others never pause to save a copy.",
+		unit:   units.Short, w: 12, h: 8,
+		queries: []query{{expr: `sum by (instance) (rate(exhaust_snapshot_seconds_count{phase="encode"}[$__rate_interval])) * 60`, legend: "{{instance}}"}},
+	})
+	graph(d, panel{
 		title:  "Held for their publisher's order, by worker",
 		shows:  "messages each worker holds because they reached it before an earlier message of their publisher, which the stream stored later.",
 		lesson: "when the node leading the stream goes down, a message it had not yet copied is published again and stored behind newer ones; every message carries its publisher's number, so the aggregator waits for it and applies them all in their order. Zero, except for a moment after a failover.",

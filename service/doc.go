@@ -11,7 +11,8 @@
 //   - a good one is applied to the Engine, then acked: an ack always
 //     follows the effects it acknowledges;
 //   - every SnapshotEvery messages, every SnapshotInterval, and on a clean
-//     stop, the Engine's state is saved with the sequence it covers.
+//     stop, the Engine's state is saved with the sequence it covers (the
+//     periodic ones by one worker of a group only, Config.SnapshotDuty).
 //
 // Validation, which needs no state, runs ahead on Config.Workers
 // goroutines; everything else above runs on one goroutine, in stream

@@ -102,6 +102,14 @@ type Config struct {
 	// than from the start of the stream. Snapshots are still saved to
 	// SnapshotObject.
 	SnapshotPeers func(name string) bool
+	// SnapshotDuty, if set, reports whether periodic snapshots are this
+	// aggregator's to take: the workers of a group hold the same state at
+	// the same sequence, so one of them saving it saves it for all (each
+	// restores the group's freshest, SnapshotPeers), and the others are
+	// spared the pause of serialising it and the store of a copy. Off
+	// duty, it saves only a final snapshot on a clean stop. Nil: always on
+	// duty.
+	SnapshotDuty func() bool
 	// SnapshotEvery is how many messages may be handled between two
 	// snapshots (DefaultSnapshotEvery; negative: never by count), once
 	// SnapshotSpacing times the last snapshot's duration has passed.
@@ -557,7 +565,7 @@ func (s *Service) handleValidated(ctx context.Context, m *natsbus.Message, ev *e
 	s.obs.Pending(m.Pending)
 	s.sinceSnap++
 	s.collectStored()
-	if s.cfg.SnapshotEvery > 0 && s.sinceSnap >= s.cfg.SnapshotEvery && s.snapshotSpaced() && s.reseq.holding() == 0 {
+	if s.cfg.SnapshotEvery > 0 && s.sinceSnap >= s.cfg.SnapshotEvery && s.snapshotSpaced() && s.reseq.holding() == 0 && s.onDuty() {
 		s.snapshotAsync(ctx)
 	}
 	return nil
@@ -607,6 +615,22 @@ func (s *Service) process(ctx context.Context, m *natsbus.Message, seq uint64, e
 
 // snapshotSpaced reports whether SnapshotSpacing allows a snapshot now.
 func (s *Service) snapshotSpaced() bool { return !s.now().Before(s.snapNext) }
+
+// dutyRecheck is how long an aggregator off snapshot duty waits before it
+// asks again: a snapshot is due at every message once the count is
+// reached, and the duty changes only as workers come and go.
+const dutyRecheck = time.Second
+
+// onDuty reports whether a periodic snapshot due now is this aggregator's
+// to take (Config.SnapshotDuty); if not, the next one is looked at
+// dutyRecheck later.
+func (s *Service) onDuty() bool {
+	if s.cfg.SnapshotDuty == nil || s.cfg.SnapshotDuty() {
+		return true
+	}
+	s.snapNext = s.now().Add(dutyRecheck)
+	return false
+}
 
 // checkTime rejects absurd event times (see ReasonAbsurdTime).
 func (s *Service) checkTime(ev *event.Event) error {
@@ -700,7 +724,7 @@ func (s *Service) tick(ctx context.Context) error {
 		}
 	}
 	s.collectStored()
-	if s.sinceSnap > 0 && s.cfg.SnapshotInterval > 0 && s.now().Sub(s.snapAt) >= s.cfg.SnapshotInterval && s.snapshotSpaced() && s.reseq.holding() == 0 {
+	if s.sinceSnap > 0 && s.cfg.SnapshotInterval > 0 && s.now().Sub(s.snapAt) >= s.cfg.SnapshotInterval && s.snapshotSpaced() && s.reseq.holding() == 0 && s.onDuty() {
 		s.snapshotAsync(ctx)
 	}
 	return nil

@@ -712,3 +712,60 @@ func TestSnapshotByInterval(t *testing.T) {
 		t.Errorf("Stats says a snapshot covers %d, but the Observer heard of none", last)
 	}
 }
+
+// TestSnapshotDutyDecidesWhoSaves: a snapshot is due after every message,
+// yet an aggregator off snapshot duty (a worker of a group that is not
+// its leader) saves none while it runs, only its final one on a clean
+// stop; on duty, the same aggregator saves as usual.
+func TestSnapshotDutyDecidesWhoSaves(t *testing.T) {
+	srv := natstest.RunServer(t)
+	_, js := natstest.Connect(t, srv)
+	ctx := testCtx(t, 30*time.Second)
+	if _, err := natsbus.EnsureStream(ctx, js, natsbus.DefaultStreamConfig()); err != nil {
+		t.Fatal(err)
+	}
+	g := generate(t, 4, 1)
+	const n = 200
+	if len(g.events) < 2*n {
+		t.Fatalf("only %d events generated, want %d", len(g.events), 2*n)
+	}
+	var mu sync.Mutex
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	now := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		clock = clock.Add(time.Millisecond)
+		return clock
+	}
+	for _, duty := range []bool{false, true} {
+		var last uint64
+		for _, ev := range g.events[:n] {
+			last = publishEvent(t, js, ev, ev.ID)
+		}
+		g.events = g.events[n:]
+		asked := 0
+		r := start(t, js, newValidator(t), func(c *service.Config) {
+			c.SnapshotEvery, c.SnapshotInterval, c.Now = 1, -1, now
+			c.SnapshotDuty = func() bool { asked++; return duty }
+		})
+		r.waitSeq(t, last)
+		r.stop(t) // waits for a snapshot being stored, and saves the final one
+		r.obs.mu.Lock()
+		stored := r.obs.snapshots
+		r.obs.mu.Unlock()
+		if st := r.svc.Stats(); st.SnapshotSeq != last {
+			t.Errorf("on duty %v: the last snapshot covers %d, want %d (the final one)", duty, st.SnapshotSeq, last)
+		}
+		switch {
+		case asked == 0:
+			t.Errorf("on duty %v: the duty was never asked", duty)
+		case !duty && stored != 1:
+			t.Errorf("off duty: %d snapshots stored, want only the final one", stored)
+		case duty && stored < 2:
+			t.Errorf("on duty: %d snapshots stored for %d messages with one due after each, want some before the final one", stored, n)
+		}
+		if !duty && asked > n/10 {
+			t.Errorf("off duty: the duty was asked %d times in %d messages, want it asked again only after a while", asked, n)
+		}
+	}
+}

@@ -28,6 +28,7 @@ import (
 	"exhaust/producers"
 	"exhaust/promexport"
 	"exhaust/service"
+	"exhaust/shard"
 )
 
 // httpShutdownTimeout bounds how long open HTTP requests may finish after
@@ -49,6 +50,7 @@ type aggregateOptions struct {
 	workers          int
 	inactive         time.Duration     // the durable's InactiveThreshold (worker slots)
 	snapshotPeers    func(string) bool // the other slots' snapshots (worker slots)
+	snapshotDuty     func() bool       // whether periodic snapshots are this worker's (worker slots)
 	engine           aggregator.Config
 }
 
@@ -215,6 +217,14 @@ func workerConsumer(slot int) string {
 	return natsbus.DefaultConsumer + "-" + strconv.Itoa(slot)
 }
 
+// snapshotDutyKey is what shard.Owner is asked about to choose the worker
+// that takes the group's periodic snapshots (service.Config.SnapshotDuty):
+// every worker holds the same state, and one saving it saves it for all.
+// Views of the group may differ for a moment as workers come and go, so
+// two may save at once, or none for up to the slots' TTL after the one on
+// duty dies: a snapshot taken twice or a little late, never lost.
+const snapshotDutyKey = "exhaust:snapshots"
+
 // isWorkerSnapshot reports whether an object of the snapshot bucket is a
 // worker slot's snapshot (see workerConsumer and snapshotName).
 func isWorkerSnapshot(name string) bool {
@@ -272,7 +282,7 @@ func newAggregatorApp(nc *nats.Conn, js jetstream.JetStream, o *aggregateOptions
 	svc, err := service.New(service.Config{
 		JS: js, Engine: engine, Validator: validator,
 		Consumer: o.consumer, SnapshotObject: o.snapshotName(), SnapshotPeers: o.snapshotPeers,
-		SnapshotEvery: o.snapshotEvery, SnapshotInterval: o.snapshotInterval, SnapshotSpacing: o.snapshotSpacing,
+		SnapshotDuty: o.snapshotDuty, SnapshotEvery: o.snapshotEvery, SnapshotInterval: o.snapshotInterval, SnapshotSpacing: o.snapshotSpacing,
 		AckWait: o.ackWait, MaxAckPending: o.maxAckPending, InactiveThreshold: o.inactive, Workers: o.workers,
 		Log: log, Observer: exporter,
 	})
@@ -361,6 +371,7 @@ func runAggregate(ctx context.Context, args []string, env *cliEnv) error {
 		o.consumer = workerConsumer(worker.Slot())
 		o.inactive = natsbus.WorkerConsumerInactive
 		o.snapshotPeers = isWorkerSnapshot
+		o.snapshotDuty = func() bool { return shard.Owner(snapshotDutyKey, worker.Live()) == worker.Slot() }
 	}
 	var sh promexport.Shard
 	if worker != nil {

@@ -20,6 +20,7 @@ import (
 	"exhaust/api"
 	"exhaust/natsbus"
 	"exhaust/natsbus/natstest"
+	"exhaust/shard"
 )
 
 // workerTTL is the worker bucket's TTL in the workers' test: short, so that
@@ -517,4 +518,65 @@ func TestIsWorkerSnapshot(t *testing.T) {
 			t.Errorf("isWorkerSnapshot(%q) = %v, want %v", name, got, want)
 		}
 	}
+}
+
+// snapshotsEncoded is how many snapshots the aggregator at base has
+// serialised since it started (exhaust_snapshot_seconds{phase="encode"}).
+func snapshotsEncoded(t *testing.T, base string) uint64 {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatalf("parse %s/metrics: %v", base, err)
+	}
+	for _, m := range fams["exhaust_snapshot_seconds"].GetMetric() {
+		for _, l := range m.GetLabel() {
+			if l.GetName() == "phase" && l.GetValue() == "encode" {
+				return m.GetHistogram().GetSampleCount()
+			}
+		}
+	}
+	t.Fatalf("%s/metrics: no exhaust_snapshot_seconds{phase=\"encode\"}", base)
+	return 0
+}
+
+// TestOneWorkerSavesTheGroupsSnapshots: two workers apply the same
+// stream with a snapshot due every 50 messages; only the one on snapshot
+// duty (shard.Owner of snapshotDutyKey) saves them while both run, and when
+// it leaves, the other takes the duty over.
+func TestOneWorkerSavesTheGroupsSnapshots(t *testing.T) {
+	srv := natstest.RunServer(t)
+	_, js := natstest.Connect(t, srv)
+	if code, _, stderr := runCLI(t, t.Context(), nil, "produce", "--nats", srv.URL(), "--persons", "6", "--days", "1", "--fast"); code != 0 {
+		t.Fatalf("produce: exit %d: %s", code, stderr)
+	}
+	total := streamLastSeq(t, js)
+	flags := []string{"--nats", srv.URL(), "--snapshot-every", "50", "--snapshot-interval", "100ms"}
+	workers := []*aggregateRun{startAggregate(t, flags...), startAggregate(t, flags...)}
+	if got := slotOf(t, workers[1].stdout.String()); got != workerConsumer(1) {
+		t.Fatalf("the second worker consumes as %s, want slot 1's %s", got, workerConsumer(1))
+	}
+	waitFor(t, time.Minute, "both workers caught up", func() bool {
+		workers[0].check(t)
+		workers[1].check(t)
+		return ackFloor(t, js, workerConsumer(0)) >= total && ackFloor(t, js, workerConsumer(1)) >= total
+	})
+	duty := shard.Owner(snapshotDutyKey, []int{0, 1})
+	on, off := workers[duty], workers[1-duty]
+	waitFor(t, time.Minute, "the snapshot of the worker on duty", func() bool { return snapshotsEncoded(t, on.base) > 0 })
+	if n := snapshotsEncoded(t, off.base); n != 0 {
+		t.Errorf("slot %d serialised %d snapshots of the %d messages while slot %d was on duty, want none", 1-duty, n, total, duty)
+	}
+	on.stop(t)
+	waitFor(t, time.Minute, "the other worker saving once the one on duty has left", func() bool {
+		off.check(t)
+		return snapshotsEncoded(t, off.base) > 0
+	})
+	off.stop(t)
+	sameProfiles(t, loadSnapshot(t, js, workerConsumer(1), total), loadSnapshot(t, js, natsbus.DefaultSnapshotObject, total))
 }

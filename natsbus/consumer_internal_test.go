@@ -17,20 +17,7 @@ import (
 // delivery (7) reveals a gap. The handler must see 3..6 first, read from
 // the stream, except 5, which was deleted from the stream (a real gap).
 func TestConsumerFillsGaps(t *testing.T) {
-	srv, err := StartServer(ServerConfig{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-	nc, err := nats.Connect(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := startJetStream(t, t.TempDir())
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
 	stream, err := EnsureStream(ctx, js, DefaultStreamConfig())

@@ -3,12 +3,35 @@ package natsbus
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
+
+// startJetStream starts an embedded server with its store in dir (a
+// temporary one if empty) for a test of the package's internals, which
+// cannot use natstest (it imports this package), and connects to it.
+func startJetStream(t *testing.T, dir string) jetstream.JetStream {
+	t.Helper()
+	srv, err := StartServer(ServerConfig{Listen: "127.0.0.1:0", DataDir: dir, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	nc, err := nats.Connect(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
+}
 
 func TestRedact(t *testing.T) {
 	tests := []struct {

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -86,20 +85,7 @@ func (kv *lossyKV) Create(ctx context.Context, key string, value []byte, opts ..
 // a namesake's (which would move the worker to the next slot and leave a
 // ghost holding slot 0 for a TTL).
 func TestClaimSurvivesAnUnansweredCreate(t *testing.T) {
-	srv, err := StartServer(ServerConfig{Listen: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-	nc, err := nats.Connect(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := startJetStream(t, "")
 	ctx, cancel := context.WithTimeout(t.Context(), 4*apiTimeout)
 	defer cancel()
 	real, err := ensureWorkerBucket(ctx, js, 0, DefaultWorkerTTL)

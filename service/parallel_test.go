@@ -67,12 +67,7 @@ func TestWorkersDoNotChangeTheResult(t *testing.T) {
 func TestQueuesShowTheBacklog(t *testing.T) {
 	v := newValidator(t)
 	g := generate(t, 30, 1)
-	srv := natstest.RunServer(t)
-	_, js := natstest.Connect(t, srv)
-	ctx := testCtx(t, 10*time.Second)
-	if _, err := natsbus.EnsureStream(ctx, js, natsbus.DefaultStreamConfig()); err != nil {
-		t.Fatal(err)
-	}
+	js := exhaustStream(t)
 	var last uint64
 	for _, ev := range g.events {
 		last = publishEvent(t, js, ev, ev.ID)

@@ -637,6 +637,19 @@ func TestNewRejectsIncompleteConfig(t *testing.T) {
 	}
 }
 
+// tickingClock is a clock for Config.Now that advances by a millisecond
+// at every reading.
+func tickingClock() func() time.Time {
+	var mu sync.Mutex
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	return func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		clock = clock.Add(time.Millisecond)
+		return clock
+	}
+}
+
 // TestSnapshotsAreSpacedByTheirCost: with a snapshot due after every
 // message, a snapshot that took d still holds the next one back for
 // service.DefaultSnapshotSpacing×d. The clock is the test's: every reading
@@ -658,16 +671,8 @@ func TestSnapshotsAreSpacedByTheirCost(t *testing.T) {
 	for _, ev := range g.events[:n] {
 		last = publishEvent(t, js, ev, ev.ID)
 	}
-	var mu sync.Mutex
-	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	r := start(t, js, newValidator(t), func(c *service.Config) {
-		c.SnapshotEvery, c.SnapshotInterval = 1, -1
-		c.Now = func() time.Time {
-			mu.Lock()
-			defer mu.Unlock()
-			clock = clock.Add(time.Millisecond)
-			return clock
-		}
+		c.SnapshotEvery, c.SnapshotInterval, c.Now = 1, -1, tickingClock()
 	})
 	r.waitSeq(t, last)
 	// Snapshots are stored in the background: wait for the first.
@@ -718,25 +723,13 @@ func TestSnapshotByInterval(t *testing.T) {
 // its leader) saves none while it runs, only its final one on a clean
 // stop; on duty, the same aggregator saves as usual.
 func TestSnapshotDutyDecidesWhoSaves(t *testing.T) {
-	srv := natstest.RunServer(t)
-	_, js := natstest.Connect(t, srv)
-	ctx := testCtx(t, 30*time.Second)
-	if _, err := natsbus.EnsureStream(ctx, js, natsbus.DefaultStreamConfig()); err != nil {
-		t.Fatal(err)
-	}
+	js := exhaustStream(t)
 	g := generate(t, 4, 1)
 	const n = 200
 	if len(g.events) < 2*n {
 		t.Fatalf("only %d events generated, want %d", len(g.events), 2*n)
 	}
-	var mu sync.Mutex
-	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	now := func() time.Time {
-		mu.Lock()
-		defer mu.Unlock()
-		clock = clock.Add(time.Millisecond)
-		return clock
-	}
+	now := tickingClock()
 	for _, duty := range []bool{false, true} {
 		var last uint64
 		for _, ev := range g.events[:n] {

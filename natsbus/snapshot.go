@@ -188,6 +188,33 @@ func (s *SnapshotStore) Delete(ctx context.Context) error {
 	return nil
 }
 
+// SnapshotSeqs returns the stream sequence each snapshot of SnapshotBucket
+// covers, by object name, for operators (exhaust workers): none if the
+// bucket does not exist or is empty.
+func SnapshotSeqs(ctx context.Context, js jetstream.JetStream) (map[string]uint64, error) {
+	out := map[string]uint64{}
+	store, err := js.ObjectStore(ctx, SnapshotBucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		return out, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("snapshot bucket %s: %w", SnapshotBucket, err)
+	}
+	infos, err := store.List(ctx)
+	if errors.Is(err, jetstream.ErrNoObjectsFound) {
+		return out, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", SnapshotBucket, err)
+	}
+	for _, info := range infos {
+		if seq, err := strconv.ParseUint(info.Metadata[snapshotSeqKey], 10, 64); err == nil {
+			out[info.Name] = seq
+		}
+	}
+	return out, nil
+}
+
 // Freshest returns, among this store's snapshot and the other objects of
 // the bucket that peer accepts, the store of the one covering the latest
 // stream sequence: this one if none is newer (or the bucket cannot be

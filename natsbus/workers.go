@@ -2,6 +2,7 @@ package natsbus
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -216,6 +217,50 @@ func (w *Worker) note(entry jetstream.KeyValueEntry) {
 	} else {
 		delete(w.seen, n) // a departure (Leave), or a marker of the server forgetting it
 	}
+}
+
+// ListWorkers returns the slots WorkerBucket holds, sorted, and the
+// bucket's TTL, for operators (exhaust workers): a slot whose worker died
+// stays listed until the server forgets it, a TTL after its last
+// heartbeat. It creates nothing: a server with no bucket is an error.
+func ListWorkers(ctx context.Context, js jetstream.JetStream) ([]WorkerInfo, time.Duration, error) {
+	kv, err := js.KeyValue(ctx, WorkerBucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		return nil, 0, fmt.Errorf("no bucket %s on this server: no aggregator has joined a worker group here (exhaust setup creates it)", WorkerBucket)
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("worker bucket %s: %w", WorkerBucket, err)
+	}
+	status, err := kv.Status(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("worker bucket %s: %w", WorkerBucket, err)
+	}
+	keys, err := kv.ListKeys(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list %s: %w", WorkerBucket, err)
+	}
+	var out []WorkerInfo
+	for key := range keys.Keys() {
+		slot, err := strconv.Atoi(strings.TrimPrefix(key, workerKeyPrefix))
+		if err != nil || key != slotKey(slot) {
+			continue
+		}
+		entry, err := kv.Get(ctx, key)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			continue // left meanwhile
+		}
+		if err != nil {
+			return nil, 0, fmt.Errorf("read %s %s: %w", WorkerBucket, key, err)
+		}
+		var info WorkerInfo
+		if err := json.Unmarshal(entry.Value(), &info); err != nil {
+			return nil, 0, fmt.Errorf("read %s %s: %w", WorkerBucket, key, err)
+		}
+		info.Slot = slot // the key says which slot, whatever the value says
+		out = append(out, info)
+	}
+	slices.SortFunc(out, func(a, b WorkerInfo) int { return cmp.Compare(a.Slot, b.Slot) })
+	return out, status.TTL(), nil
 }
 
 // slotKey is slot's key in WorkerBucket.

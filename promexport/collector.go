@@ -110,7 +110,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 }
 
 // collectAccuracy sends the city's accuracy and unicity gauges: one
-// worker's (see cityKey) when several share the city.
+// worker's (see shard.CityScoreKey) when several share the city.
 func (c *stateCollector) collectAccuracy(gauge func(*prometheus.Desc, float64, ...string), acc aggregator.Accuracy) {
 	gauge(c.persons, float64(acc.Persons))
 	for _, m := range []struct {

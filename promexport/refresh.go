@@ -62,12 +62,6 @@ type view struct {
 	city bool
 }
 
-// cityKey is what shard.Owner is asked about to choose the one worker that
-// scores the city against the truth for /metrics. Every worker holds the
-// same state, so one score is enough: scoring the city (every cluster,
-// unicity) is the costliest part of a slow read, and the others skip it.
-const cityKey = "exhaust:city"
-
 // cheap are the figures read live.
 type cheap struct {
 	stats aggregator.Stats
@@ -134,7 +128,7 @@ func (r *refresher) read(done chan struct{}) *view {
 	var keep func(id string) bool
 	if r.shard != nil {
 		v.slot, v.live = r.shard.Slot(), r.shard.Live()
-		v.city = shard.Owner(cityKey, v.live) == v.slot
+		v.city = shard.Owner(shard.CityScoreKey, v.live) == v.slot
 		keep = func(id string) bool { return shard.Owner(id, v.live) == v.slot }
 	}
 	if v.city {

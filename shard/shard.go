@@ -10,6 +10,20 @@ package shard
 
 import "hash/fnv"
 
+// Keys of the chores one worker does for the group, since every worker
+// holds the same state and one doing them does them for all. Owner, asked
+// about each, says which worker.
+const (
+	// CityScoreKey: scoring the city against the truth for /metrics
+	// (every cluster, unicity), the costliest part of a slow read.
+	CityScoreKey = "exhaust:city"
+	// SnapshotsKey: the periodic snapshots of the state. Views of the
+	// group may differ for a moment as workers come and go, so two may
+	// save at once, or none for up to the slots' TTL after the one on
+	// duty dies: a snapshot taken twice or a little late, never lost.
+	SnapshotsKey = "exhaust:snapshots"
+)
+
 // Owner returns the slot of live that owns key, or -1 if live is empty.
 // The order of live does not matter.
 func Owner(key string, live []int) int {

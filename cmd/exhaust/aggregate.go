@@ -217,13 +217,14 @@ func workerConsumer(slot int) string {
 	return natsbus.DefaultConsumer + "-" + strconv.Itoa(slot)
 }
 
-// snapshotDutyKey is what shard.Owner is asked about to choose the worker
-// that takes the group's periodic snapshots (service.Config.SnapshotDuty):
-// every worker holds the same state, and one saving it saves it for all.
-// Views of the group may differ for a moment as workers come and go, so
-// two may save at once, or none for up to the slots' TTL after the one on
-// duty dies: a snapshot taken twice or a little late, never lost.
-const snapshotDutyKey = "exhaust:snapshots"
+// workerSnapshot is worker slot's snapshot object: its consumer's name,
+// and the default object for slot 0 (see snapshotName).
+func workerSnapshot(slot int) string {
+	if slot == 0 {
+		return natsbus.DefaultSnapshotObject
+	}
+	return workerConsumer(slot)
+}
 
 // isWorkerSnapshot reports whether an object of the snapshot bucket is a
 // worker slot's snapshot (see workerConsumer and snapshotName).
@@ -371,7 +372,7 @@ func runAggregate(ctx context.Context, args []string, env *cliEnv) error {
 		o.consumer = workerConsumer(worker.Slot())
 		o.inactive = natsbus.WorkerConsumerInactive
 		o.snapshotPeers = isWorkerSnapshot
-		o.snapshotDuty = func() bool { return shard.Owner(snapshotDutyKey, worker.Live()) == worker.Slot() }
+		o.snapshotDuty = func() bool { return shard.Owner(shard.SnapshotsKey, worker.Live()) == worker.Slot() }
 	}
 	var sh promexport.Shard
 	if worker != nil {

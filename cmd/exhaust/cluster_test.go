@@ -189,6 +189,7 @@ func TestNATSFlagTakesAList(t *testing.T) {
 		args []string
 	}{
 		{"setup", []string{"setup", "--nats", bad}},
+		{"workers", []string{"workers", "--nats", bad}},
 		{"produce", []string{"produce", "--nats", bad, "--persons", "2", "--days", "1", "--fast"}},
 		{"produce with a user", []string{"produce", "--nats", bad, "--nats-user", "phone", "--nats-password", "s3cret", "--setup=false"}},
 		{"aggregate", []string{"aggregate", "--nats", bad, "--http", "127.0.0.1:0"}},

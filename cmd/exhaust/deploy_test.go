@@ -202,6 +202,11 @@ func TestDeployStackCommands(t *testing.T) {
 				t.Fatalf("aggregate not ready with the phone's events after 30s: /readyz %d", status)
 			}
 		}
+		// Its user may read the group it is in.
+		code, stdout, stderr := runCLI(t, ctx, envOf("aggregator"), "workers")
+		if code != 0 || !strings.Contains(stdout, "1 worker(s) in "+natsbus.WorkerBucket) {
+			t.Errorf("workers as the aggregator's user: exit %d: %s%s", code, stdout, stderr)
+		}
 	})
 	t.Run("a producer may not set the streams up", func(t *testing.T) {
 		// The server drops a request it refuses: the client learns it when

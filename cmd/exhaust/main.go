@@ -36,6 +36,7 @@ var commands = []command{
 	{"produce", "publish the simulated city's exhaust to a NATS server", runProduce},
 	{"aggregate", "consume the exhaust and link it into profiles, with an HTTP API and metrics", runAggregate},
 	{"setup", "create the NATS streams (the deploy stack runs it as its admin user)", runSetup},
+	{"workers", "list the aggregator workers sharing a city: their progress, and who takes the snapshots", runWorkers},
 	{"producers", "list the producers with their subjects, identifier kinds and schemas", runProducers},
 	{"city", "simulate the city in process and report it: people, places, events per person, unicity against the papers", runCity},
 	{"eval", "sweep the aggregator's accuracy over people, days and seeds, in process: linking, home, work, sleep, unicity", runEval},

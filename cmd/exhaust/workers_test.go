@@ -547,7 +547,7 @@ func snapshotsEncoded(t *testing.T, base string) uint64 {
 
 // TestOneWorkerSavesTheGroupsSnapshots: two workers apply the same
 // stream with a snapshot due every 50 messages; only the one on snapshot
-// duty (shard.Owner of snapshotDutyKey) saves them while both run, and when
+// duty (shard.Owner of shard.SnapshotsKey) saves them while both run, and when
 // it leaves, the other takes the duty over.
 func TestOneWorkerSavesTheGroupsSnapshots(t *testing.T) {
 	srv := natstest.RunServer(t)
@@ -566,7 +566,7 @@ func TestOneWorkerSavesTheGroupsSnapshots(t *testing.T) {
 		workers[1].check(t)
 		return ackFloor(t, js, workerConsumer(0)) >= total && ackFloor(t, js, workerConsumer(1)) >= total
 	})
-	duty := shard.Owner(snapshotDutyKey, []int{0, 1})
+	duty := shard.Owner(shard.SnapshotsKey, []int{0, 1})
 	on, off := workers[duty], workers[1-duty]
 	waitFor(t, time.Minute, "the snapshot of the worker on duty", func() bool { return snapshotsEncoded(t, on.base) > 0 })
 	if n := snapshotsEncoded(t, off.base); n != 0 {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"exhaust/natsbus"
 	"exhaust/natsbus/natstest"
 	"exhaust/shard"
 )
@@ -25,32 +26,62 @@ func TestWorkersListsTheGroup(t *testing.T) {
 		t.Fatalf("produce: exit %d: %s", code, stderr)
 	}
 	total := streamLastSeq(t, js)
-	group := []*aggregateRun{startAggregate(t, "--nats", srv.URL()), startAggregate(t, "--nats", srv.URL())}
-	waitFor(t, time.Minute, "both workers caught up", func() bool {
-		return ackFloor(t, js, workerConsumer(0)) >= total && ackFloor(t, js, workerConsumer(1)) >= total
+	flags := []string{"--nats", srv.URL(), "--snapshot-interval", "100ms"}
+	group := []*aggregateRun{startAggregate(t, flags...), startAggregate(t, flags...)}
+	live := []int{0, 1}
+	duty := shard.Owner(shard.SnapshotsKey, live)
+	waitFor(t, time.Minute, "both workers caught up, and a snapshot of it all", func() bool {
+		seqs, err := natsbus.SnapshotSeqs(t.Context(), js)
+		return err == nil && seqs[workerSnapshot(duty)] >= total &&
+			ackFloor(t, js, workerConsumer(0)) >= total && ackFloor(t, js, workerConsumer(1)) >= total
 	})
 
 	code, stdout, stderr := runCLI(t, t.Context(), nil, "workers", "--nats", srv.URL(), "--json")
 	if code != 0 {
 		t.Fatalf("workers --json: exit %d: %s", code, stderr)
 	}
-	var rep workersReport
+	// The contract: these names (docs/deploy.md), decoded apart from the
+	// command's own types.
+	var rep struct {
+		Bucket        string  `json:"bucket"`
+		TTLSeconds    float64 `json:"ttl_seconds"`
+		StreamLastSeq uint64  `json:"stream_last_seq"`
+		Workers       []struct {
+			Slot         int       `json:"slot"`
+			Host         string    `json:"host"`
+			HTTP         string    `json:"http"`
+			Started      time.Time `json:"started"`
+			Consumer     string    `json:"consumer"`
+			AckFloor     uint64    `json:"ack_floor"`
+			Pending      uint64    `json:"pending"`
+			AckPending   int       `json:"ack_pending"`
+			Snapshot     string    `json:"snapshot"`
+			SnapshotSeq  uint64    `json:"snapshot_seq"`
+			SnapshotDuty bool      `json:"snapshot_duty"`
+			CityScore    bool      `json:"city_score"`
+		} `json:"workers"`
+	}
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 		t.Fatalf("workers --json: %v\n%s", err, stdout)
 	}
 	if rep.Bucket != "EXHAUST_WORKERS" || rep.TTLSeconds != 10 || rep.StreamLastSeq != total || len(rep.Workers) != 2 {
 		t.Fatalf("report %+v: want EXHAUST_WORKERS, a TTL of 10 s, the stream at %d and two workers", rep, total)
 	}
-	live := []int{0, 1}
 	for i, w := range rep.Workers {
 		if w.Slot != i || w.Consumer != workerConsumer(i) || w.Snapshot != workerSnapshot(i) {
 			t.Errorf("worker %d: slot %d, consumer %s, snapshot %s; want %d, %s, %s", i, w.Slot, w.Consumer, w.Snapshot, i, workerConsumer(i), workerSnapshot(i))
 		}
-		if w.AckFloor != total || w.Pending != 0 || w.HTTP == "" || w.Started.IsZero() {
-			t.Errorf("worker %d: acked to %d, %d pending, HTTP %q, started %v; want %d, 0, an address, a time", i, w.AckFloor, w.Pending, w.HTTP, w.Started, total)
+		if w.AckFloor != total || w.Pending != 0 || w.AckPending != 0 || w.HTTP == "" || w.Started.IsZero() {
+			t.Errorf("worker %d: acked to %d, %d pending, %d unacknowledged, HTTP %q, started %v; want %d, 0, 0, an address, a time",
+				i, w.AckFloor, w.Pending, w.AckPending, w.HTTP, w.Started, total)
 		}
-		if w.SnapshotDuty != (shard.Owner(shard.SnapshotsKey, live) == i) || w.CityScore != (shard.Owner(shard.CityScoreKey, live) == i) {
+		if w.SnapshotDuty != (duty == i) || w.CityScore != (shard.Owner(shard.CityScoreKey, live) == i) {
 			t.Errorf("worker %d: snapshot duty %v, city score %v; not what shard.Owner says", i, w.SnapshotDuty, w.CityScore)
+		}
+		// The one on duty saved the whole stream; the other, off duty and
+		// never stopped, saved nothing.
+		if want := map[bool]uint64{true: total, false: 0}[duty == i]; w.SnapshotSeq != want {
+			t.Errorf("worker %d: its snapshot covers %d, want %d", i, w.SnapshotSeq, want)
 		}
 	}
 

@@ -42,6 +42,26 @@ func (a *natsAuth) register(fs *flag.FlagSet) {
 	fs.StringVar(&a.password, "nats-password", "", "password of --nats-user; prefer the environment variable to the command line, where other users can read it")
 }
 
+// connect connects to urls with these credentials as client name, for a
+// command that only talks to JetStream and exits; close the connection
+// when done.
+func (a natsAuth) connect(ctx context.Context, urls, name string, log *slog.Logger) (*nats.Conn, jetstream.JetStream, error) {
+	url, err := a.apply(urls)
+	if err != nil {
+		return nil, nil, err
+	}
+	nc, err := natsbus.Connect(ctx, url, name, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, nil, fmt.Errorf("JetStream on %s: %w", nc.ConnectedUrlRedacted(), err)
+	}
+	return nc, js, nil
+}
+
 // apply returns the comma-separated NATS URLs with the credentials added to
 // each. Without --nats-user it returns urls unchanged.
 func (a natsAuth) apply(urls string) (string, error) {

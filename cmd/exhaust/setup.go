@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"exhaust/natsbus"
 )
 
@@ -36,19 +34,11 @@ func runSetup(ctx context.Context, args []string, env *cliEnv) error {
 	if err := stream.Validate(); err != nil {
 		return err
 	}
-	url, err := auth.apply(*natsURL)
-	if err != nil {
-		return err
-	}
-	nc, err := natsbus.Connect(ctx, url, "exhaust-setup", env.log)
+	nc, js, err := auth.connect(ctx, *natsURL, "exhaust-setup", env.log)
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return fmt.Errorf("JetStream on %s: %w", nc.ConnectedUrlRedacted(), err)
-	}
 	if _, err := natsbus.EnsureAll(ctx, js, stream, *replicas); err != nil {
 		return err
 	}

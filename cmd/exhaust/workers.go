@@ -61,19 +61,11 @@ func runWorkers(ctx context.Context, args []string, env *cliEnv) error {
 	if err := parseFlags(fs, args, env.getenv); err != nil {
 		return err
 	}
-	url, err := auth.apply(*natsURL)
-	if err != nil {
-		return err
-	}
-	nc, err := natsbus.Connect(ctx, url, "exhaust-workers", env.log)
+	nc, js, err := auth.connect(ctx, *natsURL, "exhaust-workers", env.log)
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return fmt.Errorf("JetStream on %s: %w", nc.ConnectedUrlRedacted(), err)
-	}
 	rep, err := workersOf(ctx, js)
 	if err != nil {
 		return err

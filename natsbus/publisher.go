@@ -487,27 +487,37 @@ func (p *Publisher) onAck(_ jetstream.JetStream, m *nats.Msg, ack *jetstream.Pub
 	}
 	p.progress.Add(1)
 	p.settled()
-	p.done(m)
-	p.release()
+	if p.settle(m) {
+		p.release()
+	}
 }
 
-// done records m as settled, stored or failed for good, for the settled
-// mark of the messages published next (PublisherSettledHeader). Acks
-// mostly come in order: then it only moves the mark.
-func (p *Publisher) done(m *nats.Msg) {
+// settle records m as settled, stored or failed for good, for the settled
+// mark of the messages published next (PublisherSettledHeader), and
+// reports whether it was not settled already: only then does it free its
+// window slot. A message can be reported twice: published again after a
+// failure while its first publication was still answered (the library
+// retries a publish that met no responders on its own, and may report
+// both that retry's failure and the disconnect's), so two copies each get
+// an ack, the second a duplicate. Acks mostly come in order: then it only
+// moves the mark.
+func (p *Publisher) settle(m *nats.Msg) bool {
 	n := number(m)
 	if n == 0 {
-		return
+		return true // not ours to number: nothing to tell a repeat by
 	}
 	p.settleMu.Lock()
 	defer p.settleMu.Unlock()
 	below := p.settledBelow.Load()
 	switch {
 	case n > below:
+		if _, ok := p.settledAbove[n]; ok {
+			return false
+		}
 		p.settledAbove[n] = struct{}{}
-		return
+		return true
 	case n < below:
-		return // settled already (a retry acknowledged twice)
+		return false
 	}
 	for below++; ; below++ {
 		if _, ok := p.settledAbove[below]; !ok {
@@ -516,6 +526,7 @@ func (p *Publisher) done(m *nats.Msg) {
 		delete(p.settledAbove, below)
 	}
 	p.settledBelow.Store(below)
+	return true
 }
 
 // onErr runs on a library goroutine, sometimes under the library's lock; it
@@ -533,10 +544,19 @@ func (p *Publisher) onErr(_ jetstream.JetStream, m *nats.Msg, err error) {
 // settled counts one message the library no longer awaits an ack for, and
 // wakes recover when it waits for the last one.
 func (p *Publisher) settled() {
-	// draining is set before recover loads inflight, and this decrement
-	// comes before the load of draining: one of the two sees the other.
-	if p.inflight.Add(-1) == 0 && p.draining.Load() {
-		signal(p.wake)
+	for {
+		n := p.inflight.Load()
+		if n <= 0 {
+			return // a publication reported twice (see settle): none in flight for it
+		}
+		// draining is set before recover loads inflight, and this decrement
+		// comes before the load of draining: one of the two sees the other.
+		if p.inflight.CompareAndSwap(n, n-1) {
+			if n == 1 && p.draining.Load() {
+				signal(p.wake)
+			}
+			return
+		}
 	}
 }
 
@@ -707,8 +727,9 @@ func (p *Publisher) republish(ctx context.Context, m *nats.Msg, captured map[str
 				p.published.Add(1)
 			}
 			p.progress.Add(1)
-			p.done(m)
-			p.release()
+			if p.settle(m) {
+				p.release()
+			}
 			return nil
 		}
 		if ctx.Err() != nil {
@@ -792,11 +813,13 @@ func streamCaptures(ctx context.Context, js jetstream.JetStream, subject string)
 
 // fail records a permanent failure and frees the message's slot.
 func (p *Publisher) fail(m *nats.Msg, err error) {
+	if !p.settle(m) {
+		return // another copy of it was stored meanwhile
+	}
 	p.failedN.Add(1)
 	if p.err == nil {
 		p.err = &PublishError{Subject: m.Subject, MsgID: m.Header.Get(jetstream.MsgIDHeader), Err: err}
 	}
-	p.done(m)
 	p.release()
 }
 

@@ -33,6 +33,23 @@ func admittedSettled(r *resequencer, pub string, streamSeq, n, settled uint64, n
 	return append(early, freed...)
 }
 
+// feeder feeds one publisher's messages to a resequencer, all at one
+// time, and keeps the numbers it applies, in order.
+type feeder struct {
+	r       *resequencer
+	applied []uint64
+}
+
+func newFeeder() *feeder { return &feeder{r: newResequencer(time.Minute)} }
+
+// feed admits message number n of publisher "a", at stream sequence
+// streamSeq, with the settled mark settled.
+func (f *feeder) feed(streamSeq, n, settled uint64) {
+	for _, h := range admittedSettled(f.r, "a", streamSeq, n, settled, time.Unix(0, 0)) {
+		f.applied = append(f.applied, h.seq)
+	}
+}
+
 // TestResequencerRestoresPublicationOrder feeds one publisher's messages
 // in the order a leader failover stores them (3 and 4 behind 5 to 7) and
 // another publisher's in order between them.
@@ -156,30 +173,23 @@ func TestResequencerInOrderAllocatesNothing(t *testing.T) {
 // duplicate) is not waited for once a later message's settled mark says it
 // was settled before that message was published.
 func TestResequencerSkipsWhatIsSettled(t *testing.T) {
-	r := newResequencer(time.Minute)
-	now := time.Unix(0, 0)
-	var applied []uint64
-	feed := func(streamSeq, n, settled uint64) {
-		for _, h := range admittedSettled(r, "a", streamSeq, n, settled, now) {
-			applied = append(applied, h.seq)
-		}
+	f := newFeeder()
+	f.feed(1, 1, 1)
+	f.feed(2, 3, 1) // 2 missing, maybe in flight
+	f.feed(3, 5, 2) // still maybe
+	if f.r.holding() != 2 || !slices.Equal(f.applied, []uint64{1}) {
+		t.Fatalf("holding %d, applied %v; want 2, [1]", f.r.holding(), f.applied)
 	}
-	feed(1, 1, 1)
-	feed(2, 3, 1) // 2 missing, maybe in flight
-	feed(3, 5, 2) // still maybe
-	if r.holding() != 2 || !slices.Equal(applied, []uint64{1}) {
-		t.Fatalf("holding %d, applied %v; want 2, [1]", r.holding(), applied)
+	f.feed(4, 6, 3) // 2 settled before 6 was published, and not seen: not coming
+	if want := []uint64{1, 3}; f.r.holding() != 2 || !slices.Equal(f.applied, want) {
+		t.Fatalf("holding %d, applied %v; want 2 (5 and 6, waiting for 4), %v", f.r.holding(), f.applied, want)
 	}
-	feed(4, 6, 3) // 2 settled before 6 was published, and not seen: not coming
-	if want := []uint64{1, 3}; r.holding() != 2 || !slices.Equal(applied, want) {
-		t.Fatalf("holding %d, applied %v; want 2 (5 and 6, waiting for 4), %v", r.holding(), applied, want)
+	f.feed(5, 7, 5) // 4 settled too: 5, 6, then 7
+	if want := []uint64{1, 3, 5, 6, 7}; f.r.holding() != 0 || !slices.Equal(f.applied, want) {
+		t.Fatalf("holding %d, applied %v; want 0, %v", f.r.holding(), f.applied, want)
 	}
-	feed(5, 7, 5) // 4 settled too: 5, 6, then 7
-	if want := []uint64{1, 3, 5, 6, 7}; r.holding() != 0 || !slices.Equal(applied, want) {
-		t.Fatalf("holding %d, applied %v; want 0, %v", r.holding(), applied, want)
-	}
-	if r.gaps != 0 {
-		t.Errorf("%d gaps given up on, want none: the settled mark says what is not coming", r.gaps)
+	if f.r.gaps != 0 {
+		t.Errorf("%d gaps given up on, want none: the settled mark says what is not coming", f.r.gaps)
 	}
 }
 
@@ -189,38 +199,31 @@ func TestResequencerSkipsWhatIsSettled(t *testing.T) {
 // mark, so the earlier ones still in flight are waited for, while those
 // below the mark, in the stream before it, are not.
 func TestResequencerNewPublisherStartsAtItsSettledMark(t *testing.T) {
-	r := newResequencer(time.Minute)
-	now := time.Unix(0, 0)
-	var applied []uint64
-	feed := func(streamSeq, n, settled uint64) {
-		for _, h := range admittedSettled(r, "a", streamSeq, n, settled, now) {
-			applied = append(applied, h.seq)
-		}
+	f := newFeeder()
+	f.feed(1, 3, 1) // 1 and 2 were sent and not yet stored
+	f.feed(2, 4, 1)
+	if len(f.applied) != 0 || f.r.holding() != 2 {
+		t.Fatalf("before 1 and 2: applied %v, holding %d; want none, 2", f.applied, f.r.holding())
 	}
-	feed(1, 3, 1) // 1 and 2 were sent and not yet stored
-	feed(2, 4, 1)
-	if len(applied) != 0 || r.holding() != 2 {
-		t.Fatalf("before 1 and 2: applied %v, holding %d; want none, 2", applied, r.holding())
-	}
-	feed(3, 1, 1)
-	feed(4, 2, 1)
-	if want := []uint64{1, 2, 3, 4}; !slices.Equal(applied, want) {
-		t.Fatalf("applied %v, want %v", applied, want)
+	f.feed(3, 1, 1)
+	f.feed(4, 2, 1)
+	if want := []uint64{1, 2, 3, 4}; !slices.Equal(f.applied, want) {
+		t.Fatalf("applied %v, want %v", f.applied, want)
 	}
 
 	// An aggregator that starts after a publisher's first messages (a
 	// stream trimmed by its limits): what is below the mark is not waited
 	// for, what is above it is.
-	r, applied = newResequencer(time.Minute), nil
-	feed(10, 1000, 998)
-	feed(11, 998, 998)
-	feed(12, 999, 998)
-	if want := []uint64{998, 999, 1000}; !slices.Equal(applied, want) {
-		t.Fatalf("started mid-run: applied %v, want %v", applied, want)
+	f = newFeeder()
+	f.feed(10, 1000, 998)
+	f.feed(11, 998, 998)
+	f.feed(12, 999, 998)
+	if want := []uint64{998, 999, 1000}; !slices.Equal(f.applied, want) {
+		t.Fatalf("started mid-run: applied %v, want %v", f.applied, want)
 	}
-	r, applied = newResequencer(time.Minute), nil
-	feed(10, 1000, 1000)
-	if want := []uint64{1000}; !slices.Equal(applied, want) {
-		t.Fatalf("started mid-run, all before settled: applied %v, want %v", applied, want)
+	f = newFeeder()
+	f.feed(10, 1000, 1000)
+	if want := []uint64{1000}; !slices.Equal(f.applied, want) {
+		t.Fatalf("started mid-run, all before settled: applied %v, want %v", f.applied, want)
 	}
 }

@@ -565,7 +565,7 @@ func (s *Service) handleValidated(ctx context.Context, m *natsbus.Message, ev *e
 	s.obs.Pending(m.Pending)
 	s.sinceSnap++
 	s.collectStored()
-	if s.cfg.SnapshotEvery > 0 && s.sinceSnap >= s.cfg.SnapshotEvery && s.snapshotSpaced() && s.reseq.holding() == 0 && s.onDuty() {
+	if s.cfg.SnapshotEvery > 0 && s.sinceSnap >= s.cfg.SnapshotEvery && s.mayTakeSnapshot() {
 		s.snapshotAsync(ctx)
 	}
 	return nil
@@ -613,8 +613,13 @@ func (s *Service) process(ctx context.Context, m *natsbus.Message, seq uint64, e
 	return nil
 }
 
-// snapshotSpaced reports whether SnapshotSpacing allows a snapshot now.
-func (s *Service) snapshotSpaced() bool { return !s.now().Before(s.snapNext) }
+// mayTakeSnapshot reports whether a periodic snapshot that is due (by
+// count or by interval) may be taken now: SnapshotSpacing allows it, no
+// message is held for its publisher's order (resequence.go), and it is
+// this aggregator's to take (onDuty).
+func (s *Service) mayTakeSnapshot() bool {
+	return !s.now().Before(s.snapNext) && s.reseq.holding() == 0 && s.onDuty()
+}
 
 // dutyRecheck is how long an aggregator off snapshot duty waits before it
 // asks again: a snapshot is due at every message once the count is
@@ -724,7 +729,7 @@ func (s *Service) tick(ctx context.Context) error {
 		}
 	}
 	s.collectStored()
-	if s.sinceSnap > 0 && s.cfg.SnapshotInterval > 0 && s.now().Sub(s.snapAt) >= s.cfg.SnapshotInterval && s.snapshotSpaced() && s.reseq.holding() == 0 && s.onDuty() {
+	if s.sinceSnap > 0 && s.cfg.SnapshotInterval > 0 && s.now().Sub(s.snapAt) >= s.cfg.SnapshotInterval && s.mayTakeSnapshot() {
 		s.snapshotAsync(ctx)
 	}
 	return nil

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -261,6 +262,18 @@ func testCtx(t *testing.T, d time.Duration) context.Context {
 }
 
 // streamLastSeq returns the EXHAUST stream's last sequence.
+// produceDay runs exhaust produce for a day of persons people (the
+// default seed) on srv and returns a JetStream context on it and the
+// stream's last sequence.
+func produceDay(t *testing.T, srv *natsbus.Server, persons int) (jetstream.JetStream, uint64) {
+	t.Helper()
+	_, js := natstest.Connect(t, srv)
+	if code, _, stderr := runCLI(t, t.Context(), nil, "produce", "--nats", srv.URL(), "--persons", strconv.Itoa(persons), "--days", "1", "--fast"); code != 0 {
+		t.Fatalf("produce: exit %d: %s", code, stderr)
+	}
+	return js, streamLastSeq(t, js)
+}
+
 func streamLastSeq(t *testing.T, js jetstream.JetStream) uint64 {
 	t.Helper()
 	ctx := testCtx(t, 5*time.Second)

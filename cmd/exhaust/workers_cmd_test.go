@@ -17,15 +17,11 @@ import (
 // server where no group ever formed, a one-line error.
 func TestWorkersListsTheGroup(t *testing.T) {
 	srv := natstest.RunServer(t)
-	_, js := natstest.Connect(t, srv)
 	if code, _, stderr := runCLI(t, t.Context(), nil, "workers", "--nats", srv.URL()); code != 1 || !strings.Contains(stderr, "no bucket EXHAUST_WORKERS") ||
 		strings.Count(strings.TrimRight(stderr, "\n"), "\n") != 0 {
 		t.Errorf("workers before any group: exit %d, stderr %q; want exit 1 and a one-line error naming the bucket", code, stderr)
 	}
-	if code, _, stderr := runCLI(t, t.Context(), nil, "produce", "--nats", srv.URL(), "--persons", "6", "--days", "1", "--fast"); code != 0 {
-		t.Fatalf("produce: exit %d: %s", code, stderr)
-	}
-	total := streamLastSeq(t, js)
+	js, total := produceDay(t, srv, 6)
 	flags := []string{"--nats", srv.URL(), "--snapshot-interval", "100ms"}
 	group := []*aggregateRun{startAggregate(t, flags...), startAggregate(t, flags...)}
 	live := []int{0, 1}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
@@ -287,6 +288,19 @@ type workerScrape struct {
 	scores                   bool // it exports the city's accuracy
 }
 
+// parseMetrics reads the exposition of base's /metrics from resp and
+// closes it.
+func parseMetrics(t *testing.T, base string, resp *http.Response) map[string]*dto.MetricFamily {
+	t.Helper()
+	defer resp.Body.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatalf("parse %s/metrics: %v", base, err)
+	}
+	return fams
+}
+
 func scrapeWorker(t *testing.T, w *workerRun) workerScrape {
 	t.Helper()
 	resp, err := http.Get(w.base + "/metrics")
@@ -298,12 +312,7 @@ func scrapeWorker(t *testing.T, w *workerRun) workerScrape {
 		}
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := parser.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		t.Fatalf("parse %s/metrics: %v", w.base, err)
-	}
+	fams := parseMetrics(t, w.base, resp)
 	gauge := func(name string) float64 {
 		f, ok := fams[name]
 		if !ok || len(f.GetMetric()) != 1 {
@@ -467,11 +476,7 @@ var handledLine = regexp.MustCompile(`stopped: (\d+) messages handled`)
 // slot's snapshot.
 func TestNewWorkerStartsFromAPeersSnapshot(t *testing.T) {
 	srv := natstest.RunServer(t)
-	_, js := natstest.Connect(t, srv)
-	if code, _, stderr := runCLI(t, t.Context(), nil, "produce", "--nats", srv.URL(), "--persons", "6", "--days", "1", "--fast"); code != 0 {
-		t.Fatalf("produce: exit %d: %s", code, stderr)
-	}
-	total := streamLastSeq(t, js)
+	js, total := produceDay(t, srv, 6)
 	first := startAggregate(t, "--nats", srv.URL(), "--snapshot-interval", "100ms")
 	waitFor(t, time.Minute, "the first worker's snapshot covering the stream", func() bool {
 		first.check(t)
@@ -528,12 +533,7 @@ func snapshotsEncoded(t *testing.T, base string) uint64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := parser.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		t.Fatalf("parse %s/metrics: %v", base, err)
-	}
+	fams := parseMetrics(t, base, resp)
 	for _, m := range fams["exhaust_snapshot_seconds"].GetMetric() {
 		for _, l := range m.GetLabel() {
 			if l.GetName() == "phase" && l.GetValue() == "encode" {
@@ -551,11 +551,7 @@ func snapshotsEncoded(t *testing.T, base string) uint64 {
 // it leaves, the other takes the duty over.
 func TestOneWorkerSavesTheGroupsSnapshots(t *testing.T) {
 	srv := natstest.RunServer(t)
-	_, js := natstest.Connect(t, srv)
-	if code, _, stderr := runCLI(t, t.Context(), nil, "produce", "--nats", srv.URL(), "--persons", "6", "--days", "1", "--fast"); code != 0 {
-		t.Fatalf("produce: exit %d: %s", code, stderr)
-	}
-	total := streamLastSeq(t, js)
+	js, total := produceDay(t, srv, 6)
 	flags := []string{"--nats", srv.URL(), "--snapshot-every", "50", "--snapshot-interval", "100ms"}
 	workers := []*aggregateRun{startAggregate(t, flags...), startAggregate(t, flags...)}
 	if got := slotOf(t, workers[1].stdout.String()); got != workerConsumer(1) {

@@ -175,7 +175,10 @@ type cooccur struct {
 	// has still to weigh again (see review), nil between reviews.
 	Closing   *closing
 	Reviewing *reviewing
-	Anchors   map[event.ID]*anchor
+	// BinRecords counts the records since the last bin closed: the next
+	// bin's reading is spread over half as many (see spreadOver).
+	BinRecords int
+	Anchors    map[event.ID]*anchor
 	// InView is the most phones located in one bin so far: the population
 	// a candidate is picked out of.
 	InView int32
@@ -459,23 +462,33 @@ func (l *Linker) closeBins() {
 }
 
 // closing is a bin being read: its anchors in identifier order, the next
-// to observe, and how many to observe per record.
+// to observe, how many records its reading is spread over, and how many
+// have gone by since it closed.
 type closing struct {
 	Bin     int64
 	Bn      *bin
 	anchors []event.ID
 	Next    int
-	step    int
+	Spread  int
+	Records int
 }
 
 // Reading a bin's anchors all at once stopped the stream: at 10,000
 // people, 50 to 150 ms every ten minutes of event time, so that at
 // 10,000 events a second a tenth of the events waited behind it (p99
-// publish→fact 165 ms). The anchors are read a few per record instead, at
-// least closeStep and enough to be done within closeSpread records; a bin
-// not yet done when the next closes is finished then, at once. Which
-// record reads which anchor depends only on the records, so the linker
-// stays a function of its input, and a snapshot holds the bin being read.
+// publish→fact 165 ms). The anchors are read a few per record instead,
+// spread over closeSpread records or, if it is fewer, closeStep anchors
+// a record. That was still too dense for a city: reading a busy bin at
+// 10,000 people costs 110 to 250 ms, and 4 anchors a record put 0.5 to
+// 0.9 ms on each of some 250 records, 50 times a record's usual cost, so
+// that a stream at 10,000 events a second fell 150 to 250 ms behind
+// every bin (docs/scaling.md, "Where the latency tail came from"). So the
+// reading is also spread over at least half as many records as the bin
+// before had (co.BinRecords): a bin closes about as often as the one
+// before, and is read well before the next closes. A bin not yet done
+// when the next closes is finished then, at once. Which record reads which
+// anchor depends only on the records, so the linker stays a function of
+// its input, and a snapshot holds the bin being read.
 const (
 	closeStep   = 4
 	closeSpread = 256
@@ -506,6 +519,7 @@ func (l *Linker) closeBin(b int64) {
 		bn = newBin()
 	}
 	l.startClosing(b, bn, 0)
+	co.BinRecords = 0
 }
 
 // startClosing makes bn, bin b, the one being read, from its anchor next
@@ -515,17 +529,29 @@ func (l *Linker) startClosing(b int64, bn *bin, next int) {
 	l.grid(bn)
 	co.InView = max(co.InView, int32(len(bn.Phones)))
 	anchors := sortedKeys(bn.Anchors, graph.CompareID)
-	co.Closing = &closing{Bin: b, Bn: bn, anchors: anchors, Next: next, step: max(closeStep, len(anchors)/closeSpread)}
+	co.Closing = &closing{Bin: b, Bn: bn, anchors: anchors, Next: next, Spread: spreadOver(len(anchors), co.BinRecords)}
+}
+
+// spreadOver returns how many records the reading of n anchors is spread
+// over, when the bin before had records of them: closeSpread records or
+// closeStep anchors a record, whichever is faster, and never faster than
+// half the bin before.
+func spreadOver(n, records int) int {
+	step := max(closeStep, n/closeSpread)
+	return max(1, (n+step-1)/step, records/2)
 }
 
 // stepClosing reads the next few anchors of the bin being read, and
 // finishes it after the last.
 func (l *Linker) stepClosing() {
+	l.co.BinRecords++
 	c := l.co.Closing
 	if c == nil {
 		return
 	}
-	l.readAnchors(c, min(len(c.anchors), c.Next+c.step))
+	c.Records++
+	// On schedule: after r of its Spread records, r/Spread of the anchors.
+	l.readAnchors(c, min(len(c.anchors), (c.Records*len(c.anchors)+c.Spread-1)/c.Spread))
 	if c.Next == len(c.anchors) {
 		l.finishClosing()
 	}

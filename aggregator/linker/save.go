@@ -21,8 +21,9 @@ import (
 // with package wire instead of gob (whose reflection was most of a
 // snapshot's pause), after partMagic, names phones by graph handle and
 // writes only the chunks a history holds; 8 holds the bin being read (see
-// closing); 9 the review under way (see reviewing).
-const snapshotVersion = 9
+// closing); 9 the review under way (see reviewing); 10 how the bin being
+// read is spread over the records (see spreadOver).
+const snapshotVersion = 10
 
 // partMagic opens the linker's part, so that an older part (gob, up to
 // version 6) or another part read by mistake is refused in plain words.
@@ -130,7 +131,10 @@ func (l *Linker) save(out io.Writer) error {
 	if c := co.Closing; c != nil {
 		writeBin(w, c.Bin, c.Bn)
 		w.Uvarint(uint64(c.Next))
+		w.Uvarint(uint64(c.Spread))
+		w.Uvarint(uint64(c.Records))
 	}
+	w.Uvarint(uint64(co.BinRecords))
 	w.Bool(co.Reviewing != nil)
 	if rv := co.Reviewing; rv != nil {
 		w.Uvarint(uint64(len(rv.IDs)))
@@ -281,11 +285,16 @@ func (l *Linker) load(in io.Reader) error {
 	}
 	var closing *bin
 	var closingBin int64
-	var next int
+	var next, spread, records int
 	if r.Bool() {
 		closingBin, closing = readBin(r, nodes)
 		next = r.Len(len(closing.Anchors))
+		spread, records = r.Len(maxList), r.Len(maxList)
+		if spread == 0 && r.Err() == nil {
+			r.Fail("a bin read over no record")
+		}
 	}
+	co.BinRecords = r.Len(maxList)
 	if r.Bool() {
 		rv := &reviewing{}
 		n := r.Len(maxList)
@@ -306,6 +315,7 @@ func (l *Linker) load(in io.Reader) error {
 	}
 	if closing != nil {
 		l.startClosing(closingBin, closing, next)
+		co.Closing.Spread, co.Closing.Records = spread, records
 	}
 	return nil
 }

@@ -177,9 +177,9 @@ func TestLoadRefusesOldPart(t *testing.T) {
 			}
 		})
 	}
-	t.Run("version 10", func(t *testing.T) {
-		err := New(DefaultConfig(), graph.New()).Load(strings.NewReader(partMagic + "\x0a"))
-		if err == nil || !strings.Contains(err.Error(), "version 10") {
+	t.Run("version 11", func(t *testing.T) {
+		err := New(DefaultConfig(), graph.New()).Load(strings.NewReader(partMagic + "\x0b"))
+		if err == nil || !strings.Contains(err.Error(), "version 11") {
 			t.Fatalf("got %v, want a version error", err)
 		}
 	})
@@ -230,7 +230,7 @@ func TestSavedFields(t *testing.T) {
 		{times{}, "Ring Next Sorted"},
 		{joiner{}, "Pays Baskets NextPrune"},
 		{joinRec{}, "T Place Amount ID Event Done"},
-		{cooccur{}, "Tracks trackIdx Bins Prev PrevBin Closed Closing Reviewing Anchors InView NextForget NextReview Hist OriginX OriginY HasOrigin Fixes Contra Vetoes Splits OddEvents Late Crowded Links Unresolved Undone"},
+		{cooccur{}, "Tracks trackIdx Bins Prev PrevBin Closed Closing Reviewing BinRecords Anchors InView NextForget NextReview Hist OriginX OriginY HasOrigin Fixes Contra Vetoes Splits OddEvents Late Crowded Links Unresolved Undone"},
 		{track{}, "ID h Lat Lon Acc T Covered Event"},
 		{anchor{}, "Cands Past Obs Rest Dropped NDropped Blocked Linked Mask LastX LastY LastBin"},
 		{cand{}, "Score First Last Phone Hits Misses Days LastDay EvA EvP Place"},
@@ -239,7 +239,7 @@ func TestSavedFields(t *testing.T) {
 		{fix{}, "T X Y Acc Event"},
 		{pairKey{}, "A B"},
 		{bin{}, "Phones Anchors list grid byHandle stamp views"},
-		{closing{}, "Bin Bn anchors Next step"},
+		{closing{}, "Bin Bn anchors Next Spread Records"},
 		{reviewing{}, "IDs Step"},
 		{spot{}, "X Y Acc From To Event Place"},
 		{Split{}, "Time Link A B EventA EventB Why"},

@@ -474,21 +474,21 @@ type closing struct {
 }
 
 // Reading a bin's anchors all at once stopped the stream: at 10,000
-// people, 50 to 150 ms every ten minutes of event time, so that at
-// 10,000 events a second a tenth of the events waited behind it (p99
-// publish→fact 165 ms). The anchors are read a few per record instead,
-// spread over closeSpread records or, if it is fewer, closeStep anchors
-// a record. That was still too dense for a city: reading a busy bin at
-// 10,000 people costs 110 to 250 ms, and 4 anchors a record put 0.5 to
-// 0.9 ms on each of some 250 records, 50 times a record's usual cost, so
-// that a stream at 10,000 events a second fell 150 to 250 ms behind
-// every bin (docs/scaling.md, "Where the latency tail came from"). So the
-// reading is also spread over at least half as many records as the bin
-// before had (co.BinRecords): a bin closes about as often as the one
-// before, and is read well before the next closes. A bin not yet done
-// when the next closes is finished then, at once. Which record reads which
-// anchor depends only on the records, so the linker stays a function of
-// its input, and a snapshot holds the bin being read.
+// people, 50 to 150 ms every ten minutes of event time, so that at 10,000
+// events a second a tenth of the events waited behind it (p99
+// publish→fact 165 ms). The anchors were then read a few per record,
+// spread over closeSpread records or, if it is fewer, closeStep anchors a
+// record. That was still too dense for a city: a busy bin at 10,000
+// people takes 110 to 250 ms to read, and 4 anchors a record put 0.5 to
+// 0.9 ms on each of some 250 records in a row, 50 times a record's usual
+// cost, so that a stream at 10,000 events a second fell 100 ms and more
+// behind every busy bin (docs/performance.md, "A closed bin read over half
+// a bin's records"). So the reading is also spread over at least half as
+// many records as the bin before had (co.BinRecords): a bin closes about
+// as often as the one before, and is read well before the next closes. A
+// bin not yet done when the next closes is finished then, at once. Which
+// record reads which anchor depends only on the records, so the linker
+// stays a function of its input, and a snapshot holds the bin being read.
 const (
 	closeStep   = 4
 	closeSpread = 256

@@ -132,3 +132,12 @@ func (l *Linker) ReviewLeft() int {
 	}
 	return 0
 }
+
+// Closing returns the bin being read, its anchors and how many of them
+// are read (ok false when no bin is being read).
+func (l *Linker) Closing() (bin int64, anchors, read int, ok bool) {
+	if c := l.co.Closing; c != nil {
+		return c.Bin, len(c.anchors), c.Next, true
+	}
+	return 0, 0, 0, false
+}

@@ -164,7 +164,7 @@ func TestSnapshotReplayCity(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a day of 1,000 people")
 	}
-	records := decodedDay(t, 1000)
+	records := sharedDay(t, 1000)
 	g := graph.New()
 	l := linker.New(linker.DefaultConfig(), g)
 	apply(g, l, records)
@@ -187,7 +187,7 @@ func TestSnapshotReplayMidBin(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a day of 1,000 people")
 	}
-	records := decodedDay(t, 1000)
+	records := sharedDay(t, 1000)
 	g := graph.New()
 	l := linker.New(linker.DefaultConfig(), g)
 	cuts := map[string]int{}

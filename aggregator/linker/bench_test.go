@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -131,22 +132,54 @@ func cpuTime(tb testing.TB) int64 {
 // order.
 func decodedDay(tb testing.TB, n int) []*obs.Record {
 	tb.Helper()
+	records, err := makeDay(n)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return records
+}
+
+// days holds the days sharedDay made, by population.
+var days sync.Map // int → *dayOnce
+
+type dayOnce struct {
+	once    sync.Once
+	records []*obs.Record
+	err     error
+}
+
+// sharedDay is decodedDay made once per test binary and population:
+// several tests replay the same day of 1,000 people, and the linker only
+// reads records. Benchmarks make their own, so that one population's day
+// does not weigh on the next one's memory.
+func sharedDay(t *testing.T, n int) []*obs.Record {
+	t.Helper()
+	v, _ := days.LoadOrStore(n, &dayOnce{})
+	d := v.(*dayOnce)
+	d.once.Do(func() { d.records, d.err = makeDay(n) })
+	if d.err != nil {
+		t.Fatal(d.err)
+	}
+	return d.records
+}
+
+func makeDay(n int) ([]*obs.Record, error) {
 	cfg := world.DefaultConfig()
 	cfg.Persons = n
 	w, err := world.New(cfg)
 	if err != nil {
-		tb.Fatal(err)
+		return nil, err
 	}
 	ps, err := producers.Select(nil)
 	if err != nil {
-		tb.Fatal(err)
+		return nil, err
 	}
 	day := w.Day(1)
 	var evs []event.Event
 	for _, p := range ps {
 		e, err := producers.Collect(p, cfg.Seed, day)
 		if err != nil {
-			tb.Fatal(err)
+			return nil, err
 		}
 		evs = append(evs, e...)
 	}
@@ -155,14 +188,14 @@ func decodedDay(tb testing.TB, n int) []*obs.Record {
 	for i := range evs {
 		data, err := json.Marshal(evs[i].Data)
 		if err != nil {
-			tb.Fatal(err)
+			return nil, err
 		}
 		evs[i].Data = json.RawMessage(data)
 		if out[i], err = obs.Decode(&evs[i]); err != nil {
-			tb.Fatal(err)
+			return nil, err
 		}
 	}
-	return out
+	return out, nil
 }
 
 // savePersons is the population BenchmarkSave saves a day of.

@@ -19,7 +19,7 @@ func TestClosedBinReadOverHalfTheBinBefore(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a day of 1,000 people")
 	}
-	records := decodedDay(t, 1000)
+	records := sharedDay(t, 1000)
 	g := graph.New()
 	l := linker.New(linker.DefaultConfig(), g)
 	var (

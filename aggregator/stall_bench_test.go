@@ -35,6 +35,9 @@ var (
 //
 //	go test ./aggregator -run '^$' -bench ApplyStalls -benchtime 600000x -stall.persons 10000
 func BenchmarkApplyStalls(b *testing.B) {
+	if !(*stallRate > 0) {
+		b.Fatalf("-stall.rate %v: want events per second above 0", *stallRate)
+	}
 	s, err := aggtest.Generate(1, *stallPersons, 2, nil)
 	if err != nil {
 		b.Fatal(err)

@@ -268,10 +268,13 @@ func (x *Exporter) Resequenced(n, gaps uint64) {
 }
 
 // Queues records the depths of the applier's queue and the side
-// goroutine's, as the applier found them taking a batch.
-func (x *Exporter) Queues(applier, side int) {
-	x.applierQueue.Observe(float64(applier))
-	x.sideQueue.Observe(float64(side))
+// goroutine's, as the applier found them taking a batch, once for each of
+// the batch's messages.
+func (x *Exporter) Queues(applier, side, messages int) {
+	for range messages {
+		x.applierQueue.Observe(float64(applier))
+		x.sideQueue.Observe(float64(side))
+	}
 }
 
 // Snapshot records one snapshot's phases and size; a failed one counts as a

@@ -476,10 +476,10 @@ func TestObserver(t *testing.T) {
 			"exhaust_event_lag_seconds", nil, 2, 2},
 		{"processing in seconds", func(x *promexport.Exporter) { x.Processed(250 * time.Millisecond) },
 			"exhaust_event_processing_seconds", nil, 1, 0.25},
-		{"applier queue by batch", func(x *promexport.Exporter) { x.Queues(40, 3); x.Queues(1, 0) },
-			"exhaust_queue_depth", []string{"queue", promexport.QueueApplier}, 2, 41},
-		{"side queue by batch", func(x *promexport.Exporter) { x.Queues(40, 3); x.Queues(1, 0) },
-			"exhaust_queue_depth", []string{"queue", promexport.QueueSide}, 2, 3},
+		{"applier queue by message", func(x *promexport.Exporter) { x.Queues(40, 3, 32); x.Queues(1, 0, 1) },
+			"exhaust_queue_depth", []string{"queue", promexport.QueueApplier}, 33, 32*40 + 1},
+		{"side queue by message", func(x *promexport.Exporter) { x.Queues(40, 3, 32); x.Queues(1, 0, 1) },
+			"exhaust_queue_depth", []string{"queue", promexport.QueueSide}, 33, 32 * 3},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

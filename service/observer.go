@@ -31,11 +31,14 @@ type Observer interface {
 	Resequenced(n, gaps uint64)
 	// Queues reports the depth of the aggregator's two in-process queues
 	// each time the applier takes a batch of messages (the parallel
-	// pipeline only): applier, the messages read from the consumer and
-	// not yet applied, the batch being taken included; side, the records
-	// applied and waiting for facts and traces (aggregator.Engine's side
-	// goroutine).
-	Queues(applier, side int)
+	// pipeline only), for each of its messages: applier, the messages
+	// read from the consumer and not yet applied, the batch being taken
+	// included; side, the records applied and waiting for facts and
+	// traces (aggregator.Engine's side goroutine); messages, how many the
+	// batch holds. Counted per message, the depths weigh a stall by the
+	// messages it held up: after one, many messages find a deep queue, in
+	// few batches.
+	Queues(applier, side, messages int)
 	// Snapshot reports one snapshot: how long serialising the state took
 	// (the applier waits for it), how long storing it took (in the
 	// background), its size in bytes, and err if it failed.
@@ -69,7 +72,7 @@ func (NopObserver) Held(int) {}
 func (NopObserver) Resequenced(uint64, uint64) {}
 
 // Queues implements Observer.
-func (NopObserver) Queues(int, int) {}
+func (NopObserver) Queues(int, int, int) {}
 
 // Snapshot implements Observer.
 func (NopObserver) Snapshot(time.Duration, time.Duration, int, error) {}

@@ -183,7 +183,7 @@ func (s *Service) applyInOrder(ctx context.Context, order <-chan []*job, queued 
 				return err
 			}
 		case batch := <-order:
-			s.obs.Queues(int(queued.Add(-int64(len(batch))))+len(batch), s.cfg.Engine.SideQueued())
+			s.obs.Queues(int(queued.Add(-int64(len(batch))))+len(batch), s.cfg.Engine.SideQueued(), len(batch))
 			for _, j := range batch {
 				if err := ctx.Err(); err != nil {
 					return err

@@ -61,9 +61,10 @@ func TestWorkersDoNotChangeTheResult(t *testing.T) {
 }
 
 // TestQueuesShowTheBacklog: with a day already in the stream, the reader
-// runs ahead of the applier, and the applier reports, batch by batch, how
-// many messages wait for it: at least the batch it takes, more than one
-// batch while it catches up, never more than the reader may queue.
+// runs ahead of the applier, and the applier reports, batch by batch and
+// once for each message, how many messages wait for it: at least the
+// batch it takes, more than one batch while it catches up, never more
+// than the reader may queue.
 func TestQueuesShowTheBacklog(t *testing.T) {
 	v := newValidator(t)
 	g := generate(t, 30, 1)
@@ -84,6 +85,9 @@ func TestQueuesShowTheBacklog(t *testing.T) {
 	t.Logf("%d messages, %d batches; applier queue %d to %d, side queue up to %d", last, o.batches, o.applierMin, o.applierMax, o.sideMax)
 	if o.batches < int(last)/batch {
 		t.Errorf("queues reported %d times for %d messages, want once a batch (at least %d)", o.batches, last, int(last)/batch)
+	}
+	if o.queued != int(last) {
+		t.Errorf("queues reported for %d messages, want each of the %d once", o.queued, last)
 	}
 	if o.applierMin < 1 {
 		t.Errorf("applier queue %d when taking a batch, want at least the batch", o.applierMin)

@@ -158,8 +158,9 @@ type recorder struct {
 	lags      int
 	snapshots int // stored
 	snapErrs  int
-	// Queues: how often it was called, and the deepest queues it saw.
-	batches             int
+	// Queues: how often it was called, for how many messages, and the
+	// deepest queues it saw.
+	batches, queued     int
 	applierMin          int
 	applierMax, sideMax int
 }
@@ -179,13 +180,14 @@ func (r *recorder) Lag(time.Duration)       { r.mu.Lock(); r.lags++; r.mu.Unlock
 func (r *recorder) Pending(uint64)          {}
 func (r *recorder) Held(int)                {}
 func (r *recorder) Resequenced(_, _ uint64) {}
-func (r *recorder) Queues(applier, side int) {
+func (r *recorder) Queues(applier, side, messages int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.batches == 0 || applier < r.applierMin {
 		r.applierMin = applier
 	}
 	r.batches++
+	r.queued += messages
 	r.applierMax = max(r.applierMax, applier)
 	r.sideMax = max(r.sideMax, side)
 }

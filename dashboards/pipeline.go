@@ -168,7 +168,7 @@ func pipeline() *dashboard.DashboardBuilder {
 	})
 	graph(d, panel{
 		title:  "Queues inside the aggregator, p99",
-		shows:  "99th percentile of the depth of each in-process queue, as the applier finds it taking a batch, by worker: applier, messages read and not yet applied (at most 1,088); side, records waiting for facts and traces (at most 256).",
+		shows:  "99th percentile of the depth of each in-process queue, as the applier finds it taking a batch, counted per message, by worker: applier, messages read and not yet applied (at most 1,088); side, records waiting for facts and traces (at most 256).",
 		lesson: "a pipeline is as fast as its slowest stage, and the queue in front of that stage is the one that fills: applier full means linking is the bottleneck, side full means facts and traces are (docs/scaling.md).",
 		unit:   units.Short, w: 8, h: 8,
 		queries: []query{{expr: `histogram_quantile(0.99, sum by (instance, queue, le) (rate(exhaust_queue_depth_bucket[$__rate_interval])))`, legend: "{{queue}} {{instance}}"}},

@@ -202,8 +202,8 @@ func (w *Worker) follow(ctx context.Context) error {
 
 // note takes one change of a slot's key into the live slots.
 func (w *Worker) note(entry jetstream.KeyValueEntry) {
-	n, err := strconv.Atoi(strings.TrimPrefix(entry.Key(), workerKeyPrefix))
-	if err != nil {
+	n, ok := slotOf(entry.Key())
+	if !ok {
 		return
 	}
 	w.mu.Lock()
@@ -241,8 +241,8 @@ func ListWorkers(ctx context.Context, js jetstream.JetStream) ([]WorkerInfo, tim
 	}
 	var out []WorkerInfo
 	for key := range keys.Keys() {
-		slot, err := strconv.Atoi(strings.TrimPrefix(key, workerKeyPrefix))
-		if err != nil || key != slotKey(slot) {
+		slot, ok := slotOf(key)
+		if !ok {
 			continue
 		}
 		entry, err := kv.Get(ctx, key)
@@ -265,6 +265,13 @@ func ListWorkers(ctx context.Context, js jetstream.JetStream) ([]WorkerInfo, tim
 
 // slotKey is slot's key in WorkerBucket.
 func slotKey(slot int) string { return workerKeyPrefix + strconv.Itoa(slot) }
+
+// slotOf is the slot whose key is key (see slotKey), false if key is no
+// slot's.
+func slotOf(key string) (int, bool) {
+	slot, err := strconv.Atoi(strings.TrimPrefix(key, workerKeyPrefix))
+	return slot, err == nil && key == slotKey(slot)
+}
 
 // take records slot, its value and its revision as w's.
 func (w *Worker) take(slot int, value []byte, rev uint64) {

@@ -71,7 +71,7 @@ type Exporter struct {
 	reseq      prometheus.Counter
 	gaps       prometheus.Counter
 	queues     *prometheus.HistogramVec
-	// The two series of queues, resolved once: one observation per batch.
+	// The two series of queues, resolved once: observed for every message.
 	applierQueue, sideQueue prometheus.Observer
 }
 
@@ -174,7 +174,7 @@ func New(reg prometheus.Registerer, e *aggregator.Engine, opts Options) (*Export
 		}),
 		queues: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "exhaust_queue_depth",
-			Help:    "Depth of the aggregator's in-process queues, observed each time the applier takes a batch of messages: applier, messages read from the consumer and not yet applied; side, records applied and waiting for facts and traces.",
+			Help:    "Depth of the aggregator's in-process queues, observed for each message of the batch the applier takes: applier, messages read from the consumer and not yet applied; side, records applied and waiting for facts and traces.",
 			Buckets: queueBuckets,
 		}, []string{"queue"}),
 	}

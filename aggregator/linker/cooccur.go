@@ -533,9 +533,9 @@ func (l *Linker) startClosing(b int64, bn *bin, next int) {
 }
 
 // spreadOver returns how many records the reading of n anchors is spread
-// over, when the bin before had records of them: closeSpread records or
-// closeStep anchors a record, whichever is faster, and never faster than
-// half the bin before.
+// over when the bin before had the given number of records: closeSpread
+// records or closeStep anchors a record, whichever is faster, and never
+// faster than half the bin before.
 func spreadOver(n, records int) int {
 	step := max(closeStep, n/closeSpread)
 	return max(1, (n+step-1)/step, records/2)

@@ -217,13 +217,17 @@ func workerConsumer(slot int) string {
 	return natsbus.DefaultConsumer + "-" + strconv.Itoa(slot)
 }
 
-// workerSnapshot is worker slot's snapshot object: its consumer's name,
-// and the default object for slot 0 (see snapshotName).
-func workerSnapshot(slot int) string {
-	if slot == 0 {
+// workerSnapshot is worker slot's snapshot object (see snapshotObjectOf).
+func workerSnapshot(slot int) string { return snapshotObjectOf(workerConsumer(slot)) }
+
+// snapshotObjectOf is the snapshot object of an aggregator that consumes
+// with consumer: the consumer's name, and the default object for the
+// default consumer.
+func snapshotObjectOf(consumer string) string {
+	if consumer == natsbus.DefaultConsumer {
 		return natsbus.DefaultSnapshotObject
 	}
-	return workerConsumer(slot)
+	return consumer
 }
 
 // isWorkerSnapshot reports whether an object of the snapshot bucket is a
@@ -248,14 +252,10 @@ func hostname() string {
 // default consumer, the consumer's name otherwise, so that two aggregators
 // never overwrite each other's state.
 func (o *aggregateOptions) snapshotName() string {
-	switch {
-	case o.snapshotObject != "":
+	if o.snapshotObject != "" {
 		return o.snapshotObject
-	case o.consumer == natsbus.DefaultConsumer:
-		return natsbus.DefaultSnapshotObject
-	default:
-		return o.consumer
 	}
+	return snapshotObjectOf(o.consumer)
 }
 
 // aggregatorApp is the aggregator wired up: Engine, consuming service,

@@ -96,7 +96,7 @@ type scaleReport struct {
 	ReferenceLatencyP99Ms float64 `json:"reference_latency_p99_ms"`
 
 	// Depth of the aggregator's in-process queues (exhaust_queue_depth),
-	// as the applier found them at each batch: while it caught up on the
+	// as the applier found them at each batch, counted per message: while it caught up on the
 	// stream, flat out, the queue in front of the slowest stage fills;
 	// while the paced events flowed, both should stay near empty. Applier:
 	// messages read and not yet applied; side: records waiting for facts

@@ -83,6 +83,12 @@ func (p *personsFlag) Set(s string) error {
 	return nil
 }
 
+// scaleAtClose makes BenchmarkObserveScale read each closed bin at once
+// (ReadAtClose), so that a CPU profile tells the scoring of a closed bin,
+// which a partitioned scorer could share out, from the decisions, which
+// stay in one order (docs/scaling.md, step 3).
+var scaleAtClose = flag.Bool("scale.at-close", false, "BenchmarkObserveScale reads each closed bin at once, every anchor scored before any is decided")
+
 func init() {
 	flag.Var(scalePersons, "scale.persons", "populations of BenchmarkObserveScale, comma-separated")
 }
@@ -102,6 +108,9 @@ func BenchmarkObserveScale(b *testing.B) {
 			for range b.N {
 				g := graph.New()
 				l := linker.New(linker.DefaultConfig(), g)
+				if *scaleAtClose {
+					linker.ReadAtClose(l)
+				}
 				apply(g, l, records)
 				ids, st = g.Stats().Identifiers, l.Stats()
 			}

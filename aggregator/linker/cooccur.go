@@ -458,6 +458,9 @@ func (l *Linker) closeBins() {
 		}
 		l.closeBin(next)
 		co.Closed = next
+		if l.atClose {
+			l.finishClosing()
+		}
 	}
 }
 
@@ -570,6 +573,9 @@ func (l *Linker) readAnchors(c *closing, end int) {
 		for _, sp := range c.Bn.Anchors[id] {
 			l.observe(id, sp, c.Bin, c.Bn, prev)
 		}
+	}
+	if l.atClose {
+		l.decideRead()
 	}
 }
 
@@ -817,6 +823,16 @@ func (l *Linker) observe(id event.ID, o spot, b int64, bn, prev *bin) {
 		a.Past[len(a.Past)-1] = po
 	}
 	a.prune(keep)
+	if l.atClose {
+		l.undecided = append(l.undecided, id)
+		return
+	}
+	l.settle(id, a)
+}
+
+// settle tests the anchor's link against its evidence if it has one, or
+// links it if the evidence is enough.
+func (l *Linker) settle(id event.ID, a *anchor) {
 	if a.Linked != (event.ID{}) {
 		l.recheck(id, a)
 		return

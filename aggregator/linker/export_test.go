@@ -141,3 +141,19 @@ func (l *Linker) Closing() (bin int64, anchors, read int, ok bool) {
 	}
 	return 0, 0, 0, false
 }
+
+// ReadAtClose makes l read each closed bin as a partitioned scorer would:
+// every anchor scored when the bin closes, then each decided (barrier.go).
+func ReadAtClose(l *Linker) { l.atClose = true }
+
+// Decisions counts the co-occurrence links l has made and the inferred
+// links it has undone.
+func (l *Linker) Decisions() int64 { return l.co.Links + l.co.Undone }
+
+// OnObserve calls f with each observation's linker and a key of the bin it
+// is read in, until the returned function is called. Not safe with
+// parallel tests.
+func OnObserve(f func(l *Linker, bin any)) (stop func()) {
+	testObserve = func(l *Linker, _ spot, bn *bin) { f(l, bn) }
+	return func() { testObserve = nil }
+}

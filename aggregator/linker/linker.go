@@ -37,6 +37,12 @@ type Linker struct {
 	near   []nearness        // a search's answer
 	cells  [][]int32         // the grid cells a view reads
 	places map[string]string // interned place ids (see place)
+
+	// atClose, set by tests only, reads each closed bin as a partitioned
+	// scorer would (see barrier.go); undecided holds its anchors to
+	// decide once the bin is read.
+	atClose   bool
+	undecided []event.ID
 }
 
 type whyKey struct {

@@ -226,7 +226,7 @@ func TestSavedFields(t *testing.T) {
 		v      any
 		fields string // in declaration order; unexported ones are caches, rebuilt by Load
 	}{
-		{Linker{}, "cfg g excl dev towers wm recent latest joins co whys masks held near cells places"},
+		{Linker{}, "cfg g excl dev towers wm recent latest joins co whys masks held near cells places atClose undecided"},
 		{times{}, "Ring Next Sorted"},
 		{joiner{}, "Pays Baskets NextPrune"},
 		{joinRec{}, "T Place Amount ID Event Done"},

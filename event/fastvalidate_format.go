@@ -1,5 +1,7 @@
 package event
 
+import "exhaust/internal/jsonscan"
+
 // quickFormats recognise the canonical forms of the formats our events
 // use. They only ever say yes to strings the reference accepts too; for
 // anything else the reference's own assertion decides (fastFormat.valid).
@@ -21,7 +23,7 @@ func quickUUID(s []byte) bool {
 				return false
 			}
 		default:
-			if !isHex(s[i]) {
+			if !jsonscan.IsHex(s[i]) {
 				return false
 			}
 		}

@@ -6,6 +6,8 @@ import (
 	"math/big"
 	"strconv"
 	"unicode/utf8"
+
+	"exhaust/internal/jsonscan"
 )
 
 // violation is the first schema violation found in one stage (envelope or
@@ -42,16 +44,7 @@ func (s *scanner) fail(n *fastNode, format string, args ...any) {
 	}
 }
 
-func (s *scanner) ws() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
-	}
-}
+func (s *scanner) ws() { s.i = jsonscan.Space(s.b, s.i) }
 
 // value scans one value at s.i (after optional whitespace) and checks it
 // against n (nil: anything).
@@ -129,58 +122,14 @@ func (s *scanner) literal(word string, n *fastNode, t jsonTypes, v any) bool {
 	return true
 }
 
-// plain marks the bytes a string may hold without a second look: not a
-// quote, a backslash, a control character or a byte of 0x80 and above.
-var plain = func() (t [256]bool) {
-	for c := 0x20; c < 0x80; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
-
 // str scans a string starting at its opening quote. esc reports escapes,
 // high bytes of 0x80 and above (UTF-8, valid or not).
 func (s *scanner) str() (esc, high, ok bool) {
-	b := s.b
-	i := s.i + 1
-	for {
-		for i < len(b) && plain[b[i]] {
-			i++
-		}
-		if i >= len(b) {
-			return esc, high, false
-		}
-		switch c := b[i]; {
-		case c == '"':
-			s.i = i + 1
-			return esc, high, true
-		case c == '\\':
-			esc = true
-			if i+1 >= len(b) {
-				return esc, high, false
-			}
-			switch b[i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i += 2
-			case 'u':
-				if i+6 > len(b) || !isHex(b[i+2]) || !isHex(b[i+3]) || !isHex(b[i+4]) || !isHex(b[i+5]) {
-					return esc, high, false
-				}
-				i += 6
-			default:
-				return esc, high, false
-			}
-		case c < 0x20:
-			return esc, high, false
-		default: // 0x80 and above
-			high = true
-			i++
-		}
+	end, esc, high, ok := jsonscan.String(s.b, s.i)
+	if ok {
+		s.i = end
 	}
-}
-
-func isHex(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+	return esc, high, ok
 }
 
 // unquote returns the string a JSON string literal (quotes included)
@@ -254,51 +203,16 @@ func (s *scanner) checkString(n *fastNode, lit []byte, esc, high bool) {
 
 // number scans a number and checks it against n.
 func (s *scanner) number(n *fastNode) bool {
-	b, start := s.b, s.i
-	if b[s.i] == '-' {
-		s.i++
-	}
-	switch {
-	case s.i >= len(b):
+	start := s.i
+	end, frac, exp, ok := jsonscan.Number(s.b, s.i)
+	s.i = end
+	if !ok {
 		return false
-	case b[s.i] == '0':
-		s.i++
-	case b[s.i] >= '1' && b[s.i] <= '9':
-		s.i++
-		s.digits()
-	default:
-		return false
-	}
-	frac, exp := false, false
-	if s.i < len(b) && b[s.i] == '.' {
-		s.i++
-		if s.digits() == 0 {
-			return false
-		}
-		frac = true
-	}
-	if s.i < len(b) && (b[s.i] == 'e' || b[s.i] == 'E') {
-		s.i++
-		if s.i < len(b) && (b[s.i] == '+' || b[s.i] == '-') {
-			s.i++
-		}
-		if s.digits() == 0 {
-			return false
-		}
-		exp = true
 	}
 	if n != nil {
-		s.checkNumber(n, b[start:s.i], frac, exp)
+		s.checkNumber(n, s.b[start:end], frac, exp)
 	}
 	return true
-}
-
-func (s *scanner) digits() int {
-	from := s.i
-	for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
-		s.i++
-	}
-	return s.i - from
 }
 
 func (s *scanner) checkNumber(n *fastNode, lit []byte, frac, exp bool) {

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"exhaust/event"
+	"exhaust/internal/jsonscan"
 )
 
 // The fast decoder.
@@ -101,16 +102,7 @@ func jsonNames(t reflect.Type) []string {
 	return names
 }
 
-func (d *decoder) ws() {
-	for d.i < len(d.b) {
-		switch d.b[d.i] {
-		case ' ', '\t', '\n', '\r':
-			d.i++
-		default:
-			return
-		}
-	}
-}
+func (d *decoder) ws() { d.i = jsonscan.Space(d.b, d.i) }
 
 // peek skips whitespace and returns the next byte, 0 at the end.
 func (d *decoder) peek() byte {
@@ -188,102 +180,21 @@ func (d *decoder) element(n int) (more, ok bool) {
 	return n == 0, n == 0
 }
 
-// plain marks the bytes a string may hold without a second look: not a
-// quote, a backslash, a control character or a byte of 0x80 and above.
-var plain = func() (t [256]bool) {
-	for c := 0x20; c < 0x80; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
-
 // str scans a string starting at its opening quote, as encoding/json's
 // grammar allows it. esc reports escapes, high bytes of 0x80 and above.
 func (d *decoder) str() (esc, high, ok bool) {
-	b, i := d.b, d.i+1
-	for {
-		for i < len(b) && plain[b[i]] {
-			i++
-		}
-		if i >= len(b) {
-			return esc, high, false
-		}
-		switch c := b[i]; {
-		case c == '"':
-			d.i = i + 1
-			return esc, high, true
-		case c == '\\':
-			esc = true
-			if i+1 >= len(b) {
-				return esc, high, false
-			}
-			switch b[i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i += 2
-			case 'u':
-				if i+6 > len(b) || !isHex(b[i+2]) || !isHex(b[i+3]) || !isHex(b[i+4]) || !isHex(b[i+5]) {
-					return esc, high, false
-				}
-				i += 6
-			default:
-				return esc, high, false
-			}
-		case c < 0x20:
-			return esc, high, false
-		default:
-			high = true
-			i++
-		}
+	end, esc, high, ok := jsonscan.String(d.b, d.i)
+	if ok {
+		d.i = end
 	}
-}
-
-func isHex(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+	return esc, high, ok
 }
 
 // number scans a number as encoding/json's grammar allows it, reporting
 // whether it has a fraction or an exponent.
 func (d *decoder) number() (frac, exp, ok bool) {
-	b := d.b
-	if d.i < len(b) && b[d.i] == '-' {
-		d.i++
-	}
-	switch {
-	case d.i >= len(b):
-		return false, false, false
-	case b[d.i] == '0':
-		d.i++
-	case b[d.i] >= '1' && b[d.i] <= '9':
-		d.digits()
-	default:
-		return false, false, false
-	}
-	if d.i < len(b) && b[d.i] == '.' {
-		d.i++
-		if d.digits() == 0 {
-			return false, false, false
-		}
-		frac = true
-	}
-	if d.i < len(b) && (b[d.i] == 'e' || b[d.i] == 'E') {
-		d.i++
-		if d.i < len(b) && (b[d.i] == '+' || b[d.i] == '-') {
-			d.i++
-		}
-		if d.digits() == 0 {
-			return false, false, false
-		}
-		exp = true
-	}
-	return frac, exp, true
-}
-
-func (d *decoder) digits() int {
-	from := d.i
-	for d.i < len(d.b) && d.b[d.i] >= '0' && d.b[d.i] <= '9' {
-		d.i++
-	}
-	return d.i - from
+	d.i, frac, exp, ok = jsonscan.Number(d.b, d.i)
+	return frac, exp, ok
 }
 
 // skip scans over a value of a key no field takes.

@@ -232,7 +232,7 @@ func (v *view) cellArea(class func(*cellPart) *cellClass, consistent bool) (f fi
 			towers = append(towers, v.s.str(ts.T))
 		}
 	}
-	f, ok = locate(obs, v.s.silentTowers(heard), v.s.model())
+	f, ok = v.s.areas.locate(obs, v.s.silentTowers(heard), v.s.model())
 	return
 }
 

@@ -23,6 +23,7 @@ func SameState(a, b *Store) error {
 		{"transits", a.transits, b.transits}, {"tickets", a.tickets, b.tickets}, {"baskets", a.baskets, b.baskets},
 		{"regs", a.regs, b.regs}, {"attrs", a.attrs, b.attrs}, {"numbers", a.byHash, b.byHash},
 		{"radio", a.radio, b.radio}, {"radio places", a.radioPlaces, b.radioPlaces}, {"radio next", a.radioNext, b.radioNext},
+		{"unplaced stations", a.unplaced, b.unplaced}, {"stations placed late", a.placedLate, b.placedLate},
 	} {
 		if !reflect.DeepEqual(f.a, f.b) {
 			return fmt.Errorf("%s differ", f.name)

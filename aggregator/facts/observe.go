@@ -422,6 +422,9 @@ func (s *Store) observeGate(r *obs.Record, m meaning.Gate) {
 	s.nameOf(st, r.Str(m.StationName), true)
 	s.learnPlace(st, r.Where)
 	si := s.intern(st)
+	if _, placed := s.placeAt[si]; !placed && st != "" {
+		s.unplaced[si] = true
+	}
 	t := toStamp(r.Time)
 	day := dayKey(r.Time)
 	in := r.Str(m.Direction) == m.Entering

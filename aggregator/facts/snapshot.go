@@ -29,8 +29,9 @@ const snapshotMagic = "facts\x00"
 // wire, after snapshotMagic: every field is written by hand
 // (snapshot_parts.go), a map's keys as their differences in sorted order,
 // because gob's reflection took most of the pause a snapshot imposes on
-// the applier.
-const snapshotVersion = 5
+// the applier. Version 6 adds the stations a gate named before they were
+// placed, and how many have been placed since (Store.Version).
+const snapshotVersion = 6
 
 // The order of the part, each list preceded by its length:
 //
@@ -39,6 +40,7 @@ const snapshotVersion = 5
 //	radio model (4 floats), radioPlaces, radioNext
 //	strings (the intern table, in index order)
 //	towers, places (positions, in the order they were learned)
+//	stations named before they were placed (by key), how many placed since
 //	names, app categories (int32 → int32, by key)
 //	heads (by key)
 //	phone numbers (by their hash, which Load computes again)
@@ -254,18 +256,14 @@ func (s *Store) save(out io.Writer) error {
 	writeList(w, s.towers, (*towerPos).save)
 	writeList(w, s.places, (*towerPos).save)
 	var ints []int32
+	ints = slices.AppendSeq(ints, maps.Keys(s.unplaced))
+	slices.Sort(ints)
+	writeKeys(w, ints)
+	w.Int(s.placedLate)
 	for _, m := range []map[int32]int32{s.names, s.appCat} {
 		ints = slices.AppendSeq(ints[:0], maps.Keys(m))
 		slices.Sort(ints)
-		w.Uvarint(uint64(len(ints)))
-		for i, k := range ints {
-			if i == 0 {
-				w.Int(int(k)) // the first may be negative: a difference may not
-			} else {
-				w.Uvarint(uint64(int64(k) - int64(ints[i-1])))
-			}
-			w.Int(int(m[k]))
-		}
+		writeKeys(w, ints, func(k int32) { w.Int(int(m[k])) })
 	}
 	var ks keySorter
 	keys := sorted(&ks, s.heads)
@@ -386,27 +384,25 @@ func (n *Store) load(r *reader) error {
 		}
 	}
 
+	// A station waits to be placed only while it has no position.
+	if err := r.keys(func(k int32) {
+		if _, placed := n.placeAt[k]; placed {
+			r.Fail("station %d placed and unplaced", k)
+		}
+		n.unplaced[k] = true
+	}); err != nil {
+		return fmt.Errorf("unplaced stations: %w", err)
+	}
+	n.placedLate = r.Int()
+	if err := r.Err(); err != nil {
+		return fmt.Errorf("unplaced stations: %w", err)
+	}
+
 	for _, l := range []struct {
 		what string
 		m    map[int32]int32
 	}{{"place names", n.names}, {"app categories", n.appCat}} {
-		var prev int32
-		for i := range r.Len(r.strs) {
-			var k int32
-			if i == 0 {
-				k = r.Int32()
-			} else if d := r.Uvarint(); d >= 1 && d <= uint64(math.MaxInt32-int64(prev)) {
-				k = prev + int32(d)
-			} else if r.Err() == nil {
-				r.Fail("keys out of order after %d", prev)
-			}
-			v := r.Int32()
-			if r.Err() != nil {
-				return fmt.Errorf("%s: %w", l.what, r.Err())
-			}
-			l.m[k], prev = v, k
-		}
-		if err := r.Err(); err != nil {
+		if err := r.keys(func(k int32) { l.m[k] = r.Int32() }); err != nil {
 			return fmt.Errorf("%s: %w", l.what, err)
 		}
 	}
@@ -453,4 +449,46 @@ func (n *Store) load(r *reader) error {
 		}
 	}
 	return nil
+}
+
+// writeKeys writes sorted int32 keys, the first as it is (it may be
+// negative: a difference may not), each next as its difference from the
+// one before, calling each (if any) after each key for what goes with it.
+func writeKeys(w *wire.Writer, keys []int32, each ...func(int32)) {
+	w.Uvarint(uint64(len(keys)))
+	for i, k := range keys {
+		if i == 0 {
+			w.Int(int(k))
+		} else {
+			w.Uvarint(uint64(int64(k) - int64(keys[i-1])))
+		}
+		for _, f := range each {
+			f(k)
+		}
+	}
+}
+
+// keys reads what writeKeys wrote (at most as many keys as strings),
+// calling each with every key to read what goes with it.
+func (r *reader) keys(each func(int32)) error {
+	var prev int32
+	for i := range r.Len(r.strs) {
+		var k int32
+		if i == 0 {
+			k = r.Int32()
+		} else if d := r.Uvarint(); d >= 1 && d <= uint64(math.MaxInt32-int64(prev)) {
+			k = prev + int32(d)
+		} else if r.Err() == nil {
+			r.Fail("keys out of order after %d", prev)
+		}
+		if r.Err() != nil {
+			return r.Err()
+		}
+		each(k)
+		if r.Err() != nil {
+			return r.Err()
+		}
+		prev = k
+	}
+	return r.Err()
 }

@@ -31,6 +31,7 @@ func filledStore(seed uint64) *Store {
 		s.placeAt[7-i] = len(s.places)
 		s.places = append(s.places, towerPos{T: 7 - i, Lat: rnd.NormFloat64(), Lon: rnd.NormFloat64()})
 	}
+	s.unplaced[1], s.unplaced[2], s.placedLate = true, true, 1+rnd.IntN(100)
 	// Keys at the ends of their ranges, where a difference could overflow.
 	for _, k := range []int32{math.MinInt32, -1, 0, 5, math.MaxInt32} {
 		s.names[k], s.appCat[k] = rnd.Int32(), -rnd.Int32()
@@ -176,6 +177,7 @@ func TestLoadRefusesInvalid(t *testing.T) {
 		{"a type twice", func(s *Store) { s.types = append(s.types[:3], s.types[0]) }},
 		{"too many types", func(s *Store) { s.types = append(s.types, "type.32") }},
 		{"a tower twice", func(s *Store) { s.towers = append(s.towers, s.towers[0]) }},
+		{"a station placed and unplaced", func(s *Store) { s.unplaced[s.places[0].T] = true }},
 		{"more accumulators than identifiers", func(s *Store) {
 			s.heads, s.byHash = map[key]head{0: {}, 1 << 63: {}}, map[uint64]string{}
 		}},

@@ -82,7 +82,8 @@ func TestLoadOldVersions(t *testing.T) {
 		{"v3.gob", readFile("testdata/v3.gob")},
 		{"v4.gob", readFile("testdata/v4.gob")},
 		{"version 4 after the magic", func(*testing.T) []byte { return []byte("facts\x00\x04") }},
-		{"version 6", func(*testing.T) []byte { return []byte("facts\x00\x06") }},
+		{"version 5 after the magic", func(*testing.T) []byte { return []byte("facts\x00\x05") }},
+		{"version 7", func(*testing.T) []byte { return []byte("facts\x00\x07") }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := facts.New().Load(bytes.NewReader(tc.data(t)))
@@ -143,5 +144,5 @@ func ExampleStore_Save() {
 		panic(err)
 	}
 	fmt.Printf("%q\n", b.Bytes()[:7])
-	// Output: "facts\x00\x05"
+	// Output: "facts\x00\x06"
 }

@@ -128,6 +128,13 @@ type Store struct {
 	places  []towerPos // place positions, in the order they were learned
 	placeAt map[int32]int
 
+	// unplaced are the stations a gate named before any event placed
+	// them, placedLate how many such have been placed since: a station's
+	// position can then give a home to identifiers its later events do
+	// not touch (see Version).
+	unplaced   map[int32]bool
+	placedLate int
+
 	appCat map[int32]int32 // app → category
 
 	heads    map[key]head
@@ -154,6 +161,9 @@ type Store struct {
 	// noteNight).
 	radio                  radioModel
 	radioPlaces, radioNext int
+
+	// areas keeps the areas already solved (a cache, not state).
+	areas *locateMemo
 }
 
 // New returns an empty Store.
@@ -164,6 +174,8 @@ func New() *Store {
 		towerAt:  map[int32]int{},
 		names:    map[int32]int32{},
 		placeAt:  map[int32]int{},
+		unplaced: map[int32]bool{},
+		areas:    &locateMemo{m: map[[2]uint64]located{}},
 		appCat:   map[int32]int32{},
 		heads:    map[key]head{},
 		cells:    map[key]*cellPart{},
@@ -345,6 +357,10 @@ func (s *Store) learnPlace(place string, w *event.Where) {
 	if _, ok := s.placeAt[p]; !ok {
 		s.placeAt[p] = len(s.places)
 		s.places = append(s.places, towerPos{T: p, Lat: w.Lat, Lon: w.Lon})
+		if s.unplaced[p] {
+			delete(s.unplaced, p)
+			s.placedLate++
+		}
 	}
 }
 
@@ -460,15 +476,26 @@ func part[P any](m map[key]*P, k key) *P {
 	return p
 }
 
-// Version changes whenever what the store knows of the city changes:
-// towers and places learned, their names, app categories, the radio
-// model. Facts derived from an identifier depend on its own evidence and
-// on these only, so a reader may keep them while both stay the same.
+// Version changes whenever what the store knows of the city changes in a
+// way that can give an identifier a fact it did not have, or take one
+// away, without any event of its own: a tower learned (a phone's area is
+// weighed against the towers it did not hear too), the radio model
+// refitted, a station placed after a gate named it (see unplaced). Which
+// facts a cluster has, and the person's name, depend on its identifiers'
+// own evidence and on these only, so a reader may keep them while both
+// stay the same: the Engine keeps each profile's summary so.
+//
+// What else the store learns of the city changes how facts read, not
+// which there are: a place's position or name, an app's category. Their
+// first event names them, so the facts that read them change with it. At
+// 1,000 people a day's new places changed the version once every 700
+// events, so that a listing while events flowed derived every profile
+// again (docs/performance.md, "Listings that keep what did not change").
 func (s *Store) Version() uint64 {
 	return maphash.Comparable(versionSeed, struct {
-		towers, places, names, apps int
-		radio                       radioModel
-	}{len(s.towers), len(s.places), len(s.names), len(s.appCat), s.radio})
+		towers, placedLate int
+		radio              radioModel
+	}{len(s.towers), s.placedLate, s.radio})
 }
 
 var versionSeed = maphash.MakeSeed()

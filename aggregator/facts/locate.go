@@ -88,12 +88,14 @@ func locate(obs []towerMean, silent []latLon, m radioModel) (fix, bool) {
 
 // locateMemo keeps locate's answers by a digest of everything it reads.
 // Solving a phone's area is most of deriving its facts (two grids of
-// some 1,600 points, each weighed against every tower), and a profile is
-// derived again after any event of its identifiers, while most events
-// leave its night and working-hours evidence as it was: a listing taken
-// while events flow found nine areas in ten already solved. The answer is
-// a function of the digest's inputs, so a kept one is the one locate
-// would give. Safe for the Engine's concurrent readers.
+// some 1,600 points, each weighed against the towers heard and the silent
+// ones near), and a profile is derived again after any event of its
+// identifiers, while most events leave its night and working-hours
+// evidence as it was: at 1,000 people a listing taken while events flow
+// costs a sixth of what it did (docs/performance.md, "Listings while
+// events flow"). The answer is a function of the digest's inputs, so a
+// kept one is the one locate would give. Safe for the Engine's concurrent
+// readers.
 type locateMemo struct {
 	mu   sync.Mutex
 	m    map[[2]uint64]located

@@ -490,7 +490,7 @@ func part[P any](m map[key]*P, k key) *P {
 // first event names them, so the facts that read them change with it. At
 // 1,000 people a day's new places changed the version once every 700
 // events, so that a listing while events flowed derived every profile
-// again (docs/performance.md, "Listings that keep what did not change").
+// again (docs/performance.md, "Listings while events flow").
 func (s *Store) Version() uint64 {
 	return maphash.Comparable(versionSeed, struct {
 		towers, placedLate int

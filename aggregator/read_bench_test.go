@@ -2,9 +2,7 @@ package aggregator_test
 
 import (
 	"flag"
-	"sort"
 	"testing"
-	"time"
 
 	"exhaust/aggregator"
 	"exhaust/aggregator/aggtest"
@@ -56,9 +54,7 @@ func BenchmarkListingWhileApplying(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	day2 := sort.Search(len(s.Events), func(i int) bool {
-		return !s.Events[i].Time.Before(s.Events[0].Time.Add(24 * time.Hour))
-	})
+	day2 := dayTwo(s)
 	every := max(*listEvery, 1)
 	listings := 0
 	b.ResetTimer()

@@ -8,7 +8,6 @@ import (
 
 	"exhaust/aggregator"
 	"exhaust/aggregator/aggtest"
-	"exhaust/world"
 )
 
 var (
@@ -86,10 +85,6 @@ func BenchmarkApplyStalls(b *testing.B) {
 // midnight in Paris (aggtest.Generate starts on world.DefaultStart): a
 // day cut at midnight UTC would start an hour into the first.
 func measuredFrom(s *aggtest.Stream) int {
-	day2 := world.DefaultStart().AddDate(0, 0, 1)
-	i := 0
-	for s.Events[i].Time.Before(day2) {
-		i++
-	}
+	i := dayTwo(s)
 	return i + (len(s.Events)-i)/4
 }

@@ -258,7 +258,7 @@ func (s *Store) save(out io.Writer) error {
 	var ints []int32
 	ints = slices.AppendSeq(ints, maps.Keys(s.unplaced))
 	slices.Sort(ints)
-	writeKeys(w, ints)
+	writeKeys(w, ints, nil)
 	w.Int(s.placedLate)
 	for _, m := range []map[int32]int32{s.names, s.appCat} {
 		ints = slices.AppendSeq(ints[:0], maps.Keys(m))
@@ -453,8 +453,9 @@ func (n *Store) load(r *reader) error {
 
 // writeKeys writes sorted int32 keys, the first as it is (it may be
 // negative: a difference may not), each next as its difference from the
-// one before, calling each (if any) after each key for what goes with it.
-func writeKeys(w *wire.Writer, keys []int32, each ...func(int32)) {
+// one before, calling each (if not nil) after each key for what goes with
+// it.
+func writeKeys(w *wire.Writer, keys []int32, each func(int32)) {
 	w.Uvarint(uint64(len(keys)))
 	for i, k := range keys {
 		if i == 0 {
@@ -462,8 +463,8 @@ func writeKeys(w *wire.Writer, keys []int32, each ...func(int32)) {
 		} else {
 			w.Uvarint(uint64(int64(k) - int64(keys[i-1])))
 		}
-		for _, f := range each {
-			f(k)
+		if each != nil {
+			each(k)
 		}
 	}
 }

@@ -574,9 +574,6 @@ func (l *Linker) readAnchors(c *closing, end int) {
 			l.observe(id, sp, c.Bin, c.Bn, prev)
 		}
 	}
-	if l.atClose {
-		l.decideRead()
-	}
 }
 
 // finishClosing reads what is left of the bin being read, if any, and
@@ -588,6 +585,9 @@ func (l *Linker) finishClosing() {
 		return
 	}
 	l.readAnchors(c, len(c.anchors))
+	if l.atClose {
+		l.decideRead()
+	}
 	co.Closing = nil
 	c.Bn.views = nil
 	l.remember(c.Bin, c.Bn)
